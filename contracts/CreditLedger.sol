@@ -1,0 +1,450 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
+
+import {ICreditLedger} from "./interfaces/ICreditLedger.sol";
+import {LoanMath} from "./libraries/LoanMath.sol";
+import {LoanServicing} from "./libraries/LoanServicing.sol";
+import {LedgerStorage} from "./libraries/LedgerStorage.sol";
+import {DecisionHash} from "./libraries/DecisionHash.sol";
+
+/// @title CreditLedger
+/// @notice The on-chain record of accounts, lines and loans. See `ICreditLedger` for the rules.
+/// @dev Roles: DEFAULT_ADMIN_ROLE (products, tiers, roles; a multisig or timelock),
+/// OPERATOR_ROLE (the gateway's sending key), SCORER_ROLE (signs decisions, never sends),
+/// PAUSER_ROLE. The operator alone cannot grant credit: grants and raises need a decision
+/// signed by a scorer.
+contract CreditLedger is ICreditLedger, AccessControl, Pausable, EIP712 {
+    using LedgerStorage for LedgerStorage.Layout;
+
+    bytes32 public constant OPERATOR_ROLE = keccak256("OPERATOR_ROLE");
+    bytes32 public constant SCORER_ROLE = keccak256("SCORER_ROLE");
+    bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
+
+    /// @notice The highest daily rate a line may carry (1 %/day); the cost ceiling is the real bound.
+    uint32 public constant MAX_RATE_PPM_PER_DAY = 10_000;
+    /// @notice Cash loans run 3 to 12 periods; pay-later purchases 1 (single payment) or 3/6/9/12.
+    uint8 public constant MIN_CASH_PERIODS = 3;
+    uint8 public constant MAX_CASH_PERIODS = 12;
+
+    LedgerStorage.Layout private _s;
+
+    constructor(address admin) EIP712("CreditLedger", "1") {
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+    }
+
+    // ================================================================== admin
+
+    /// @inheritdoc ICreditLedger
+    function configureProduct(uint8 productId, Product calldata product) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (product.kind == ProductKind.None) revert InvalidProduct(productId, "kind");
+        if (product.costCeilingPpmPerYear == 0) revert InvalidProduct(productId, "costCeilingPpmPerYear");
+        if (product.allowedPeriods == 0) revert InvalidProduct(productId, "allowedPeriods");
+        if (product.kind == ProductKind.PayLater && product.graceDays == 0) revert InvalidProduct(productId, "graceDays");
+        uint256 penaltyPerYear = uint256(product.penaltyPpmPerDay) * LoanMath.DAYS_PER_YEAR;
+        if (penaltyPerYear > product.costCeilingPpmPerYear) {
+            revert PenaltyAboveCeiling(productId, penaltyPerYear, product.costCeilingPpmPerYear);
+        }
+        emit ProductConfigured(productId, _s.products[productId], product, msg.sender);
+        _s.products[productId] = product;
+    }
+
+    /// @inheritdoc ICreditLedger
+    function setTierPolicy(uint8 tier, TierPolicy calldata policy) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (policy.maxLineLimit == 0 || policy.maxExposure == 0) revert UnknownTier(tier);
+        emit TierPolicySet(tier, _s.tiers[tier], policy, msg.sender);
+        _s.tiers[tier] = policy;
+    }
+
+    /// @inheritdoc ICreditLedger
+    function pause() external onlyRole(PAUSER_ROLE) {
+        _pause();
+    }
+
+    /// @inheritdoc ICreditLedger
+    function unpause() external onlyRole(PAUSER_ROLE) {
+        _unpause();
+    }
+
+    // ================================================================== accounts
+
+    /// @inheritdoc ICreditLedger
+    function openAccount(bytes32 account, uint8 tier, uint64 exposureCap, bytes32 ref, uint64 expectedSeq)
+        external
+        onlyRole(OPERATOR_ROLE)
+        whenNotPaused
+    {
+        if (account == bytes32(0)) revert InvalidAccountId();
+        Account memory a = _s.accounts[account];
+        if (a.exists) revert AccountExists(account);
+        LedgerStorage.checkSeq(account, a, expectedSeq);
+        _checkExposureCap(tier, exposureCap);
+        a.exists = true;
+        a.tier = tier;
+        a.exposureCap = exposureCap;
+        bytes memory payload = abi.encode(account, ref, tier, exposureCap, msg.sender);
+        bytes32 head = _s.append(account, a, EntryKind.AccountOpened, payload);
+        emit AccountOpened(account, a.seq, head, ref, tier, exposureCap, msg.sender);
+    }
+
+    /// @inheritdoc ICreditLedger
+    function setExposureCap(bytes32 account, uint64 newCap, bytes32 ref, uint64 expectedSeq)
+        external
+        onlyRole(OPERATOR_ROLE)
+        whenNotPaused
+    {
+        Account memory a = _s.loadAccount(account, expectedSeq);
+        _checkExposureCap(a.tier, newCap);
+        uint64 previous = a.exposureCap;
+        a.exposureCap = newCap;
+        bytes memory payload = abi.encode(account, ref, previous, newCap, msg.sender);
+        bytes32 head = _s.append(account, a, EntryKind.ExposureCapChanged, payload);
+        emit ExposureCapChanged(account, a.seq, head, ref, previous, newCap, msg.sender);
+    }
+
+    // ================================================================== decisions and lines
+
+    /// @inheritdoc ICreditLedger
+    function recordDecline(Decision calldata d, address scorer, bytes calldata signature, bytes32 ref, uint64 expectedSeq)
+        external
+        onlyRole(OPERATOR_ROLE)
+    {
+        if (d.approved) revert DecisionOutcomeMismatch(true);
+        Account memory a = _s.loadAccount(d.account, expectedSeq);
+        _useDecision(a, d, scorer, signature);
+        bytes memory payload = abi.encode(d.account, ref, d, scorer, signature);
+        bytes32 head = _s.append(d.account, a, EntryKind.DecisionDeclined, payload);
+        emit DecisionDeclined(d.account, a.seq, head, ref, d, scorer, signature);
+    }
+
+    /// @inheritdoc ICreditLedger
+    function grantLine(Decision calldata d, address scorer, bytes calldata signature, bytes32 ref, uint64 expectedSeq)
+        external
+        onlyRole(OPERATOR_ROLE)
+        whenNotPaused
+    {
+        if (!d.approved) revert DecisionOutcomeMismatch(false);
+        if (d.limitExpiry != 0) revert InvalidExpiry(d.limitExpiry);
+        Account memory a = _s.loadAccount(d.account, expectedSeq);
+        _useDecision(a, d, scorer, signature);
+        Line storage line = _s.lines[d.account][d.productId];
+        if (line.granted) revert LineExists(d.account, d.productId);
+        line.limit = d.limit;
+        line.granted = true;
+        line.ratePpmPerDay = d.ratePpmPerDay;
+        bytes memory payload = abi.encode(d.account, ref, d, scorer, signature);
+        bytes32 head = _s.append(d.account, a, EntryKind.LineGranted, payload);
+        emit LineGranted(d.account, a.seq, head, ref, d, scorer, signature);
+    }
+
+    /// @inheritdoc ICreditLedger
+    function increaseLimit(Decision calldata d, address scorer, bytes calldata signature, bytes32 ref, uint64 expectedSeq)
+        external
+        onlyRole(OPERATOR_ROLE)
+        whenNotPaused
+    {
+        if (!d.approved) revert DecisionOutcomeMismatch(false);
+        Account memory a = _s.loadAccount(d.account, expectedSeq);
+        _useDecision(a, d, scorer, signature);
+        Line memory line = _s.lines[d.account][d.productId];
+        if (!line.granted) revert NoLine(d.account, d.productId);
+        if (d.limit <= line.limit) revert LimitNotIncreased(line.limit, d.limit);
+        uint64 previousTempLimit = line.tempLimit;
+        uint40 previousTempExpiry = line.tempExpiry;
+        uint64 previousLimit = line.limit;
+        if (d.limitExpiry == 0) {
+            line.limit = d.limit;
+        } else {
+            if (d.limitExpiry <= block.timestamp) revert InvalidExpiry(d.limitExpiry);
+            line.tempLimit = d.limit;
+            line.tempExpiry = d.limitExpiry;
+        }
+        line.ratePpmPerDay = d.ratePpmPerDay;
+        _s.lines[d.account][d.productId] = line;
+        bytes memory payload =
+            abi.encode(d.account, ref, previousLimit, previousTempLimit, previousTempExpiry, d, scorer, signature);
+        bytes32 head = _s.append(d.account, a, EntryKind.LimitIncreased, payload);
+        emit LimitIncreased(
+            d.account, a.seq, head, ref, previousLimit, previousTempLimit, previousTempExpiry, d, scorer, signature
+        );
+    }
+
+    /// @inheritdoc ICreditLedger
+    function cutLimit(bytes32 account, uint8 productId, uint64 newLimit, uint16 reasonCode, bytes32 ref, uint64 expectedSeq)
+        external
+        onlyRole(OPERATOR_ROLE)
+    {
+        Account memory a = _s.loadAccount(account, expectedSeq);
+        Line memory line = _s.loadLine(account, productId);
+        uint64 previous = _effectiveLimit(line);
+        if (newLimit >= previous) revert LimitNotCut(previous, newLimit);
+        line.limit = newLimit;
+        line.tempLimit = 0;
+        line.tempExpiry = 0;
+        _s.lines[account][productId] = line;
+        bytes memory payload = abi.encode(account, ref, productId, previous, newLimit, reasonCode, msg.sender);
+        bytes32 head = _s.append(account, a, EntryKind.LimitCut, payload);
+        emit LimitCut(account, a.seq, head, ref, productId, previous, newLimit, reasonCode, msg.sender);
+    }
+
+    /// @inheritdoc ICreditLedger
+    function freezeLine(bytes32 account, uint8 productId, uint16 reasonCode, bytes32 ref, uint64 expectedSeq)
+        external
+        onlyRole(OPERATOR_ROLE)
+    {
+        _setFrozen(account, productId, true, reasonCode, ref, expectedSeq);
+    }
+
+    /// @inheritdoc ICreditLedger
+    function unfreezeLine(bytes32 account, uint8 productId, uint16 reasonCode, bytes32 ref, uint64 expectedSeq)
+        external
+        onlyRole(OPERATOR_ROLE)
+        whenNotPaused
+    {
+        _setFrozen(account, productId, false, reasonCode, ref, expectedSeq);
+    }
+
+    // ================================================================== drawdowns
+
+    /// @inheritdoc ICreditLedger
+    function purchase(bytes32 account, uint8 productId, uint64 amount, uint8 periods, bytes32 ref, uint64 expectedSeq)
+        external
+        onlyRole(OPERATOR_ROLE)
+        whenNotPaused
+        returns (uint16 loanNo)
+    {
+        Product memory product = _loadProduct(productId, ProductKind.PayLater);
+        uint256 totalFee;
+        if (periods != 1) {
+            if (periods % 3 != 0 || periods > 12 || (product.allowedPeriods >> periods) & 1 == 0) {
+                revert PeriodsNotAllowed(productId, periods);
+            }
+            totalFee = LoanMath.installmentFee(amount, product.installmentFeePpm[periods / 3 - 1]);
+        }
+        LoanTerms memory terms = LoanTerms({
+            principal: amount,
+            startTime: uint40(block.timestamp),
+            periods: periods,
+            method: periods == 1 ? RepaymentMethod.Bullet : RepaymentMethod.EqualPrincipal,
+            productId: productId,
+            ratePpmPerDay: 0,
+            totalFee: uint64(totalFee),
+            firstDueDay: product.graceDays
+        });
+        loanNo = _draw(account, product, terms, ref, expectedSeq);
+    }
+
+    /// @inheritdoc ICreditLedger
+    function drawCash(
+        bytes32 account,
+        uint8 productId,
+        uint64 amount,
+        uint8 periods,
+        RepaymentMethod method,
+        bytes32 ref,
+        uint64 expectedSeq
+    ) external onlyRole(OPERATOR_ROLE) whenNotPaused returns (uint16 loanNo) {
+        Product memory product = _loadProduct(productId, ProductKind.CashLoan);
+        if (method == RepaymentMethod.Bullet) revert InvalidMethod(method);
+        if (periods < MIN_CASH_PERIODS || periods > MAX_CASH_PERIODS || (product.allowedPeriods >> periods) & 1 == 0) {
+            revert PeriodsNotAllowed(productId, periods);
+        }
+        LoanTerms memory terms = LoanTerms({
+            principal: amount,
+            startTime: uint40(block.timestamp),
+            periods: periods,
+            method: method,
+            productId: productId,
+            ratePpmPerDay: _s.lines[account][productId].ratePpmPerDay,
+            totalFee: 0,
+            firstDueDay: uint16(LoanMath.PERIOD_DAYS)
+        });
+        loanNo = _draw(account, product, terms, ref, expectedSeq);
+    }
+
+    /// @dev The checks and effects every drawdown shares: line granted and not frozen, limit,
+    /// tier cap, exposure cap, cost ceiling; then the loan, the usage and the entry.
+    function _draw(bytes32 account, Product memory product, LoanTerms memory terms, bytes32 ref, uint64 expectedSeq)
+        private
+        returns (uint16 loanNo)
+    {
+        uint64 amount = terms.principal;
+        if (amount == 0) revert InvalidAmount(0);
+        Account memory a = _s.loadAccount(account, expectedSeq);
+        Line memory line = _s.loadLine(account, terms.productId);
+        if (line.frozen) revert LineIsFrozen(account, terms.productId, line.freezeReason);
+        TierPolicy memory tier = _s.tiers[a.tier];
+        uint256 limit = _effectiveLimit(line);
+        if (limit > tier.maxLineLimit) limit = tier.maxLineLimit;
+        uint256 available = limit > line.used ? limit - line.used : 0;
+        if (amount > available) revert LimitExceeded(account, terms.productId, amount, available);
+        uint256 cap = a.exposureCap < tier.maxExposure ? a.exposureCap : tier.maxExposure;
+        available = cap > a.used ? cap - a.used : 0;
+        if (amount > available) revert ExposureCapExceeded(account, amount, available);
+        if (terms.totalFee != 0 || terms.ratePpmPerDay != 0) {
+            uint256 pv = LoanServicing.presentValueUp(terms, product.costCeilingPpmPerYear);
+            if (pv > amount) revert CostCeilingExceeded(terms.productId, pv, amount, product.costCeilingPpmPerYear);
+        }
+
+        loanNo = ++a.loanCount;
+        a.used += amount;
+        _s.lines[account][terms.productId].used = line.used + amount;
+        _s.loans[account][loanNo].terms = terms;
+        bytes32 head = _s.append(account, a, EntryKind.Drawn, abi.encode(account, loanNo, ref, terms, msg.sender));
+        emit Drawn(account, loanNo, a.seq, head, ref, terms, msg.sender);
+    }
+
+    // ================================================================== servicing
+
+    /// @inheritdoc ICreditLedger
+    function refund(bytes32 account, uint16 loanNo, uint64 amount, bytes32 ref, uint64 expectedSeq)
+        external
+        onlyRole(OPERATOR_ROLE)
+    {
+        LoanServicing.refund(_s, account, loanNo, amount, ref, expectedSeq);
+    }
+
+    /// @inheritdoc ICreditLedger
+    function repay(bytes32 account, uint16 loanNo, uint64 amount, bytes32 ref, uint64 expectedSeq)
+        external
+        onlyRole(OPERATOR_ROLE)
+        returns (Allocation memory)
+    {
+        return LoanServicing.repay(_s, account, loanNo, amount, ref, expectedSeq);
+    }
+
+    /// @inheritdoc ICreditLedger
+    function restructure(
+        bytes32 account,
+        uint16 loanNo,
+        uint8 newPeriods,
+        uint16 holidayDays,
+        uint32 newRatePpmPerDay,
+        bytes32 ref,
+        uint64 expectedSeq
+    ) external onlyRole(OPERATOR_ROLE) {
+        LoanServicing.restructure(_s, account, loanNo, newPeriods, holidayDays, newRatePpmPerDay, ref, expectedSeq);
+    }
+
+    /// @inheritdoc ICreditLedger
+    function writeOff(bytes32 account, uint16 loanNo, bytes32 ref, uint64 expectedSeq) external onlyRole(OPERATOR_ROLE) {
+        LoanServicing.writeOff(_s, account, loanNo, ref, expectedSeq);
+    }
+
+    // ================================================================== views
+
+    /// @inheritdoc ICreditLedger
+    function decisionDigest(Decision calldata d) public view returns (bytes32) {
+        return _hashTypedDataV4(DecisionHash.structHash(d));
+    }
+
+    /// @inheritdoc ICreditLedger
+    function productOf(uint8 productId) external view returns (Product memory) {
+        return _s.products[productId];
+    }
+
+    /// @inheritdoc ICreditLedger
+    function tierPolicyOf(uint8 tier) external view returns (TierPolicy memory) {
+        return _s.tiers[tier];
+    }
+
+    /// @inheritdoc ICreditLedger
+    function accountOf(bytes32 account) external view returns (Account memory) {
+        return _s.accounts[account];
+    }
+
+    /// @inheritdoc ICreditLedger
+    function lineOf(bytes32 account, uint8 productId) external view returns (Line memory) {
+        return _s.lines[account][productId];
+    }
+
+    /// @inheritdoc ICreditLedger
+    function effectiveLimit(bytes32 account, uint8 productId) external view returns (uint64) {
+        return _effectiveLimit(_s.lines[account][productId]);
+    }
+
+    /// @inheritdoc ICreditLedger
+    function loanOf(bytes32 account, uint16 loanNo) external view returns (LoanTerms memory, LoanState memory) {
+        LedgerStorage.Loan memory loan = _s.loadLoan(account, loanNo);
+        return (loan.terms, loan.state);
+    }
+
+    /// @inheritdoc ICreditLedger
+    function scheduleOf(bytes32 account, uint16 loanNo) external view returns (Installment[] memory) {
+        return LoanServicing.schedule(_s.loadLoan(account, loanNo).terms);
+    }
+
+    /// @inheritdoc ICreditLedger
+    function positionOf(bytes32 account, uint16 loanNo, uint256 time) external view returns (LoanPosition memory) {
+        LedgerStorage.Loan memory loan = _s.loadLoan(account, loanNo);
+        uint256 checkpointTime = loan.terms.startTime + uint256(loan.state.checkpointDay) * LoanMath.DAY;
+        if (time < checkpointTime) revert TimeBeforeCheckpoint(time, checkpointTime);
+        uint256 penaltyRate = _s.products[loan.terms.productId].penaltyPpmPerDay;
+        return LoanServicing.position(loan.terms, loan.state, penaltyRate, LoanMath.dayOf(loan.terms, time));
+    }
+
+    // ================================================================== internals
+
+    function _loadProduct(uint8 productId, ProductKind kind) private view returns (Product memory product) {
+        product = _s.products[productId];
+        if (!product.active) revert UnknownProduct(productId);
+        if (product.kind != kind) revert WrongProductKind(productId, kind);
+    }
+
+    function _checkExposureCap(uint8 tier, uint64 cap) private view {
+        TierPolicy memory policy = _s.tiers[tier];
+        if (policy.maxExposure == 0) revert UnknownTier(tier);
+        if (cap > policy.maxExposure) revert TierCapExceeded(tier, cap, policy.maxExposure);
+    }
+
+    /// @dev Checks a decision for this account and spends its nonce: subject, deadline, nonce,
+    /// scorer role, signature (EOA or ERC-1271 contract wallet), tier cap, product, rate.
+    function _useDecision(Account memory a, Decision calldata d, address scorer, bytes calldata signature) private view {
+        if (!_s.products[d.productId].active) revert UnknownProduct(d.productId);
+        if (d.deadline < block.timestamp) revert DecisionExpired(d.deadline, block.timestamp);
+        if (d.nonce != a.decisionNonce) revert DecisionNonceMismatch(d.account, a.decisionNonce, d.nonce);
+        if (!hasRole(SCORER_ROLE, scorer)) revert NotScorer(scorer);
+        bytes32 digest = decisionDigest(d);
+        if (!SignatureChecker.isValidSignatureNow(scorer, digest, signature)) {
+            revert InvalidDecisionSignature(scorer, digest);
+        }
+        if (d.approved) {
+            TierPolicy memory policy = _s.tiers[d.tier];
+            if (policy.maxLineLimit == 0) revert UnknownTier(d.tier);
+            if (d.limit == 0) revert InvalidAmount(0);
+            if (d.limit > policy.maxLineLimit) revert TierCapExceeded(d.tier, d.limit, policy.maxLineLimit);
+            if (d.ratePpmPerDay > MAX_RATE_PPM_PER_DAY) revert InvalidAmount(d.ratePpmPerDay);
+            a.tier = d.tier;
+        }
+        a.decisionNonce += 1;
+    }
+
+    function _setFrozen(bytes32 account, uint8 productId, bool frozen, uint16 reasonCode, bytes32 ref, uint64 expectedSeq)
+        private
+    {
+        Account memory a = _s.loadAccount(account, expectedSeq);
+        Line memory line = _s.loadLine(account, productId);
+        if (line.frozen == frozen) revert FreezeStateUnchanged(account, productId, frozen);
+        line.frozen = frozen;
+        line.freezeReason = reasonCode;
+        _s.lines[account][productId] = line;
+        bytes memory payload = abi.encode(account, ref, productId, reasonCode, msg.sender);
+        if (frozen) {
+            bytes32 head = _s.append(account, a, EntryKind.LineFrozen, payload);
+            emit LineFrozen(account, a.seq, head, ref, productId, reasonCode, msg.sender);
+        } else {
+            bytes32 head = _s.append(account, a, EntryKind.LineUnfrozen, payload);
+            emit LineUnfrozen(account, a.seq, head, ref, productId, reasonCode, msg.sender);
+        }
+    }
+
+    function _effectiveLimit(Line memory line) private view returns (uint64) {
+        if (block.timestamp < line.tempExpiry && line.tempLimit > line.limit) return line.tempLimit;
+        return line.limit;
+    }
+
+}

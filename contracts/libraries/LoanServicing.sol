@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {ICreditLedger} from "../interfaces/ICreditLedger.sol";
+import {LoanMath} from "./LoanMath.sol";
+import {LedgerStorage} from "./LedgerStorage.sol";
+
+/// @title LoanServicing — what happens to a loan after it is drawn
+/// @notice Refunds, repayments, restructures and write-offs, plus the pure calculators
+/// (position, schedule, cost-ceiling present value). Deployed once and linked into
+/// `CreditLedger`, whose storage it works on (DELEGATECALL), so the ledger stays under the
+/// EIP-170 size limit. The pure functions can also be called directly (eth_call) by an
+/// integrator or auditor to price terms or check a position.
+/// @dev Access control and pause are the ledger's: every entry point here is reached only
+/// through a ledger function guarded by its role. Events are the ledger's (`ICreditLedger`).
+library LoanServicing {
+    using LedgerStorage for LedgerStorage.Layout;
+
+    uint8 internal constant MAX_RESTRUCTURE_PERIODS = 36;
+    uint16 internal constant MAX_HOLIDAY_DAYS = 180;
+
+    // ================================================================== pure calculators
+
+    /// @notice The loan as of `day` (whole days since its start).
+    function position(
+        ICreditLedger.LoanTerms memory terms,
+        ICreditLedger.LoanState memory state,
+        uint256 penaltyPpmPerDay,
+        uint256 day
+    ) public pure returns (ICreditLedger.LoanPosition memory) {
+        return LoanMath.position(terms, state, penaltyPpmPerDay, day);
+    }
+
+    /// @notice Present value of the scheduled payments at an annual rate, rounded up
+    /// (terms are within a cost ceiling iff this is at most the principal).
+    function presentValueUp(ICreditLedger.LoanTerms memory terms, uint256 annualRatePpm) public pure returns (uint256) {
+        return LoanMath.presentValueUp(terms, annualRatePpm);
+    }
+
+    /// @notice The schedule: each period's due time, principal and fee.
+    function schedule(ICreditLedger.LoanTerms memory terms) public pure returns (ICreditLedger.Installment[] memory s) {
+        uint256[] memory cum = LoanMath.cumulativePrincipals(terms);
+        s = new ICreditLedger.Installment[](terms.periods);
+        for (uint256 k = 1; k <= terms.periods; ++k) {
+            s[k - 1] = ICreditLedger.Installment({
+                dueTime: uint64(terms.startTime + LoanMath.dueDay(terms, k) * LoanMath.DAY),
+                principal: uint64(cum[k] - cum[k - 1]),
+                fee: uint64(LoanMath.cumulativeFee(terms, k) - LoanMath.cumulativeFee(terms, k - 1))
+            });
+        }
+    }
+
+    /// @notice Split `amount` over the buckets of `p` in the order of DESIGN.md.
+    function allocate(ICreditLedger.LoanPosition memory p, uint256 amount)
+        public
+        pure
+        returns (ICreditLedger.Allocation memory)
+    {
+        return LoanMath.allocate(p, amount);
+    }
+
+    // ================================================================== servicing (ledger storage)
+
+    /// @notice See `ICreditLedger.refund`.
+    function refund(LedgerStorage.Layout storage $, bytes32 account, uint16 loanNo, uint64 amount, bytes32 ref, uint64 expectedSeq)
+        public
+    {
+        ICreditLedger.Account memory a = $.loadAccount(account, expectedSeq);
+        LedgerStorage.Loan memory loan = $.loadActiveLoan(account, loanNo);
+        ICreditLedger.Product memory product = $.products[loan.terms.productId];
+        if (product.kind != ICreditLedger.ProductKind.PayLater) revert ICreditLedger.NotAPurchase(account, loanNo);
+        uint256 outstanding = uint256(loan.terms.principal) - loan.state.principalSettled;
+        if (amount == 0 || amount > outstanding) {
+            revert ICreditLedger.RefundExceedsOutstanding(account, loanNo, amount, outstanding);
+        }
+        uint256 day = _checkpoint(loan, product.penaltyPpmPerDay);
+        uint256 feeWaived = (uint256(loan.terms.totalFee) * amount) / loan.terms.principal;
+        uint256 feeLeft = uint256(loan.terms.totalFee) - loan.state.feeSettled;
+        if (feeWaived > feeLeft) feeWaived = feeLeft;
+        loan.state.principalSettled += amount;
+        loan.state.feeSettled += uint64(feeWaived);
+        _closeIfSettled(loan, day);
+        $.releaseUsage(account, a, loan.terms.productId, amount);
+        $.loans[account][loanNo].state = loan.state;
+        bytes memory payload = abi.encode(account, loanNo, ref, amount, uint64(feeWaived), uint16(day), msg.sender);
+        bytes32 head = $.append(account, a, ICreditLedger.EntryKind.Refunded, payload);
+        emit ICreditLedger.Refunded(account, loanNo, a.seq, head, ref, amount, uint64(feeWaived), uint16(day), msg.sender);
+    }
+
+    /// @notice See `ICreditLedger.repay`.
+    function repay(LedgerStorage.Layout storage $, bytes32 account, uint16 loanNo, uint64 amount, bytes32 ref, uint64 expectedSeq)
+        public
+        returns (ICreditLedger.Allocation memory allocation)
+    {
+        if (amount == 0) revert ICreditLedger.InvalidAmount(0);
+        ICreditLedger.Account memory a = $.loadAccount(account, expectedSeq);
+        LedgerStorage.Loan memory loan = $.loadLoan(account, loanNo);
+        if (loan.state.status == ICreditLedger.LoanStatus.Closed) {
+            revert ICreditLedger.LoanNotActive(account, loanNo, loan.state.status);
+        }
+        uint256 day = LoanMath.dayOf(loan.terms, block.timestamp);
+        ICreditLedger.LoanPosition memory p =
+            LoanMath.position(loan.terms, loan.state, $.products[loan.terms.productId].penaltyPpmPerDay, day);
+        if (amount > p.payoff) revert ICreditLedger.RepaymentExceedsPayoff(account, loanNo, amount, p.payoff);
+        uint64 interestAccrued = p.interest - uint64(loan.state.interestOwed);
+        uint64 penaltyAccrued = p.penalty - uint64(loan.state.penaltyOwed);
+
+        allocation = LoanMath.allocate(p, amount);
+        uint64 principal = allocation.overduePrincipal + allocation.currentPrincipal + allocation.prepaidPrincipal;
+        ICreditLedger.LoanState memory s = loan.state;
+        s.penaltyOwed = uint48(p.penalty - allocation.penalty);
+        s.interestOwed = uint48(p.interest - allocation.interest);
+        s.feeSettled += allocation.fee;
+        s.principalSettled += principal;
+        if (s.status == ICreditLedger.LoanStatus.Active) {
+            // A written-off loan's principal was released at write-off; recoveries do not accrue.
+            s.checkpointDay = uint16(day);
+            $.releaseUsage(account, a, loan.terms.productId, principal);
+        }
+        _closeIfSettled(loan, day);
+        $.loans[account][loanNo].state = s;
+        _emitRepaid($, account, loanNo, a, ref, amount, allocation, day, interestAccrued, penaltyAccrued, s.status);
+    }
+
+    function _emitRepaid(
+        LedgerStorage.Layout storage $,
+        bytes32 account,
+        uint16 loanNo,
+        ICreditLedger.Account memory a,
+        bytes32 ref,
+        uint64 amount,
+        ICreditLedger.Allocation memory allocation,
+        uint256 day,
+        uint64 interestAccrued,
+        uint64 penaltyAccrued,
+        ICreditLedger.LoanStatus status
+    ) private {
+        bytes memory payload = abi.encode(
+            account, loanNo, ref, amount, allocation, uint16(day), interestAccrued, penaltyAccrued, status, msg.sender
+        );
+        bytes32 head = $.append(account, a, ICreditLedger.EntryKind.Repaid, payload);
+        emit ICreditLedger.Repaid(
+            account, loanNo, a.seq, head, ref, amount, allocation, uint16(day), interestAccrued, penaltyAccrued, status, msg.sender
+        );
+    }
+
+    /// @notice See `ICreditLedger.restructure`.
+    function restructure(
+        LedgerStorage.Layout storage $,
+        bytes32 account,
+        uint16 loanNo,
+        uint8 newPeriods,
+        uint16 holidayDays,
+        uint32 newRatePpmPerDay,
+        bytes32 ref,
+        uint64 expectedSeq
+    ) public {
+        if (newPeriods == 0 || newPeriods > MAX_RESTRUCTURE_PERIODS) {
+            revert ICreditLedger.InvalidRestructure("newPeriods", newPeriods);
+        }
+        if (holidayDays > MAX_HOLIDAY_DAYS) revert ICreditLedger.InvalidRestructure("holidayDays", holidayDays);
+        ICreditLedger.Account memory a = $.loadAccount(account, expectedSeq);
+        LedgerStorage.Loan memory loan = $.loadActiveLoan(account, loanNo);
+        if (newRatePpmPerDay > loan.terms.ratePpmPerDay) {
+            revert ICreditLedger.InvalidRestructure("newRatePpmPerDay", newRatePpmPerDay);
+        }
+        (uint64 interestAccrued, uint64 penaltyAccrued) = _checkpointDelta($, loan);
+        ICreditLedger.LoanTerms memory previous = loan.terms;
+        ICreditLedger.LoanTerms memory next = ICreditLedger.LoanTerms({
+            principal: previous.principal - loan.state.principalSettled,
+            startTime: uint40(block.timestamp),
+            periods: newPeriods,
+            method: previous.method == ICreditLedger.RepaymentMethod.Bullet && newPeriods > 1
+                ? ICreditLedger.RepaymentMethod.EqualPrincipal
+                : previous.method,
+            productId: previous.productId,
+            ratePpmPerDay: newRatePpmPerDay,
+            totalFee: previous.totalFee - loan.state.feeSettled,
+            firstDueDay: holidayDays + uint16(LoanMath.PERIOD_DAYS)
+        });
+        if (next.principal == 0) revert ICreditLedger.LoanNotActive(account, loanNo, loan.state.status);
+        ICreditLedger.LoanState memory s;
+        s.interestOwed = loan.state.interestOwed;
+        s.penaltyOwed = loan.state.penaltyOwed;
+        $.loans[account][loanNo] = LedgerStorage.Loan(next, s);
+        bytes memory payload =
+            abi.encode(account, loanNo, ref, previous, next, interestAccrued, penaltyAccrued, holidayDays, msg.sender);
+        bytes32 head = $.append(account, a, ICreditLedger.EntryKind.Restructured, payload);
+        emit ICreditLedger.Restructured(
+            account, loanNo, a.seq, head, ref, previous, next, interestAccrued, penaltyAccrued, holidayDays, msg.sender
+        );
+    }
+
+    /// @notice See `ICreditLedger.writeOff`.
+    function writeOff(LedgerStorage.Layout storage $, bytes32 account, uint16 loanNo, bytes32 ref, uint64 expectedSeq)
+        public
+    {
+        ICreditLedger.Account memory a = $.loadAccount(account, expectedSeq);
+        LedgerStorage.Loan memory loan = $.loadActiveLoan(account, loanNo);
+        ICreditLedger.Product memory product = $.products[loan.terms.productId];
+        uint256 day = LoanMath.dayOf(loan.terms, block.timestamp);
+        uint256 dpd = LoanMath.position(loan.terms, loan.state, product.penaltyPpmPerDay, day).daysPastDue;
+        if (product.writeOffDays == 0 || dpd < product.writeOffDays) {
+            revert ICreditLedger.WriteOffTooEarly(account, loanNo, dpd, product.writeOffDays);
+        }
+        (uint64 interestAccrued, uint64 penaltyAccrued) = _checkpointDelta($, loan);
+        uint64 principal = loan.terms.principal - loan.state.principalSettled;
+        $.releaseUsage(account, a, loan.terms.productId, principal);
+        loan.state.status = ICreditLedger.LoanStatus.WrittenOff;
+        $.loans[account][loanNo].state = loan.state;
+        bytes memory payload =
+            abi.encode(account, loanNo, ref, principal, uint32(dpd), interestAccrued, penaltyAccrued, msg.sender);
+        bytes32 head = $.append(account, a, ICreditLedger.EntryKind.WrittenOff, payload);
+        emit ICreditLedger.WrittenOff(
+            account, loanNo, a.seq, head, ref, principal, uint32(dpd), interestAccrued, penaltyAccrued, msg.sender
+        );
+    }
+
+    // ================================================================== internals
+
+    /// @dev Accrue interest and penalty up to today into the loan (in memory); returns today.
+    function _checkpoint(LedgerStorage.Loan memory loan, uint256 penaltyPpmPerDay) private view returns (uint256 day) {
+        day = LoanMath.dayOf(loan.terms, block.timestamp);
+        uint256[] memory cum = LoanMath.cumulativePrincipals(loan.terms);
+        (uint256 interest, uint256 penalty) = LoanMath.accrue(loan.terms, loan.state, cum, penaltyPpmPerDay, day);
+        loan.state.interestOwed = _u48(loan.state.interestOwed + interest);
+        loan.state.penaltyOwed = _u48(loan.state.penaltyOwed + penalty);
+        if (day > loan.state.checkpointDay) loan.state.checkpointDay = uint16(day);
+    }
+
+    /// @dev `_checkpoint`, returning what it accrued.
+    function _checkpointDelta(LedgerStorage.Layout storage $, LedgerStorage.Loan memory loan)
+        private
+        view
+        returns (uint64 interestAccrued, uint64 penaltyAccrued)
+    {
+        uint48 interestBefore = loan.state.interestOwed;
+        uint48 penaltyBefore = loan.state.penaltyOwed;
+        _checkpoint(loan, $.products[loan.terms.productId].penaltyPpmPerDay);
+        interestAccrued = loan.state.interestOwed - interestBefore;
+        penaltyAccrued = loan.state.penaltyOwed - penaltyBefore;
+    }
+
+    /// @dev Close the loan when principal, billed fees, interest and penalty are all settled
+    /// (the fees of periods not yet started are waived).
+    function _closeIfSettled(LedgerStorage.Loan memory loan, uint256 day) private pure {
+        ICreditLedger.LoanState memory s = loan.state;
+        if (s.status != ICreditLedger.LoanStatus.Active || s.principalSettled != loan.terms.principal) return;
+        if (s.interestOwed != 0 || s.penaltyOwed != 0) return;
+        uint256 elapsed = LoanMath.periodsElapsed(loan.terms, day);
+        uint256 billed = LoanMath.cumulativeFee(loan.terms, elapsed < loan.terms.periods ? elapsed + 1 : elapsed);
+        if (s.feeSettled < billed) return;
+        s.status = ICreditLedger.LoanStatus.Closed;
+    }
+
+    function _u48(uint256 v) private pure returns (uint48) {
+        if (v > type(uint48).max) revert ICreditLedger.ValueOverflow(v);
+        return uint48(v);
+    }
+}
