@@ -217,7 +217,7 @@ contract CreditLedger is ICreditLedger, AccessControl, Pausable, EIP712 {
         whenNotPaused
         returns (uint16 loanNo)
     {
-        Product memory product = _loadProduct(productId, ProductKind.PayLater);
+        Product storage product = _loadProduct(productId, ProductKind.PayLater);
         uint256 totalFee;
         if (periods != 1) {
             if (periods % 3 != 0 || periods > 12 || (product.allowedPeriods >> periods) & 1 == 0) {
@@ -235,7 +235,7 @@ contract CreditLedger is ICreditLedger, AccessControl, Pausable, EIP712 {
             totalFee: uint64(totalFee),
             firstDueDay: product.graceDays
         });
-        loanNo = _draw(account, product, terms, ref, expectedSeq);
+        loanNo = _draw(account, terms, ref, expectedSeq);
     }
 
     /// @inheritdoc ICreditLedger
@@ -248,7 +248,7 @@ contract CreditLedger is ICreditLedger, AccessControl, Pausable, EIP712 {
         bytes32 ref,
         uint64 expectedSeq
     ) external onlyRole(OPERATOR_ROLE) whenNotPaused returns (uint16 loanNo) {
-        Product memory product = _loadProduct(productId, ProductKind.CashLoan);
+        Product storage product = _loadProduct(productId, ProductKind.CashLoan);
         if (method == RepaymentMethod.Bullet) revert InvalidMethod(method);
         if (periods < MIN_CASH_PERIODS || periods > MAX_CASH_PERIODS || (product.allowedPeriods >> periods) & 1 == 0) {
             revert PeriodsNotAllowed(productId, periods);
@@ -263,12 +263,12 @@ contract CreditLedger is ICreditLedger, AccessControl, Pausable, EIP712 {
             totalFee: 0,
             firstDueDay: uint16(LoanMath.PERIOD_DAYS)
         });
-        loanNo = _draw(account, product, terms, ref, expectedSeq);
+        loanNo = _draw(account, terms, ref, expectedSeq);
     }
 
     /// @dev The checks and effects every drawdown shares: line granted and not frozen, limit,
     /// tier cap, exposure cap, cost ceiling; then the loan, the usage and the entry.
-    function _draw(bytes32 account, Product memory product, LoanTerms memory terms, bytes32 ref, uint64 expectedSeq)
+    function _draw(bytes32 account, LoanTerms memory terms, bytes32 ref, uint64 expectedSeq)
         private
         returns (uint16 loanNo)
     {
@@ -285,15 +285,13 @@ contract CreditLedger is ICreditLedger, AccessControl, Pausable, EIP712 {
         uint256 cap = a.exposureCap < tier.maxExposure ? a.exposureCap : tier.maxExposure;
         available = cap > a.used ? cap - a.used : 0;
         if (amount > available) revert ExposureCapExceeded(account, amount, available);
-        if (terms.totalFee != 0 || terms.ratePpmPerDay != 0) {
-            uint256 pv = LoanServicing.presentValueUp(terms, product.costCeilingPpmPerYear);
-            if (pv > amount) revert CostCeilingExceeded(terms.productId, pv, amount, product.costCeilingPpmPerYear);
-        }
+        if (terms.totalFee != 0 || terms.ratePpmPerDay != 0) LoanServicing.checkCostCeiling(_s, terms);
 
         loanNo = ++a.loanCount;
         a.used += amount;
         _s.lines[account][terms.productId].used = line.used + amount;
-        _s.loans[account][loanNo].terms = terms;
+        LoanState memory fresh;
+        _s.storeLoan(account, loanNo, terms, fresh);
         bytes32 head = _s.append(account, a, EntryKind.Drawn, abi.encode(account, loanNo, ref, terms, msg.sender));
         emit Drawn(account, loanNo, a.seq, head, ref, terms, msg.sender);
     }
@@ -375,21 +373,17 @@ contract CreditLedger is ICreditLedger, AccessControl, Pausable, EIP712 {
 
     /// @inheritdoc ICreditLedger
     function scheduleOf(bytes32 account, uint16 loanNo) external view returns (Installment[] memory) {
-        return LoanServicing.schedule(_s.loadLoan(account, loanNo).terms);
+        return LoanServicing.scheduleOf(_s, account, loanNo);
     }
 
     /// @inheritdoc ICreditLedger
     function positionOf(bytes32 account, uint16 loanNo, uint256 time) external view returns (LoanPosition memory) {
-        LedgerStorage.Loan memory loan = _s.loadLoan(account, loanNo);
-        uint256 checkpointTime = loan.terms.startTime + uint256(loan.state.checkpointDay) * LoanMath.DAY;
-        if (time < checkpointTime) revert TimeBeforeCheckpoint(time, checkpointTime);
-        uint256 penaltyRate = _s.products[loan.terms.productId].penaltyPpmPerDay;
-        return LoanServicing.position(loan.terms, loan.state, penaltyRate, LoanMath.dayOf(loan.terms, time));
+        return LoanServicing.positionOf(_s, account, loanNo, time);
     }
 
     // ================================================================== internals
 
-    function _loadProduct(uint8 productId, ProductKind kind) private view returns (Product memory product) {
+    function _loadProduct(uint8 productId, ProductKind kind) private view returns (Product storage product) {
         product = _s.products[productId];
         if (!product.active) revert UnknownProduct(productId);
         if (product.kind != kind) revert WrongProductKind(productId, kind);

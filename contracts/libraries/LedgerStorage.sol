@@ -8,10 +8,34 @@ import {ICreditLedger} from "../interfaces/ICreditLedger.sol";
 /// `LoanServicing` library (which runs on the ledger's storage through DELEGATECALL) read
 /// and write the same slots through the same helpers.
 library LedgerStorage {
-    /// @dev A loan is two slots: terms (written when drawn) and state (zero when drawn).
+    /// @dev A loan as the code works on it (in memory): its terms and its servicing state.
     struct Loan {
         ICreditLedger.LoanTerms terms;
         ICreditLedger.LoanState state;
+    }
+
+    /// @dev A loan as stored: two slots laid out by how often each field changes, so that a
+    /// single-payment purchase writes one new slot when drawn and one slot per repayment.
+    /// slot 0 (written when drawn and at every checkpoint):
+    ///   principal 64 | principalSettled 64 | startTime 40 | firstDueDay 16 | checkpointDay 16 |
+    ///   periods 8 | method 8 | productId 8 | status 8                                  (232 bits)
+    /// slot 1 (zero for an interest-free single payment until a penalty accrues):
+    ///   ratePpmPerDay 32 | totalFee 64 | feeSettled 64 | interestOwed 48 | penaltyOwed 48 (256 bits)
+    struct StoredLoan {
+        uint64 principal;
+        uint64 principalSettled;
+        uint40 startTime;
+        uint16 firstDueDay;
+        uint16 checkpointDay;
+        uint8 periods;
+        ICreditLedger.RepaymentMethod method;
+        uint8 productId;
+        ICreditLedger.LoanStatus status;
+        uint32 ratePpmPerDay;
+        uint64 totalFee;
+        uint64 feeSettled;
+        uint48 interestOwed;
+        uint48 penaltyOwed;
     }
 
     struct Layout {
@@ -19,7 +43,7 @@ library LedgerStorage {
         mapping(uint8 tier => ICreditLedger.TierPolicy) tiers;
         mapping(bytes32 account => ICreditLedger.Account) accounts;
         mapping(bytes32 account => mapping(uint8 productId => ICreditLedger.Line)) lines;
-        mapping(bytes32 account => mapping(uint16 loanNo => Loan)) loans;
+        mapping(bytes32 account => mapping(uint16 loanNo => StoredLoan)) loans;
     }
 
     /// @notice Advance the account's hash chain by one entry and write the account back:
@@ -62,8 +86,52 @@ library LedgerStorage {
     }
 
     function loadLoan(Layout storage $, bytes32 account, uint16 loanNo) internal view returns (Loan memory loan) {
-        loan = $.loans[account][loanNo];
-        if (loan.terms.principal == 0) revert ICreditLedger.UnknownLoan(account, loanNo);
+        StoredLoan memory l = $.loans[account][loanNo];
+        if (l.principal == 0) revert ICreditLedger.UnknownLoan(account, loanNo);
+        loan.terms = ICreditLedger.LoanTerms({
+            principal: l.principal,
+            startTime: l.startTime,
+            periods: l.periods,
+            method: l.method,
+            productId: l.productId,
+            ratePpmPerDay: l.ratePpmPerDay,
+            totalFee: l.totalFee,
+            firstDueDay: l.firstDueDay
+        });
+        loan.state = ICreditLedger.LoanState({
+            principalSettled: l.principalSettled,
+            feeSettled: l.feeSettled,
+            interestOwed: l.interestOwed,
+            penaltyOwed: l.penaltyOwed,
+            checkpointDay: l.checkpointDay,
+            status: l.status
+        });
+    }
+
+    /// @notice Write a loan's terms and state.
+    function storeLoan(
+        Layout storage $,
+        bytes32 account,
+        uint16 loanNo,
+        ICreditLedger.LoanTerms memory t,
+        ICreditLedger.LoanState memory s
+    ) internal {
+        $.loans[account][loanNo] = StoredLoan({
+            principal: t.principal,
+            principalSettled: s.principalSettled,
+            startTime: t.startTime,
+            firstDueDay: t.firstDueDay,
+            checkpointDay: s.checkpointDay,
+            periods: t.periods,
+            method: t.method,
+            productId: t.productId,
+            status: s.status,
+            ratePpmPerDay: t.ratePpmPerDay,
+            totalFee: t.totalFee,
+            feeSettled: s.feeSettled,
+            interestOwed: s.interestOwed,
+            penaltyOwed: s.penaltyOwed
+        });
     }
 
     function loadActiveLoan(Layout storage $, bytes32 account, uint16 loanNo) internal view returns (Loan memory loan) {

@@ -9,8 +9,8 @@ import {LedgerStorage} from "./LedgerStorage.sol";
 /// @notice Refunds, repayments, restructures and write-offs, plus the pure calculators
 /// (position, schedule, cost-ceiling present value). Deployed once and linked into
 /// `CreditLedger`, whose storage it works on (DELEGATECALL), so the ledger stays under the
-/// EIP-170 size limit. The pure functions can also be called directly (eth_call) by an
-/// integrator or auditor to price terms or check a position.
+/// EIP-170 size limit. Every entry point takes the ledger's storage, so none is callable on
+/// its own (and none appears in the library's ABI); the math is `LoanMath`.
 /// @dev Access control and pause are the ledger's: every entry point here is reached only
 /// through a ledger function guarded by its role. Events are the ledger's (`ICreditLedger`).
 library LoanServicing {
@@ -19,26 +19,28 @@ library LoanServicing {
     uint8 internal constant MAX_RESTRUCTURE_PERIODS = 36;
     uint16 internal constant MAX_HOLIDAY_DAYS = 180;
 
-    // ================================================================== pure calculators
+    // ================================================================== views and checks
 
-    /// @notice The loan as of `day` (whole days since its start).
-    function position(
-        ICreditLedger.LoanTerms memory terms,
-        ICreditLedger.LoanState memory state,
-        uint256 penaltyPpmPerDay,
-        uint256 day
-    ) public pure returns (ICreditLedger.LoanPosition memory) {
-        return LoanMath.position(terms, state, penaltyPpmPerDay, day);
+    /// @notice See `ICreditLedger.positionOf`.
+    function positionOf(LedgerStorage.Layout storage $, bytes32 account, uint16 loanNo, uint256 time)
+        public
+        view
+        returns (ICreditLedger.LoanPosition memory)
+    {
+        LedgerStorage.Loan memory loan = $.loadLoan(account, loanNo);
+        uint256 checkpointTime = loan.terms.startTime + uint256(loan.state.checkpointDay) * LoanMath.DAY;
+        if (time < checkpointTime) revert ICreditLedger.TimeBeforeCheckpoint(time, checkpointTime);
+        uint256 penaltyRate = $.products[loan.terms.productId].penaltyPpmPerDay;
+        return LoanMath.position(loan.terms, loan.state, penaltyRate, LoanMath.dayOf(loan.terms, time));
     }
 
-    /// @notice Present value of the scheduled payments at an annual rate, rounded up
-    /// (terms are within a cost ceiling iff this is at most the principal).
-    function presentValueUp(ICreditLedger.LoanTerms memory terms, uint256 annualRatePpm) public pure returns (uint256) {
-        return LoanMath.presentValueUp(terms, annualRatePpm);
-    }
-
-    /// @notice The schedule: each period's due time, principal and fee.
-    function schedule(ICreditLedger.LoanTerms memory terms) public pure returns (ICreditLedger.Installment[] memory s) {
+    /// @notice See `ICreditLedger.scheduleOf`.
+    function scheduleOf(LedgerStorage.Layout storage $, bytes32 account, uint16 loanNo)
+        public
+        view
+        returns (ICreditLedger.Installment[] memory s)
+    {
+        ICreditLedger.LoanTerms memory terms = $.loadLoan(account, loanNo).terms;
         uint256[] memory cum = LoanMath.cumulativePrincipals(terms);
         s = new ICreditLedger.Installment[](terms.periods);
         for (uint256 k = 1; k <= terms.periods; ++k) {
@@ -50,13 +52,13 @@ library LoanServicing {
         }
     }
 
-    /// @notice Split `amount` over the buckets of `p` in the order of DESIGN.md.
-    function allocate(ICreditLedger.LoanPosition memory p, uint256 amount)
-        public
-        pure
-        returns (ICreditLedger.Allocation memory)
-    {
-        return LoanMath.allocate(p, amount);
+    /// @notice Revert with `CostCeilingExceeded` unless the terms' APR is within the product's
+    /// annual cost ceiling (present value at the ceiling, rounded up, at most the principal).
+    function checkCostCeiling(LedgerStorage.Layout storage $, ICreditLedger.LoanTerms memory terms) public view {
+        if (terms.totalFee == 0 && terms.ratePpmPerDay == 0) return;
+        uint32 ceiling = $.products[terms.productId].costCeilingPpmPerYear;
+        uint256 pv = LoanMath.presentValueUp(terms, ceiling);
+        if (pv > terms.principal) revert ICreditLedger.CostCeilingExceeded(terms.productId, pv, terms.principal, ceiling);
     }
 
     // ================================================================== servicing (ledger storage)
@@ -67,7 +69,7 @@ library LoanServicing {
     {
         ICreditLedger.Account memory a = $.loadAccount(account, expectedSeq);
         LedgerStorage.Loan memory loan = $.loadActiveLoan(account, loanNo);
-        ICreditLedger.Product memory product = $.products[loan.terms.productId];
+        ICreditLedger.Product storage product = $.products[loan.terms.productId];
         if (product.kind != ICreditLedger.ProductKind.PayLater) revert ICreditLedger.NotAPurchase(account, loanNo);
         uint256 outstanding = uint256(loan.terms.principal) - loan.state.principalSettled;
         if (amount == 0 || amount > outstanding) {
@@ -81,7 +83,7 @@ library LoanServicing {
         loan.state.feeSettled += uint64(feeWaived);
         _closeIfSettled(loan, day);
         $.releaseUsage(account, a, loan.terms.productId, amount);
-        $.loans[account][loanNo].state = loan.state;
+        $.storeLoan(account, loanNo, loan.terms, loan.state);
         bytes memory payload = abi.encode(account, loanNo, ref, amount, uint64(feeWaived), uint16(day), msg.sender);
         bytes32 head = $.append(account, a, ICreditLedger.EntryKind.Refunded, payload);
         emit ICreditLedger.Refunded(account, loanNo, a.seq, head, ref, amount, uint64(feeWaived), uint16(day), msg.sender);
@@ -118,7 +120,7 @@ library LoanServicing {
             $.releaseUsage(account, a, loan.terms.productId, principal);
         }
         _closeIfSettled(loan, day);
-        $.loans[account][loanNo].state = s;
+        $.storeLoan(account, loanNo, loan.terms, s);
         _emitRepaid($, account, loanNo, a, ref, amount, allocation, day, interestAccrued, penaltyAccrued, s.status);
     }
 
@@ -182,7 +184,7 @@ library LoanServicing {
         ICreditLedger.LoanState memory s;
         s.interestOwed = loan.state.interestOwed;
         s.penaltyOwed = loan.state.penaltyOwed;
-        $.loans[account][loanNo] = LedgerStorage.Loan(next, s);
+        $.storeLoan(account, loanNo, next, s);
         bytes memory payload =
             abi.encode(account, loanNo, ref, previous, next, interestAccrued, penaltyAccrued, holidayDays, msg.sender);
         bytes32 head = $.append(account, a, ICreditLedger.EntryKind.Restructured, payload);
@@ -197,7 +199,7 @@ library LoanServicing {
     {
         ICreditLedger.Account memory a = $.loadAccount(account, expectedSeq);
         LedgerStorage.Loan memory loan = $.loadActiveLoan(account, loanNo);
-        ICreditLedger.Product memory product = $.products[loan.terms.productId];
+        ICreditLedger.Product storage product = $.products[loan.terms.productId];
         uint256 day = LoanMath.dayOf(loan.terms, block.timestamp);
         uint256 dpd = LoanMath.position(loan.terms, loan.state, product.penaltyPpmPerDay, day).daysPastDue;
         if (product.writeOffDays == 0 || dpd < product.writeOffDays) {
@@ -207,7 +209,7 @@ library LoanServicing {
         uint64 principal = loan.terms.principal - loan.state.principalSettled;
         $.releaseUsage(account, a, loan.terms.productId, principal);
         loan.state.status = ICreditLedger.LoanStatus.WrittenOff;
-        $.loans[account][loanNo].state = loan.state;
+        $.storeLoan(account, loanNo, loan.terms, loan.state);
         bytes memory payload =
             abi.encode(account, loanNo, ref, principal, uint32(dpd), interestAccrued, penaltyAccrued, msg.sender);
         bytes32 head = $.append(account, a, ICreditLedger.EntryKind.WrittenOff, payload);

@@ -1,0 +1,93 @@
+/**
+ * The per-account hash chain of DESIGN.md, mirrored from `LedgerStorage.append`:
+ *
+ *   payloadHash = keccak256(abi.encode(<event fields except seq and head, in order>))
+ *   head        = keccak256(abi.encode(prevHead, seq, kind, payloadHash))
+ *
+ * The first entry's prevHead is zero. Every ledger event that is an entry carries its `seq` and
+ * `head`, so the chain can be recomputed from events alone and compared with one on-chain read
+ * of `accountOf(account)`.
+ */
+import { AbiCoder, keccak256, ZeroHash, type EventFragment, type Result } from "ethers";
+
+/** Entry kinds, as `ICreditLedger.EntryKind`; the event of each kind has the same name. */
+export enum EntryKind {
+  None = 0,
+  AccountOpened = 1,
+  DecisionDeclined = 2,
+  LineGranted = 3,
+  LimitIncreased = 4,
+  LimitCut = 5,
+  LineFrozen = 6,
+  LineUnfrozen = 7,
+  ExposureCapChanged = 8,
+  Drawn = 9,
+  Refunded = 10,
+  Repaid = 11,
+  Restructured = 12,
+  WrittenOff = 13,
+}
+
+const coder = AbiCoder.defaultAbiCoder();
+
+/** The entry kind of a ledger event name, or undefined for events that are not entries. */
+export function entryKindOf(eventName: string): EntryKind | undefined {
+  const kind = (EntryKind as unknown as Record<string, EntryKind | undefined>)[eventName];
+  return kind === undefined || kind === EntryKind.None ? undefined : kind;
+}
+
+/** The next head: keccak256(abi.encode(prevHead, seq, kind, payloadHash)). */
+export function nextHead(prevHead: string, seq: bigint, kind: EntryKind, payloadHash: string): string {
+  return keccak256(coder.encode(["bytes32", "uint64", "uint8", "bytes32"], [prevHead, seq, kind, payloadHash]));
+}
+
+/** The payload hash of a decoded entry event: its fields except `seq` and `head`, ABI-encoded. */
+export function payloadHashOf(fragment: EventFragment, args: Result | readonly unknown[]): string {
+  const types: string[] = [];
+  const values: unknown[] = [];
+  fragment.inputs.forEach((input, i) => {
+    if (input.name === "seq" || input.name === "head") return;
+    types.push(input.format("full"));
+    values.push(args[i]);
+  });
+  return keccak256(coder.encode(types, values));
+}
+
+/** One entry of an account's history, as an export or the verifier holds it. */
+export interface ChainEntry {
+  seq: bigint;
+  kind: EntryKind;
+  payloadHash: string;
+  head: string;
+}
+
+export type ChainCheck =
+  | { ok: true; seq: bigint; head: string }
+  | { ok: false; index: number; seq: bigint; reason: string };
+
+/**
+ * Recompute the chain over `entries` (in order, from seq 1) and check every claimed head; if
+ * `expected` is given (the on-chain `seq` and `head`), the chain must end there.
+ */
+export function verifyChain(entries: readonly ChainEntry[], expected?: { seq: bigint; head: string }): ChainCheck {
+  let head = ZeroHash;
+  let seq = 0n;
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i];
+    if (e.seq !== seq + 1n) return { ok: false, index: i, seq: e.seq, reason: `expected seq ${seq + 1n}, found ${e.seq}` };
+    head = nextHead(head, e.seq, e.kind, e.payloadHash);
+    if (head.toLowerCase() !== e.head.toLowerCase()) {
+      return { ok: false, index: i, seq: e.seq, reason: `head mismatch at seq ${e.seq}` };
+    }
+    seq = e.seq;
+  }
+  if (expected && (expected.seq !== seq || expected.head.toLowerCase() !== head.toLowerCase())) {
+    return {
+      ok: false,
+      index: entries.length,
+      seq,
+      reason: `chain ends at seq ${seq} head ${head}, on-chain seq ${expected.seq} head ${expected.head}`,
+    };
+  }
+  return { ok: true, seq, head };
+}

@@ -1,0 +1,456 @@
+/**
+ * The loan servicing rules of DESIGN.md as pure functions over bigint: the TypeScript mirror
+ * of `contracts/libraries/LoanMath.sol`. The gateway quotes with it and the verifier replays
+ * with it; differential tests (test/differential) prove it agrees with the contract to the
+ * unit. Rounding is the contract's: every division rounds down unless its name says "Up".
+ */
+
+export const DAY = 86_400n;
+export const PERIOD_DAYS = 30n;
+export const PPM = 1_000_000n;
+export const WAD = 10n ** 18n;
+export const DAYS_PER_YEAR = 365n;
+
+export enum ProductKind {
+  None = 0,
+  PayLater = 1,
+  CashLoan = 2,
+}
+
+export enum RepaymentMethod {
+  Bullet = 0,
+  EqualPrincipal = 1,
+  Annuity = 2,
+}
+
+export enum LoanStatus {
+  Active = 0,
+  Closed = 1,
+  WrittenOff = 2,
+}
+
+/** A loan's schedule inputs, as `ICreditLedger.LoanTerms`. */
+export interface LoanTerms {
+  principal: bigint;
+  startTime: bigint;
+  periods: number;
+  method: RepaymentMethod;
+  productId: number;
+  ratePpmPerDay: bigint;
+  totalFee: bigint;
+  firstDueDay: bigint;
+}
+
+/** A loan's servicing state, as `ICreditLedger.LoanState`. */
+export interface LoanState {
+  principalSettled: bigint;
+  feeSettled: bigint;
+  interestOwed: bigint;
+  penaltyOwed: bigint;
+  checkpointDay: bigint;
+  status: LoanStatus;
+}
+
+/** A loan seen at a point in time, as `ICreditLedger.LoanPosition`. */
+export interface LoanPosition {
+  principalOutstanding: bigint;
+  overduePrincipal: bigint;
+  currentPrincipal: bigint;
+  feesDue: bigint;
+  interest: bigint;
+  penalty: bigint;
+  amountDue: bigint;
+  payoff: bigint;
+  daysPastDue: bigint;
+  nextDueTime: bigint;
+}
+
+/** How a repayment was split, as `ICreditLedger.Allocation`. */
+export interface Allocation {
+  penalty: bigint;
+  fee: bigint;
+  interest: bigint;
+  overduePrincipal: bigint;
+  currentPrincipal: bigint;
+  prepaidPrincipal: bigint;
+}
+
+export interface Installment {
+  dueTime: bigint;
+  principal: bigint;
+  fee: bigint;
+}
+
+export const emptyState = (): LoanState => ({
+  principalSettled: 0n,
+  feeSettled: 0n,
+  interestOwed: 0n,
+  penaltyOwed: 0n,
+  checkpointDay: 0n,
+  status: LoanStatus.Active,
+});
+
+const max = (a: bigint, b: bigint): bigint => (a > b ? a : b);
+const min = (a: bigint, b: bigint): bigint => (a < b ? a : b);
+const divUp = (a: bigint, b: bigint): bigint => (a === 0n ? 0n : (a - 1n) / b + 1n);
+
+// ---------------------------------------------------------------- calendar
+
+/** Whole days from the loan's start to `time` (0 before the start). */
+export function dayOf(t: LoanTerms, time: bigint): bigint {
+  return time <= t.startTime ? 0n : (time - t.startTime) / DAY;
+}
+
+/** The due day (days since start) of period `k` (1-based). */
+export function dueDay(t: LoanTerms, k: number): bigint {
+  return t.firstDueDay + BigInt(k - 1) * PERIOD_DAYS;
+}
+
+/** How many periods' due days lie strictly before `day`. */
+export function periodsElapsed(t: LoanTerms, day: bigint): number {
+  if (day <= t.firstDueDay) return 0;
+  const e = (day - t.firstDueDay - 1n) / PERIOD_DAYS + 1n;
+  return Number(min(e, BigInt(t.periods)));
+}
+
+// ---------------------------------------------------------------- schedule
+
+/** The per-period rate of a daily rate, in WAD (rounded down). */
+export function periodRateWad(ratePpmPerDay: bigint): bigint {
+  return (ratePpmPerDay * PERIOD_DAYS * WAD) / PPM;
+}
+
+/**
+ * Scheduled principal of periods 1..k together, for k = 0..periods. Equal principal and
+ * bullet: floor(P/n) a period, leftover in period 1. Annuity: period i >= 2 gets
+ * floor(P r (1+r)^(i-1) / ((1+r)^n - 1)), powers in WAD rounded down; period 1 the rest.
+ */
+export function cumulativePrincipals(t: LoanTerms): bigint[] {
+  const n = t.periods;
+  const P = t.principal;
+  const cum: bigint[] = new Array(n + 1).fill(0n);
+  if (t.method !== RepaymentMethod.Annuity || t.ratePpmPerDay === 0n) {
+    const base = P / BigInt(n);
+    for (let k = 1; k <= n; k++) cum[k] = P - base * BigInt(n - k);
+    return cum;
+  }
+  const r = periodRateWad(t.ratePpmPerDay);
+  const pows: bigint[] = [];
+  let pow = WAD;
+  for (let k = 1; k <= n; k++) {
+    pows[k] = pow;
+    pow = (pow * (WAD + r)) / WAD;
+  }
+  const denominator = (pow - WAD) * WAD;
+  let later = 0n;
+  for (let k = n; k > 0; k--) {
+    const share = k === 1 ? 0n : (P * r * pows[k]) / denominator;
+    cum[k] = P - later;
+    later += share;
+  }
+  return cum;
+}
+
+/** Installment fee of periods 1..k together: floor(F/n) a period, leftover in period 1. */
+export function cumulativeFee(t: LoanTerms, k: number): bigint {
+  const n = t.periods;
+  if (k === 0) return 0n;
+  if (k >= n) return t.totalFee;
+  return t.totalFee - (t.totalFee / BigInt(n)) * BigInt(n - k);
+}
+
+/** Total installment fee: floor(principal x feePpm / 1e6). */
+export function installmentFee(principal: bigint, feePpm: bigint): bigint {
+  return (principal * feePpm) / PPM;
+}
+
+/** The schedule: due time, principal and fee of each period. */
+export function schedule(t: LoanTerms): Installment[] {
+  const cum = cumulativePrincipals(t);
+  const out: Installment[] = [];
+  for (let k = 1; k <= t.periods; k++) {
+    out.push({
+      dueTime: t.startTime + dueDay(t, k) * DAY,
+      principal: cum[k] - cum[k - 1],
+      fee: cumulativeFee(t, k) - cumulativeFee(t, k - 1),
+    });
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- accrual
+
+/**
+ * Interest and penalty accrued from the checkpoint to `day`, each rounded down once.
+ * Interest: outstanding principal x daily rate x days. Penalty: each overdue period's unpaid
+ * principal x penalty rate x days overdue since the checkpoint (principal only).
+ */
+export function accrue(
+  t: LoanTerms,
+  s: LoanState,
+  penaltyPpmPerDay: bigint,
+  day: bigint,
+  cum: bigint[] = cumulativePrincipals(t),
+): { interest: bigint; penalty: bigint } {
+  if (day <= s.checkpointDay || s.status !== LoanStatus.Active) return { interest: 0n, penalty: 0n };
+  const paid = s.principalSettled;
+  const interest = ((t.principal - paid) * t.ratePpmPerDay * (day - s.checkpointDay)) / PPM;
+  const elapsed = periodsElapsed(t, day);
+  let weighted = 0n;
+  for (let k = 1; k <= elapsed; k++) {
+    const floor = max(cum[k - 1], paid);
+    if (cum[k] > floor) {
+      const from = max(dueDay(t, k), s.checkpointDay);
+      weighted += (cum[k] - floor) * (day - from);
+    }
+  }
+  return { interest, penalty: (weighted * penaltyPpmPerDay) / PPM };
+}
+
+// ---------------------------------------------------------------- position
+
+const ZERO_POSITION: LoanPosition = {
+  principalOutstanding: 0n,
+  overduePrincipal: 0n,
+  currentPrincipal: 0n,
+  feesDue: 0n,
+  interest: 0n,
+  penalty: 0n,
+  amountDue: 0n,
+  payoff: 0n,
+  daysPastDue: 0n,
+  nextDueTime: 0n,
+};
+
+/** The loan as of `day` (days since its start), accruing from its checkpoint. */
+export function position(t: LoanTerms, s: LoanState, penaltyPpmPerDay: bigint, day: bigint): LoanPosition {
+  if (s.status === LoanStatus.Closed) return { ...ZERO_POSITION };
+  const cum = cumulativePrincipals(t);
+  const accrued = accrue(t, s, penaltyPpmPerDay, day, cum);
+  const interest = accrued.interest + s.interestOwed;
+  const penalty = accrued.penalty + s.penaltyOwed;
+  const paid = s.principalSettled;
+  const elapsed = periodsElapsed(t, day);
+  const cumElapsed = cum[elapsed];
+  const principalOutstanding = t.principal - paid;
+  const overduePrincipal = cumElapsed > paid ? cumElapsed - paid : 0n;
+  let currentPrincipal = 0n;
+  let nextDueTime = 0n;
+  if (elapsed < t.periods) {
+    const floor = max(cumElapsed, paid);
+    currentPrincipal = cum[elapsed + 1] > floor ? cum[elapsed + 1] - floor : 0n;
+    nextDueTime = t.startTime + dueDay(t, elapsed + 1) * DAY;
+  }
+  const billed = cumulativeFee(t, elapsed < t.periods ? elapsed + 1 : elapsed);
+  const feesDue = billed > s.feeSettled ? billed - s.feeSettled : 0n;
+  let daysPastDue = 0n;
+  for (let k = 1; k <= elapsed; k++) {
+    if (cum[k] > paid || cumulativeFee(t, k) > s.feeSettled) {
+      daysPastDue = day - dueDay(t, k);
+      break;
+    }
+  }
+  const owed = penalty + feesDue + interest;
+  return {
+    principalOutstanding,
+    overduePrincipal,
+    currentPrincipal,
+    feesDue,
+    interest,
+    penalty,
+    amountDue: owed + overduePrincipal + currentPrincipal,
+    payoff: owed + principalOutstanding,
+    daysPastDue,
+    nextDueTime,
+  };
+}
+
+/** Days past due (delinquency) of a loan as of `day`. */
+export function daysPastDue(t: LoanTerms, s: LoanState, day: bigint): bigint {
+  return position(t, s, 0n, day).daysPastDue;
+}
+
+// ---------------------------------------------------------------- allocation
+
+/**
+ * Split `amount` (<= payoff) in DESIGN.md's order: penalty, fees, interest, overdue principal,
+ * the current period's principal, prepayment.
+ */
+export function allocate(p: LoanPosition, amount: bigint): Allocation {
+  let left = amount;
+  const take = (bucket: bigint): bigint => {
+    const taken = min(left, bucket);
+    left -= taken;
+    return taken;
+  };
+  const penalty = take(p.penalty);
+  const fee = take(p.feesDue);
+  const interest = take(p.interest);
+  const overduePrincipal = take(p.overduePrincipal);
+  const currentPrincipal = take(p.currentPrincipal);
+  const prepaidPrincipal = take(p.principalOutstanding - p.overduePrincipal - p.currentPrincipal);
+  return { penalty, fee, interest, overduePrincipal, currentPrincipal, prepaidPrincipal };
+}
+
+export const allocatedPrincipal = (a: Allocation): bigint =>
+  a.overduePrincipal + a.currentPrincipal + a.prepaidPrincipal;
+
+export const allocationTotal = (a: Allocation): bigint =>
+  a.penalty + a.fee + a.interest + allocatedPrincipal(a);
+
+// ---------------------------------------------------------------- state transitions
+
+/** Accrue to `day` into a copy of the state (a checkpoint). */
+export function checkpoint(t: LoanTerms, s: LoanState, penaltyPpmPerDay: bigint, day: bigint): LoanState {
+  const { interest, penalty } = accrue(t, s, penaltyPpmPerDay, day);
+  return {
+    ...s,
+    interestOwed: s.interestOwed + interest,
+    penaltyOwed: s.penaltyOwed + penalty,
+    checkpointDay: day > s.checkpointDay ? day : s.checkpointDay,
+  };
+}
+
+/** Whether a loan closes: principal, billed fees, interest and penalty all settled. */
+export function isSettled(t: LoanTerms, s: LoanState, day: bigint): boolean {
+  if (s.status !== LoanStatus.Active || s.principalSettled !== t.principal) return false;
+  if (s.interestOwed !== 0n || s.penaltyOwed !== 0n) return false;
+  const elapsed = periodsElapsed(t, day);
+  return s.feeSettled >= cumulativeFee(t, elapsed < t.periods ? elapsed + 1 : elapsed);
+}
+
+export interface RepaymentResult {
+  allocation: Allocation;
+  state: LoanState;
+  interestAccrued: bigint;
+  penaltyAccrued: bigint;
+}
+
+/** Apply a repayment of `amount` at `day`, as the contract's `repay` does. Throws above payoff. */
+export function applyRepayment(
+  t: LoanTerms,
+  s: LoanState,
+  penaltyPpmPerDay: bigint,
+  day: bigint,
+  amount: bigint,
+): RepaymentResult {
+  if (s.status === LoanStatus.Closed) throw new RangeError("loan is closed");
+  const p = position(t, s, penaltyPpmPerDay, day);
+  if (amount <= 0n || amount > p.payoff) throw new RangeError(`amount ${amount} outside 1..${p.payoff}`);
+  const allocation = allocate(p, amount);
+  const next: LoanState = {
+    ...s,
+    penaltyOwed: p.penalty - allocation.penalty,
+    interestOwed: p.interest - allocation.interest,
+    feeSettled: s.feeSettled + allocation.fee,
+    principalSettled: s.principalSettled + allocatedPrincipal(allocation),
+  };
+  if (s.status === LoanStatus.Active) next.checkpointDay = day;
+  if (isSettled(t, next, day)) next.status = LoanStatus.Closed;
+  return {
+    allocation,
+    state: next,
+    interestAccrued: p.interest - s.interestOwed,
+    penaltyAccrued: p.penalty - s.penaltyOwed,
+  };
+}
+
+/** Apply a merchant refund at `day`, as the contract's `refund` does. */
+export function applyRefund(
+  t: LoanTerms,
+  s: LoanState,
+  penaltyPpmPerDay: bigint,
+  day: bigint,
+  amount: bigint,
+): { state: LoanState; feeWaived: bigint } {
+  const outstanding = t.principal - s.principalSettled;
+  if (amount <= 0n || amount > outstanding) throw new RangeError(`refund ${amount} outside 1..${outstanding}`);
+  const c = checkpoint(t, s, penaltyPpmPerDay, day);
+  const feeWaived = min((t.totalFee * amount) / t.principal, t.totalFee - c.feeSettled);
+  const next: LoanState = {
+    ...c,
+    principalSettled: c.principalSettled + amount,
+    feeSettled: c.feeSettled + feeWaived,
+  };
+  if (isSettled(t, next, day)) next.status = LoanStatus.Closed;
+  return { state: next, feeWaived };
+}
+
+/**
+ * A hardship restructure at `time`: the remaining principal and fee spread over `newPeriods`
+ * periods from now, first due `holidayDays` + 30 days later, at `newRatePpmPerDay`.
+ */
+export function applyRestructure(
+  t: LoanTerms,
+  s: LoanState,
+  penaltyPpmPerDay: bigint,
+  time: bigint,
+  newPeriods: number,
+  holidayDays: bigint,
+  newRatePpmPerDay: bigint,
+): { terms: LoanTerms; state: LoanState; interestAccrued: bigint; penaltyAccrued: bigint } {
+  const c = checkpoint(t, s, penaltyPpmPerDay, dayOf(t, time));
+  const terms: LoanTerms = {
+    principal: t.principal - c.principalSettled,
+    startTime: time,
+    periods: newPeriods,
+    method: t.method === RepaymentMethod.Bullet && newPeriods > 1 ? RepaymentMethod.EqualPrincipal : t.method,
+    productId: t.productId,
+    ratePpmPerDay: newRatePpmPerDay,
+    totalFee: t.totalFee - c.feeSettled,
+    firstDueDay: holidayDays + PERIOD_DAYS,
+  };
+  return {
+    terms,
+    state: { ...emptyState(), interestOwed: c.interestOwed, penaltyOwed: c.penaltyOwed },
+    interestAccrued: c.interestOwed - s.interestOwed,
+    penaltyAccrued: c.penaltyOwed - s.penaltyOwed,
+  };
+}
+
+// ---------------------------------------------------------------- cost ceiling and APR
+
+/**
+ * Present value of the scheduled payments (principal, fee, on-time interest) at an annual
+ * rate, rounded up; terms are within a ceiling iff this is <= principal. Payment k is
+ * discounted k 30-day periods at (annual x 30 / 365) per period.
+ */
+export function presentValueUp(t: LoanTerms, annualRatePpm: bigint): bigint {
+  const i = (annualRatePpm * PERIOD_DAYS * WAD) / (DAYS_PER_YEAR * PPM);
+  const cum = cumulativePrincipals(t);
+  let factor = WAD;
+  let pv = 0n;
+  for (let k = 1; k <= t.periods; k++) {
+    const days = k === 1 ? t.firstDueDay : PERIOD_DAYS;
+    const interest = ((t.principal - cum[k - 1]) * t.ratePpmPerDay * days) / PPM;
+    const payment = cum[k] - cum[k - 1] + (cumulativeFee(t, k) - cumulativeFee(t, k - 1)) + interest;
+    factor = divUp(factor * WAD, WAD + i);
+    pv += divUp(payment * factor, WAD);
+  }
+  return pv;
+}
+
+/** Whether the terms are within an annual cost ceiling (the contract's test). */
+export function withinCostCeiling(t: LoanTerms, ceilingPpmPerYear: bigint): boolean {
+  if (t.totalFee === 0n && t.ratePpmPerDay === 0n) return true;
+  return presentValueUp(t, ceilingPpmPerYear) <= t.principal;
+}
+
+/**
+ * The annualized cost (APR) in ppm/year, IRR-style: the smallest annual rate, to the ppm, at
+ * which the present value of the payments is at most the principal (365/30 x the IRR per
+ * 30-day period). This is the rate disclosed in quotes; `withinCostCeiling(t, c)` holds
+ * exactly when `aprPpm(t) <= c`.
+ */
+export function aprPpm(t: LoanTerms): bigint {
+  if (t.totalFee === 0n && t.ratePpmPerDay === 0n) return 0n;
+  let lo = 0n;
+  let hi = 1_000_000n;
+  while (presentValueUp(t, hi) > t.principal) hi *= 2n;
+  while (lo < hi) {
+    const mid = (lo + hi) / 2n;
+    if (presentValueUp(t, mid) <= t.principal) hi = mid;
+    else lo = mid + 1n;
+  }
+  return lo;
+}
