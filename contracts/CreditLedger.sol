@@ -152,7 +152,8 @@ contract CreditLedger is ICreditLedger, AccessControl, Pausable, EIP712 {
         _useDecision(a, d, scorer, signature);
         Line memory line = _s.lines[d.account][d.productId];
         if (!line.granted) revert NoLine(d.account, d.productId);
-        if (d.limit <= line.limit) revert LimitNotIncreased(line.limit, d.limit);
+        uint64 current = _effectiveLimit(line);
+        if (d.limit <= current) revert LimitNotIncreased(current, d.limit);
         uint64 previousTempLimit = line.tempLimit;
         uint40 previousTempExpiry = line.tempExpiry;
         uint64 previousLimit = line.limit;

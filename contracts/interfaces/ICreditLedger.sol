@@ -426,7 +426,8 @@ interface ICreditLedger {
         external;
 
     /// @notice Raise a line's limit on an approved decision: permanent when `limitExpiry == 0`,
-    /// else a temporary limit until `limitExpiry`.
+    /// else a temporary limit until `limitExpiry`. The new limit must exceed the limit in force.
+    /// The decision's daily rate becomes the line's rate for later drawdowns.
     function increaseLimit(Decision calldata decision, address scorer, bytes calldata signature, bytes32 ref, uint64 expectedSeq)
         external;
 
@@ -483,7 +484,10 @@ interface ICreditLedger {
         uint64 expectedSeq
     ) external;
 
-    /// @notice Write a loan off once it is at least the product's `writeOffDays` past due.
+    /// @notice Write a loan off once it is at least the product's `writeOffDays` past due. Its
+    /// principal stops counting against the line and the exposure cap, accrual stops, later
+    /// repayments are recorded as recoveries, and the loan's line is frozen (reason code 0xFFFF)
+    /// if it was not already, so no new credit follows a write-off without an explicit unfreeze.
     function writeOff(bytes32 account, uint16 loanNo, bytes32 ref, uint64 expectedSeq) external;
 
     // ------------------------------------------------------------------ views

@@ -18,6 +18,8 @@ library LoanServicing {
 
     uint8 internal constant MAX_RESTRUCTURE_PERIODS = 36;
     uint16 internal constant MAX_HOLIDAY_DAYS = 180;
+    /// @notice The freeze reason code a write-off sets on the loan's line.
+    uint16 internal constant WRITE_OFF_FREEZE_REASON = 0xFFFF;
 
     // ================================================================== views and checks
 
@@ -208,6 +210,12 @@ library LoanServicing {
         (uint64 interestAccrued, uint64 penaltyAccrued) = _checkpointDelta($, loan);
         uint64 principal = loan.terms.principal - loan.state.principalSettled;
         $.releaseUsage(account, a, loan.terms.productId, principal);
+        // A written-off borrower gets no new credit on this line until an explicit unfreeze.
+        ICreditLedger.Line storage line = $.lines[account][loan.terms.productId];
+        if (!line.frozen) {
+            line.frozen = true;
+            line.freezeReason = WRITE_OFF_FREEZE_REASON;
+        }
         loan.state.status = ICreditLedger.LoanStatus.WrittenOff;
         $.storeLoan(account, loanNo, loan.terms, loan.state);
         bytes memory payload =
