@@ -42,6 +42,8 @@ contract CreditLedger is ICreditLedger, AccessControl, Pausable, EIP712 {
     /// @inheritdoc ICreditLedger
     function configureProduct(uint8 productId, Product calldata product) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (product.kind == ProductKind.None) revert InvalidProduct(productId, "kind");
+        ProductKind existing = _s.products[productId].kind;
+        if (existing != ProductKind.None && existing != product.kind) revert InvalidProduct(productId, "kind");
         if (product.costCeilingPpmPerYear == 0) revert InvalidProduct(productId, "costCeilingPpmPerYear");
         if (product.allowedPeriods == 0) revert InvalidProduct(productId, "allowedPeriods");
         if (product.kind == ProductKind.PayLater && product.graceDays == 0) revert InvalidProduct(productId, "graceDays");
@@ -95,11 +97,11 @@ contract CreditLedger is ICreditLedger, AccessControl, Pausable, EIP712 {
     function setExposureCap(bytes32 account, uint64 newCap, bytes32 ref, uint64 expectedSeq)
         external
         onlyRole(OPERATOR_ROLE)
-        whenNotPaused
     {
         Account memory a = _s.loadAccount(account, expectedSeq);
-        _checkExposureCap(a.tier, newCap);
         uint64 previous = a.exposureCap;
+        if (newCap > previous) _requireNotPaused();
+        _checkExposureCap(a.tier, newCap);
         a.exposureCap = newCap;
         bytes memory payload = abi.encode(account, ref, previous, newCap, msg.sender);
         bytes32 head = _s.append(account, a, EntryKind.ExposureCapChanged, payload);
@@ -116,9 +118,9 @@ contract CreditLedger is ICreditLedger, AccessControl, Pausable, EIP712 {
         if (d.approved) revert DecisionOutcomeMismatch(true);
         Account memory a = _s.loadAccount(d.account, expectedSeq);
         _useDecision(a, d, scorer, signature);
-        bytes memory payload = abi.encode(d.account, ref, d, scorer, signature);
+        bytes memory payload = abi.encode(d.account, ref, d, scorer, signature, msg.sender);
         bytes32 head = _s.append(d.account, a, EntryKind.DecisionDeclined, payload);
-        emit DecisionDeclined(d.account, a.seq, head, ref, d, scorer, signature);
+        emit DecisionDeclined(d.account, a.seq, head, ref, d, scorer, signature, msg.sender);
     }
 
     /// @inheritdoc ICreditLedger
@@ -136,9 +138,9 @@ contract CreditLedger is ICreditLedger, AccessControl, Pausable, EIP712 {
         line.limit = d.limit;
         line.granted = true;
         line.ratePpmPerDay = d.ratePpmPerDay;
-        bytes memory payload = abi.encode(d.account, ref, d, scorer, signature);
+        bytes memory payload = abi.encode(d.account, ref, d, scorer, signature, msg.sender);
         bytes32 head = _s.append(d.account, a, EntryKind.LineGranted, payload);
-        emit LineGranted(d.account, a.seq, head, ref, d, scorer, signature);
+        emit LineGranted(d.account, a.seq, head, ref, d, scorer, signature, msg.sender);
     }
 
     /// @inheritdoc ICreditLedger
@@ -167,10 +169,10 @@ contract CreditLedger is ICreditLedger, AccessControl, Pausable, EIP712 {
         line.ratePpmPerDay = d.ratePpmPerDay;
         _s.lines[d.account][d.productId] = line;
         bytes memory payload =
-            abi.encode(d.account, ref, previousLimit, previousTempLimit, previousTempExpiry, d, scorer, signature);
+            abi.encode(d.account, ref, previousLimit, previousTempLimit, previousTempExpiry, d, scorer, signature, msg.sender);
         bytes32 head = _s.append(d.account, a, EntryKind.LimitIncreased, payload);
         emit LimitIncreased(
-            d.account, a.seq, head, ref, previousLimit, previousTempLimit, previousTempExpiry, d, scorer, signature
+            d.account, a.seq, head, ref, previousLimit, previousTempLimit, previousTempExpiry, d, scorer, signature, msg.sender
         );
     }
 
@@ -183,9 +185,15 @@ contract CreditLedger is ICreditLedger, AccessControl, Pausable, EIP712 {
         Line memory line = _s.loadLine(account, productId);
         uint64 previous = _effectiveLimit(line);
         if (newLimit >= previous) revert LimitNotCut(previous, newLimit);
-        line.limit = newLimit;
-        line.tempLimit = 0;
-        line.tempExpiry = 0;
+        bool temporaryInForce = previous != line.limit;
+        if (newLimit < line.limit) line.limit = newLimit;
+        if (temporaryInForce) {
+            // The temporary raise drops to the new limit and still ends at its expiry.
+            line.tempLimit = newLimit;
+        } else {
+            line.tempLimit = 0;
+            line.tempExpiry = 0;
+        }
         _s.lines[account][productId] = line;
         bytes memory payload = abi.encode(account, ref, productId, previous, newLimit, reasonCode, msg.sender);
         bytes32 head = _s.append(account, a, EntryKind.LimitCut, payload);
@@ -219,11 +227,11 @@ contract CreditLedger is ICreditLedger, AccessControl, Pausable, EIP712 {
         returns (uint16 loanNo)
     {
         Product storage product = _loadProduct(productId, ProductKind.PayLater);
+        if ((periods != 1 && (periods % 3 != 0 || periods > 12)) || (product.allowedPeriods >> periods) & 1 == 0) {
+            revert PeriodsNotAllowed(productId, periods);
+        }
         uint256 totalFee;
         if (periods != 1) {
-            if (periods % 3 != 0 || periods > 12 || (product.allowedPeriods >> periods) & 1 == 0) {
-                revert PeriodsNotAllowed(productId, periods);
-            }
             totalFee = LoanMath.installmentFee(amount, product.installmentFeePpm[periods / 3 - 1]);
         }
         LoanTerms memory terms = LoanTerms({

@@ -243,8 +243,6 @@ interface ICreditLedger {
     error DecisionNonceMismatch(bytes32 account, uint32 expected, uint32 actual);
     /// @notice A decline was submitted where an approval is needed, or the reverse.
     error DecisionOutcomeMismatch(bool approved);
-    /// @notice The decision is about another account or product than the call.
-    error DecisionSubjectMismatch(bytes32 account, uint8 productId);
     /// @notice The account already holds a line of this product.
     error LineExists(bytes32 account, uint8 productId);
     /// @notice The account holds no line of this product.
@@ -280,10 +278,12 @@ interface ICreditLedger {
     error LoanNotActive(bytes32 account, uint16 loanNo, LoanStatus status);
     /// @notice The repayment is more than what closes the loan.
     error RepaymentExceedsPayoff(bytes32 account, uint16 loanNo, uint256 amount, uint256 payoff);
-    /// @notice The refund is more than the purchase's outstanding principal, or the loan is not a purchase.
+    /// @notice The refund is more than the purchase's outstanding principal.
     error RefundExceedsOutstanding(bytes32 account, uint16 loanNo, uint256 amount, uint256 outstanding);
+    /// @notice Refunds apply to pay-later purchases only.
     error NotAPurchase(bytes32 account, uint16 loanNo);
-    /// @notice A restructure may only extend, pause or cut the rate, never raise it.
+    /// @notice A restructure may only extend the term, pause payments or cut the rate: never
+    /// shorten the schedule (its last due date may not move earlier) or raise the rate.
     error InvalidRestructure(string field, uint256 value);
     /// @notice Write-off before the product's threshold of days past due.
     error WriteOffTooEarly(bytes32 account, uint16 loanNo, uint256 daysPastDue, uint256 threshold);
@@ -304,9 +304,13 @@ interface ICreditLedger {
     /// @notice The account's exposure cap changed.
     event ExposureCapChanged(bytes32 indexed account, uint64 seq, bytes32 head, bytes32 ref, uint64 previousCap, uint64 newCap, address by);
     /// @notice A declined decision was recorded (declines are facts too).
-    event DecisionDeclined(bytes32 indexed account, uint64 seq, bytes32 head, bytes32 ref, Decision decision, address scorer, bytes signature);
+    event DecisionDeclined(
+        bytes32 indexed account, uint64 seq, bytes32 head, bytes32 ref, Decision decision, address scorer, bytes signature, address by
+    );
     /// @notice A line was granted on a signed decision.
-    event LineGranted(bytes32 indexed account, uint64 seq, bytes32 head, bytes32 ref, Decision decision, address scorer, bytes signature);
+    event LineGranted(
+        bytes32 indexed account, uint64 seq, bytes32 head, bytes32 ref, Decision decision, address scorer, bytes signature, address by
+    );
     /// @notice A line's limit was raised on a signed decision (temporary when `decision.limitExpiry != 0`).
     event LimitIncreased(
         bytes32 indexed account,
@@ -318,9 +322,12 @@ interface ICreditLedger {
         uint40 previousTempExpiry,
         Decision decision,
         address scorer,
-        bytes signature
+        bytes signature,
+        address by
     );
-    /// @notice A line's limit was cut (a temporary raise, if any, ends with it).
+    /// @notice The limit in force was cut from `previousLimit` to `newLimit`. While a temporary
+    /// raise lasts, the cut lowers it to `newLimit` and the permanent limit to at most
+    /// `newLimit`; a cut never raises the limit that applies after a temporary raise ends.
     event LimitCut(
         bytes32 indexed account,
         uint64 seq,
@@ -382,6 +389,7 @@ interface ICreditLedger {
         address by
     );
     /// @notice A loan was written off past its product's threshold of days past due.
+    /// `lineFrozen` is true when the write-off froze the loan's line (reason code 0xFFFF).
     event WrittenOff(
         bytes32 indexed account,
         uint16 indexed loanNo,
@@ -392,12 +400,14 @@ interface ICreditLedger {
         uint32 daysPastDue,
         uint64 interestAccrued,
         uint64 penaltyAccrued,
+        bool lineFrozen,
         address by
     );
 
     // ------------------------------------------------------------------ admin
 
-    /// @notice Create or change a product. Only the admin.
+    /// @notice Create or change a product. Only the admin. A product's kind never changes once
+    /// set. Loans keep the terms they were drawn with (including the penalty rate).
     function configureProduct(uint8 productId, Product calldata product) external;
 
     /// @notice Set a tier's caps. Only the admin.
@@ -414,7 +424,8 @@ interface ICreditLedger {
     /// @notice Open an account. `expectedSeq` must be 0.
     function openAccount(bytes32 account, uint8 tier, uint64 exposureCap, bytes32 ref, uint64 expectedSeq) external;
 
-    /// @notice Change the account's exposure cap (at most the tier's `maxExposure`).
+    /// @notice Change the account's exposure cap (at most the tier's `maxExposure`). Raising it
+    /// is new credit capacity and is refused while paused; lowering it is always allowed.
     function setExposureCap(bytes32 account, uint64 newCap, bytes32 ref, uint64 expectedSeq) external;
 
     /// @notice Record a declined decision signed by `scorer`.

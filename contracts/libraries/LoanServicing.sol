@@ -73,8 +73,9 @@ library LoanServicing {
         LedgerStorage.Loan memory loan = $.loadActiveLoan(account, loanNo);
         ICreditLedger.Product storage product = $.products[loan.terms.productId];
         if (product.kind != ICreditLedger.ProductKind.PayLater) revert ICreditLedger.NotAPurchase(account, loanNo);
+        if (amount == 0) revert ICreditLedger.InvalidAmount(0);
         uint256 outstanding = uint256(loan.terms.principal) - loan.state.principalSettled;
-        if (amount == 0 || amount > outstanding) {
+        if (amount > outstanding) {
             revert ICreditLedger.RefundExceedsOutstanding(account, loanNo, amount, outstanding);
         }
         uint256 day = _checkpoint(loan, product.penaltyPpmPerDay);
@@ -183,6 +184,7 @@ library LoanServicing {
             firstDueDay: holidayDays + uint16(LoanMath.PERIOD_DAYS)
         });
         if (next.principal == 0) revert ICreditLedger.LoanNotActive(account, loanNo, loan.state.status);
+        if (_lastDueTime(next) < _lastDueTime(previous)) revert ICreditLedger.InvalidRestructure("newPeriods", newPeriods);
         ICreditLedger.LoanState memory s;
         s.interestOwed = loan.state.interestOwed;
         s.penaltyOwed = loan.state.penaltyOwed;
@@ -212,21 +214,27 @@ library LoanServicing {
         $.releaseUsage(account, a, loan.terms.productId, principal);
         // A written-off borrower gets no new credit on this line until an explicit unfreeze.
         ICreditLedger.Line storage line = $.lines[account][loan.terms.productId];
-        if (!line.frozen) {
+        bool lineFrozen = !line.frozen;
+        if (lineFrozen) {
             line.frozen = true;
             line.freezeReason = WRITE_OFF_FREEZE_REASON;
         }
         loan.state.status = ICreditLedger.LoanStatus.WrittenOff;
         $.storeLoan(account, loanNo, loan.terms, loan.state);
-        bytes memory payload =
-            abi.encode(account, loanNo, ref, principal, uint32(dpd), interestAccrued, penaltyAccrued, msg.sender);
+        bytes memory payload = abi.encode(
+            account, loanNo, ref, principal, uint32(dpd), interestAccrued, penaltyAccrued, lineFrozen, msg.sender
+        );
         bytes32 head = $.append(account, a, ICreditLedger.EntryKind.WrittenOff, payload);
         emit ICreditLedger.WrittenOff(
-            account, loanNo, a.seq, head, ref, principal, uint32(dpd), interestAccrued, penaltyAccrued, msg.sender
+            account, loanNo, a.seq, head, ref, principal, uint32(dpd), interestAccrued, penaltyAccrued, lineFrozen, msg.sender
         );
     }
 
     // ================================================================== internals
+
+    function _lastDueTime(ICreditLedger.LoanTerms memory t) private pure returns (uint256) {
+        return t.startTime + LoanMath.dueDay(t, t.periods) * LoanMath.DAY;
+    }
 
     /// @dev Accrue interest and penalty up to today into the loan (in memory); returns today.
     function _checkpoint(LedgerStorage.Loan memory loan, uint256 penaltyPpmPerDay) private view returns (uint256 day) {

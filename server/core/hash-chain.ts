@@ -8,7 +8,7 @@
  * `head`, so the chain can be recomputed from events alone and compared with one on-chain read
  * of `accountOf(account)`.
  */
-import { AbiCoder, keccak256, ZeroHash, type EventFragment, type Result } from "ethers";
+import { AbiCoder, keccak256, ZeroHash, type EventFragment, type ParamType, type Result } from "ethers";
 
 /** Entry kinds, as `ICreditLedger.EntryKind`; the event of each kind has the same name. */
 export enum EntryKind {
@@ -43,11 +43,11 @@ export function nextHead(prevHead: string, seq: bigint, kind: EntryKind, payload
 
 /** The payload hash of a decoded entry event: its fields except `seq` and `head`, ABI-encoded. */
 export function payloadHashOf(fragment: EventFragment, args: Result | readonly unknown[]): string {
-  const types: string[] = [];
+  const types: ParamType[] = [];
   const values: unknown[] = [];
   fragment.inputs.forEach((input, i) => {
     if (input.name === "seq" || input.name === "head") return;
-    types.push(input.format("full"));
+    types.push(input);
     values.push(args[i]);
   });
   return keccak256(coder.encode(types, values));
