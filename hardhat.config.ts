@@ -1,7 +1,11 @@
 import { subtask } from "hardhat/config";
 import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task-names";
 import type { HardhatUserConfig } from "hardhat/config";
+import { HardhatPluginError } from "hardhat/plugins";
 import "@nomicfoundation/hardhat-toolbox";
+import path from "node:path";
+
+import { ConfigError, LOCAL_CHAIN_ID, readConfig, type LedgerConfig } from "./scripts/lib/config";
 
 /**
  * The compiler is pinned exactly so auditors can rebuild the deployed bytecode:
@@ -27,8 +31,16 @@ subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async (args: { solcVersion: string
   };
 });
 
-const rpcUrl = process.env.LEDGER_RPC_URL;
-const deployerKey = process.env.LEDGER_DEPLOYER_KEY;
+/** Environment settings (LEDGER_*, REPORT_GAS*), validated once: see scripts/lib/config.ts. */
+const env: LedgerConfig = (() => {
+  try {
+    return readConfig();
+  } catch (error) {
+    // Reported by Hardhat as "Error in plugin credit-ledger: invalid configuration: ...".
+    if (error instanceof ConfigError) throw new HardhatPluginError("credit-ledger", error.message);
+    throw error;
+  }
+})();
 
 const config: HardhatUserConfig = {
   solidity: {
@@ -46,22 +58,30 @@ const config: HardhatUserConfig = {
   networks: {
     hardhat: {
       // EIP-170 is enforced: no allowUnlimitedContractSize.
-      chainId: 31337,
+      chainId: LOCAL_CHAIN_ID,
     },
-    localhost: { url: "http://127.0.0.1:8545", chainId: 31337 },
-    ...(rpcUrl
-      ? { custom: { url: rpcUrl, accounts: deployerKey ? [deployerKey] : "remote" } }
+    // The node of `npm start` (port: LEDGER_PORT, default 8545).
+    localhost: { url: env.local.rpcUrl, chainId: LOCAL_CHAIN_ID },
+    // Any EVM network: LEDGER_RPC_URL, deploying from LEDGER_DEPLOYER_KEY (else the node's accounts).
+    ...(env.custom
+      ? { custom: { url: env.custom.rpcUrl, accounts: env.custom.deployerKey ? [env.custom.deployerKey] : "remote" } }
       : {}),
   },
+  // hardhat-gas-reporter 2.x: `npm run gas` (scripts/gas-report.ts) sets REPORT_GAS=true REPORT_GAS_FILE=docs/GAS.md.
   gasReporter: {
-    enabled: process.env.REPORT_GAS === "true",
-    outputFile: process.env.REPORT_GAS_FILE,
-    noColors: true,
-    offline: true,
+    enabled: env.gasReport.enabled,
+    outputFile: env.gasReport.outputFile,
     reportFormat: "markdown",
+    noColors: true,
+    offline: true, // no price or gas-price fetching: figures are gas units only
+    excludeContracts: ["contracts/test/"],
   },
   mocha: {
     timeout: 120_000,
+    // spec output, then `tests: N passed, M failed` as the last line and a JSON summary.
+    reporter: path.join(__dirname, "scripts", "lib", "mocha-summary-reporter.ts"),
+    reporterOptions: { summaryFile: path.join(__dirname, "cache", "test-summary.json") },
+    failZero: true,
   },
 };
 
