@@ -242,7 +242,8 @@ contract CreditLedger is ICreditLedger, AccessControl, Pausable, EIP712 {
             productId: productId,
             ratePpmPerDay: 0,
             totalFee: uint64(totalFee),
-            firstDueDay: product.graceDays
+            firstDueDay: product.graceDays,
+            penaltyPpmPerDay: product.penaltyPpmPerDay
         });
         loanNo = _draw(account, terms, ref, expectedSeq);
     }
@@ -270,7 +271,8 @@ contract CreditLedger is ICreditLedger, AccessControl, Pausable, EIP712 {
             productId: productId,
             ratePpmPerDay: _s.lines[account][productId].ratePpmPerDay,
             totalFee: 0,
-            firstDueDay: uint16(LoanMath.PERIOD_DAYS)
+            firstDueDay: uint16(LoanMath.PERIOD_DAYS),
+            penaltyPpmPerDay: product.penaltyPpmPerDay
         });
         loanNo = _draw(account, terms, ref, expectedSeq);
     }

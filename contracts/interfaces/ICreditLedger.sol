@@ -113,10 +113,10 @@ interface ICreditLedger {
         uint16 freezeReason;
     }
 
-    /// @notice A loan's terms: everything the schedule is computed from.
-    /// @dev One slot: principal 64 | startTime 40 | periods 8 | method 8 | productId 8 |
-    /// ratePpmPerDay 32 | totalFee 64 | firstDueDay 16 (240). `principal` and `totalFee` are the
-    /// amounts the current schedule spreads; a restructure re-bases them on what was left.
+    /// @notice A loan's terms: everything its schedule, interest and penalty are computed from,
+    /// fixed when it is drawn (a later product change does not reach back into a loan).
+    /// @dev `principal` and `totalFee` are the amounts the current schedule spreads; a
+    /// restructure re-bases them on what was left. Stored packed: see `LedgerStorage.StoredLoan`.
     struct LoanTerms {
         uint64 principal;
         uint40 startTime;
@@ -126,6 +126,7 @@ interface ICreditLedger {
         uint32 ratePpmPerDay;
         uint64 totalFee;
         uint16 firstDueDay;
+        uint32 penaltyPpmPerDay;
     }
 
     /// @notice A loan's servicing state, zero when the loan is drawn.
@@ -421,7 +422,7 @@ interface ICreditLedger {
 
     // ------------------------------------------------------------------ accounts and lines (operator)
 
-    /// @notice Open an account. `expectedSeq` must be 0.
+    /// @notice Open an account. `expectedSeq` must be 0; a retried open reverts `AccountExists`.
     function openAccount(bytes32 account, uint8 tier, uint64 exposureCap, bytes32 ref, uint64 expectedSeq) external;
 
     /// @notice Change the account's exposure cap (at most the tier's `maxExposure`). Raising it

@@ -18,7 +18,8 @@ library LedgerStorage {
     /// single-payment purchase writes one new slot when drawn and one slot per repayment.
     /// slot 0 (written when drawn and at every checkpoint):
     ///   principal 64 | principalSettled 64 | startTime 40 | firstDueDay 16 | checkpointDay 16 |
-    ///   periods 8 | method 8 | productId 8 | status 8                                  (232 bits)
+    ///   periods 8 | method 8 | productId 8 | status 8 | penaltyPpmPerDay 24            (256 bits)
+    /// The penalty rate fits 24 bits: `configureProduct` keeps it at most the uint32 ceiling / 365.
     /// slot 1 (zero for an interest-free single payment until a penalty accrues):
     ///   ratePpmPerDay 32 | totalFee 64 | feeSettled 64 | interestOwed 48 | penaltyOwed 48 (256 bits)
     struct StoredLoan {
@@ -31,6 +32,7 @@ library LedgerStorage {
         ICreditLedger.RepaymentMethod method;
         uint8 productId;
         ICreditLedger.LoanStatus status;
+        uint24 penaltyPpmPerDay;
         uint32 ratePpmPerDay;
         uint64 totalFee;
         uint64 feeSettled;
@@ -96,7 +98,8 @@ library LedgerStorage {
             productId: l.productId,
             ratePpmPerDay: l.ratePpmPerDay,
             totalFee: l.totalFee,
-            firstDueDay: l.firstDueDay
+            firstDueDay: l.firstDueDay,
+            penaltyPpmPerDay: l.penaltyPpmPerDay
         });
         loan.state = ICreditLedger.LoanState({
             principalSettled: l.principalSettled,
@@ -126,6 +129,7 @@ library LedgerStorage {
             method: t.method,
             productId: t.productId,
             status: s.status,
+            penaltyPpmPerDay: uint24(t.penaltyPpmPerDay),
             ratePpmPerDay: t.ratePpmPerDay,
             totalFee: t.totalFee,
             feeSettled: s.feeSettled,

@@ -98,7 +98,6 @@ library LoanMath {
         ICreditLedger.LoanTerms memory t,
         ICreditLedger.LoanState memory s,
         uint256[] memory cum,
-        uint256 penaltyPpmPerDay,
         uint256 day
     ) internal pure returns (uint256 interest, uint256 penalty) {
         if (day <= s.checkpointDay || s.status != ICreditLedger.LoanStatus.Active) return (0, 0);
@@ -114,21 +113,20 @@ library LoanMath {
                 weighted += (cum[k] - floor) * (day - from);
             }
         }
-        penalty = (weighted * penaltyPpmPerDay) / PPM;
+        penalty = (weighted * t.penaltyPpmPerDay) / PPM;
     }
 
     // ------------------------------------------------------------------ position
 
     /// @notice The loan as of `day` (days since start), accruing from its checkpoint.
-    function position(
-        ICreditLedger.LoanTerms memory t,
-        ICreditLedger.LoanState memory s,
-        uint256 penaltyPpmPerDay,
-        uint256 day
-    ) internal pure returns (ICreditLedger.LoanPosition memory p) {
+    function position(ICreditLedger.LoanTerms memory t, ICreditLedger.LoanState memory s, uint256 day)
+        internal
+        pure
+        returns (ICreditLedger.LoanPosition memory p)
+    {
         if (s.status == ICreditLedger.LoanStatus.Closed) return p;
         uint256[] memory cum = cumulativePrincipals(t);
-        (uint256 interest, uint256 penalty) = accrue(t, s, cum, penaltyPpmPerDay, day);
+        (uint256 interest, uint256 penalty) = accrue(t, s, cum, day);
         p.interest = _u64(interest + s.interestOwed);
         p.penalty = _u64(penalty + s.penaltyOwed);
         uint256 paid = s.principalSettled;
@@ -200,19 +198,21 @@ library LoanMath {
     /// nominal annual rate 365/30 x the IRR per 30-day period; payment k is discounted by k
     /// periods (for a pay-later first due date beyond 30 days this overstates the APR, never
     /// understates it). Interest of period k is floor(remaining principal x daily rate x days
-    /// in the period). The per-period discount rate rounds down and each discount factor and
-    /// discounted payment rounds up, so rounding can only make the test stricter.
+    /// in the period). The per-period discount rate rounds down, each discount factor rounds up
+    /// and the sum rounds up once, so rounding can only make the test stricter (by under a fen).
     function presentValueUp(ICreditLedger.LoanTerms memory t, uint256 annualRatePpm) internal pure returns (uint256 pv) {
         uint256 i = (annualRatePpm * PERIOD_DAYS * WAD) / (DAYS_PER_YEAR * PPM);
         uint256 factor = WAD;
+        uint256 sum; // sum of payment x factor, in WAD
         uint256[] memory cum = cumulativePrincipals(t);
         for (uint256 k = 1; k <= t.periods; ++k) {
             uint256 days_ = k == 1 ? t.firstDueDay : PERIOD_DAYS;
             uint256 interest = ((uint256(t.principal) - cum[k - 1]) * t.ratePpmPerDay * days_) / PPM;
             uint256 payment = (cum[k] - cum[k - 1]) + (cumulativeFee(t, k) - cumulativeFee(t, k - 1)) + interest;
             factor = _divUp(factor * WAD, WAD + i);
-            pv += _divUp(payment * factor, WAD);
+            sum += payment * factor;
         }
+        pv = _divUp(sum, WAD);
     }
 
     function _divUp(uint256 a, uint256 b) private pure returns (uint256) {

@@ -32,8 +32,7 @@ library LoanServicing {
         LedgerStorage.Loan memory loan = $.loadLoan(account, loanNo);
         uint256 checkpointTime = loan.terms.startTime + uint256(loan.state.checkpointDay) * LoanMath.DAY;
         if (time < checkpointTime) revert ICreditLedger.TimeBeforeCheckpoint(time, checkpointTime);
-        uint256 penaltyRate = $.products[loan.terms.productId].penaltyPpmPerDay;
-        return LoanMath.position(loan.terms, loan.state, penaltyRate, LoanMath.dayOf(loan.terms, time));
+        return LoanMath.position(loan.terms, loan.state, LoanMath.dayOf(loan.terms, time));
     }
 
     /// @notice See `ICreditLedger.scheduleOf`.
@@ -78,7 +77,7 @@ library LoanServicing {
         if (amount > outstanding) {
             revert ICreditLedger.RefundExceedsOutstanding(account, loanNo, amount, outstanding);
         }
-        uint256 day = _checkpoint(loan, product.penaltyPpmPerDay);
+        uint256 day = _checkpoint(loan);
         uint256 feeWaived = (uint256(loan.terms.totalFee) * amount) / loan.terms.principal;
         uint256 feeLeft = uint256(loan.terms.totalFee) - loan.state.feeSettled;
         if (feeWaived > feeLeft) feeWaived = feeLeft;
@@ -104,8 +103,7 @@ library LoanServicing {
             revert ICreditLedger.LoanNotActive(account, loanNo, loan.state.status);
         }
         uint256 day = LoanMath.dayOf(loan.terms, block.timestamp);
-        ICreditLedger.LoanPosition memory p =
-            LoanMath.position(loan.terms, loan.state, $.products[loan.terms.productId].penaltyPpmPerDay, day);
+        ICreditLedger.LoanPosition memory p = LoanMath.position(loan.terms, loan.state, day);
         if (amount > p.payoff) revert ICreditLedger.RepaymentExceedsPayoff(account, loanNo, amount, p.payoff);
         uint64 interestAccrued = p.interest - uint64(loan.state.interestOwed);
         uint64 penaltyAccrued = p.penalty - uint64(loan.state.penaltyOwed);
@@ -169,7 +167,7 @@ library LoanServicing {
         if (newRatePpmPerDay > loan.terms.ratePpmPerDay) {
             revert ICreditLedger.InvalidRestructure("newRatePpmPerDay", newRatePpmPerDay);
         }
-        (uint64 interestAccrued, uint64 penaltyAccrued) = _checkpointDelta($, loan);
+        (uint64 interestAccrued, uint64 penaltyAccrued) = _checkpointDelta(loan);
         ICreditLedger.LoanTerms memory previous = loan.terms;
         ICreditLedger.LoanTerms memory next = ICreditLedger.LoanTerms({
             principal: previous.principal - loan.state.principalSettled,
@@ -181,7 +179,8 @@ library LoanServicing {
             productId: previous.productId,
             ratePpmPerDay: newRatePpmPerDay,
             totalFee: previous.totalFee - loan.state.feeSettled,
-            firstDueDay: holidayDays + uint16(LoanMath.PERIOD_DAYS)
+            firstDueDay: holidayDays + uint16(LoanMath.PERIOD_DAYS),
+            penaltyPpmPerDay: previous.penaltyPpmPerDay
         });
         if (next.principal == 0) revert ICreditLedger.LoanNotActive(account, loanNo, loan.state.status);
         if (_lastDueTime(next) < _lastDueTime(previous)) revert ICreditLedger.InvalidRestructure("newPeriods", newPeriods);
@@ -205,11 +204,11 @@ library LoanServicing {
         LedgerStorage.Loan memory loan = $.loadActiveLoan(account, loanNo);
         ICreditLedger.Product storage product = $.products[loan.terms.productId];
         uint256 day = LoanMath.dayOf(loan.terms, block.timestamp);
-        uint256 dpd = LoanMath.position(loan.terms, loan.state, product.penaltyPpmPerDay, day).daysPastDue;
+        uint256 dpd = LoanMath.position(loan.terms, loan.state, day).daysPastDue;
         if (product.writeOffDays == 0 || dpd < product.writeOffDays) {
             revert ICreditLedger.WriteOffTooEarly(account, loanNo, dpd, product.writeOffDays);
         }
-        (uint64 interestAccrued, uint64 penaltyAccrued) = _checkpointDelta($, loan);
+        (uint64 interestAccrued, uint64 penaltyAccrued) = _checkpointDelta(loan);
         uint64 principal = loan.terms.principal - loan.state.principalSettled;
         $.releaseUsage(account, a, loan.terms.productId, principal);
         // A written-off borrower gets no new credit on this line until an explicit unfreeze.
@@ -237,24 +236,24 @@ library LoanServicing {
     }
 
     /// @dev Accrue interest and penalty up to today into the loan (in memory); returns today.
-    function _checkpoint(LedgerStorage.Loan memory loan, uint256 penaltyPpmPerDay) private view returns (uint256 day) {
+    function _checkpoint(LedgerStorage.Loan memory loan) private view returns (uint256 day) {
         day = LoanMath.dayOf(loan.terms, block.timestamp);
         uint256[] memory cum = LoanMath.cumulativePrincipals(loan.terms);
-        (uint256 interest, uint256 penalty) = LoanMath.accrue(loan.terms, loan.state, cum, penaltyPpmPerDay, day);
+        (uint256 interest, uint256 penalty) = LoanMath.accrue(loan.terms, loan.state, cum, day);
         loan.state.interestOwed = _u48(loan.state.interestOwed + interest);
         loan.state.penaltyOwed = _u48(loan.state.penaltyOwed + penalty);
         if (day > loan.state.checkpointDay) loan.state.checkpointDay = uint16(day);
     }
 
     /// @dev `_checkpoint`, returning what it accrued.
-    function _checkpointDelta(LedgerStorage.Layout storage $, LedgerStorage.Loan memory loan)
+    function _checkpointDelta(LedgerStorage.Loan memory loan)
         private
         view
         returns (uint64 interestAccrued, uint64 penaltyAccrued)
     {
         uint48 interestBefore = loan.state.interestOwed;
         uint48 penaltyBefore = loan.state.penaltyOwed;
-        _checkpoint(loan, $.products[loan.terms.productId].penaltyPpmPerDay);
+        _checkpoint(loan);
         interestAccrued = loan.state.interestOwed - interestBefore;
         penaltyAccrued = loan.state.penaltyOwed - penaltyBefore;
     }

@@ -41,19 +41,17 @@ contract LoanMathHarness {
         ICreditLedger.LoanTerms memory t,
         ICreditLedger.LoanState memory s,
         uint256[] memory cum,
-        uint256 penaltyPpmPerDay,
         uint256 day
     ) external pure returns (uint256 interest, uint256 penalty) {
-        return LoanMath.accrue(t, s, cum, penaltyPpmPerDay, day);
+        return LoanMath.accrue(t, s, cum, day);
     }
 
     function position(
         ICreditLedger.LoanTerms memory t,
         ICreditLedger.LoanState memory s,
-        uint256 penaltyPpmPerDay,
         uint256 day
     ) external pure returns (ICreditLedger.LoanPosition memory) {
-        return LoanMath.position(t, s, penaltyPpmPerDay, day);
+        return LoanMath.position(t, s, day);
     }
 
     function allocate(ICreditLedger.LoanPosition memory p, uint256 amount)

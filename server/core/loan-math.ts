@@ -10,6 +10,8 @@ export const PERIOD_DAYS = 30n;
 export const PPM = 1_000_000n;
 export const WAD = 10n ** 18n;
 export const DAYS_PER_YEAR = 365n;
+/** The largest APR `aprPpm` looks for: 1e12 ppm/year (a million times the principal a year). */
+export const MAX_APR_PPM = 1_000_000_000_000n;
 
 export enum ProductKind {
   None = 0,
@@ -39,6 +41,8 @@ export interface LoanTerms {
   ratePpmPerDay: bigint;
   totalFee: bigint;
   firstDueDay: bigint;
+  /** Penalty on overdue principal, ppm/day: the product's rate when the loan was drawn. */
+  penaltyPpmPerDay: bigint;
 }
 
 /** A loan's servicing state, as `ICreditLedger.LoanState`. */
@@ -188,7 +192,6 @@ export function schedule(t: LoanTerms): Installment[] {
 export function accrue(
   t: LoanTerms,
   s: LoanState,
-  penaltyPpmPerDay: bigint,
   day: bigint,
   cum: bigint[] = cumulativePrincipals(t),
 ): { interest: bigint; penalty: bigint } {
@@ -204,7 +207,7 @@ export function accrue(
       weighted += (cum[k] - floor) * (day - from);
     }
   }
-  return { interest, penalty: (weighted * penaltyPpmPerDay) / PPM };
+  return { interest, penalty: (weighted * t.penaltyPpmPerDay) / PPM };
 }
 
 // ---------------------------------------------------------------- position
@@ -223,10 +226,10 @@ const ZERO_POSITION: LoanPosition = {
 };
 
 /** The loan as of `day` (days since its start), accruing from its checkpoint. */
-export function position(t: LoanTerms, s: LoanState, penaltyPpmPerDay: bigint, day: bigint): LoanPosition {
+export function position(t: LoanTerms, s: LoanState, day: bigint): LoanPosition {
   if (s.status === LoanStatus.Closed) return { ...ZERO_POSITION };
   const cum = cumulativePrincipals(t);
-  const accrued = accrue(t, s, penaltyPpmPerDay, day, cum);
+  const accrued = accrue(t, s, day, cum);
   const interest = accrued.interest + s.interestOwed;
   const penalty = accrued.penalty + s.penaltyOwed;
   const paid = s.principalSettled;
@@ -267,7 +270,7 @@ export function position(t: LoanTerms, s: LoanState, penaltyPpmPerDay: bigint, d
 
 /** Days past due (delinquency) of a loan as of `day`. */
 export function daysPastDue(t: LoanTerms, s: LoanState, day: bigint): bigint {
-  return position(t, s, 0n, day).daysPastDue;
+  return position(t, s, day).daysPastDue;
 }
 
 // ---------------------------------------------------------------- allocation
@@ -301,8 +304,8 @@ export const allocationTotal = (a: Allocation): bigint =>
 // ---------------------------------------------------------------- state transitions
 
 /** Accrue to `day` into a copy of the state (a checkpoint). */
-export function checkpoint(t: LoanTerms, s: LoanState, penaltyPpmPerDay: bigint, day: bigint): LoanState {
-  const { interest, penalty } = accrue(t, s, penaltyPpmPerDay, day);
+export function checkpoint(t: LoanTerms, s: LoanState, day: bigint): LoanState {
+  const { interest, penalty } = accrue(t, s, day);
   return {
     ...s,
     interestOwed: s.interestOwed + interest,
@@ -327,15 +330,9 @@ export interface RepaymentResult {
 }
 
 /** Apply a repayment of `amount` at `day`, as the contract's `repay` does. Throws above payoff. */
-export function applyRepayment(
-  t: LoanTerms,
-  s: LoanState,
-  penaltyPpmPerDay: bigint,
-  day: bigint,
-  amount: bigint,
-): RepaymentResult {
+export function applyRepayment(t: LoanTerms, s: LoanState, day: bigint, amount: bigint): RepaymentResult {
   if (s.status === LoanStatus.Closed) throw new RangeError("loan is closed");
-  const p = position(t, s, penaltyPpmPerDay, day);
+  const p = position(t, s, day);
   if (amount <= 0n || amount > p.payoff) throw new RangeError(`amount ${amount} outside 1..${p.payoff}`);
   const allocation = allocate(p, amount);
   const next: LoanState = {
@@ -359,13 +356,12 @@ export function applyRepayment(
 export function applyRefund(
   t: LoanTerms,
   s: LoanState,
-  penaltyPpmPerDay: bigint,
   day: bigint,
   amount: bigint,
 ): { state: LoanState; feeWaived: bigint } {
   const outstanding = t.principal - s.principalSettled;
   if (amount <= 0n || amount > outstanding) throw new RangeError(`refund ${amount} outside 1..${outstanding}`);
-  const c = checkpoint(t, s, penaltyPpmPerDay, day);
+  const c = checkpoint(t, s, day);
   const feeWaived = min((t.totalFee * amount) / t.principal, t.totalFee - c.feeSettled);
   const next: LoanState = {
     ...c,
@@ -383,13 +379,12 @@ export function applyRefund(
 export function applyRestructure(
   t: LoanTerms,
   s: LoanState,
-  penaltyPpmPerDay: bigint,
   time: bigint,
   newPeriods: number,
   holidayDays: bigint,
   newRatePpmPerDay: bigint,
 ): { terms: LoanTerms; state: LoanState; interestAccrued: bigint; penaltyAccrued: bigint } {
-  const c = checkpoint(t, s, penaltyPpmPerDay, dayOf(t, time));
+  const c = checkpoint(t, s, dayOf(t, time));
   const terms: LoanTerms = {
     principal: t.principal - c.principalSettled,
     startTime: time,
@@ -399,6 +394,7 @@ export function applyRestructure(
     ratePpmPerDay: newRatePpmPerDay,
     totalFee: t.totalFee - c.feeSettled,
     firstDueDay: holidayDays + PERIOD_DAYS,
+    penaltyPpmPerDay: t.penaltyPpmPerDay,
   };
   return {
     terms,
@@ -412,22 +408,23 @@ export function applyRestructure(
 
 /**
  * Present value of the scheduled payments (principal, fee, on-time interest) at an annual
- * rate, rounded up; terms are within a ceiling iff this is <= principal. Payment k is
- * discounted k 30-day periods at (annual x 30 / 365) per period.
+ * rate; terms are within a ceiling iff this is <= principal. Payment k is discounted k 30-day
+ * periods at floor(annual x 30 / 365) per period; discount factors round up and the sum
+ * rounds up once.
  */
 export function presentValueUp(t: LoanTerms, annualRatePpm: bigint): bigint {
   const i = (annualRatePpm * PERIOD_DAYS * WAD) / (DAYS_PER_YEAR * PPM);
   const cum = cumulativePrincipals(t);
   let factor = WAD;
-  let pv = 0n;
+  let sum = 0n;
   for (let k = 1; k <= t.periods; k++) {
     const days = k === 1 ? t.firstDueDay : PERIOD_DAYS;
     const interest = ((t.principal - cum[k - 1]) * t.ratePpmPerDay * days) / PPM;
     const payment = cum[k] - cum[k - 1] + (cumulativeFee(t, k) - cumulativeFee(t, k - 1)) + interest;
     factor = divUp(factor * WAD, WAD + i);
-    pv += divUp(payment * factor, WAD);
+    sum += payment * factor;
   }
-  return pv;
+  return divUp(sum, WAD);
 }
 
 /** Whether the terms are within an annual cost ceiling (the contract's test). */
@@ -446,7 +443,11 @@ export function aprPpm(t: LoanTerms): bigint {
   if (t.totalFee === 0n && t.ratePpmPerDay === 0n) return 0n;
   let lo = 0n;
   let hi = 1_000_000n;
-  while (presentValueUp(t, hi) > t.principal) hi *= 2n;
+  while (presentValueUp(t, hi) > t.principal) {
+    // A bound, so absurd terms give an error instead of a search that never ends.
+    if (hi > MAX_APR_PPM) throw new RangeError(`no APR up to ${MAX_APR_PPM} ppm/year for these terms`);
+    hi *= 2n;
+  }
   while (lo < hi) {
     const mid = (lo + hi) / 2n;
     if (presentValueUp(t, mid) <= t.principal) hi = mid;

@@ -194,7 +194,6 @@ const scenarioArb = fc.record({
 interface Model {
   account: string;
   productId: number;
-  penaltyPpmPerDay: bigint;
   terms: LoanTerms;
   state: LoanState;
   /** Principal counting against the line and the exposure cap. */
@@ -202,8 +201,8 @@ interface Model {
 }
 
 /** Write-off in the mirror's terms: checkpoint to the day, then the status. */
-function applyWriteOff(t: LoanTerms, s: LoanState, penaltyPpmPerDay: bigint, day: bigint) {
-  const c = checkpoint(t, s, penaltyPpmPerDay, day);
+function applyWriteOff(t: LoanTerms, s: LoanState, day: bigint) {
+  const c = checkpoint(t, s, day);
   return {
     state: { ...c, status: LoanStatus.WrittenOff },
     interestAccrued: c.interestOwed - s.interestOwed,
@@ -275,6 +274,7 @@ async function openAndDraw(l: Ledger, plan: LoanPlan, stats: Stats): Promise<Mod
             totalFee:
               plan.periods === 1 ? 0n : installmentFee(plan.amount, product.installmentFeePpm[plan.periods / 3 - 1]),
             firstDueDay: product.graceDays,
+            penaltyPpmPerDay: product.penaltyPpmPerDay,
           }
         : {
             principal: plan.amount,
@@ -285,6 +285,7 @@ async function openAndDraw(l: Ledger, plan: LoanPlan, stats: Stats): Promise<Mod
             ratePpmPerDay,
             totalFee: 0n,
             firstDueDay: 30n,
+            penaltyPpmPerDay: product.penaltyPpmPerDay,
           };
     const call = () =>
       plan.kind === "purchase"
@@ -303,7 +304,6 @@ async function openAndDraw(l: Ledger, plan: LoanPlan, stats: Stats): Promise<Mod
     return {
       account,
       productId,
-      penaltyPpmPerDay: product.penaltyPpmPerDay,
       terms,
       state: {
         principalSettled: 0n,
@@ -365,7 +365,7 @@ async function runStep(l: Ledger, m: Model, step: Step): Promise<void> {
       return;
 
     case "repay": {
-      const p = position(m.terms, m.state, m.penaltyPpmPerDay, day);
+      const p = position(m.terms, m.state, day);
       const amount = repayAmount(action.pick, p.payoff, p.amountDue);
       const call = () => ledger.repay(account, LOAN_NO, amount, newRef(), seq);
       if (amount === 0n) {
@@ -384,7 +384,7 @@ async function runStep(l: Ledger, m: Model, step: Step): Promise<void> {
           .withArgs(account, LOAN_NO, amount, p.payoff);
         return;
       }
-      const expected = applyRepayment(m.terms, m.state, m.penaltyPpmPerDay, day, amount);
+      const expected = applyRepayment(m.terms, m.state, day, amount);
       const ev = await eventOf(l, await call(), "Repaid");
       const allocation = allocationFrom(ev.args.allocation);
       expectSame(
@@ -438,7 +438,7 @@ async function runStep(l: Ledger, m: Model, step: Step): Promise<void> {
           .withArgs(account, LOAN_NO, amount, outstanding);
         return;
       }
-      const expected = applyRefund(m.terms, m.state, m.penaltyPpmPerDay, day, amount);
+      const expected = applyRefund(m.terms, m.state, day, amount);
       const ev = await eventOf(l, await call(), "Refunded");
       expectSame(
         { amount: ev.args.amount, feeWaived: ev.args.feeWaived, day: ev.args.day },
@@ -463,7 +463,6 @@ async function runStep(l: Ledger, m: Model, step: Step): Promise<void> {
       const expected = applyRestructure(
         m.terms,
         m.state,
-        m.penaltyPpmPerDay,
         T,
         action.newPeriods,
         BigInt(action.holidayDays),
@@ -511,14 +510,14 @@ async function runStep(l: Ledger, m: Model, step: Step): Promise<void> {
         l.ledger.productOf(m.productId),
         l.ledger.lineOf(account, m.productId),
       ]);
-      const dpd = position(m.terms, m.state, m.penaltyPpmPerDay, day).daysPastDue;
+      const dpd = position(m.terms, m.state, day).daysPastDue;
       if (dpd < product.writeOffDays) {
         await expect(call())
           .to.be.revertedWithCustomError(l.ledger, "WriteOffTooEarly")
           .withArgs(account, LOAN_NO, dpd, product.writeOffDays);
         return;
       }
-      const expected = applyWriteOff(m.terms, m.state, m.penaltyPpmPerDay, day);
+      const expected = applyWriteOff(m.terms, m.state, day);
       const ev = await eventOf(l, await call(), "WrittenOff");
       expectSame(
         {
@@ -553,7 +552,7 @@ async function checkViews(l: Ledger, m: Model, futureDays: number): Promise<void
 
   const now = BigInt(await time.latest());
   for (const t of [now, now + BigInt(futureDays) * DAY + BigInt(futureDays % 7) * 3_600n]) {
-    const expected = position(m.terms, m.state, m.penaltyPpmPerDay, dayOf(m.terms, t));
+    const expected = position(m.terms, m.state, dayOf(m.terms, t));
     expectSame(
       positionFrom(await l.ledger.positionOf(account, LOAN_NO, t)),
       expected,

@@ -68,8 +68,9 @@ const termsArb: fc.Arbitrary<LoanTerms> = fc
       fc.bigInt({ min: 0n, max: UINT40_MAX })
     ),
     productId: fc.integer({ min: 0, max: 255 }),
+    penaltyPpmPerDay: fc.oneof(fc.constant(500n), fc.bigInt({ min: 0n, max: 10_000n })),
   })
-  .map(({ shape, principal, ratePpmPerDay, feePpm, feeExtra, firstDueDay, startTime, productId }) => ({
+  .map(({ shape, principal, ratePpmPerDay, feePpm, feeExtra, firstDueDay, startTime, productId, penaltyPpmPerDay }) => ({
     principal,
     startTime,
     periods: shape.periods,
@@ -78,6 +79,7 @@ const termsArb: fc.Arbitrary<LoanTerms> = fc
     ratePpmPerDay,
     totalFee: (principal * feePpm) / 1_000_000n + (feePpm === 0n ? 0n : feeExtra),
     firstDueDay,
+    penaltyPpmPerDay,
   }));
 
 /** A servicing state consistent with the terms: settled amounts within principal and fee. */
@@ -122,7 +124,6 @@ const caseArb = termsArb.chain((t) =>
   fc.record({
     terms: fc.constant(t),
     state: stateArb(t),
-    penaltyPpmPerDay: fc.oneof(fc.constant(500n), fc.bigInt({ min: 0n, max: 10_000n })),
     day: dayArb(t),
     k: fc.integer({ min: 0, max: t.periods + 2 }),
     amountPick: amountPickArb,
@@ -146,10 +147,10 @@ describe("LoanMath: Solidity and the TypeScript mirror agree to the unit", funct
     const { harness } = await loadFixture(deployHarness);
     await fc.assert(
       fc.asyncProperty(caseArb, async (c) => {
-        const { terms: t, state: s, penaltyPpmPerDay, day, k, annualRatePpm } = c;
+        const { terms: t, state: s, day, k, annualRatePpm } = c;
         const T = termsArg(t);
         const cum = cumulativePrincipals(t);
-        const p = position(t, s, penaltyPpmPerDay, day);
+        const p = position(t, s, day);
         const amount =
           c.amountPick === "zero"
             ? 0n
@@ -166,7 +167,7 @@ describe("LoanMath: Solidity and the TypeScript mirror agree to the unit", funct
           cum,
           fee: cumulativeFee(t, k),
           elapsed: BigInt(periodsElapsed(t, day)),
-          accrued: accrue(t, s, penaltyPpmPerDay, day, cum),
+          accrued: accrue(t, s, day, cum),
           position: p,
           allocation: allocate(p, amount),
           pv: presentValueUp(t, annualRatePpm),
@@ -175,10 +176,10 @@ describe("LoanMath: Solidity and the TypeScript mirror agree to the unit", funct
           harness.cumulativePrincipals(T),
           harness.cumulativeFee(T, k),
           harness.periodsElapsed(T, day),
-          harness.accrue(T, stateArg(s), cum, penaltyPpmPerDay, day),
+          harness.accrue(T, stateArg(s), cum, day),
           // The Solidity allocation of the Solidity position: each side allocates its own position.
           harness
-            .position(T, stateArg(s), penaltyPpmPerDay, day)
+            .position(T, stateArg(s), day)
             .then(async (sp) => [sp, await harness.allocate(positionFrom(sp), amount)] as const),
           harness.presentValueUp(T, annualRatePpm),
         ]);

@@ -20,6 +20,7 @@ export async function loanOf(l: Ledger, account: string, loanNo: bigint): Promis
       ratePpmPerDay: t.ratePpmPerDay,
       totalFee: t.totalFee,
       firstDueDay: t.firstDueDay,
+      penaltyPpmPerDay: t.penaltyPpmPerDay,
     },
     state: {
       principalSettled: s.principalSettled,

@@ -29,6 +29,7 @@ export function termsFrom(result: object): LoanTerms {
     ratePpmPerDay: big(r.ratePpmPerDay),
     totalFee: big(r.totalFee),
     firstDueDay: big(r.firstDueDay),
+    penaltyPpmPerDay: big(r.penaltyPpmPerDay),
   };
 }
 

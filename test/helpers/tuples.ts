@@ -61,6 +61,7 @@ export const termsTuple = (t: LoanTerms): unknown[] => [
   t.ratePpmPerDay,
   t.totalFee,
   t.firstDueDay,
+  t.penaltyPpmPerDay,
 ];
 
 /** `ICreditLedger.Allocation`, from the buckets that received something (the rest are 0). */

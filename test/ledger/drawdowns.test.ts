@@ -50,6 +50,7 @@ const cashTerms = (principal: bigint, periods: number, method: RepaymentMethod, 
   ratePpmPerDay,
   totalFee: 0n,
   firstDueDay: 30n,
+  penaltyPpmPerDay: 500n,
 });
 
 describe("drawdowns", () => {
@@ -64,7 +65,7 @@ describe("drawdowns", () => {
       // Terms: principal, start, 1 period, Bullet, pay-later, no interest, no fee, due on day 40.
       await expect(l.asOperator.purchase(account, PAY_LATER_ID, 100_000n, 1, ref, 3))
         .to.emit(l.ledger, "Drawn")
-        .withArgs(account, 1, 4, anyValue, ref, [100_000n, start, 1, 0, PAY_LATER_ID, 0, 0, 40], l.operator.address);
+        .withArgs(account, 1, 4, anyValue, ref, [100_000n, start, 1, 0, PAY_LATER_ID, 0, 0, 40, 500], l.operator.address);
 
       const schedule = await l.ledger.scheduleOf(account, 1);
       expect(schedule.length).to.equal(1);
@@ -97,7 +98,7 @@ describe("drawdowns", () => {
             4,
             anyValue,
             anyValue,
-            [333_333n, start, periods, RepaymentMethod.EqualPrincipal, PAY_LATER_ID, 0, fee, 40],
+            [333_333n, start, periods, RepaymentMethod.EqualPrincipal, PAY_LATER_ID, 0, fee, 40, 500],
             l.operator.address,
           );
       });
@@ -160,6 +161,7 @@ describe("drawdowns", () => {
         ratePpmPerDay: 0n,
         totalFee: 30_000n, // 300,000 x 10 %
         firstDueDay: 40n,
+        penaltyPpmPerDay: 500n,
       };
       expect(aprPpm(terms)).to.be.above(CEILING);
 

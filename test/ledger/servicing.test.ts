@@ -23,6 +23,7 @@ import {
 import { loanOf, nextTxOnDay, startOf, timeOnDay } from "../helpers/loans";
 import { allocationTuple } from "../helpers/tuples";
 import { LoanStatus, RepaymentMethod, schedule } from "../../server/core/loan-math";
+import { PAY_LATER } from "../../deploy/defaults";
 
 const DAY = 86_400n;
 const WRITE_OFF_FREEZE_REASON = 0xffff;
@@ -280,6 +281,19 @@ describe("servicing", () => {
   });
 
   describe("penalty", () => {
+    it("keeps the penalty rate a loan was drawn with when the product's rate changes later", async () => {
+      const l = await loadFixture(deployLedger);
+      const { account, loanNo, start } = await singlePurchase(l);
+      await l.ledger.connect(l.admin).configureProduct(PAY_LATER_ID, { ...PAY_LATER, penaltyPpmPerDay: 100 });
+      // Day 50: 10 days overdue at the drawn 500 ppm/day: 100,000 x 500 x 10 / 1e6 = 500 (not 100).
+      const p = await l.ledger.positionOf(account, loanNo, timeOnDay(start, 50));
+      expect(p.penalty).to.equal(500n);
+      expect((await loanOf(l, account, loanNo)).terms.penaltyPpmPerDay).to.equal(500n);
+      // A purchase drawn after the change carries the new rate.
+      const later = await purchase(l, account, 10_000n, 1);
+      expect((await loanOf(l, account, later)).terms.penaltyPpmPerDay).to.equal(100n);
+    });
+
     it("accrues no penalty up to and including the due date", async () => {
       const l = await loadFixture(deployLedger);
       const { account, loanNo, start } = await singlePurchase(l);
@@ -405,8 +419,8 @@ describe("servicing", () => {
           5,
           anyValue,
           ref,
-          [600_000n, start, 6, RepaymentMethod.EqualPrincipal, CASH_LOAN_ID, 500, 0, 30],
-          [600_000n, at, 12, RepaymentMethod.EqualPrincipal, CASH_LOAN_ID, 400, 0, 60],
+          [600_000n, start, 6, RepaymentMethod.EqualPrincipal, CASH_LOAN_ID, 500, 0, 30, 500],
+          [600_000n, at, 12, RepaymentMethod.EqualPrincipal, CASH_LOAN_ID, 400, 0, 60, 500],
           3_000n,
           0n,
           30,
@@ -644,8 +658,8 @@ describe("servicing", () => {
       await l.asOperator.repay(account, loanNo, 2_000n, newRef(), 4); // to interest (3,000 accrued)
 
       const [terms, state] = await l.ledger.loanOf(account, loanNo);
-      // principal, start, periods, method (EqualPrincipal), product, rate, fee, first due day
-      expect([...terms]).to.deep.equal([600_000n, start, 6n, 1n, BigInt(CASH_LOAN_ID), 500n, 0n, 30n]);
+      // principal, start, periods, method (EqualPrincipal), product, rate, fee, first due day, penalty rate
+      expect([...terms]).to.deep.equal([600_000n, start, 6n, 1n, BigInt(CASH_LOAN_ID), 500n, 0n, 30n, 500n]);
       expect(state.principalSettled).to.equal(0n);
       expect(state.feeSettled).to.equal(0n);
       expect(state.interestOwed).to.equal(1_000n);

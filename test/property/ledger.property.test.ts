@@ -669,6 +669,7 @@ class Purchase extends Draw {
       ratePpmPerDay: 0n,
       totalFee: installments ? installmentFee(amount, p.installmentFeePpm[this.periods / 3 - 1]) : 0n,
       firstDueDay: p.graceDays,
+      penaltyPpmPerDay: p.penaltyPpmPerDay,
     };
   }
   sendDraw(r: Real, a: AccountM, amount: bigint, ref: string, expectedSeq: bigint) {
@@ -691,7 +692,7 @@ class DrawCash extends Draw {
       return fail("PeriodsNotAllowed", CASH_LOAN_ID, this.periods);
     return undefined;
   }
-  terms(_m: Model, line: LineM, amount: bigint, T: bigint): LoanTerms {
+  terms(m: Model, line: LineM, amount: bigint, T: bigint): LoanTerms {
     return {
       principal: amount,
       startTime: T,
@@ -701,6 +702,7 @@ class DrawCash extends Draw {
       ratePpmPerDay: line.ratePpmPerDay,
       totalFee: 0n,
       firstDueDay: 30n,
+      penaltyPpmPerDay: m.products[CASH_LOAN_ID].penaltyPpmPerDay,
     };
   }
   sendDraw(r: Real, a: AccountM, amount: bigint, ref: string, expectedSeq: bigint) {
@@ -740,9 +742,8 @@ class Repay extends LoanCmd {
     const ref = newRef();
     const expectedSeq = a.seq;
     const T = await nextBlockTime(r);
-    const penalty = m.products[loan.productId].penaltyPpmPerDay;
     const day = dayOf(loan.terms, T);
-    const p = position(loan.terms, loan.state, penalty, day);
+    const p = position(loan.terms, loan.state, day);
     const ap = this.amountPick;
     const amount =
       ap === "payoff" ? p.payoff : ap === "amountDue" ? p.amountDue : ap === "one" ? 1n : (p.payoff * ap) / PPM || 1n;
@@ -759,7 +760,7 @@ class Repay extends LoanCmd {
     const events = await submit(r, expected, send, `${this} amount ${amount}`);
     if (events === undefined) return;
     const ev = only(events, "Repaid");
-    const mirror = applyRepayment(loan.terms, loan.state, penalty, day, amount);
+    const mirror = applyRepayment(loan.terms, loan.state, day, amount);
     const allocation = allocationFrom(ev.args.allocation);
     const total = Object.values(allocation).reduce((x, y) => x + y, 0n);
     expect(total, "allocation buckets sum to the amount paid").to.equal(amount);
@@ -805,7 +806,6 @@ class Refund extends LoanCmd {
     const ref = newRef();
     const expectedSeq = a.seq;
     const T = await nextBlockTime(r);
-    const penalty = m.products[loan.productId].penaltyPpmPerDay;
     const day = dayOf(loan.terms, T);
     const outstanding = loan.terms.principal - loan.state.principalSettled;
     const amount = (outstanding * this.ppm) / PPM || (outstanding > 0n ? 1n : 0n);
@@ -824,7 +824,7 @@ class Refund extends LoanCmd {
     const events = await submit(r, expected, send, `${this} amount ${amount}`);
     if (events === undefined) return;
     const ev = only(events, "Refunded");
-    const mirror = applyRefund(loan.terms, loan.state, penalty, day, amount);
+    const mirror = applyRefund(loan.terms, loan.state, day, amount);
     expect([ev.args.amount, ev.args.feeWaived, ev.args.day]).to.deep.equal([amount, mirror.feeWaived, day]);
     a.used -= amount;
     a.lines[loan.productId].used -= amount;
