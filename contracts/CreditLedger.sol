@@ -422,7 +422,7 @@ contract CreditLedger is ICreditLedger, AccessControl, Pausable, EIP712 {
             if (policy.maxLineLimit == 0) revert UnknownTier(d.tier);
             if (d.limit == 0) revert InvalidAmount(0);
             if (d.limit > policy.maxLineLimit) revert TierCapExceeded(d.tier, d.limit, policy.maxLineLimit);
-            if (d.ratePpmPerDay > MAX_RATE_PPM_PER_DAY) revert InvalidAmount(d.ratePpmPerDay);
+            if (d.ratePpmPerDay > MAX_RATE_PPM_PER_DAY) revert RateAboveMaximum(d.ratePpmPerDay, MAX_RATE_PPM_PER_DAY);
             a.tier = d.tier;
         }
         a.decisionNonce += 1;

@@ -261,6 +261,8 @@ interface ICreditLedger {
     error LineIsFrozen(bytes32 account, uint8 productId, uint16 reasonCode);
     /// @notice Unfreeze of a line that is not frozen, or freeze of one that is.
     error FreezeStateUnchanged(bytes32 account, uint8 productId, bool frozen);
+    /// @notice A decision's daily rate is above the ledger's maximum (`MAX_RATE_PPM_PER_DAY`).
+    error RateAboveMaximum(uint256 ratePpmPerDay, uint256 maxRatePpmPerDay);
     /// @notice The amount is zero or does not fit the ledger's integer widths.
     error InvalidAmount(uint256 amount);
     /// @notice The product does not allow this number of periods.

@@ -178,8 +178,8 @@ describe("decisions", () => {
       const account = await openAccount(l);
       const d = await makeDecision(l, account, { productId: CASH_LOAN_ID, ratePpmPerDay: 10_001n });
       await expect(l.asOperator.grantLine(d, l.scorer.address, await sign(l, d), newRef(), 1))
-        .to.be.revertedWithCustomError(l.ledger, "InvalidAmount")
-        .withArgs(10_001n);
+        .to.be.revertedWithCustomError(l.ledger, "RateAboveMaximum")
+        .withArgs(10_001n, 10_000n);
     });
   });
 

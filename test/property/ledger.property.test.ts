@@ -335,7 +335,7 @@ function approvalError(d: { tier: number; limit: bigint; ratePpmPerDay: bigint }
   if (policy.maxLineLimit === 0n) return fail("UnknownTier", d.tier);
   if (d.limit === 0n) return fail("InvalidAmount", 0);
   if (d.limit > policy.maxLineLimit) return fail("TierCapExceeded", d.tier, d.limit, policy.maxLineLimit);
-  if (d.ratePpmPerDay > MAX_RATE_PPM_PER_DAY) return fail("InvalidAmount", d.ratePpmPerDay);
+  if (d.ratePpmPerDay > MAX_RATE_PPM_PER_DAY) return fail("RateAboveMaximum", d.ratePpmPerDay, MAX_RATE_PPM_PER_DAY);
   return undefined;
 }
 
