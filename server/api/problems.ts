@@ -1,0 +1,146 @@
+/**
+ * Errors as values with codes, answered as RFC 9457 problem documents
+ * (`application/problem+json`). Every problem has a stable `type` (`/problems/<slug>`), its
+ * HTTP status and title from the catalog below, a `detail` for people and, where one input
+ * is at fault, the offending `field`. The Express error middleware is the one place errors
+ * become responses; anything unexpected is a 500 whose detail says nothing internal.
+ */
+import type { NextFunction, Request, Response } from "express";
+import { z } from "zod";
+
+import type { Logger } from "../logger";
+import { jsonSafe } from "./money";
+
+/** The problem types this API answers with: slug -> status and title. */
+export const PROBLEM_TYPES = {
+  "validation-failed": { status: 400, title: "The request is not valid" },
+  "malformed-json": { status: 400, title: "The body is not valid JSON" },
+  "idempotency-key-required": { status: 400, title: "An Idempotency-Key header is required" },
+  unauthorized: { status: 401, title: "A valid API key is required" },
+  forbidden: { status: 403, title: "The API key does not have the scope this needs" },
+  "not-found": { status: 404, title: "No such resource" },
+  "account-not-found": { status: 404, title: "No such account" },
+  "loan-not-found": { status: 404, title: "No such loan" },
+  "operation-not-found": { status: 404, title: "No such operation" },
+  "identity-not-found": { status: 404, title: "No such person in the vault" },
+  "idempotency-key-reused": { status: 409, title: "The Idempotency-Key was used with another request" },
+  "loan-pending": { status: 409, title: "The loan's operation is not confirmed yet" },
+  "body-too-large": { status: 413, title: "The body is too large" },
+  "unsupported-media-type": { status: 415, title: "The body must be application/json" },
+  "ledger-rule": { status: 422, title: "The ledger refused the request" },
+  "ledger-unavailable": { status: 503, title: "The ledger cannot be reached" },
+  "ledger-paused": { status: 503, title: "The ledger is paused: no new credit until it resumes" },
+  "gateway-misconfigured": { status: 500, title: "The gateway's keys or roles are misconfigured" },
+  internal: { status: 500, title: "Internal error" },
+} as const;
+
+export type ProblemSlug = keyof typeof PROBLEM_TYPES | `ledger/${string}`;
+
+export const problemTypeUri = (slug: string): string => `/problems/${slug}`;
+
+export interface ProblemFields {
+  /** The input at fault, as a dotted path into the body (`identity.nationalId`) or a header name. */
+  field?: string;
+  /** Further members of the problem document (values are made JSON-safe). */
+  extensions?: Record<string, unknown>;
+  /** Overrides the catalog's status (ledger rules carry their own). */
+  status?: number;
+  title?: string;
+}
+
+/** An error that is an answer: it becomes a problem document. */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly title: string;
+  constructor(
+    readonly slug: ProblemSlug,
+    readonly detail: string,
+    readonly fields: ProblemFields = {},
+  ) {
+    super(detail);
+    this.name = "ApiError";
+    const known = (PROBLEM_TYPES as Record<string, { status: number; title: string }>)[slug];
+    this.status = fields.status ?? known?.status ?? 500;
+    this.title = fields.title ?? known?.title ?? "Error";
+  }
+
+  toProblem(instance?: string): ProblemDocument {
+    return {
+      type: problemTypeUri(this.slug),
+      title: this.title,
+      status: this.status,
+      detail: this.detail,
+      ...(instance !== undefined ? { instance } : {}),
+      ...(this.fields.field !== undefined ? { field: this.fields.field } : {}),
+      ...((jsonSafe(this.fields.extensions ?? {}) as Record<string, unknown>) ?? {}),
+    };
+  }
+}
+
+export interface ProblemDocument {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance?: string;
+  field?: string;
+  [extension: string]: unknown;
+}
+
+/** The problem document schema (for the OpenAPI document). */
+export const ProblemSchema = z
+  .looseObject({
+    type: z.string().describe("Stable problem type: /problems/<slug>; ledger rules are /problems/ledger/<rule>"),
+    title: z.string(),
+    status: z.int(),
+    detail: z.string(),
+    instance: z.string().optional(),
+    field: z.string().optional().describe("The offending input: a dotted body path or a header name"),
+    errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+    rule: z.string().optional().describe("The ledger's custom error, for ledger rules"),
+    values: z.record(z.string(), z.unknown()).optional().describe("The custom error's values (amounts as decimal strings)"),
+  })
+  .meta({ id: "Problem" });
+
+/** A zod failure as a 400 naming every offending field (the first one as `field`). */
+export function validationProblem(error: z.ZodError, prefix?: string): ApiError {
+  const errors = error.issues.flatMap((issue) => {
+    const path = [...(prefix ? [prefix] : []), ...issue.path.map(String)];
+    if (issue.code === "unrecognized_keys") {
+      return issue.keys.map((key) => ({ field: [...path, key].join("."), message: `unknown field "${key}"` }));
+    }
+    return [{ field: path.join(".") || "(body)", message: issue.message }];
+  });
+  const first = errors[0];
+  return new ApiError("validation-failed", errors.map((e) => `${e.field}: ${e.message}`).join("; "), {
+    field: first?.field,
+    extensions: { errors },
+  });
+}
+
+export function sendProblem(res: Response, problem: ProblemDocument): void {
+  res.status(problem.status).type("application/problem+json").send(JSON.stringify(problem));
+}
+
+/** The error middleware: every error leaves as a problem document. */
+export function problemMiddleware(logger: Logger) {
+  return (error: unknown, req: Request, res: Response, _next: NextFunction): void => {
+    const apiError = asApiError(error);
+    if (apiError.status >= 500) logger.error({ err: error, path: req.path }, "request failed");
+    if (res.headersSent) return;
+    sendProblem(res, apiError.toProblem(req.originalUrl.split("?")[0]));
+  };
+}
+
+/** Body-parser and other framework errors as problems; anything else is internal. */
+export function asApiError(error: unknown): ApiError {
+  if (error instanceof ApiError) return error;
+  const e = error as { type?: string; status?: number; message?: string } | null;
+  if (e?.type === "entity.parse.failed") return new ApiError("malformed-json", "the body could not be parsed as JSON", { field: "(body)" });
+  if (e?.type === "entity.too.large") return new ApiError("body-too-large", "the body exceeds the size limit", { field: "(body)" });
+  if (e?.type === "encoding.unsupported" || e?.type === "charset.unsupported") {
+    return new ApiError("unsupported-media-type", "the body's encoding or charset is not supported", { field: "Content-Type" });
+  }
+  if (e?.status === 400 && typeof e.type === "string") return new ApiError("validation-failed", "the request could not be read");
+  return new ApiError("internal", "the gateway could not complete the request");
+}

@@ -1,0 +1,47 @@
+/**
+ * The ledger calls the gateway makes, as data: what an outbox step holds. Field names are
+ * the ABI's parameter names, so a call's arguments are encoded by looking each parameter up
+ * by name (see `LedgerClient.encode`), never by position. Every call also takes the step's
+ * `ref` and the `expectedSeq` read when it is signed; a decision is completed with its nonce,
+ * deadline and the scorer's signature when it is signed, not when it is accepted.
+ */
+import type { Decision } from "../core/decision";
+
+/** A decision as accepted: everything but the nonce and deadline, which are set when it is signed. */
+export type DecisionDraft = Omit<Decision, "nonce" | "deadline">;
+
+export type LedgerCall =
+  | { fn: "openAccount"; account: string; tier: number; exposureCap: bigint }
+  | { fn: "setExposureCap"; account: string; newCap: bigint }
+  | { fn: "grantLine" | "recordDecline" | "increaseLimit"; decision: DecisionDraft }
+  | { fn: "cutLimit"; account: string; productId: number; newLimit: bigint; reasonCode: number }
+  | { fn: "freezeLine" | "unfreezeLine"; account: string; productId: number; reasonCode: number }
+  | { fn: "purchase"; account: string; productId: number; amount: bigint; periods: number }
+  | { fn: "drawCash"; account: string; productId: number; amount: bigint; periods: number; method: number }
+  | { fn: "refund" | "repay"; account: string; loanNo: number; amount: bigint }
+  | { fn: "restructure"; account: string; loanNo: number; newPeriods: number; holidayDays: number; newRatePpmPerDay: bigint };
+
+export type LedgerFunction = LedgerCall["fn"];
+export type DecisionCall = Extract<LedgerCall, { decision: DecisionDraft }>;
+
+export const isDecisionCall = (call: LedgerCall): call is DecisionCall => "decision" in call;
+
+/** The account a call writes to. */
+export const accountOfCall = (call: LedgerCall): string => (isDecisionCall(call) ? call.decision.account : call.account);
+
+/** A decision completed and signed by the scorer. */
+export interface SignedDecision {
+  decision: Decision;
+  scorer: string;
+  signature: string;
+}
+
+/** The call's arguments by ABI name, with the reference, the expected seq and (for decisions) the signature. */
+export function callArguments(call: LedgerCall, ref: string, expectedSeq: bigint, signed?: SignedDecision): Record<string, unknown> {
+  const { fn: _fn, ...fields } = call;
+  if (isDecisionCall(call)) {
+    if (!signed) throw new Error(`${call.fn} needs a signed decision`);
+    return { decision: signed.decision, scorer: signed.scorer, signature: signed.signature, ref, expectedSeq };
+  }
+  return { ...fields, ref, expectedSeq };
+}

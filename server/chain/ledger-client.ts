@@ -1,0 +1,224 @@
+/**
+ * The gateway's view of the CreditLedger contract: typed reads (typechain), calls encoded
+ * from named arguments, pre-flight simulation from the operator's address, entries found by
+ * their reference, and decision signing with the scorer key. The operator key is not here:
+ * only the outbox sender sends (server/chain/outbox-sender.ts).
+ */
+import { getAddress, zeroPadValue, type Provider, type Signer, type TypedDataDomain, type Log, type Interface, type BlockTag } from "ethers";
+
+import { decisionDomain, signDecision, type Decision } from "../core/decision";
+import { entryKindOf, payloadHashOf } from "../core/hash-chain";
+import type { LandedEntry } from "../store/store";
+import { CreditLedger__factory, ICreditLedger__factory, type CreditLedger } from "../../typechain-types";
+import { plain, type Plain } from "./chain-values";
+import { decodeRevert, LedgerRevertError, type LedgerRevert } from "./ledger-errors";
+import type { LedgerFunction, SignedDecision } from "./ledger-calls";
+
+/** Largest block range asked of `eth_getLogs` at once (many providers limit it). */
+export const LOG_RANGE = 5_000;
+
+/** A decoded ledger entry event, as found in a receipt or a log query. */
+export interface DecodedEntry {
+  event: string;
+  account: string;
+  seq: bigint;
+  head: string;
+  ref: string;
+  payloadHash: string;
+  fields: Record<string, Plain>;
+  txHash: string;
+  blockNumber: number;
+  logIndex: number;
+}
+
+export interface LedgerClientOptions {
+  provider: Provider;
+  ledgerAddress: string;
+  /** The address transactions come from (the operator); pre-flights simulate from it. */
+  operatorAddress: string;
+  /** Signs decisions; never sends. */
+  scorer: Signer;
+  chainId: bigint;
+}
+
+export class LedgerClient {
+  readonly contract: CreditLedger;
+  /** The implementation's ABI: decodes events and every custom error (the ledger's and OpenZeppelin's). */
+  readonly iface: Interface;
+  /** The documented interface (ICreditLedger.sol): calls are encoded with its parameter names. */
+  readonly callIface: Interface;
+  readonly address: string;
+  readonly provider: Provider;
+  readonly operatorAddress: string;
+  readonly chainId: bigint;
+  readonly domain: TypedDataDomain;
+  private readonly scorer: Signer;
+  private scorerAddress?: string;
+
+  constructor(options: LedgerClientOptions) {
+    this.address = getAddress(options.ledgerAddress);
+    this.provider = options.provider;
+    this.contract = CreditLedger__factory.connect(this.address, options.provider);
+    this.iface = this.contract.interface as unknown as Interface;
+    this.callIface = ICreditLedger__factory.createInterface() as unknown as Interface;
+    this.operatorAddress = getAddress(options.operatorAddress);
+    this.scorer = options.scorer;
+    this.chainId = options.chainId;
+    this.domain = decisionDomain(options.chainId, this.address);
+  }
+
+  /** Connects to the ledger at `ledgerAddress`, checking that code is there. */
+  static async connect(options: Omit<LedgerClientOptions, "chainId">): Promise<LedgerClient> {
+    const network = await options.provider.getNetwork();
+    const code = await options.provider.getCode(options.ledgerAddress);
+    if (code === "0x") throw new Error(`no contract at ${options.ledgerAddress} on chain ${network.chainId}`);
+    return new LedgerClient({ ...options, chainId: network.chainId });
+  }
+
+  async scorerAddressOf(): Promise<string> {
+    this.scorerAddress ??= getAddress(await this.scorer.getAddress());
+    return this.scorerAddress;
+  }
+
+  // ---------------------------------------------------------------- reads (plain objects by ABI name)
+
+  async accountOf(account: string, blockTag?: BlockTag): Promise<Record<string, Plain>> {
+    return plain(await this.contract.accountOf(account, { blockTag })) as Record<string, Plain>;
+  }
+
+  async lineOf(account: string, productId: number, blockTag?: BlockTag): Promise<Record<string, Plain>> {
+    return plain(await this.contract.lineOf(account, productId, { blockTag })) as Record<string, Plain>;
+  }
+
+  async loanOf(account: string, loanNo: number, blockTag?: BlockTag): Promise<{ terms: Record<string, Plain>; state: Record<string, Plain> }> {
+    const [terms, state] = await this.contract.loanOf(account, loanNo, { blockTag });
+    return { terms: plain(terms) as Record<string, Plain>, state: plain(state) as Record<string, Plain> };
+  }
+
+  async productOf(productId: number): Promise<Record<string, Plain>> {
+    return plain(await this.contract.productOf(productId)) as Record<string, Plain>;
+  }
+
+  async tierPolicyOf(tier: number): Promise<{ maxLineLimit: bigint; maxExposure: bigint }> {
+    const p = await this.contract.tierPolicyOf(tier);
+    return { maxLineLimit: p.maxLineLimit, maxExposure: p.maxExposure };
+  }
+
+  async effectiveLimit(account: string, productId: number): Promise<bigint> {
+    return this.contract.effectiveLimit(account, productId);
+  }
+
+  async positionOf(account: string, loanNo: number, time: bigint): Promise<Record<string, Plain>> {
+    return plain(await this.contract.positionOf(account, loanNo, time)) as Record<string, Plain>;
+  }
+
+  async paused(): Promise<boolean> {
+    return this.contract.paused();
+  }
+
+  async latestBlock(): Promise<{ number: number; timestamp: bigint }> {
+    const block = await this.provider.getBlock("latest");
+    if (!block) throw new Error("the node returned no latest block");
+    return { number: block.number, timestamp: BigInt(block.timestamp) };
+  }
+
+  // ---------------------------------------------------------------- calls
+
+  /** ABI-encodes `fn` with arguments looked up by their parameter names in ICreditLedger. */
+  encode(fn: LedgerFunction, args: Record<string, unknown>): string {
+    const fragment = this.callIface.getFunction(fn);
+    if (!fragment) throw new Error(`the ledger has no function ${fn}`);
+    const values = fragment.inputs.map((input) => {
+      if (!(input.name in args)) throw new Error(`${fn}: no value for parameter ${input.name}`);
+      return args[input.name];
+    });
+    return this.callIface.encodeFunctionData(fragment, values);
+  }
+
+  /**
+   * Simulates the call from the operator's address at the latest block; throws
+   * `LedgerRevertError` with the decoded custom error when the ledger would refuse it.
+   */
+  async preflight(fn: LedgerFunction, args: Record<string, unknown>): Promise<Record<string, Plain> | Plain[]> {
+    const data = this.encode(fn, args);
+    try {
+      const result = await this.provider.call({ from: this.operatorAddress, to: this.address, data });
+      return plain(this.callIface.decodeFunctionResult(fn, result)) as Record<string, Plain> | Plain[];
+    } catch (error) {
+      const revert = this.decodeRevert(error);
+      if (revert) throw new LedgerRevertError(revert);
+      throw error;
+    }
+  }
+
+  decodeRevert(error: unknown): LedgerRevert | undefined {
+    return decodeRevert(this.iface, error);
+  }
+
+  /** Completes a decision with the account's nonce and a deadline, and has the scorer sign it. */
+  async signDecision(draft: Omit<Decision, "nonce" | "deadline">, nonce: bigint, deadline: bigint): Promise<SignedDecision> {
+    const decision: Decision = { ...draft, nonce, deadline };
+    const signature = await signDecision(this.scorer as unknown as Parameters<typeof signDecision>[0], this.domain, decision);
+    return { decision, scorer: await this.scorerAddressOf(), signature };
+  }
+
+  // ---------------------------------------------------------------- entries
+
+  /** Decodes a ledger log into an entry, or undefined for logs that are not entries. */
+  decodeEntry(log: Log): DecodedEntry | undefined {
+    if (getAddress(log.address) !== this.address) return undefined;
+    let parsed;
+    try {
+      parsed = this.iface.parseLog({ topics: [...log.topics], data: log.data });
+    } catch {
+      return undefined;
+    }
+    if (!parsed || entryKindOf(parsed.name) === undefined) return undefined;
+    const fields = plain(parsed.args) as Record<string, Plain>;
+    return {
+      event: parsed.name,
+      account: fields.account as string,
+      seq: fields.seq as bigint,
+      head: fields.head as string,
+      ref: fields.ref as string,
+      payloadHash: payloadHashOf(parsed.fragment, parsed.args),
+      fields,
+      txHash: log.transactionHash,
+      blockNumber: log.blockNumber,
+      logIndex: log.index,
+    };
+  }
+
+  /** The ledger's logs in [fromBlock, toBlock], optionally of one account, asked in ranges of LOG_RANGE. */
+  async logs(fromBlock: number, toBlock: number, account?: string): Promise<Log[]> {
+    const topics = account === undefined ? undefined : [null, zeroPadValue(account, 32)];
+    const out: Log[] = [];
+    for (let from = fromBlock; from <= toBlock; from += LOG_RANGE) {
+      const to = Math.min(toBlock, from + LOG_RANGE - 1);
+      out.push(...(await this.provider.getLogs({ address: this.address, fromBlock: from, toBlock: to, topics })));
+    }
+    return out;
+  }
+
+  /** The entry carrying `ref` on `account` since `fromBlock`, if it landed. */
+  async findEntryByRef(account: string, ref: string, fromBlock: number): Promise<DecodedEntry | undefined> {
+    const latest = await this.provider.getBlockNumber();
+    for (const log of await this.logs(fromBlock, latest, account)) {
+      const entry = this.decodeEntry(log);
+      if (entry && entry.ref.toLowerCase() === ref.toLowerCase()) return entry;
+    }
+    return undefined;
+  }
+}
+
+/** What the outbox records of a landed entry. */
+export function landedEntryOf(entry: DecodedEntry): LandedEntry {
+  return {
+    txHash: entry.txHash,
+    blockNumber: entry.blockNumber,
+    logIndex: entry.logIndex,
+    entrySeq: entry.seq,
+    entryHead: entry.head,
+    result: { event: entry.event, fields: entry.fields },
+  };
+}

@@ -1,0 +1,186 @@
+/**
+ * The gateway's configuration: read once from the environment through one zod schema,
+ * validated, and passed down. Nothing else in server/ reads `process.env`.
+ *
+ *   GATEWAY_RPC_URL             JSON-RPC URL of the chain (http or https)                 required
+ *   GATEWAY_LEDGER_ADDRESS      address of the CreditLedger contract                      required
+ *   GATEWAY_LEDGER_START_BLOCK  block the indexer starts from (the ledger's deploy block) 0
+ *   GATEWAY_OPERATOR_KEY        0x + 64 hex: the key that sends transactions (secret)     required
+ *   GATEWAY_SCORER_KEY          0x + 64 hex: the key that signs decisions (secret)        required
+ *   GATEWAY_DB_PATH             SQLite database file                                      required
+ *   GATEWAY_VAULT_KEY           32 bytes, hex or base64: AES-256-GCM key for PII (secret) required
+ *   GATEWAY_IDENTITY_PEPPER     >= 16 bytes, hex or base64: HMAC key of identities (secret) required
+ *   GATEWAY_HOST, GATEWAY_PORT  listen address                                            127.0.0.1, 8080
+ *   GATEWAY_CONFIRMATIONS       blocks a transaction needs before it counts               1
+ *   GATEWAY_WAIT_DEFAULT        true | false | auto: whether POSTs wait for confirmation
+ *                               when the request has no ?wait= (auto: true on chain 31337) auto
+ *   GATEWAY_WAIT_TIMEOUT_MS     longest a waiting request waits before answering 202      30000
+ *   GATEWAY_POLL_INTERVAL_MS    how often the sender and indexer poll the chain           1000
+ *   GATEWAY_STUCK_AFTER_MS      a transaction unmined this long is replaced (fee bump)    120000
+ *   GATEWAY_DECISION_TTL_SECONDS  how long a signed decision stays valid                  3600
+ *   GATEWAY_BODY_LIMIT_BYTES    largest request body accepted                             16384
+ *   GATEWAY_LOG_LEVEL           pino level (fatal..trace, silent)                         info
+ *
+ * Secret values are wrapped in `Secret`, which prints as "[redacted]" in logs, JSON and
+ * `util.inspect`; error messages name a bad secret setting but never show its value.
+ */
+import { inspect } from "node:util";
+import { getAddress, isAddress } from "ethers";
+import { z } from "zod";
+
+/** A secret configuration value: `reveal()` it where it is used; it never prints. */
+export class Secret<T> {
+  readonly #value: T;
+  constructor(value: T) {
+    this.#value = value;
+  }
+  reveal(): T {
+    return this.#value;
+  }
+  toString(): string {
+    return "[redacted]";
+  }
+  toJSON(): string {
+    return "[redacted]";
+  }
+  [inspect.custom](): string {
+    return "[redacted]";
+  }
+}
+
+export const LOCAL_CHAIN_ID = 31337n;
+
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+/** Optional: an empty or blank variable counts as unset. */
+const optional = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((v) => (typeof v === "string" && v.trim() === "" ? undefined : typeof v === "string" ? v.trim() : v), schema.optional());
+const required = <T extends z.ZodType<unknown, string>>(schema: T) =>
+  z.preprocess((v) => (typeof v === "string" ? v.trim() : v), z.string({ error: "is not set" }).min(1, "is not set").pipe(schema));
+
+const int = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, `must be a whole number ${min}-${max}`)
+    .transform(Number)
+    .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+
+const privateKey = z
+  .string()
+  .regex(/^0x[0-9a-fA-F]{64}$/, "must be 0x followed by 64 hex digits (the value is not shown)")
+  .transform((v) => new Secret(v));
+
+/** Bytes given as hex (optionally 0x-prefixed) or base64. */
+function decodeBytes(value: string): Buffer | undefined {
+  const hex = value.startsWith("0x") ? value.slice(2) : value;
+  if (/^([0-9a-fA-F]{2})+$/.test(hex)) return Buffer.from(hex, "hex");
+  if (/^[A-Za-z0-9+/]+={0,2}$/.test(value) && value.length % 4 === 0) return Buffer.from(value, "base64");
+  return undefined;
+}
+
+const secretBytes = (check: (b: Buffer) => boolean, expected: string) =>
+  z.string().transform((value, ctx) => {
+    const bytes = decodeBytes(value);
+    if (bytes === undefined || !check(bytes)) {
+      ctx.addIssue({ code: "custom", message: `must be ${expected}, as hex or base64 (the value is not shown)` });
+      return z.NEVER;
+    }
+    return new Secret(bytes);
+  });
+
+const EnvSchema = z.object({
+    GATEWAY_RPC_URL: required(
+      z.string().refine((v) => /^https?:\/\/[^\s]+$/.test(v) && URL.canParse(v), "must be an http(s) URL"),
+    ),
+    GATEWAY_LEDGER_ADDRESS: required(
+      z.string().refine((v) => isAddress(v), "must be a contract address (0x + 40 hex digits)").transform((v) => getAddress(v)),
+    ),
+    GATEWAY_LEDGER_START_BLOCK: optional(int(0, Number.MAX_SAFE_INTEGER)).default(0),
+    GATEWAY_OPERATOR_KEY: required(privateKey),
+    GATEWAY_SCORER_KEY: required(privateKey),
+    GATEWAY_DB_PATH: required(z.string()),
+    GATEWAY_VAULT_KEY: required(secretBytes((b) => b.length === 32, "32 bytes")),
+    GATEWAY_IDENTITY_PEPPER: required(secretBytes((b) => b.length >= 16, "at least 16 bytes")),
+    GATEWAY_HOST: optional(z.ipv4({ error: "must be an IPv4 address such as 127.0.0.1" })).default("127.0.0.1"),
+    GATEWAY_PORT: optional(int(0, 65_535)).default(8080),
+    GATEWAY_CONFIRMATIONS: optional(int(1, 1_000)).default(1),
+    GATEWAY_WAIT_DEFAULT: optional(z.enum(["true", "false", "auto"], { error: 'must be "true", "false" or "auto"' })).default(
+      "auto",
+    ),
+    GATEWAY_WAIT_TIMEOUT_MS: optional(int(0, 600_000)).default(30_000),
+    GATEWAY_POLL_INTERVAL_MS: optional(int(10, 600_000)).default(1_000),
+    GATEWAY_STUCK_AFTER_MS: optional(int(0, 86_400_000)).default(120_000),
+    GATEWAY_DECISION_TTL_SECONDS: optional(int(60, 7 * 86_400)).default(3_600),
+    GATEWAY_BODY_LIMIT_BYTES: optional(int(1_024, 1_048_576)).default(16_384),
+    GATEWAY_LOG_LEVEL: optional(z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` })).default("info"),
+  });
+
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface GatewayConfig {
+  chain: {
+    rpcUrl: string;
+    ledgerAddress: string;
+    startBlock: number;
+    confirmations: number;
+    pollIntervalMs: number;
+    stuckAfterMs: number;
+  };
+  keys: { operator: Secret<string>; scorer: Secret<string> };
+  store: { path: string };
+  vault: { encryptionKey: Secret<Buffer>; identityPepper: Secret<Buffer> };
+  http: { host: string; port: number; bodyLimitBytes: number };
+  /** `auto` waits on the local network (chain id 31337) only. */
+  waitDefault: "true" | "false" | "auto";
+  waitTimeoutMs: number;
+  decisionTtlSeconds: number;
+  logLevel: LogLevel;
+}
+
+/** A configuration problem; the message names every missing or invalid setting. */
+export class ConfigError extends Error {
+  readonly code = "CONFIG_INVALID";
+  constructor(readonly problems: string[]) {
+    super(`invalid gateway configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** Reads and validates the configuration; throws `ConfigError` naming every bad setting. */
+export function readGatewayConfig(env: Env): GatewayConfig {
+  const parsed = EnvSchema.safeParse({ ...env });
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => `${issue.path.length > 0 ? String(issue.path[0]) : "environment"} ${issue.message}`);
+  const operatorKey = env.GATEWAY_OPERATOR_KEY?.trim().toLowerCase();
+  if (operatorKey && operatorKey === env.GATEWAY_SCORER_KEY?.trim().toLowerCase()) {
+    problems.push("GATEWAY_SCORER_KEY must differ from GATEWAY_OPERATOR_KEY (the operator alone must not be able to grant credit)");
+  }
+  if (!parsed.success || problems.length > 0) throw new ConfigError([...new Set(problems)]);
+  const e = parsed.data;
+  return {
+    chain: {
+      rpcUrl: e.GATEWAY_RPC_URL,
+      ledgerAddress: e.GATEWAY_LEDGER_ADDRESS,
+      startBlock: e.GATEWAY_LEDGER_START_BLOCK,
+      confirmations: e.GATEWAY_CONFIRMATIONS,
+      pollIntervalMs: e.GATEWAY_POLL_INTERVAL_MS,
+      stuckAfterMs: e.GATEWAY_STUCK_AFTER_MS,
+    },
+    keys: { operator: e.GATEWAY_OPERATOR_KEY, scorer: e.GATEWAY_SCORER_KEY },
+    store: { path: e.GATEWAY_DB_PATH },
+    vault: { encryptionKey: e.GATEWAY_VAULT_KEY, identityPepper: e.GATEWAY_IDENTITY_PEPPER },
+    http: { host: e.GATEWAY_HOST, port: e.GATEWAY_PORT, bodyLimitBytes: e.GATEWAY_BODY_LIMIT_BYTES },
+    waitDefault: e.GATEWAY_WAIT_DEFAULT,
+    waitTimeoutMs: e.GATEWAY_WAIT_TIMEOUT_MS,
+    decisionTtlSeconds: e.GATEWAY_DECISION_TTL_SECONDS,
+    logLevel: e.GATEWAY_LOG_LEVEL,
+  };
+}
+
+/** Whether POSTs wait for confirmation by default on a chain with this id. */
+export function waitsByDefault(config: Pick<GatewayConfig, "waitDefault">, chainId: bigint): boolean {
+  return config.waitDefault === "auto" ? chainId === LOCAL_CHAIN_ID : config.waitDefault === "true";
+}

@@ -1,0 +1,471 @@
+/**
+ * The `Store` on an embedded SQLite database (better-sqlite3): WAL journal, foreign keys on,
+ * versioned migrations applied at open. better-sqlite3 is synchronous, so each method runs
+ * to completion (in one transaction where it writes several rows) before any other code
+ * runs; the async signatures are the interface's, kept for a PostgreSQL implementation.
+ */
+import Database from "better-sqlite3";
+
+import type { Clock } from "../clock";
+import { migrate } from "./migrations";
+import type {
+  Acceptance,
+  AcceptOutcome,
+  AccountSnapshot,
+  ApiKeyRecord,
+  DecisionRecord,
+  EntryRecord,
+  IdempotencyRecord,
+  IndexedBatch,
+  LandedEntry,
+  LineSnapshot,
+  LoanSnapshot,
+  OperationRecord,
+  OutboxDepth,
+  Scope,
+  StepRecord,
+  StepStatus,
+  Store,
+  StoredResponse,
+  TransactionRecord,
+  VaultRecord,
+} from "./store";
+import { fromStoredJson, toStoredJson } from "./stored-json";
+
+type Row = Record<string, unknown>;
+
+const str = (v: unknown): string => v as string;
+const optStr = (v: unknown): string | undefined => (v === null || v === undefined ? undefined : (v as string));
+const json = <T>(v: unknown): T => fromStoredJson<T>(v as string);
+const optJson = <T>(v: unknown): T | undefined => (v === null || v === undefined ? undefined : fromStoredJson<T>(v as string));
+
+const OPEN: readonly StepStatus[] = ["queued", "sent"];
+
+export class SqliteStore implements Store {
+  readonly db: Database.Database;
+
+  /** Opens (creating if needed) and migrates the database at `path` (":memory:" for a throwaway one). */
+  constructor(path: string, private readonly clock: Clock) {
+    this.db = new Database(path);
+    this.db.pragma("journal_mode = WAL");
+    this.db.pragma("synchronous = NORMAL");
+    this.db.pragma("foreign_keys = ON");
+    this.db.pragma("busy_timeout = 5000");
+    migrate(this.db, undefined, () => this.now());
+  }
+
+  private now(): string {
+    return new Date(this.clock.nowMs()).toISOString();
+  }
+
+  // ---------------------------------------------------------------- api keys
+
+  async insertApiKey(k: ApiKeyRecord): Promise<void> {
+    this.db
+      .prepare("INSERT INTO api_keys (id, key_hash, name, scopes, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)")
+      .run(k.id, k.keyHash, k.name, k.scopes.join(","), k.createdAt, k.revokedAt ?? null);
+  }
+
+  async findApiKeyByHash(keyHash: string): Promise<ApiKeyRecord | undefined> {
+    const r = this.db.prepare("SELECT * FROM api_keys WHERE key_hash = ?").get(keyHash) as Row | undefined;
+    if (!r) return undefined;
+    return {
+      id: str(r.id),
+      name: str(r.name),
+      keyHash: str(r.key_hash),
+      scopes: str(r.scopes).split(",").filter(Boolean) as Scope[],
+      createdAt: str(r.created_at),
+      revokedAt: optStr(r.revoked_at),
+    };
+  }
+
+  // ---------------------------------------------------------------- vault
+
+  async findIdentity(identityKey: string): Promise<VaultRecord | undefined> {
+    const r = this.db.prepare("SELECT * FROM vault WHERE identity_key = ?").get(identityKey) as Row | undefined;
+    return r && vaultFrom(r);
+  }
+
+  async findIdentityByAccount(accountId: string): Promise<VaultRecord | undefined> {
+    const r = this.db.prepare("SELECT * FROM vault WHERE account_id = ?").get(accountId) as Row | undefined;
+    return r && vaultFrom(r);
+  }
+
+  async insertIdentity(record: VaultRecord): Promise<VaultRecord> {
+    return this.db.transaction(() => {
+      const existing = this.db.prepare("SELECT * FROM vault WHERE identity_key = ?").get(record.identityKey) as Row | undefined;
+      if (existing) return vaultFrom(existing);
+      this.db
+        .prepare("INSERT INTO vault (identity_key, account_id, sealed_pii, created_at) VALUES (?, ?, ?, ?)")
+        .run(record.identityKey, record.accountId, record.sealedPii, record.createdAt);
+      return record;
+    }).immediate();
+  }
+
+  async deleteIdentity(accountId: string): Promise<boolean> {
+    return this.db.prepare("DELETE FROM vault WHERE account_id = ?").run(accountId).changes > 0;
+  }
+
+  // ---------------------------------------------------------------- acceptance
+
+  async accept(a: Acceptance): Promise<AcceptOutcome> {
+    return this.db.transaction((): AcceptOutcome => {
+      const { apiKeyId, key, fingerprint } = a.idempotency;
+      const existing = this.idempotencyRow(apiKeyId, key);
+      if (existing) return { accepted: false, conflict: "idempotency", existing };
+      if (a.vault) {
+        const person = this.db.prepare("SELECT * FROM vault WHERE identity_key = ?").get(a.vault.identityKey) as Row | undefined;
+        if (person) return { accepted: false, conflict: "identity", existing: vaultFrom(person) };
+      }
+      const now = this.now();
+      if (a.vault) {
+        this.db
+          .prepare("INSERT INTO vault (identity_key, account_id, sealed_pii, created_at) VALUES (?, ?, ?, ?)")
+          .run(a.vault.identityKey, a.vault.accountId, a.vault.sealedPii, a.vault.createdAt);
+      }
+      const op = a.operation;
+      if (op) {
+        this.db
+          .prepare(
+            "INSERT INTO operations (id, kind, account_id, status, context, created_at, updated_at) VALUES (?, ?, ?, 'pending', ?, ?, ?)",
+          )
+          .run(op.id, op.kind, op.accountId, toStoredJson(op.context), now, now);
+        const insertStep = this.db.prepare(
+          `INSERT INTO outbox (operation_id, step, account_id, fn, call, ref, status, from_block, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)`,
+        );
+        op.steps.forEach((s, i) => insertStep.run(op.id, i, s.accountId, s.fn, toStoredJson(s.call), s.ref, op.fromBlock, now, now));
+        if (op.steps.length === 0) {
+          this.db.prepare("UPDATE operations SET status = 'confirmed' WHERE id = ?").run(op.id);
+        }
+      }
+      for (const d of a.decisions ?? []) {
+        this.db
+          .prepare(
+            `INSERT INTO decisions (operation_id, account_id, product_id, approved, tier, score, limit_fen, rate_ppm_per_day,
+               reason_codes, model_id, features, salt, features_hash, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          )
+          .run(
+            d.operationId,
+            d.accountId,
+            d.productId,
+            d.approved ? 1 : 0,
+            d.tier,
+            d.score,
+            d.limit.toString(),
+            d.ratePpmPerDay.toString(),
+            JSON.stringify(d.reasonCodes),
+            d.modelId,
+            toStoredJson(d.features),
+            d.salt,
+            d.featuresHash,
+            d.createdAt,
+          );
+      }
+      this.db
+        .prepare(
+          `INSERT INTO idempotency (api_key_id, idem_key, fingerprint, operation_id, response_status, response_body, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          apiKeyId,
+          key,
+          fingerprint,
+          op?.id ?? null,
+          a.response?.status ?? null,
+          a.response ? JSON.stringify(a.response.body) : null,
+          now,
+        );
+      return { accepted: true };
+    }).immediate();
+  }
+
+  private idempotencyRow(apiKeyId: string, key: string): IdempotencyRecord | undefined {
+    const r = this.db.prepare("SELECT * FROM idempotency WHERE api_key_id = ? AND idem_key = ?").get(apiKeyId, key) as Row | undefined;
+    if (!r) return undefined;
+    return {
+      apiKeyId: str(r.api_key_id),
+      key: str(r.idem_key),
+      fingerprint: str(r.fingerprint),
+      operationId: optStr(r.operation_id),
+      response:
+        r.response_status === null ? undefined : { status: r.response_status as number, body: JSON.parse(str(r.response_body)) },
+      createdAt: str(r.created_at),
+    };
+  }
+
+  async findIdempotency(apiKeyId: string, key: string): Promise<IdempotencyRecord | undefined> {
+    return this.idempotencyRow(apiKeyId, key);
+  }
+
+  async saveResponse(apiKeyId: string, key: string, response: StoredResponse): Promise<void> {
+    this.db
+      .prepare("UPDATE idempotency SET response_status = ?, response_body = ? WHERE api_key_id = ? AND idem_key = ? AND response_status IS NULL")
+      .run(response.status, JSON.stringify(response.body), apiKeyId, key);
+  }
+
+  async decisionsOf(operationId: string): Promise<DecisionRecord[]> {
+    const rows = this.db.prepare("SELECT * FROM decisions WHERE operation_id = ? ORDER BY id").all(operationId) as Row[];
+    return rows.map((r) => ({
+      operationId: str(r.operation_id),
+      accountId: str(r.account_id),
+      productId: r.product_id as number,
+      approved: r.approved === 1,
+      tier: r.tier as number,
+      score: r.score as number,
+      limit: BigInt(str(r.limit_fen)),
+      ratePpmPerDay: BigInt(str(r.rate_ppm_per_day)),
+      reasonCodes: JSON.parse(str(r.reason_codes)) as number[],
+      modelId: str(r.model_id),
+      features: json(r.features),
+      salt: str(r.salt),
+      featuresHash: str(r.features_hash),
+      createdAt: str(r.created_at),
+    }));
+  }
+
+  // ---------------------------------------------------------------- operations and outbox
+
+  async getOperation(id: string): Promise<OperationRecord | undefined> {
+    const r = this.db.prepare("SELECT * FROM operations WHERE id = ?").get(id) as Row | undefined;
+    if (!r) return undefined;
+    const steps = (this.db.prepare("SELECT * FROM outbox WHERE operation_id = ? ORDER BY step").all(id) as Row[]).map((s) =>
+      this.stepFrom(s),
+    );
+    return {
+      id: str(r.id),
+      kind: str(r.kind),
+      accountId: str(r.account_id),
+      status: r.status as OperationRecord["status"],
+      context: json(r.context),
+      error: optJson(r.error),
+      steps,
+      createdAt: str(r.created_at),
+      updatedAt: str(r.updated_at),
+    };
+  }
+
+  private stepFrom(r: Row): StepRecord {
+    const transactions = (
+      this.db.prepare("SELECT hash, nonce, raw, created_at FROM outbox_transactions WHERE outbox_id = ? ORDER BY rowid").all(r.id) as Row[]
+    ).map((t): TransactionRecord => ({ hash: str(t.hash), nonce: t.nonce as number, raw: str(t.raw), createdAt: str(t.created_at) }));
+    return {
+      id: r.id as number,
+      operationId: str(r.operation_id),
+      step: r.step as number,
+      accountId: str(r.account_id),
+      fn: str(r.fn),
+      call: json(r.call),
+      ref: str(r.ref),
+      status: r.status as StepStatus,
+      expectedSeq: r.expected_seq === null ? undefined : BigInt(str(r.expected_seq)),
+      sentCall: optJson(r.sent_call),
+      landed: optJson<LandedEntry>(r.landed),
+      error: optJson(r.error),
+      attempts: r.attempts as number,
+      lastError: optStr(r.last_error),
+      fromBlock: r.from_block as number,
+      transactions,
+      createdAt: str(r.created_at),
+      updatedAt: str(r.updated_at),
+    };
+  }
+
+  private step(stepId: number): StepRecord {
+    const r = this.db.prepare("SELECT * FROM outbox WHERE id = ?").get(stepId) as Row | undefined;
+    if (!r) throw new Error(`no outbox step ${stepId}`);
+    return this.stepFrom(r);
+  }
+
+  async nextOpenStep(): Promise<StepRecord | undefined> {
+    const r = this.db.prepare("SELECT * FROM outbox WHERE status IN ('queued', 'sent') ORDER BY id LIMIT 1").get() as Row | undefined;
+    return r && this.stepFrom(r);
+  }
+
+  async openStepsOf(accountId: string): Promise<StepRecord[]> {
+    const rows = this.db
+      .prepare("SELECT * FROM outbox WHERE account_id = ? AND status IN ('queued', 'sent') ORDER BY id")
+      .all(accountId) as Row[];
+    return rows.map((r) => this.stepFrom(r));
+  }
+
+  async recordSigned(stepId: number, expectedSeq: bigint, sentCall: unknown, tx: TransactionRecord): Promise<void> {
+    this.db.transaction(() => {
+      const s = this.step(stepId);
+      if (!OPEN.includes(s.status)) throw new Error(`outbox step ${stepId} is ${s.status}, not open`);
+      this.db
+        .prepare("UPDATE outbox SET status = 'sent', expected_seq = ?, sent_call = ?, updated_at = ? WHERE id = ?")
+        .run(expectedSeq.toString(), toStoredJson(sentCall), this.now(), stepId);
+      this.insertTx(stepId, tx);
+    }).immediate();
+  }
+
+  private insertTx(stepId: number, tx: TransactionRecord): void {
+    this.db
+      .prepare("INSERT OR IGNORE INTO outbox_transactions (hash, outbox_id, nonce, raw, created_at) VALUES (?, ?, ?, ?, ?)")
+      .run(tx.hash, stepId, tx.nonce, tx.raw, tx.createdAt);
+  }
+
+  async recordReplacement(stepId: number, tx: TransactionRecord): Promise<void> {
+    this.db.transaction(() => {
+      this.insertTx(stepId, tx);
+      this.db.prepare("UPDATE outbox SET updated_at = ? WHERE id = ?").run(this.now(), stepId);
+    }).immediate();
+  }
+
+  async recordConfirmed(stepId: number, landed: LandedEntry): Promise<void> {
+    this.db.transaction(() => {
+      const s = this.step(stepId);
+      const now = this.now();
+      this.db
+        .prepare("UPDATE outbox SET status = 'confirmed', landed = ?, updated_at = ? WHERE id = ?")
+        .run(toStoredJson(landed), now, stepId);
+      const open = this.db
+        .prepare("SELECT COUNT(*) AS n FROM outbox WHERE operation_id = ? AND status <> 'confirmed'")
+        .get(s.operationId) as { n: number };
+      if (open.n === 0) {
+        this.db.prepare("UPDATE operations SET status = 'confirmed', updated_at = ? WHERE id = ? AND status = 'pending'").run(now, s.operationId);
+      }
+    }).immediate();
+  }
+
+  async recordFailed(stepId: number, error: unknown): Promise<void> {
+    this.db.transaction(() => {
+      const s = this.step(stepId);
+      const now = this.now();
+      const e = toStoredJson(error);
+      this.db.prepare("UPDATE outbox SET status = 'failed', error = ?, updated_at = ? WHERE id = ?").run(e, now, stepId);
+      this.db
+        .prepare("UPDATE outbox SET status = 'cancelled', updated_at = ? WHERE operation_id = ? AND step > ? AND status IN ('queued', 'sent')")
+        .run(now, s.operationId, s.step);
+      this.db.prepare("UPDATE operations SET status = 'failed', error = ?, updated_at = ? WHERE id = ?").run(e, now, s.operationId);
+    }).immediate();
+  }
+
+  async requeue(stepId: number, reason: string): Promise<void> {
+    this.db
+      .prepare("UPDATE outbox SET status = 'queued', expected_seq = NULL, last_error = ?, updated_at = ? WHERE id = ?")
+      .run(reason, this.now(), stepId);
+  }
+
+  async recordAttempt(stepId: number, message: string): Promise<void> {
+    this.db
+      .prepare("UPDATE outbox SET attempts = attempts + 1, last_error = ?, updated_at = ? WHERE id = ?")
+      .run(message.slice(0, 2000), this.now(), stepId);
+  }
+
+  async outboxDepth(): Promise<OutboxDepth> {
+    const r = this.db
+      .prepare("SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM outbox WHERE status IN ('queued', 'sent')")
+      .get() as { n: number; oldest: string | null };
+    return { depth: r.n, oldestCreatedAt: r.oldest ?? undefined };
+  }
+
+  // ---------------------------------------------------------------- read model
+
+  async indexerNextBlock(): Promise<number | undefined> {
+    const r = this.db.prepare("SELECT next_block FROM indexer_cursor WHERE id = 1").get() as { next_block: number } | undefined;
+    return r?.next_block;
+  }
+
+  async applyIndexed(b: IndexedBatch): Promise<void> {
+    this.db.transaction(() => {
+      const insertEntry = this.db.prepare(
+        `INSERT INTO entries (account_id, seq, kind, head, payload_hash, ref, fields, tx_hash, block_number, log_index)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (account_id, seq) DO UPDATE SET kind = excluded.kind, head = excluded.head, payload_hash = excluded.payload_hash,
+           ref = excluded.ref, fields = excluded.fields, tx_hash = excluded.tx_hash, block_number = excluded.block_number,
+           log_index = excluded.log_index`,
+      );
+      for (const e of b.entries) {
+        insertEntry.run(
+          e.accountId,
+          Number(e.seq),
+          e.kind,
+          e.head,
+          e.payloadHash,
+          e.ref,
+          toStoredJson(e.fields),
+          e.txHash,
+          e.blockNumber,
+          e.logIndex,
+        );
+      }
+      const upsertAccount = this.db.prepare(
+        `INSERT INTO accounts (account_id, state, block) VALUES (?, ?, ?)
+         ON CONFLICT (account_id) DO UPDATE SET state = excluded.state, block = excluded.block WHERE excluded.block >= accounts.block`,
+      );
+      for (const a of b.accounts) upsertAccount.run(a.accountId, toStoredJson(a.account), a.block);
+      const upsertLine = this.db.prepare(
+        `INSERT INTO lines (account_id, product_id, state, block) VALUES (?, ?, ?, ?)
+         ON CONFLICT (account_id, product_id) DO UPDATE SET state = excluded.state, block = excluded.block WHERE excluded.block >= lines.block`,
+      );
+      for (const l of b.lines) upsertLine.run(l.accountId, l.productId, toStoredJson(l.line), l.block);
+      const upsertLoan = this.db.prepare(
+        `INSERT INTO loans (account_id, loan_no, product_id, terms, state, block) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (account_id, loan_no) DO UPDATE SET product_id = excluded.product_id, terms = excluded.terms,
+           state = excluded.state, block = excluded.block WHERE excluded.block >= loans.block`,
+      );
+      for (const l of b.loans) upsertLoan.run(l.accountId, l.loanNo, l.productId, toStoredJson(l.terms), toStoredJson(l.state), l.block);
+      this.db
+        .prepare("INSERT INTO indexer_cursor (id, next_block) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET next_block = excluded.next_block")
+        .run(b.nextBlock);
+    }).immediate();
+  }
+
+  async entriesOf(accountId: string): Promise<EntryRecord[]> {
+    const rows = this.db.prepare("SELECT * FROM entries WHERE account_id = ? ORDER BY seq").all(accountId) as Row[];
+    return rows.map((r) => ({
+      accountId: str(r.account_id),
+      seq: BigInt(r.seq as number),
+      kind: str(r.kind),
+      head: str(r.head),
+      payloadHash: str(r.payload_hash),
+      ref: str(r.ref),
+      fields: json(r.fields),
+      txHash: str(r.tx_hash),
+      blockNumber: r.block_number as number,
+      logIndex: r.log_index as number,
+    }));
+  }
+
+  async accountSnapshot(accountId: string): Promise<AccountSnapshot | undefined> {
+    const r = this.db.prepare("SELECT * FROM accounts WHERE account_id = ?").get(accountId) as Row | undefined;
+    return r && { accountId: str(r.account_id), account: json(r.state), block: r.block as number };
+  }
+
+  async linesOf(accountId: string): Promise<LineSnapshot[]> {
+    const rows = this.db.prepare("SELECT * FROM lines WHERE account_id = ? ORDER BY product_id").all(accountId) as Row[];
+    return rows.map((r) => ({ accountId: str(r.account_id), productId: r.product_id as number, line: json(r.state), block: r.block as number }));
+  }
+
+  async loansOf(accountId: string): Promise<LoanSnapshot[]> {
+    const rows = this.db.prepare("SELECT * FROM loans WHERE account_id = ? ORDER BY loan_no").all(accountId) as Row[];
+    return rows.map(loanFrom);
+  }
+
+  async loanSnapshot(accountId: string, loanNo: number): Promise<LoanSnapshot | undefined> {
+    const r = this.db.prepare("SELECT * FROM loans WHERE account_id = ? AND loan_no = ?").get(accountId, loanNo) as Row | undefined;
+    return r && loanFrom(r);
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}
+
+function vaultFrom(r: Row): VaultRecord {
+  return { identityKey: str(r.identity_key), accountId: str(r.account_id), sealedPii: str(r.sealed_pii), createdAt: str(r.created_at) };
+}
+
+function loanFrom(r: Row): LoanSnapshot {
+  return {
+    accountId: str(r.account_id),
+    loanNo: r.loan_no as number,
+    productId: r.product_id as number,
+    terms: json(r.terms),
+    state: json(r.state),
+    block: r.block as number,
+  };
+}

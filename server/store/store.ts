@@ -1,0 +1,270 @@
+/**
+ * The gateway's durable state behind one small interface, so the embedded SQLite store
+ * (sqlite-store.ts) can be swapped for PostgreSQL by configuration. Every method is one
+ * atomic unit: an implementation runs each in a single database transaction. Amounts,
+ * sequence numbers and other chain integers are bigint; structured values (contexts, calls,
+ * decoded events, chain views) are plain objects the store serializes as it likes.
+ */
+
+export type Scope = "partner" | "auditor" | "admin";
+export const SCOPES: readonly Scope[] = ["partner", "auditor", "admin"];
+
+export interface ApiKeyRecord {
+  id: string;
+  name: string;
+  /** SHA-256 (hex) of the key; the key itself is never stored. */
+  keyHash: string;
+  scopes: Scope[];
+  createdAt: string;
+  revokedAt?: string;
+}
+
+/** One person in the identity vault. */
+export interface VaultRecord {
+  /** HMAC-SHA256(pepper, normalized national id), hex. */
+  identityKey: string;
+  accountId: string;
+  /** AES-256-GCM sealed PII (name, national id, phone), the account id bound in as AAD. */
+  sealedPii: string;
+  createdAt: string;
+}
+
+/** What the gateway decided and signed for an application or a limit review (kept off-chain). */
+export interface DecisionRecord {
+  operationId: string;
+  accountId: string;
+  productId: number;
+  approved: boolean;
+  tier: number;
+  score: number;
+  limit: bigint;
+  ratePpmPerDay: bigint;
+  reasonCodes: number[];
+  modelId: string;
+  /** The features the score was computed from, and the salt of their on-chain hash. */
+  features: Record<string, number | undefined>;
+  salt: string;
+  featuresHash: string;
+  createdAt: string;
+}
+
+export type OperationStatus = "pending" | "confirmed" | "failed";
+
+/**
+ * An outbox step's life: `queued` (accepted, nothing sent) -> `sent` (a signed transaction
+ * is stored, maybe broadcast) -> `confirmed` | `failed`; `cancelled` when an earlier step of
+ * its operation failed.
+ */
+export type StepStatus = "queued" | "sent" | "confirmed" | "failed" | "cancelled";
+
+export interface TransactionRecord {
+  hash: string;
+  nonce: number;
+  /** The signed transaction, so it can be broadcast again after a crash. */
+  raw: string;
+  createdAt: string;
+}
+
+/** Where an applied step's entry landed on-chain, and its decoded event. */
+export interface LandedEntry {
+  txHash: string;
+  blockNumber: number;
+  logIndex: number;
+  entrySeq: bigint;
+  entryHead: string;
+  /** The entry event's name and decoded fields. */
+  result: { event: string; fields: Record<string, unknown> };
+}
+
+export interface StepRecord {
+  /** Position in the outbox: steps are sent in this order. */
+  id: number;
+  operationId: string;
+  /** 0-based position within its operation. */
+  step: number;
+  accountId: string;
+  fn: string;
+  /** The ledger call as accepted (see server/chain/ledger-calls.ts). */
+  call: unknown;
+  /** The on-chain reference (bytes32) this step's entry carries. */
+  ref: string;
+  status: StepStatus;
+  /** The account seq the step's transactions expect; fixed when first signed. */
+  expectedSeq?: bigint;
+  /** The exact arguments last signed (with the decision's nonce and signature, if any). */
+  sentCall?: unknown;
+  landed?: LandedEntry;
+  error?: unknown;
+  attempts: number;
+  lastError?: string;
+  /** The chain height when accepted: the entry cannot be in an earlier block. */
+  fromBlock: number;
+  transactions: TransactionRecord[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface OperationRecord {
+  id: string;
+  kind: string;
+  accountId: string;
+  status: OperationStatus;
+  /** Request-time facts the response is built from (score, limit, amounts...). */
+  context: unknown;
+  error?: unknown;
+  steps: StepRecord[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface NewStep {
+  accountId: string;
+  fn: string;
+  call: unknown;
+  ref: string;
+}
+
+export interface NewOperation {
+  id: string;
+  kind: string;
+  accountId: string;
+  context: unknown;
+  steps: NewStep[];
+  fromBlock: number;
+}
+
+export interface StoredResponse {
+  status: number;
+  body: unknown;
+}
+
+export interface IdempotencyRecord {
+  apiKeyId: string;
+  key: string;
+  /** Hash of the request (method, path, canonical body): the same key with another body is a conflict. */
+  fingerprint: string;
+  operationId?: string;
+  /** The response once final; until then it is rebuilt from the operation. */
+  response?: StoredResponse;
+  createdAt: string;
+}
+
+/** Everything one accepted request writes, atomically, before anything is sent. */
+export interface Acceptance {
+  idempotency: { apiKeyId: string; key: string; fingerprint: string };
+  operation?: NewOperation;
+  /** A final response known at once (quotes, no-op reviews). */
+  response?: StoredResponse;
+  vault?: VaultRecord;
+  decisions?: DecisionRecord[];
+}
+
+export type AcceptOutcome =
+  | { accepted: true }
+  | { accepted: false; conflict: "idempotency"; existing: IdempotencyRecord }
+  | { accepted: false; conflict: "identity"; existing: VaultRecord };
+
+// ---------------------------------------------------------------- read model
+
+/** One hash-chain entry as indexed from its event. */
+export interface EntryRecord {
+  accountId: string;
+  seq: bigint;
+  kind: string;
+  head: string;
+  payloadHash: string;
+  ref: string;
+  /** The event's decoded fields (by ABI name). */
+  fields: Record<string, unknown>;
+  txHash: string;
+  blockNumber: number;
+  logIndex: number;
+}
+
+/** A chain view (`accountOf`, `lineOf`, `loanOf`) as of `block`, fields by ABI name. */
+export interface AccountSnapshot {
+  accountId: string;
+  account: Record<string, unknown>;
+  block: number;
+}
+
+export interface LineSnapshot {
+  accountId: string;
+  productId: number;
+  line: Record<string, unknown>;
+  block: number;
+}
+
+export interface LoanSnapshot {
+  accountId: string;
+  loanNo: number;
+  productId: number;
+  terms: Record<string, unknown>;
+  state: Record<string, unknown>;
+  block: number;
+}
+
+export interface IndexedBatch {
+  entries: EntryRecord[];
+  accounts: AccountSnapshot[];
+  lines: LineSnapshot[];
+  loans: LoanSnapshot[];
+  /** The first block not yet indexed after this batch. */
+  nextBlock: number;
+}
+
+export interface OutboxDepth {
+  /** Steps not yet confirmed or failed. */
+  depth: number;
+  oldestCreatedAt?: string;
+}
+
+export interface Store {
+  // api keys
+  insertApiKey(record: ApiKeyRecord): Promise<void>;
+  findApiKeyByHash(keyHash: string): Promise<ApiKeyRecord | undefined>;
+
+  // identity vault
+  findIdentity(identityKey: string): Promise<VaultRecord | undefined>;
+  findIdentityByAccount(accountId: string): Promise<VaultRecord | undefined>;
+  /** Inserts the person unless their identity key is already there; returns the row that holds. */
+  insertIdentity(record: VaultRecord): Promise<VaultRecord>;
+  /** Removes the person's vault row; true when there was one. */
+  deleteIdentity(accountId: string): Promise<boolean>;
+
+  // acceptance: idempotency record + vault row + operation + outbox steps, atomically
+  accept(acceptance: Acceptance): Promise<AcceptOutcome>;
+  findIdempotency(apiKeyId: string, key: string): Promise<IdempotencyRecord | undefined>;
+  saveResponse(apiKeyId: string, key: string, response: StoredResponse): Promise<void>;
+  decisionsOf(operationId: string): Promise<DecisionRecord[]>;
+
+  // operations and the outbox
+  getOperation(id: string): Promise<OperationRecord | undefined>;
+  /** The first step (in outbox order) not yet confirmed, failed or cancelled. */
+  nextOpenStep(): Promise<StepRecord | undefined>;
+  openStepsOf(accountId: string): Promise<StepRecord[]>;
+  /** Stores the signed transaction before it is broadcast; fixes the step's expected seq. */
+  recordSigned(stepId: number, expectedSeq: bigint, sentCall: unknown, tx: TransactionRecord): Promise<void>;
+  /** A replacement (same nonce, higher fee) of a step's transaction. */
+  recordReplacement(stepId: number, tx: TransactionRecord): Promise<void>;
+  /** The step's entry is on-chain; its operation is confirmed when every step is. */
+  recordConfirmed(stepId: number, landed: LandedEntry): Promise<void>;
+  /** The ledger refused the step: it and its operation fail, later steps are cancelled. */
+  recordFailed(stepId: number, error: unknown): Promise<void>;
+  /** Back to `queued` (no transaction of it can apply any more); the next send reads a fresh seq. */
+  requeue(stepId: number, reason: string): Promise<void>;
+  /** A transient failure: counted and remembered, the step stays where it is. */
+  recordAttempt(stepId: number, message: string): Promise<void>;
+  outboxDepth(): Promise<OutboxDepth>;
+
+  // read model (written by the indexer only)
+  indexerNextBlock(): Promise<number | undefined>;
+  applyIndexed(batch: IndexedBatch): Promise<void>;
+  entriesOf(accountId: string): Promise<EntryRecord[]>;
+  accountSnapshot(accountId: string): Promise<AccountSnapshot | undefined>;
+  linesOf(accountId: string): Promise<LineSnapshot[]>;
+  loansOf(accountId: string): Promise<LoanSnapshot[]>;
+  loanSnapshot(accountId: string, loanNo: number): Promise<LoanSnapshot | undefined>;
+
+  close(): Promise<void>;
+}

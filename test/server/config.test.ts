@@ -1,0 +1,124 @@
+import { expect } from "chai";
+import { inspect } from "node:util";
+
+import { ConfigError, readGatewayConfig, waitsByDefault, type Env } from "../../server/config";
+import { createLogger } from "../../server/logger";
+
+const OPERATOR_KEY = `0x${"11".repeat(32)}`;
+const SCORER_KEY = `0x${"22".repeat(32)}`;
+const VAULT_KEY_HEX = "ab".repeat(32);
+const PEPPER = Buffer.alloc(24, 9).toString("base64");
+
+const validEnv = (overrides: Env = {}): Env => ({
+  GATEWAY_RPC_URL: "http://127.0.0.1:8545",
+  GATEWAY_LEDGER_ADDRESS: "0x5fbdb2315678afecb367f032d93f642f64180aa3",
+  GATEWAY_OPERATOR_KEY: OPERATOR_KEY,
+  GATEWAY_SCORER_KEY: SCORER_KEY,
+  GATEWAY_DB_PATH: "/tmp/gateway-test.sqlite",
+  GATEWAY_VAULT_KEY: VAULT_KEY_HEX,
+  GATEWAY_IDENTITY_PEPPER: PEPPER,
+  ...overrides,
+});
+
+function problemsOf(env: Env): string[] {
+  try {
+    readGatewayConfig(env);
+  } catch (error) {
+    expect(error).to.be.instanceOf(ConfigError);
+    return (error as ConfigError).problems;
+  }
+  expect.fail("configuration was accepted");
+}
+
+describe("gateway configuration", () => {
+  it("reads a complete environment, with the documented defaults", () => {
+    const config = readGatewayConfig(validEnv());
+    expect(config.chain.rpcUrl).to.equal("http://127.0.0.1:8545");
+    expect(config.chain.ledgerAddress).to.equal("0x5FbDB2315678afecb367f032d93F642f64180aa3");
+    expect(config.http).to.deep.equal({ host: "127.0.0.1", port: 8080, bodyLimitBytes: 16_384 });
+    expect(config.chain.confirmations).to.equal(1);
+    expect(config.waitDefault).to.equal("auto");
+    expect(config.keys.operator.reveal()).to.equal(OPERATOR_KEY);
+    expect(config.vault.encryptionKey.reveal()).to.deep.equal(Buffer.from(VAULT_KEY_HEX, "hex"));
+    expect(config.vault.identityPepper.reveal().length).to.equal(24);
+  });
+
+  it("accepts the vault key as base64 too", () => {
+    const key = Buffer.alloc(32, 5);
+    const config = readGatewayConfig(validEnv({ GATEWAY_VAULT_KEY: key.toString("base64") }));
+    expect(config.vault.encryptionKey.reveal()).to.deep.equal(key);
+  });
+
+  it("names every missing setting at once", () => {
+    const problems = problemsOf({});
+    for (const name of [
+      "GATEWAY_RPC_URL",
+      "GATEWAY_LEDGER_ADDRESS",
+      "GATEWAY_OPERATOR_KEY",
+      "GATEWAY_SCORER_KEY",
+      "GATEWAY_DB_PATH",
+      "GATEWAY_VAULT_KEY",
+      "GATEWAY_IDENTITY_PEPPER",
+    ]) {
+      expect(problems.some((p) => p.startsWith(`${name} is not set`)), name).to.equal(true);
+    }
+  });
+
+  it("names every bad setting, without showing secret values", () => {
+    const badKey = "0xnot-a-key-but-secret";
+    const problems = problemsOf(
+      validEnv({
+        GATEWAY_RPC_URL: "ftp://example",
+        GATEWAY_LEDGER_ADDRESS: "0x1234",
+        GATEWAY_OPERATOR_KEY: badKey,
+        GATEWAY_VAULT_KEY: "abcd",
+        GATEWAY_PORT: "99999",
+        GATEWAY_CONFIRMATIONS: "0",
+        GATEWAY_WAIT_DEFAULT: "sometimes",
+        GATEWAY_HOST: "localhost:80",
+      }),
+    );
+    const named = problems.map((p) => p.split(" ")[0]).sort();
+    expect(named).to.deep.equal(
+      [
+        "GATEWAY_CONFIRMATIONS",
+        "GATEWAY_HOST",
+        "GATEWAY_LEDGER_ADDRESS",
+        "GATEWAY_OPERATOR_KEY",
+        "GATEWAY_PORT",
+        "GATEWAY_RPC_URL",
+        "GATEWAY_VAULT_KEY",
+        "GATEWAY_WAIT_DEFAULT",
+      ].sort(),
+    );
+    expect(problems.join("\n")).not.to.include(badKey);
+    expect(problems.join("\n")).not.to.include("abcd");
+  });
+
+  it("refuses the same key for operator and scorer (separation of duties)", () => {
+    const problems = problemsOf(validEnv({ GATEWAY_SCORER_KEY: OPERATOR_KEY.toUpperCase().replace("0X", "0x") }));
+    expect(problems).to.have.length(1);
+    expect(problems[0]).to.match(/^GATEWAY_SCORER_KEY must differ from GATEWAY_OPERATOR_KEY/);
+  });
+
+  it("never prints a secret: JSON, util.inspect and the logger show [redacted]", () => {
+    const config = readGatewayConfig(validEnv());
+    const lines: string[] = [];
+    const logger = createLogger("info", { write: (line: string) => lines.push(line) });
+    logger.info({ config }, "starting");
+    for (const text of [JSON.stringify(config), inspect(config, { depth: 10 }), lines.join("")]) {
+      expect(text).not.to.include(OPERATOR_KEY.slice(2));
+      expect(text).not.to.include(SCORER_KEY.slice(2));
+      expect(text).not.to.include(VAULT_KEY_HEX);
+      expect(text).not.to.include(PEPPER);
+      expect(text).to.include("[redacted]");
+    }
+  });
+
+  it("waits for confirmation by default on the local network only (auto)", () => {
+    expect(waitsByDefault({ waitDefault: "auto" }, 31337n)).to.equal(true);
+    expect(waitsByDefault({ waitDefault: "auto" }, 1n)).to.equal(false);
+    expect(waitsByDefault({ waitDefault: "true" }, 1n)).to.equal(true);
+    expect(waitsByDefault({ waitDefault: "false" }, 31337n)).to.equal(false);
+  });
+});

@@ -1,0 +1,279 @@
+import { expect } from "chai";
+import { network } from "hardhat";
+import { hexlify, randomBytes, Wallet, type BrowserProvider } from "ethers";
+
+import { Indexer } from "../../server/chain/indexer";
+import type { LedgerCall } from "../../server/chain/ledger-calls";
+import { LedgerClient } from "../../server/chain/ledger-client";
+import { OutboxSender, type SenderHooks, type StepFailure } from "../../server/chain/outbox-sender";
+import { EntryKind, verifyChain } from "../../server/core/hash-chain";
+import { GatewayMetrics } from "../../server/metrics";
+import type { SqliteStore } from "../../server/store/sqlite-store";
+import { CASH_LOAN_ID, MODEL_ID, FEATURES_HASH, PAY_LATER_ID } from "../helpers/fixtures";
+import { chainEdges, hardhatKey, memoryStore, silentLogger, type ChainEdges } from "../helpers/gateway";
+
+/** Thrown by a hook to stop a send where a crash would. */
+class SimulatedCrash extends Error {}
+
+const newId = () => hexlify(randomBytes(32));
+
+describe("outbox sender", function () {
+  let edges: ChainEdges;
+  let store: SqliteStore;
+
+  before(async () => {
+    edges = await chainEdges();
+  });
+
+  beforeEach(() => {
+    store = memoryStore(edges.clock);
+  });
+
+  function sender(options: { hooks?: SenderHooks; client?: LedgerClient; operator?: Wallet; metrics?: GatewayMetrics; stuckAfterMs?: number } = {}) {
+    return new OutboxSender({
+      store,
+      client: options.client ?? edges.client,
+      operator: options.operator ?? edges.operator,
+      logger: silentLogger(),
+      clock: edges.clock,
+      metrics: options.metrics,
+      confirmations: 1,
+      pollIntervalMs: 5,
+      stuckAfterMs: options.stuckAfterMs ?? 3_600_000,
+      decisionTtlSeconds: 3_600,
+      backoff: { initialMs: 1, maxMs: 5 },
+      hooks: options.hooks,
+    });
+  }
+
+  let operationCount = 0;
+  async function enqueue(account: string, calls: LedgerCall[]): Promise<string> {
+    const id = `op_test_${++operationCount}_${Date.now()}`;
+    const fromBlock = await edges.provider.getBlockNumber();
+    const accepted = await store.accept({
+      idempotency: { apiKeyId: "test", key: id, fingerprint: "f" },
+      operation: { id, kind: "test", accountId: account, context: {}, fromBlock, steps: calls.map((call) => ({ accountId: account, fn: call.fn, call, ref: newId() })) },
+    });
+    expect(accepted.accepted).to.equal(true);
+    return id;
+  }
+
+  const decision = (account: string, productId = PAY_LATER_ID, limit = 1_000_000n, ratePpmPerDay = 0n) => ({
+    account,
+    productId,
+    approved: true,
+    tier: 1,
+    score: 720,
+    limit,
+    limitExpiry: 0n,
+    ratePpmPerDay,
+    modelId: MODEL_ID,
+    featuresHash: FEATURES_HASH,
+    reasonCodes: [0, 0, 0, 0] as [number, number, number, number],
+  });
+
+  const openAndGrant = (account: string): LedgerCall[] => [
+    { fn: "openAccount", account, tier: 1, exposureCap: 8_000_000n },
+    { fn: "grantLine", decision: decision(account) },
+  ];
+
+  it("sends steps in order and records tx hash, block, log index, seq and the decoded result", async () => {
+    const account = newId();
+    const op = await enqueue(account, [...openAndGrant(account), { fn: "purchase", account, productId: PAY_LATER_ID, amount: 120_000n, periods: 3 }]);
+    await sender().drain();
+    const record = (await store.getOperation(op))!;
+    expect(record.status).to.equal("confirmed");
+    expect(record.steps.map((s) => s.landed?.result.event)).to.deep.equal(["AccountOpened", "LineGranted", "Drawn"]);
+    expect(record.steps.map((s) => s.landed?.entrySeq)).to.deep.equal([1n, 2n, 3n]);
+    const drawn = record.steps[2].landed!;
+    expect(drawn.result.fields.loanNo).to.equal(1n);
+    const receipt = await edges.provider.getTransactionReceipt(drawn.txHash);
+    expect(receipt?.blockNumber).to.equal(drawn.blockNumber);
+    expect(receipt?.logs.some((l) => l.index === drawn.logIndex)).to.equal(true);
+    const onChain = await edges.l.ledger.accountOf(account);
+    expect(onChain.seq).to.equal(3n);
+    expect(onChain.head).to.equal(drawn.entryHead);
+    // The decision was completed and signed by the scorer when sent.
+    const sent = record.steps[1].sentCall as { decision: { nonce: bigint }; scorer: string };
+    expect(sent.scorer).to.equal(edges.scorer.address);
+    expect(sent.decision.nonce).to.equal(0n);
+  });
+
+  it("fails a step the ledger refuses, with the decoded custom error, and cancels the rest", async () => {
+    const account = newId();
+    await sender().drain(); // nothing queued
+    const op = await enqueue(account, [
+      ...openAndGrant(account),
+      { fn: "purchase", account, productId: PAY_LATER_ID, amount: 1_000_001n, periods: 1 },
+      { fn: "purchase", account, productId: PAY_LATER_ID, amount: 1n, periods: 1 },
+    ]);
+    await sender().drain();
+    const record = (await store.getOperation(op))!;
+    expect(record.status).to.equal("failed");
+    expect(record.steps.map((s) => s.status)).to.deep.equal(["confirmed", "confirmed", "failed", "cancelled"]);
+    const failure = record.error as StepFailure;
+    expect(failure.revert.name).to.equal("LimitExceeded");
+    expect(failure.revert.args).to.deep.include({ requested: 1_000_001n, available: 1_000_000n });
+    expect((await edges.l.ledger.accountOf(account)).seq).to.equal(2n);
+  });
+
+  it("after a crash between storing and broadcasting, a restarted sender broadcasts the stored transaction once", async () => {
+    const account = newId();
+    const op = await enqueue(account, openAndGrant(account));
+    const crashing = sender({
+      hooks: {
+        afterStore: () => {
+          throw new SimulatedCrash();
+        },
+      },
+    });
+    await expect(crashing.processNext()).to.be.rejectedWith(SimulatedCrash);
+    const stored = (await store.getOperation(op))!.steps[0];
+    expect(stored.status).to.equal("sent");
+    expect(await edges.provider.getTransactionReceipt(stored.transactions[0].hash)).to.equal(null);
+
+    await sender().drain(); // the restart
+    const record = (await store.getOperation(op))!;
+    expect(record.status).to.equal("confirmed");
+    expect(record.steps[0].landed?.txHash).to.equal(stored.transactions[0].hash);
+    expect((await edges.l.ledger.accountOf(account)).seq).to.equal(2n);
+  });
+
+  it("after a crash between broadcasting and recording, a restart confirms from the receipt and posts nothing twice", async () => {
+    const account = newId();
+    const op = await enqueue(account, openAndGrant(account));
+    const crashing = sender({
+      hooks: {
+        afterBroadcast: () => {
+          throw new SimulatedCrash();
+        },
+      },
+    });
+    await expect(crashing.processNext()).to.be.rejectedWith(SimulatedCrash);
+    expect((await edges.l.ledger.accountOf(account)).seq).to.equal(1n); // landed, not recorded
+
+    await sender().drain();
+    const record = (await store.getOperation(op))!;
+    expect(record.status).to.equal("confirmed");
+    expect(record.steps.map((s) => s.landed?.entrySeq)).to.deep.equal([1n, 2n]);
+    expect((await edges.l.ledger.accountOf(account)).seq).to.equal(2n);
+  });
+
+  it("a resend of an applied step reverts SeqMismatch and the step is confirmed with the entry found by its ref", async () => {
+    const account = newId();
+    const op = await enqueue(account, [{ fn: "openAccount", account, tier: 1, exposureCap: 8_000_000n }]);
+    const s = sender({
+      hooks: {
+        afterBroadcast: async (step) => {
+          // A second transaction of the same step (same expected seq, next nonce), as a blind retry would send.
+          const first = (await store.getOperation(step.operationId))!.steps[0];
+          const { Transaction } = await import("ethers");
+          const original = Transaction.from(first.transactions[0].raw);
+          const retry = await edges.operator.populateTransaction({ to: original.to, data: original.data, nonce: first.transactions[0].nonce + 1, gasLimit: original.gasLimit });
+          const raw = await edges.operator.signTransaction(retry);
+          const hash = Transaction.from(raw).hash!;
+          await store.recordReplacement(step.id, { hash, nonce: retry.nonce as number, raw, createdAt: new Date(0).toISOString() });
+          await expect(edges.provider.broadcastTransaction(raw)).to.be.rejected; // hardhat reports the mined revert
+          const receipt = await edges.provider.getTransactionReceipt(hash);
+          expect(receipt?.status).to.equal(0);
+          throw new SimulatedCrash();
+        },
+      },
+    });
+    await expect(s.processNext()).to.be.rejectedWith(SimulatedCrash);
+    await sender().drain();
+    const record = (await store.getOperation(op))!;
+    expect(record.status).to.equal("confirmed");
+    expect(record.steps[0].landed?.txHash).to.equal(record.steps[0].transactions[0].hash);
+    expect((await edges.l.ledger.accountOf(account)).seq).to.equal(1n);
+  });
+
+  it("retries transient RPC failures with backoff and then confirms", async () => {
+    let failuresLeft = 3;
+    const flaky = new Proxy(edges.provider, {
+      get(target, property, receiver) {
+        const value = Reflect.get(target, property, receiver);
+        if (typeof value !== "function") return value;
+        return (...args: unknown[]) => {
+          if ((property === "estimateGas" || property === "getTransactionReceipt") && failuresLeft > 0) {
+            failuresLeft -= 1;
+            return Promise.reject(Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:8545"), { code: "ECONNREFUSED" }));
+          }
+          return value.apply(target, args);
+        };
+      },
+    }) as BrowserProvider;
+    const client = await LedgerClient.connect({ provider: flaky, ledgerAddress: edges.client.address, operatorAddress: edges.operator.address, scorer: edges.scorer });
+    const metrics = new GatewayMetrics({ defaultMetrics: false });
+    const account = newId();
+    const op = await enqueue(account, openAndGrant(account));
+    const s = sender({ client, operator: new Wallet(hardhatKey(1), flaky), metrics });
+    const settled = new Promise<void>((resolve) =>
+      s.on("settled", async () => {
+        if ((await store.getOperation(op))?.status !== "pending") resolve();
+      }),
+    );
+    s.start();
+    await settled;
+    await s.stop();
+    const record = (await store.getOperation(op))!;
+    expect(record.status).to.equal("confirmed");
+    expect(failuresLeft).to.equal(0);
+    expect(record.steps.reduce((n, step) => n + step.attempts, 0)).to.equal(3);
+    expect((await metrics.rpcRetries.get()).values[0].value).to.equal(3);
+    expect((await edges.l.ledger.accountOf(account)).seq).to.equal(2n);
+  });
+
+  it("replaces a stuck transaction with a higher fee, and exactly one of them lands", async () => {
+    const account = newId();
+    const op = await enqueue(account, [{ fn: "openAccount", account, tier: 1, exposureCap: 8_000_000n }]);
+    await network.provider.send("evm_setAutomine", [false]);
+    try {
+      const s = sender({ stuckAfterMs: 0 });
+      await s.processNext(); // signed, stored, broadcast: pending
+      await s.processNext(); // unmined past stuckAfterMs: replaced
+      const step = (await store.getOperation(op))!.steps[0];
+      expect(step.transactions).to.have.length(2);
+      expect(step.transactions[0].nonce).to.equal(step.transactions[1].nonce);
+      await network.provider.send("evm_mine", []);
+      await s.drain();
+    } finally {
+      await network.provider.send("evm_setAutomine", [true]);
+    }
+    const record = (await store.getOperation(op))!;
+    expect(record.status).to.equal("confirmed");
+    expect(record.steps[0].landed?.txHash).to.equal(record.steps[0].transactions[1].hash);
+    expect((await edges.l.ledger.accountOf(account)).seq).to.equal(1n);
+  });
+
+  it("the indexer puts every entry in the read model, and the chain rebuilt from it ends at the on-chain head", async () => {
+    const account = newId();
+    await enqueue(account, [
+      ...openAndGrant(account),
+      { fn: "grantLine", decision: decision(account, CASH_LOAN_ID, 2_000_000n, 500n) },
+      { fn: "drawCash", account, productId: CASH_LOAN_ID, amount: 300_000n, periods: 6, method: 2 },
+      { fn: "repay", account, loanNo: 1, amount: 10_000n },
+    ]);
+    await sender().drain();
+    const indexer = new Indexer({ store, client: edges.client, logger: silentLogger(), startBlock: 0, confirmations: 1, pollIntervalMs: 5 });
+    await indexer.syncTo(await edges.provider.getBlockNumber());
+    const entries = await store.entriesOf(account);
+    expect(entries.map((e) => e.kind)).to.deep.equal(["AccountOpened", "LineGranted", "LineGranted", "Drawn", "Repaid"]);
+    const onChain = await edges.l.ledger.accountOf(account);
+    const check = verifyChain(
+      entries.map((e) => ({ seq: e.seq, kind: EntryKind[e.kind as keyof typeof EntryKind], payloadHash: e.payloadHash, head: e.head })),
+      { seq: onChain.seq, head: onChain.head },
+    );
+    expect(check.ok).to.equal(true);
+    const loan = (await store.loanSnapshot(account, 1))!;
+    expect(loan.productId).to.equal(CASH_LOAN_ID);
+    expect(loan.terms.principal).to.equal(300_000n);
+    const [, state] = await edges.l.ledger.loanOf(account, 1);
+    expect(loan.state.principalSettled).to.equal(state.principalSettled);
+    expect((await store.linesOf(account)).map((l) => [l.productId, l.line.used])).to.deep.equal([
+      [PAY_LATER_ID, 0n],
+      [CASH_LOAN_ID, 300_000n - state.principalSettled],
+    ]);
+    expect((await store.accountSnapshot(account))?.account.seq).to.equal(5n);
+  });
+});

@@ -1,0 +1,172 @@
+import { expect } from "chai";
+import Database from "better-sqlite3";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+import { ManualClock } from "../../server/clock";
+import { appliedMigrations, migrate, MIGRATIONS, type Migration } from "../../server/store/migrations";
+import { SqliteStore } from "../../server/store/sqlite-store";
+import type { NewOperation } from "../../server/store/store";
+
+const clock = () => new ManualClock(Date.UTC(2025, 0, 1));
+
+function tempDir(): string {
+  return mkdtempSync(path.join(tmpdir(), "gateway-store-"));
+}
+
+const operation = (id: string, steps = 2): NewOperation => ({
+  id,
+  kind: "purchase",
+  accountId: "0xaa",
+  context: { amount: 123n },
+  steps: Array.from({ length: steps }, (_, i) => ({ accountId: "0xaa", fn: "purchase", call: { amount: 5n + BigInt(i) }, ref: `${id}-ref-${i}` })),
+  fromBlock: 7,
+});
+
+describe("SQLite store", () => {
+  describe("migrations", () => {
+    it("creates every table of the first version in a fresh database and records it", () => {
+      const db = new Database(":memory:");
+      expect(migrate(db)).to.deep.equal(MIGRATIONS.map((m) => m.version));
+      const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((t) => t.name);
+      for (const t of ["api_keys", "vault", "idempotency", "operations", "outbox", "outbox_transactions", "entries", "accounts", "lines", "loans", "webhook_subscriptions", "schema_migrations"]) {
+        expect(tables, t).to.include(t);
+      }
+      expect(appliedMigrations(db).map((m) => m.version)).to.deep.equal([1]);
+    });
+
+    it("applies only the migrations a database has not seen, once", () => {
+      const db = new Database(":memory:");
+      const v2: Migration = { version: 2, name: "add a column", sql: "ALTER TABLE api_keys ADD COLUMN note TEXT" };
+      expect(migrate(db, MIGRATIONS)).to.deep.equal([1]);
+      expect(migrate(db, [...MIGRATIONS, v2])).to.deep.equal([2]);
+      expect(migrate(db, [...MIGRATIONS, v2])).to.deep.equal([]);
+      expect(appliedMigrations(db).map((m) => m.version)).to.deep.equal([1, 2]);
+    });
+
+    it("rolls back a failing migration as a whole", () => {
+      const db = new Database(":memory:");
+      migrate(db);
+      const bad: Migration = { version: 2, name: "half", sql: "CREATE TABLE half_done (x INTEGER); SELECT nonsense FROM nowhere;" };
+      expect(() => migrate(db, [...MIGRATIONS, bad])).to.throw();
+      expect(appliedMigrations(db).map((m) => m.version)).to.deep.equal([1]);
+      expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 'half_done'").get()).to.equal(undefined);
+    });
+
+    it("refuses a database written by a newer gateway", () => {
+      const db = new Database(":memory:");
+      migrate(db, [...MIGRATIONS, { version: 9, name: "future", sql: "SELECT 1" }]);
+      expect(() => migrate(db)).to.throw(/version 9, newer than this gateway knows/);
+    });
+
+    it("opens a file database in WAL mode and keeps its data across reopening", async () => {
+      const dir = tempDir();
+      try {
+        const file = path.join(dir, "g.sqlite");
+        const first = new SqliteStore(file, clock());
+        expect(first.db.pragma("journal_mode", { simple: true })).to.equal("wal");
+        await first.insertApiKey({ id: "key_1", name: "demo", keyHash: "h1", scopes: ["partner"], createdAt: "t" });
+        await first.close();
+        const second = new SqliteStore(file, clock());
+        expect((await second.findApiKeyByHash("h1"))?.scopes).to.deep.equal(["partner"]);
+        expect(appliedMigrations(second.db).map((m) => m.version)).to.deep.equal([1]);
+        await second.close();
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
+
+  describe("acceptance and the outbox", () => {
+    it("writes the idempotency record, the operation and its steps together, with bigints intact", async () => {
+      const store = new SqliteStore(":memory:", clock());
+      const outcome = await store.accept({ idempotency: { apiKeyId: "k", key: "i1", fingerprint: "f" }, operation: operation("op_1") });
+      expect(outcome).to.deep.equal({ accepted: true });
+      const op = await store.getOperation("op_1");
+      expect(op?.status).to.equal("pending");
+      expect(op?.context).to.deep.equal({ amount: 123n });
+      expect(op?.steps.map((s) => [s.step, s.status, s.call])).to.deep.equal([
+        [0, "queued", { amount: 5n }],
+        [1, "queued", { amount: 6n }],
+      ]);
+      expect((await store.findIdempotency("k", "i1"))?.operationId).to.equal("op_1");
+      expect((await store.outboxDepth()).depth).to.equal(2);
+    });
+
+    it("reports an idempotency key already used, and writes nothing", async () => {
+      const store = new SqliteStore(":memory:", clock());
+      await store.accept({ idempotency: { apiKeyId: "k", key: "i1", fingerprint: "f" }, operation: operation("op_1") });
+      const again = await store.accept({ idempotency: { apiKeyId: "k", key: "i1", fingerprint: "g" }, operation: operation("op_2") });
+      expect(again).to.include({ accepted: false, conflict: "idempotency" });
+      expect(await store.getOperation("op_2")).to.equal(undefined);
+      // The same key under another API key is another request.
+      expect(await store.accept({ idempotency: { apiKeyId: "k2", key: "i1", fingerprint: "f" }, operation: operation("op_3") })).to.deep.equal({
+        accepted: true,
+      });
+    });
+
+    it("reports an identity already in the vault, and writes nothing", async () => {
+      const store = new SqliteStore(":memory:", clock());
+      const person = { identityKey: "id1", accountId: "0xaa", sealedPii: "s", createdAt: "t" };
+      await store.accept({ idempotency: { apiKeyId: "k", key: "i1", fingerprint: "f" }, operation: operation("op_1"), vault: person });
+      const second = await store.accept({
+        idempotency: { apiKeyId: "k", key: "i2", fingerprint: "f" },
+        operation: operation("op_2"),
+        vault: { ...person, accountId: "0xbb" },
+      });
+      expect(second).to.deep.include({ accepted: false, conflict: "identity" });
+      expect(await store.findIdempotency("k", "i2")).to.equal(undefined);
+      expect(await store.getOperation("op_2")).to.equal(undefined);
+    });
+
+    it("hands out steps in order and confirms an operation when its last step lands", async () => {
+      const store = new SqliteStore(":memory:", clock());
+      await store.accept({ idempotency: { apiKeyId: "k", key: "a", fingerprint: "f" }, operation: operation("op_a") });
+      await store.accept({ idempotency: { apiKeyId: "k", key: "b", fingerprint: "f" }, operation: operation("op_b", 1) });
+      const first = (await store.nextOpenStep())!;
+      expect([first.operationId, first.step]).to.deep.equal(["op_a", 0]);
+      await store.recordSigned(first.id, 3n, { sent: true }, { hash: "0x01", nonce: 4, raw: "0xraw", createdAt: "t" });
+      const sent = (await store.nextOpenStep())!;
+      expect(sent.status).to.equal("sent");
+      expect(sent.expectedSeq).to.equal(3n);
+      expect(sent.transactions.map((t) => t.hash)).to.deep.equal(["0x01"]);
+      const landed = { txHash: "0x01", blockNumber: 9, logIndex: 0, entrySeq: 4n, entryHead: "0xhead", result: { event: "Drawn", fields: { loanNo: 1n } } };
+      await store.recordConfirmed(first.id, landed);
+      expect((await store.getOperation("op_a"))?.status).to.equal("pending");
+      const second = (await store.nextOpenStep())!;
+      expect([second.operationId, second.step]).to.deep.equal(["op_a", 1]);
+      await store.recordSigned(second.id, 4n, {}, { hash: "0x02", nonce: 5, raw: "0xraw2", createdAt: "t" });
+      await store.recordConfirmed(second.id, { ...landed, txHash: "0x02" });
+      const op = (await store.getOperation("op_a"))!;
+      expect(op.status).to.equal("confirmed");
+      expect(op.steps[0].landed).to.deep.equal(landed);
+      expect((await store.nextOpenStep())?.operationId).to.equal("op_b");
+    });
+
+    it("fails the operation and cancels its later steps when a step fails", async () => {
+      const store = new SqliteStore(":memory:", clock());
+      await store.accept({ idempotency: { apiKeyId: "k", key: "a", fingerprint: "f" }, operation: operation("op_a", 3) });
+      const first = (await store.nextOpenStep())!;
+      await store.recordFailed(first.id, { rule: "LimitExceeded", available: 10n });
+      const op = (await store.getOperation("op_a"))!;
+      expect(op.status).to.equal("failed");
+      expect(op.error).to.deep.equal({ rule: "LimitExceeded", available: 10n });
+      expect(op.steps.map((s) => s.status)).to.deep.equal(["failed", "cancelled", "cancelled"]);
+      expect(await store.nextOpenStep()).to.equal(undefined);
+    });
+
+    it("requeues a sent step without its expected seq, keeping its transactions", async () => {
+      const store = new SqliteStore(":memory:", clock());
+      await store.accept({ idempotency: { apiKeyId: "k", key: "a", fingerprint: "f" }, operation: operation("op_a", 1) });
+      const s = (await store.nextOpenStep())!;
+      await store.recordSigned(s.id, 1n, {}, { hash: "0x01", nonce: 0, raw: "0x", createdAt: "t" });
+      await store.requeue(s.id, "dropped");
+      const again = (await store.nextOpenStep())!;
+      expect(again.status).to.equal("queued");
+      expect(again.expectedSeq).to.equal(undefined);
+      expect(again.transactions).to.have.length(1);
+      expect(again.lastError).to.equal("dropped");
+    });
+  });
+});
