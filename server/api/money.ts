@@ -39,3 +39,7 @@ export function jsonSafe(value: unknown): unknown {
   }
   return value;
 }
+
+/** A rate in ppm given as a JSON integer in [min, max], as bigint inside. */
+export const ratePpmIn = (min: number, max: number) =>
+  z.codec(z.int().min(min).max(max), z.bigint(), { decode: (n) => BigInt(n), encode: (b) => Number(b) });

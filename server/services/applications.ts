@@ -46,8 +46,9 @@ export interface ApplicationContext {
   cappedByTier: boolean;
 }
 
-export interface ApplicationView extends Omit<ApplicationContext, "newAccount" | "featuresHash"> {
-  featuresHash: string;
+export interface ApplicationView extends Omit<ApplicationContext, "newAccount" | "ratePpmPerDay"> {
+  dailyRatePpm: bigint;
+  /** The seq of the decision's entry (LineGranted or DecisionDeclined) once recorded. */
   decisionSeq: bigint | null;
   operation: OperationSummary;
 }
@@ -145,8 +146,8 @@ export class Applications {
   }
 
   present(context: ApplicationContext, op: OperationRecord): ApplicationView {
-    const { newAccount: _new, ...facts } = context;
+    const { newAccount: _new, ratePpmPerDay, ...facts } = context;
     const entry = landedResult(op, context.outcome === "approved" ? "grantLine" : "recordDecline");
-    return { ...facts, decisionSeq: entry ? (entry.seq as bigint) : null, operation: summarize(op) };
+    return { ...facts, dailyRatePpm: ratePpmPerDay, decisionSeq: entry ? (entry.seq as bigint) : null, operation: summarize(op) };
   }
 }

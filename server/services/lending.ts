@@ -145,6 +145,11 @@ export class Lending {
     return quote(cashLoanTerms(product.id, product, input.amount, input.periods, METHODS[input.method], rate, now), product.costCeilingPpmPerYear);
   }
 
+  /** The product's annual cost ceiling (ppm/year). */
+  async costCeiling(name: ProductName): Promise<bigint> {
+    return (await this.product(name)).costCeilingPpmPerYear;
+  }
+
   // ---------------------------------------------------------------- drawdowns
 
   async preparePurchase(input: PurchaseInput): Promise<PreparedOperation<DrawContext>> {

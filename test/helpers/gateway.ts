@@ -4,15 +4,21 @@
  * accounts 1 and 2 as ethers Wallets, an in-memory SQLite store, a manual clock that follows
  * the chain's time, and a silent logger. Each test file builds its own.
  */
+import { randomBytes } from "node:crypto";
 import hre, { network } from "hardhat";
 import { BrowserProvider, Wallet } from "ethers";
+import request from "supertest";
 
 import { ManualClock } from "../../server/clock";
 import { localAccountKey, type HdAccountsConfig } from "../../server/chain/local-keys";
+import { readGatewayConfig } from "../../server/config";
+import { createGateway, type Gateway } from "../../server/gateway";
+import { GatewayMetrics } from "../../server/metrics";
 import { LedgerClient } from "../../server/chain/ledger-client";
 import { createLogger } from "../../server/logger";
 import { SqliteStore } from "../../server/store/sqlite-store";
 import { deployLedger, type Ledger } from "./fixtures";
+import { GOOD_FEATURES, randomNationalId } from "./identities";
 
 export interface ChainEdges {
   l: Ledger;
@@ -56,3 +62,85 @@ export async function followChainTime(clock: ManualClock, provider: BrowserProvi
 export const silentLogger = () => createLogger("silent");
 
 export const memoryStore = (clock: ManualClock) => new SqliteStore(":memory:", clock);
+
+// ---------------------------------------------------------------- a whole gateway
+
+
+export interface TestGateway extends ChainEdges {
+  gateway: Gateway;
+  store: SqliteStore;
+  keys: { partner: string; auditor: string; admin: string; partner2: string };
+}
+
+/** A gateway on a fresh ledger, its sender and indexer running, with a key of each scope. */
+export async function testGateway(env: Record<string, string> = {}): Promise<TestGateway> {
+  const edges = await chainEdges();
+  const config = readGatewayConfig({
+    GATEWAY_RPC_URL: "http://127.0.0.1:9",
+    GATEWAY_LEDGER_ADDRESS: edges.client.address,
+    GATEWAY_OPERATOR_KEY: hardhatKey(1),
+    GATEWAY_SCORER_KEY: hardhatKey(2),
+    GATEWAY_DB_PATH: ":memory:",
+    GATEWAY_VAULT_KEY: randomBytes(32).toString("hex"),
+    GATEWAY_IDENTITY_PEPPER: randomBytes(32).toString("hex"),
+    GATEWAY_POLL_INTERVAL_MS: "20",
+    GATEWAY_LOG_LEVEL: "silent",
+    ...env,
+  });
+  const store = memoryStore(edges.clock);
+  const gateway = await createGateway(config, {
+    provider: edges.provider,
+    operator: edges.operator,
+    scorer: edges.scorer,
+    store,
+    clock: edges.clock,
+    logger: silentLogger(),
+    metrics: new GatewayMetrics({ defaultMetrics: false }),
+  });
+  await gateway.start({ listen: false });
+  const keys = {
+    partner: (await gateway.apiKeys.issue("partner", ["partner"])).key,
+    partner2: (await gateway.apiKeys.issue("partner 2", ["partner"])).key,
+    auditor: (await gateway.apiKeys.issue("auditor", ["auditor"])).key,
+    admin: (await gateway.apiKeys.issue("admin", ["admin"])).key,
+  };
+  return { ...edges, gateway, store, keys };
+}
+
+let idempotencyCounter = 0;
+export const newIdempotencyKey = (): string => `test-${Date.now()}-${++idempotencyCounter}-${randomBytes(4).toString("hex")}`;
+
+/** A POST with a key, a fresh Idempotency-Key (unless given) and a JSON body. */
+export function post(t: TestGateway, path: string, body: unknown, options: { key?: string; idempotencyKey?: string } = {}) {
+  return request(t.gateway.app)
+    .post(path)
+    .set("Authorization", `Bearer ${options.key ?? t.keys.partner}`)
+    .set("Idempotency-Key", options.idempotencyKey ?? newIdempotencyKey())
+    .send(body as object);
+}
+
+export function get(t: TestGateway, path: string, key?: string) {
+  return request(t.gateway.app).get(path).set("Authorization", `Bearer ${key ?? t.keys.partner}`);
+}
+
+/** An application body for a new random person. */
+export function applicationBody(overrides: Record<string, unknown> = {}, identity: Record<string, unknown> = {}) {
+  return {
+    identity: { nationalId: randomNationalId(), name: "李四", phone: "+86 139 0000 0000", verification: "verified", ...identity },
+    product: "pay_later",
+    features: GOOD_FEATURES,
+    consent: true,
+    ...overrides,
+  };
+}
+
+/** Applies (approved) and returns the account id. */
+export async function approvedAccount(t: TestGateway, product = "pay_later", identity: Record<string, unknown> = {}): Promise<string> {
+  const res = await post(t, "/v1/applications", applicationBody({ product }, identity));
+  if (res.status !== 201 || res.body.outcome !== "approved") throw new Error(`application failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body.accountId as string;
+}
+
+export function del(t: TestGateway, path: string, key?: string) {
+  return request(t.gateway.app).delete(path).set("Authorization", `Bearer ${key ?? t.keys.partner}`);
+}

@@ -1,0 +1,124 @@
+/**
+ * The Express application: JSON bodies (size-limited), the route table under /v1 with API-key
+ * auth and scopes, the Idempotency-Key on every POST, strict validation of params, query and
+ * body, and problem documents for every error. Plus /healthz, /metrics, /openapi.json, /docs.
+ */
+import express, { type NextFunction, type Request, type Response } from "express";
+import { z } from "zod";
+
+import type { ApiKeys } from "../auth/api-keys";
+import type { Logger } from "../logger";
+import type { GatewayMetrics } from "../metrics";
+import { authenticate } from "./auth";
+import { DOCS_PAGE } from "./docs-page";
+import { idempotencyKeyOf, requestFingerprint } from "./idempotency";
+import { ApiError, asApiError, problemMiddleware, sendProblem, validationProblem } from "./problems";
+import { expressPath, type HandlerContext, type RouteDef } from "./routes";
+
+export interface HealthReport {
+  healthy: boolean;
+  body: unknown;
+}
+
+export interface AppDeps {
+  routes: RouteDef[];
+  apiKeys: ApiKeys;
+  logger: Logger;
+  metrics: GatewayMetrics;
+  openApi: () => Record<string, unknown>;
+  health: () => Promise<HealthReport>;
+  bodyLimitBytes: number;
+  /** Whether POSTs without ?wait= wait for confirmation. */
+  defaultWait: boolean;
+}
+
+/** Routes without query parameters refuse any. */
+const NO_QUERY = z.strictObject({});
+
+function parse<T>(schema: z.ZodType<T> | undefined, value: unknown, prefix?: string): T {
+  if (!schema) return undefined as T;
+  const result = schema.safeParse(value ?? {});
+  if (!result.success) throw validationProblem(result.error, prefix);
+  return result.data;
+}
+
+export function createApp(deps: AppDeps): express.Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("query parser", "simple");
+  app.set("etag", false);
+
+  // Timing and a request log line (no bodies: they hold PII).
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const started = process.hrtime.bigint();
+    res.on("finish", () => {
+      const route = (req.route?.path as string | undefined) ?? "unmatched";
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      deps.metrics.httpRequests.inc({ route, method: req.method, status: String(res.statusCode) });
+      deps.metrics.httpDuration.observe({ route, method: req.method }, seconds);
+      deps.logger.debug({ method: req.method, route, status: res.statusCode, ms: Math.round(seconds * 1000) }, "request");
+    });
+    next();
+  });
+
+  app.use(express.json({ limit: deps.bodyLimitBytes, strict: true, type: ["application/json", "application/*+json"] }));
+
+  app.get("/healthz", async (_req, res) => {
+    const report = await deps.health();
+    res.status(report.healthy ? 200 : 503).json(report.body);
+  });
+  app.get("/metrics", async (_req, res) => {
+    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+  });
+  app.get("/openapi.json", (_req, res) => {
+    res.json(deps.openApi());
+  });
+  app.get("/docs", (_req, res) => {
+    res.type("text/html").send(DOCS_PAGE);
+  });
+
+  for (const route of deps.routes) {
+    app[route.method](expressPath(route.path), async (req: Request, res: Response) => {
+      const auth = await authenticate(deps.apiKeys, req, route.scopes);
+      if (route.method === "post") {
+        if (!req.is(["application/json", "application/*+json"])) {
+          throw new ApiError("unsupported-media-type", "send the body as JSON with Content-Type: application/json", { field: "Content-Type" });
+        }
+      }
+      const params = parse(route.params, req.params);
+      const query = parse(route.query ?? NO_QUERY, req.query);
+      const body = parse(route.body, req.body);
+      const ctx: HandlerContext<unknown, unknown, unknown> = {
+        params,
+        query,
+        body,
+        auth,
+        req,
+        idempotency: { apiKeyId: auth.id, key: "", fingerprint: "" },
+        wait: deps.defaultWait,
+      };
+      if (route.method === "post") {
+        ctx.idempotency = { apiKeyId: auth.id, key: idempotencyKeyOf(req), fingerprint: requestFingerprint(req.method, req.path, req.body) };
+        const wait = (query as { wait?: string } | undefined)?.wait;
+        ctx.wait = wait === undefined ? deps.defaultWait : wait === "true";
+      }
+      const result = await route.handle(ctx);
+      for (const [name, value] of Object.entries(result.headers ?? {})) res.setHeader(name, value);
+      if (result.body === undefined) {
+        res.status(result.status).end();
+        return;
+      }
+      res.status(result.status).type(result.contentType ?? "application/json").send(JSON.stringify(result.body));
+    });
+  }
+
+  app.use((req: Request, res: Response) => {
+    sendProblem(res, new ApiError("not-found", `no route ${req.method} ${req.path}`).toProblem(req.path));
+  });
+  app.use((error: unknown, req: Request, res: Response, next: NextFunction) => {
+    const apiError = asApiError(error);
+    if (apiError.status === 401) res.setHeader("WWW-Authenticate", 'Bearer realm="credit-ledger"');
+    problemMiddleware(deps.logger)(error, req, res, next);
+  });
+  return app;
+}

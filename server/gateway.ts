@@ -1,0 +1,228 @@
+/**
+ * The gateway assembled from its configuration: the composition root. The edges (chain
+ * provider, keys, store, clock, randomness, logger, scorecard model) come from the config
+ * unless a caller injects them (tests inject the in-process Hardhat network, a manual clock
+ * and an in-memory store). `start()` runs the outbox sender and the indexer and listens on the
+ * configured address; `stop()` stops them all cleanly. Runnable as its own process by
+ * server/main.ts, so it can be killed and restarted (the outbox makes that safe).
+ */
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { id, JsonRpcProvider, Network, Wallet, type Provider, type Signer } from "ethers";
+import type express from "express";
+
+import { buildOpenApi } from "./api/openapi";
+import { createApp, type HealthReport } from "./api/app";
+import { buildRoutes, type RouteDef } from "./api/routes";
+import { ApiKeys } from "./auth/api-keys";
+import { Indexer } from "./chain/indexer";
+import { LedgerClient } from "./chain/ledger-client";
+import { OutboxSender, type SenderHooks } from "./chain/outbox-sender";
+import { systemClock, type Clock } from "./clock";
+import { waitsByDefault, type GatewayConfig } from "./config";
+import { createLogger, type Logger } from "./logger";
+import { GatewayMetrics } from "./metrics";
+import { cryptoRandom, type Random } from "./randomness";
+import type { ScorecardModel } from "./scoring/scorecard";
+import { DEFAULT_MODEL } from "./scoring/underwriting";
+import { Accounts } from "./services/accounts";
+import { Applications } from "./services/applications";
+import { Lending } from "./services/lending";
+import { Operations } from "./services/operations";
+import { Preflight } from "./services/preflight";
+import { ProductCatalog } from "./services/products";
+import { SqliteStore } from "./store/sqlite-store";
+import type { Store } from "./store/store";
+import { Vault } from "./vault/vault";
+
+export const GATEWAY_VERSION = "0.1.0";
+
+export interface GatewayEdges {
+  provider?: Provider;
+  /** The operator key, connected to the provider. */
+  operator?: Signer;
+  scorer?: Signer;
+  store?: Store;
+  clock?: Clock;
+  random?: Random;
+  logger?: Logger;
+  model?: ScorecardModel;
+  metrics?: GatewayMetrics;
+  senderHooks?: SenderHooks;
+}
+
+export interface Gateway {
+  app: express.Express;
+  store: Store;
+  client: LedgerClient;
+  sender: OutboxSender;
+  indexer: Indexer;
+  apiKeys: ApiKeys;
+  vault: Vault;
+  operations: Operations;
+  applications: Applications;
+  lending: Lending;
+  accounts: Accounts;
+  metrics: GatewayMetrics;
+  logger: Logger;
+  chainId: bigint;
+  defaultWait: boolean;
+  routes: RouteDef[];
+  /** Runs the sender and the indexer, and listens (unless `listen` is false); resolves to the URL. */
+  start(options?: { listen?: boolean }): Promise<string | undefined>;
+  stop(): Promise<void>;
+}
+
+const ROLE = { operator: id("OPERATOR_ROLE"), scorer: id("SCORER_ROLE") };
+
+/** A JSON-RPC provider for the configured URL: no request batching (no added latency), no response cache. */
+export async function connectRpc(rpcUrl: string, timeoutMs = 10_000): Promise<Provider> {
+  const probe = new JsonRpcProvider(rpcUrl, undefined, { staticNetwork: true, batchMaxCount: 1 });
+  const chainId = await Promise.race([
+    probe.send("eth_chainId", []).then((v: string) => BigInt(v)),
+    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer from the RPC URL within ${timeoutMs} ms`)), timeoutMs)),
+  ]).finally(() => probe.destroy());
+  return new JsonRpcProvider(rpcUrl, Network.from(chainId), { staticNetwork: true, batchMaxCount: 1, cacheTimeout: -1 });
+}
+
+export async function createGateway(config: GatewayConfig, edges: GatewayEdges = {}): Promise<Gateway> {
+  const logger = edges.logger ?? createLogger(config.logLevel);
+  const clock = edges.clock ?? systemClock;
+  const random = edges.random ?? cryptoRandom;
+  const model = edges.model ?? DEFAULT_MODEL;
+  const metrics = edges.metrics ?? new GatewayMetrics();
+  const provider = edges.provider ?? (await connectRpc(config.chain.rpcUrl));
+  const operator = edges.operator ?? new Wallet(config.keys.operator.reveal(), provider);
+  const scorer = edges.scorer ?? new Wallet(config.keys.scorer.reveal());
+  const operatorAddress = await operator.getAddress();
+
+  const client = await LedgerClient.connect({ provider, ledgerAddress: config.chain.ledgerAddress, operatorAddress, scorer });
+  const scorerAddress = await client.scorerAddressOf();
+  const [operatorHasRole, scorerHasRole] = await Promise.all([
+    client.contract.hasRole(ROLE.operator, operatorAddress),
+    client.contract.hasRole(ROLE.scorer, scorerAddress),
+  ]);
+  const missing = [
+    ...(operatorHasRole ? [] : [`the operator key (${operatorAddress}) does not hold OPERATOR_ROLE`]),
+    ...(scorerHasRole ? [] : [`the scorer key (${scorerAddress}) does not hold SCORER_ROLE`]),
+  ];
+  if (missing.length > 0) throw new Error(`ledger ${client.address} on chain ${client.chainId}: ${missing.join("; ")}`);
+
+  const store = edges.store ?? new SqliteStore(config.store.path, clock);
+  const sender = new OutboxSender({
+    store,
+    client,
+    operator,
+    logger: logger.child({ component: "sender" }),
+    clock,
+    metrics,
+    confirmations: config.chain.confirmations,
+    pollIntervalMs: config.chain.pollIntervalMs,
+    stuckAfterMs: config.chain.stuckAfterMs,
+    decisionTtlSeconds: config.decisionTtlSeconds,
+    hooks: edges.senderHooks,
+  });
+  sender.setMaxListeners(0); // every waiting request listens for settlements
+  const indexer = new Indexer({
+    store,
+    client,
+    logger: logger.child({ component: "indexer" }),
+    metrics,
+    startBlock: config.chain.startBlock,
+    confirmations: config.chain.confirmations,
+    pollIntervalMs: config.chain.pollIntervalMs,
+  });
+
+  const apiKeys = new ApiKeys(store, random, clock);
+  const vault = new Vault(store, { encryptionKey: config.vault.encryptionKey.reveal(), identityPepper: config.vault.identityPepper.reveal() }, random, clock);
+  const operations = new Operations(store, sender, indexer, () => provider.getBlockNumber(), random, clock, metrics);
+  const preflight = new Preflight(client, store, config.decisionTtlSeconds);
+  const products = new ProductCatalog(client, clock);
+  const applications = new Applications(vault, client, store, preflight, model, random);
+  const lending = new Lending(client, store, products, preflight, clock);
+  const accounts = new Accounts(client, store, vault, preflight, model, random, clock);
+  const defaultWait = waitsByDefault(config, client.chainId);
+
+  const routes = buildRoutes({ store, operations, applications, lending, accounts, model, waitTimeoutMs: config.waitTimeoutMs });
+  let openApi: Record<string, unknown> | undefined;
+  const health = async (): Promise<HealthReport> => {
+    const outbox = await store.outboxDepth();
+    metrics.outboxDepth.set(outbox.depth);
+    const nextBlock = (await store.indexerNextBlock()) ?? null;
+    let blockNumber: number | null = null;
+    try {
+      blockNumber = await provider.getBlockNumber();
+    } catch (error) {
+      logger.warn({ err: error }, "health: the chain is not reachable");
+    }
+    const reachable = blockNumber !== null;
+    return {
+      healthy: reachable,
+      body: {
+        status: reachable ? "ok" : "degraded",
+        chain: { reachable, chainId: client.chainId.toString(), blockNumber, ledger: client.address },
+        outbox: { depth: outbox.depth, oldestCreatedAt: outbox.oldestCreatedAt ?? null },
+        indexer: { nextBlock, lagBlocks: blockNumber !== null && nextBlock !== null ? Math.max(0, blockNumber + 1 - nextBlock) : null },
+      },
+    };
+  };
+  const app = createApp({
+    routes,
+    apiKeys,
+    logger,
+    metrics,
+    health,
+    bodyLimitBytes: config.http.bodyLimitBytes,
+    defaultWait,
+    openApi: () => (openApi ??= buildOpenApi(routes, { version: GATEWAY_VERSION, ledgerAddress: client.address, chainId: client.chainId.toString() })),
+  });
+
+  let server: Server | undefined;
+  let started = false;
+  return {
+    app,
+    store,
+    client,
+    sender,
+    indexer,
+    apiKeys,
+    vault,
+    operations,
+    applications,
+    lending,
+    accounts,
+    metrics,
+    logger,
+    chainId: client.chainId,
+    defaultWait,
+    routes,
+    async start(options = {}) {
+      if (!started) {
+        started = true;
+        sender.start();
+        indexer.start();
+      }
+      if (options.listen === false) return undefined;
+      server = await new Promise<Server>((resolve, reject) => {
+        const s = app.listen(config.http.port, config.http.host, (error?: Error) => (error ? reject(error) : resolve(s)));
+        s.once("error", reject);
+      });
+      const address = server.address() as AddressInfo;
+      const url = `http://${address.address}:${address.port}`;
+      logger.info({ url, ledger: client.address, chainId: client.chainId.toString(), operator: operatorAddress, scorer: scorerAddress }, "gateway listening");
+      return url;
+    },
+    async stop() {
+      if (server) {
+        const s = server;
+        server = undefined;
+        s.closeIdleConnections?.();
+        await new Promise<void>((resolve) => s.close(() => resolve()));
+      }
+      await sender.stop();
+      await indexer.stop();
+      if (!edges.store) await store.close();
+      if (!edges.provider) (provider as JsonRpcProvider).destroy?.();
+    },
+  };
+}

@@ -1,0 +1,97 @@
+import { expect } from "chai";
+import request from "supertest";
+
+import { get, post, testGateway, type TestGateway } from "../helpers/gateway";
+
+describe("API: OpenAPI document, docs, health, metrics, HTTP edge", function () {
+  let t: TestGateway;
+
+  before(async () => {
+    t = await testGateway({ GATEWAY_BODY_LIMIT_BYTES: "2048" });
+  });
+
+  after(async () => {
+    await t.gateway.stop();
+  });
+
+  it("serves an OpenAPI 3.1 document generated from the route table and its schemas", async () => {
+    const res = await request(t.gateway.app).get("/openapi.json");
+    expect(res.status).to.equal(200);
+    const doc = res.body;
+    expect(doc.openapi).to.equal("3.1.0");
+    for (const route of t.gateway.routes) {
+      expect(doc.paths[route.path]?.[route.method], `${route.method} ${route.path}`).to.include({ operationId: route.operationId });
+    }
+    const purchase = doc.paths["/v1/purchases"].post;
+    expect(purchase.requestBody.content["application/json"].schema).to.deep.equal({ $ref: "#/components/schemas/PurchaseRequest" });
+    expect(purchase.parameters.map((p: { name: string }) => p.name)).to.include.members(["wait", "Idempotency-Key"]);
+    expect(purchase.responses["422"].content["application/problem+json"].schema).to.deep.equal({ $ref: "#/components/schemas/Problem" });
+    const purchaseRequest = doc.components.schemas.PurchaseRequest;
+    expect(purchaseRequest.additionalProperties).to.equal(false);
+    expect(purchaseRequest.required).to.deep.equal(["accountId", "amount"]);
+    expect(purchaseRequest.properties.amount).to.include({ type: "string" }); // fen as decimal strings at the JSON edge
+    expect(doc.components.schemas.ApplicationRequest.properties.features.properties).to.have.property("onTimeRepaymentPct");
+    expect(doc.components.schemas.Allocation.properties.penalty.type).to.equal("string");
+    expect(doc.paths["/v1/loans/{loanId}"].get.parameters[0]).to.include({ name: "loanId", in: "path", required: true });
+  });
+
+  it("renders the reference at /docs from the document, self-contained (no external resources)", async () => {
+    const res = await request(t.gateway.app).get("/docs");
+    expect(res.status).to.equal(200);
+    expect(res.headers["content-type"]).to.match(/^text\/html/);
+    expect(res.text).to.include('fetch("/openapi.json")');
+    expect(res.text).not.to.match(/(src|href)=["']https?:/);
+    expect(res.text).not.to.match(/@import|cdn\./i);
+  });
+
+  it("reports health: the chain reachable, the outbox depth and the indexer's lag", async () => {
+    const res = await request(t.gateway.app).get("/healthz");
+    expect(res.status).to.equal(200);
+    expect(res.body.status).to.equal("ok");
+    expect(res.body.chain).to.include({ reachable: true, chainId: "31337", ledger: t.client.address });
+    expect(res.body.outbox).to.deep.equal({ depth: 0, oldestCreatedAt: null });
+    expect(res.body.indexer.lagBlocks).to.be.a("number");
+  });
+
+  it("exposes Prometheus metrics", async () => {
+    await post(t, "/v1/quotes", { product: "pay_later", amount: "1000" });
+    const res = await request(t.gateway.app).get("/metrics");
+    expect(res.status).to.equal(200);
+    expect(res.text).to.include("gateway_http_requests_total");
+    expect(res.text).to.match(/gateway_http_requests_total\{route="\/v1\/quotes",method="POST",status="200"\} 1/);
+    expect(res.text).to.include("gateway_outbox_depth");
+  });
+
+  it("answers every HTTP-edge error with a problem document", async () => {
+    const malformed = await request(t.gateway.app)
+      .post("/v1/quotes")
+      .set("Authorization", `Bearer ${t.keys.partner}`)
+      .set("Idempotency-Key", "k-malformed")
+      .set("Content-Type", "application/json")
+      .send('{"product": "pay_later", ');
+    expect(malformed.status).to.equal(400);
+    expect(malformed.headers["content-type"]).to.match(/^application\/problem\+json/);
+    expect(malformed.body.type).to.equal("/problems/malformed-json");
+
+    const large = await post(t, "/v1/quotes", { product: "pay_later", amount: "1", pad: "x".repeat(4096) });
+    expect(large.status).to.equal(413);
+    expect(large.body.type).to.equal("/problems/body-too-large");
+
+    const form = await request(t.gateway.app)
+      .post("/v1/quotes")
+      .set("Authorization", `Bearer ${t.keys.partner}`)
+      .set("Idempotency-Key", "k-form")
+      .type("form")
+      .send("product=pay_later&amount=1");
+    expect(form.status).to.equal(415);
+    expect(form.body.type).to.equal("/problems/unsupported-media-type");
+
+    const unknown = await get(t, "/v1/nothing-here");
+    expect(unknown.status).to.equal(404);
+    expect(unknown.body.type).to.equal("/problems/not-found");
+
+    const strictQuery = await post(t, "/v1/quotes?debug=1", { product: "pay_later", amount: "1" });
+    expect(strictQuery.status).to.equal(400);
+    expect(strictQuery.body.field).to.equal("debug");
+  });
+});
