@@ -1,43 +1,126 @@
 /**
- * `npm start`: the local stack in one command. Starts a Hardhat Network JSON-RPC node on
+ * `npm start`: the local system in one command. Starts a Hardhat Network JSON-RPC node on
  * 127.0.0.1, deploys the ledger to it with separate role keys (admin = account 0,
  * operator = 1, scorer = 2, pauser = 3), exports addresses and ABIs to
- * `deployments/localhost-31337/`, prints a summary and serves until Ctrl-C.
+ * `deployments/localhost-31337/`, then starts the partner gateway on 127.0.0.1:8080 with a
+ * fresh database for this deployment (`.gateway/31337-<ledger>-<genesis>/`), creates a demo partner, auditor
+ * and admin key, seeds a few demo accounts through the gateway's services, prints the URLs and
+ * keys, and serves until Ctrl-C (which stops the gateway, then the node).
  *
- *   npm start                      # port 8545 (or LEDGER_PORT)
- *   npm start -- --port 8546       # another port
- *   npm start -- --quiet           # do not log the JSON-RPC calls the node serves
+ *   npm start                                   # node on 8545 (or LEDGER_PORT), gateway on 8080 (or GATEWAY_PORT)
+ *   npm start -- --port 8546 --gateway-port 8081
+ *   npm start -- --rpc <url> --ledger <address> # a gateway for a ledger on an existing chain (no node, no deploy;
+ *                                               # or GATEWAY_RPC_URL and GATEWAY_LEDGER_ADDRESS); its database is kept
+ *                                               # across runs; keys from GATEWAY_OPERATOR_KEY / GATEWAY_SCORER_KEY
+ *                                               # (on chain 31337 Hardhat's accounts 1 and 2 by default); --seed adds demo data
+ *   npm start -- --chain-only                   # the node and the ledger, no gateway
+ *   npm start -- --log-rpc                      # log the JSON-RPC calls the node serves
+ *
+ * Every other gateway setting comes from the environment (server/config.ts), e.g.
+ * GATEWAY_CONFIRMATIONS, GATEWAY_LOG_LEVEL (default here: warn).
  */
+import path from "node:path";
 import { parseArgs } from "node:util";
 
 import { ConfigError, readConfig, type LedgerConfig } from "./lib/config";
 
 const log = (message: string) => console.log(`[start] ${message}`);
 
-function parseFlags(argv: string[]): { port?: string; quiet: boolean } {
+interface Flags {
+  port?: string;
+  gatewayPort?: string;
+  rpc?: string;
+  ledger?: string;
+  logRpc: boolean;
+  chainOnly: boolean;
+  seed: boolean;
+}
+
+function parseFlags(argv: string[]): Flags {
   const { values } = parseArgs({
     args: argv,
     options: {
       port: { type: "string", short: "p" },
-      quiet: { type: "boolean", short: "q", default: false },
+      "gateway-port": { type: "string" },
+      rpc: { type: "string" },
+      ledger: { type: "string" },
+      seed: { type: "boolean", default: false },
+      "chain-only": { type: "boolean", default: false },
+      "log-rpc": { type: "boolean", default: false },
+      quiet: { type: "boolean", short: "q", default: false }, // the default now; kept for old scripts
       help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
   });
   if (values.help) {
-    console.log("usage: npm start [-- --port <n>] [--quiet]   (env: LEDGER_PORT)");
+    console.log(
+      [
+        "usage: npm start [-- --port <n>] [--gateway-port <n>] [--chain-only] [--log-rpc]",
+        "       npm start -- --rpc <url> --ledger <address> [--gateway-port <n>] [--seed]",
+        "env: LEDGER_PORT, GATEWAY_PORT, GATEWAY_RPC_URL, GATEWAY_LEDGER_ADDRESS, GATEWAY_* (see server/config.ts)",
+      ].join("\n")
+    );
     process.exit(0);
   }
-  return { port: values.port, quiet: values.quiet ?? false };
+  return {
+    port: values.port,
+    gatewayPort: values["gateway-port"],
+    rpc: values.rpc ?? process.env.GATEWAY_RPC_URL,
+    ledger: values.ledger ?? process.env.GATEWAY_LEDGER_ADDRESS,
+    logRpc: values["log-rpc"] ?? false,
+    chainOnly: values["chain-only"] ?? false,
+    seed: values.seed ?? false,
+  };
+}
+
+type Stoppable = { stop(): Promise<void> };
+
+/** Ctrl-C, SIGTERM, SIGHUP or the parent going away stop everything, in reverse order of starting. */
+function stopOnSignals(parts: Array<{ name: string; part: Stoppable }>): void {
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log(`${signal}: stopping`);
+    for (const { name, part } of [...parts].reverse()) {
+      try {
+        await part.stop();
+        log(`${name} stopped`);
+      } catch (error) {
+        log(`${name} did not stop cleanly: ${(error as Error).message}`);
+      }
+    }
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  process.on("SIGHUP", () => void stop("SIGHUP"));
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) void stop("parent process exited");
+  }, 1_000).unref();
 }
 
 async function main(): Promise<void> {
   const flags = parseFlags(process.argv.slice(2));
+  if ((flags.rpc === undefined) !== (flags.ledger === undefined)) {
+    throw new ConfigError(["--rpc and --ledger (or GATEWAY_RPC_URL and GATEWAY_LEDGER_ADDRESS) go together"]);
+  }
+  const root = path.resolve(__dirname, "..");
+  const parts: Array<{ name: string; part: Stoppable }> = [];
+  stopOnSignals(parts);
+  const { assertPortFree } = await import("./lib/local-node");
+  const gatewayPort = flags.gatewayPort ?? process.env.GATEWAY_PORT ?? "8080";
+  if (!flags.chainOnly) await assertPortFree("127.0.0.1", Number(gatewayPort));
+
+  if (flags.rpc !== undefined && flags.ledger !== undefined) {
+    await startForExistingChain(root, flags, gatewayPort, parts);
+    return;
+  }
+
   const config: LedgerConfig = readConfig(process.env, { port: flags.port });
   const { host, port } = config.local;
-
-  // Imported here so flag and configuration errors show before Hardhat loads.
-  const { assertPortFree, startLocalNode, waitUntilAnswering } = await import("./lib/local-node");
+  const { startLocalNode, waitUntilAnswering } = await import("./lib/local-node");
   await assertPortFree(host, port);
 
   log("loading Hardhat and compiling contracts");
@@ -47,24 +130,7 @@ async function main(): Promise<void> {
 
   log(`starting JSON-RPC node on ${host}:${port}`);
   const node = await startLocalNode(hre, host, port);
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log(`${signal}: stopping the node`);
-    await node.close();
-    log("node stopped");
-    process.exit(0);
-  };
-  process.on("SIGINT", () => void stop("SIGINT"));
-  process.on("SIGTERM", () => void stop("SIGTERM"));
-  process.on("SIGHUP", () => void stop("SIGHUP"));
-  // If whatever started us (npm, a shell) dies without passing a signal on, stop too.
-  const parent = process.ppid;
-  setInterval(() => {
-    if (process.ppid !== parent) void stop("parent process exited");
-  }, 1_000).unref();
-
+  parts.push({ name: "node", part: { stop: () => node.close() } });
   const chainId = await waitUntilAnswering(node.rpcUrl);
   log(`node answers at ${node.rpcUrl} (chain id ${chainId})`);
 
@@ -84,21 +150,115 @@ async function main(): Promise<void> {
   const roles = await roleHoldersOnChain(hre, deployment.ledger, exported.ledger.deployBlock, accounts.slice(0, 4));
   console.log(
     formatDeploymentSummary({
-      title: "credit-ledger local stack is up",
+      title: "credit-ledger local chain is up",
       network: "localhost",
       rpcUrl: node.rpcUrl,
       deployment,
       exportDir: exported.dir,
       roles,
-    }),
+    })
   );
+
+  if (!flags.chainOnly) {
+    const { localAccountKey } = await import("../server/chain/local-keys");
+    const hd = hre.config.networks.hardhat.accounts as unknown as Parameters<typeof localAccountKey>[0];
+    const { gatewayDataDir } = await import("./lib/gateway-setup");
+    const genesis = (await hre.network.provider.request({ method: "eth_getBlockByNumber", params: ["0x0", false] })) as {
+      hash: string;
+    };
+    await startGateway(
+      {
+        rpcUrl: node.rpcUrl,
+        ledger: deployment.ledger,
+        startBlock: exported.ledger.deployBlock,
+        dataDir: gatewayDataDir(root, chainId, deployment.ledger, genesis.hash, true),
+        operatorKey: localAccountKey(hd, 1),
+        scorerKey: localAccountKey(hd, 2),
+        port: gatewayPort,
+      },
+      true,
+      parts
+    );
+  }
   log(`ready in ${process.uptime().toFixed(1)} s; accounts 0-3 use Hardhat's public test keys`);
-  log(`serving ${node.rpcUrl}${flags.quiet ? "" : " (JSON-RPC calls are logged below)"}; press Ctrl-C to stop`);
-  if (!flags.quiet) await node.setLogging(true);
+  log(`serving ${node.rpcUrl}${flags.logRpc ? " (JSON-RPC calls are logged below)" : ""}; press Ctrl-C to stop`);
+  if (flags.logRpc) await node.setLogging(true);
+}
+
+async function startForExistingChain(
+  root: string,
+  flags: Flags,
+  gatewayPort: string,
+  parts: Array<{ name: string; part: Stoppable }>
+): Promise<void> {
+  const { connectRpc } = await import("../server/gateway");
+  const { gatewayDataDir } = await import("./lib/gateway-setup");
+  log(`connecting to ${flags.rpc}`);
+  const provider = await connectRpc(flags.rpc!);
+  const { chainId } = await provider.getNetwork();
+  const genesisHash = (await provider.getBlock(0))?.hash ?? "0xunknown";
+  (provider as { destroy?: () => void }).destroy?.();
+  let operatorKey: string | undefined;
+  let scorerKey: string | undefined;
+  if (chainId === 31337n && (process.env.GATEWAY_OPERATOR_KEY === undefined || process.env.GATEWAY_SCORER_KEY === undefined)) {
+    // A local Hardhat node: its accounts 1 and 2 are the operator and scorer `npm start` deploys with.
+    const { localAccountKey } = await import("../server/chain/local-keys");
+    const hre = (await import("hardhat")).default;
+    const hd = hre.config.networks.hardhat.accounts as unknown as Parameters<typeof localAccountKey>[0];
+    operatorKey = localAccountKey(hd, 1);
+    scorerKey = localAccountKey(hd, 2);
+    log(
+      "chain 31337: using Hardhat's accounts 1 and 2 as operator and scorer (set GATEWAY_OPERATOR_KEY / GATEWAY_SCORER_KEY to override)"
+    );
+  }
+  await startGateway(
+    {
+      rpcUrl: flags.rpc!,
+      ledger: flags.ledger!,
+      startBlock: 0,
+      dataDir: gatewayDataDir(root, chainId, flags.ledger!, genesisHash, false),
+      operatorKey,
+      scorerKey,
+      port: gatewayPort,
+    },
+    flags.seed,
+    parts
+  );
+  log("press Ctrl-C to stop");
+}
+
+async function startGateway(
+  setup: import("./lib/gateway-setup").GatewaySetup,
+  seed: boolean,
+  parts: Array<{ name: string; part: Stoppable }>
+): Promise<void> {
+  const { formatGatewaySummary, gatewayConfigFor } = await import("./lib/gateway-setup");
+  const { createGateway } = await import("../server/gateway");
+  const config = gatewayConfigFor(setup, process.env);
+  log(`starting the gateway (database ${path.relative(process.cwd(), config.store.path)})`);
+  const gateway = await createGateway(config);
+  parts.push({ name: "gateway", part: gateway });
+  const url = (await gateway.start())!;
+  const keys = {
+    partner: await gateway.apiKeys.issue("demo partner", ["partner"]),
+    auditor: await gateway.apiKeys.issue("demo auditor", ["auditor"]),
+    admin: await gateway.apiKeys.issue("demo admin", ["admin"]),
+  };
+  let demo: import("./lib/demo-seed").DemoAccount[] = [];
+  if (seed) {
+    log("seeding demo accounts through the gateway");
+    const { seedDemo } = await import("./lib/demo-seed");
+    demo = await seedDemo(gateway, keys.partner.id);
+  }
+  console.log(formatGatewaySummary({ url, dataDir: path.relative(process.cwd(), setup.dataDir), keys, demo }));
 }
 
 main().catch((error: unknown) => {
   const message = error instanceof Error ? error.message : String(error);
-  console.error(error instanceof ConfigError ? `[start] ${message}` : `[start] failed: ${message}`);
+  console.error(
+    error instanceof ConfigError || error?.constructor?.name === "ConfigError"
+      ? `[start] ${message}`
+      : `[start] failed: ${message}`
+  );
   process.exit(1);
 });

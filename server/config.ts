@@ -54,9 +54,15 @@ const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"
 
 /** Optional: an empty or blank variable counts as unset. */
 const optional = <T extends z.ZodType>(schema: T) =>
-  z.preprocess((v) => (typeof v === "string" && v.trim() === "" ? undefined : typeof v === "string" ? v.trim() : v), schema.optional());
+  z.preprocess(
+    (v) => (typeof v === "string" && v.trim() === "" ? undefined : typeof v === "string" ? v.trim() : v),
+    schema.optional()
+  );
 const required = <T extends z.ZodType<unknown, string>>(schema: T) =>
-  z.preprocess((v) => (typeof v === "string" ? v.trim() : v), z.string({ error: "is not set" }).min(1, "is not set").pipe(schema));
+  z.preprocess(
+    (v) => (typeof v === "string" ? v.trim() : v),
+    z.string({ error: "is not set" }).min(1, "is not set").pipe(schema)
+  );
 
 const int = (min: number, max: number) =>
   z
@@ -89,31 +95,32 @@ const secretBytes = (check: (b: Buffer) => boolean, expected: string) =>
   });
 
 const EnvSchema = z.object({
-    GATEWAY_RPC_URL: required(
-      z.string().refine((v) => /^https?:\/\/[^\s]+$/.test(v) && URL.canParse(v), "must be an http(s) URL"),
-    ),
-    GATEWAY_LEDGER_ADDRESS: required(
-      z.string().refine((v) => isAddress(v), "must be a contract address (0x + 40 hex digits)").transform((v) => getAddress(v)),
-    ),
-    GATEWAY_LEDGER_START_BLOCK: optional(int(0, Number.MAX_SAFE_INTEGER)).default(0),
-    GATEWAY_OPERATOR_KEY: required(privateKey),
-    GATEWAY_SCORER_KEY: required(privateKey),
-    GATEWAY_DB_PATH: required(z.string()),
-    GATEWAY_VAULT_KEY: required(secretBytes((b) => b.length === 32, "32 bytes")),
-    GATEWAY_IDENTITY_PEPPER: required(secretBytes((b) => b.length >= 16, "at least 16 bytes")),
-    GATEWAY_HOST: optional(z.ipv4({ error: "must be an IPv4 address such as 127.0.0.1" })).default("127.0.0.1"),
-    GATEWAY_PORT: optional(int(0, 65_535)).default(8080),
-    GATEWAY_CONFIRMATIONS: optional(int(1, 1_000)).default(1),
-    GATEWAY_WAIT_DEFAULT: optional(z.enum(["true", "false", "auto"], { error: 'must be "true", "false" or "auto"' })).default(
-      "auto",
-    ),
-    GATEWAY_WAIT_TIMEOUT_MS: optional(int(0, 600_000)).default(30_000),
-    GATEWAY_POLL_INTERVAL_MS: optional(int(10, 600_000)).default(1_000),
-    GATEWAY_STUCK_AFTER_MS: optional(int(0, 86_400_000)).default(120_000),
-    GATEWAY_DECISION_TTL_SECONDS: optional(int(60, 7 * 86_400)).default(3_600),
-    GATEWAY_BODY_LIMIT_BYTES: optional(int(1_024, 1_048_576)).default(16_384),
-    GATEWAY_LOG_LEVEL: optional(z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` })).default("info"),
-  });
+  GATEWAY_RPC_URL: required(z.string().refine((v) => /^https?:\/\/[^\s]+$/.test(v) && URL.canParse(v), "must be an http(s) URL")),
+  GATEWAY_LEDGER_ADDRESS: required(
+    z
+      .string()
+      .refine((v) => isAddress(v), "must be a contract address (0x + 40 hex digits)")
+      .transform((v) => getAddress(v))
+  ),
+  GATEWAY_LEDGER_START_BLOCK: optional(int(0, Number.MAX_SAFE_INTEGER)).default(0),
+  GATEWAY_OPERATOR_KEY: required(privateKey),
+  GATEWAY_SCORER_KEY: required(privateKey),
+  GATEWAY_DB_PATH: required(z.string()),
+  GATEWAY_VAULT_KEY: required(secretBytes((b) => b.length === 32, "32 bytes")),
+  GATEWAY_IDENTITY_PEPPER: required(secretBytes((b) => b.length >= 16, "at least 16 bytes")),
+  GATEWAY_HOST: optional(z.ipv4({ error: "must be an IPv4 address such as 127.0.0.1" })).default("127.0.0.1"),
+  GATEWAY_PORT: optional(int(0, 65_535)).default(8080),
+  GATEWAY_CONFIRMATIONS: optional(int(1, 1_000)).default(1),
+  GATEWAY_WAIT_DEFAULT: optional(z.enum(["true", "false", "auto"], { error: 'must be "true", "false" or "auto"' })).default(
+    "auto"
+  ),
+  GATEWAY_WAIT_TIMEOUT_MS: optional(int(0, 600_000)).default(30_000),
+  GATEWAY_POLL_INTERVAL_MS: optional(int(10, 600_000)).default(1_000),
+  GATEWAY_STUCK_AFTER_MS: optional(int(0, 86_400_000)).default(120_000),
+  GATEWAY_DECISION_TTL_SECONDS: optional(int(60, 7 * 86_400)).default(3_600),
+  GATEWAY_BODY_LIMIT_BYTES: optional(int(1_024, 1_048_576)).default(16_384),
+  GATEWAY_LOG_LEVEL: optional(z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` })).default("info"),
+});
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -156,7 +163,9 @@ export function readGatewayConfig(env: Env): GatewayConfig {
     : parsed.error.issues.map((issue) => `${issue.path.length > 0 ? String(issue.path[0]) : "environment"} ${issue.message}`);
   const operatorKey = env.GATEWAY_OPERATOR_KEY?.trim().toLowerCase();
   if (operatorKey && operatorKey === env.GATEWAY_SCORER_KEY?.trim().toLowerCase()) {
-    problems.push("GATEWAY_SCORER_KEY must differ from GATEWAY_OPERATOR_KEY (the operator alone must not be able to grant credit)");
+    problems.push(
+      "GATEWAY_SCORER_KEY must differ from GATEWAY_OPERATOR_KEY (the operator alone must not be able to grant credit)"
+    );
   }
   if (!parsed.success || problems.length > 0) throw new ConfigError([...new Set(problems)]);
   const e = parsed.data;

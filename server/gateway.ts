@@ -77,11 +77,22 @@ const ROLE = { operator: id("OPERATOR_ROLE"), scorer: id("SCORER_ROLE") };
 
 /** A JSON-RPC provider for the configured URL: no request batching (no added latency), no response cache. */
 export async function connectRpc(rpcUrl: string, timeoutMs = 10_000): Promise<Provider> {
-  const probe = new JsonRpcProvider(rpcUrl, undefined, { staticNetwork: true, batchMaxCount: 1 });
-  const chainId = await Promise.race([
-    probe.send("eth_chainId", []).then((v: string) => BigInt(v)),
-    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer from the RPC URL within ${timeoutMs} ms`)), timeoutMs)),
-  ]).finally(() => probe.destroy());
+  let chainId: bigint;
+  try {
+    const response = await fetch(rpcUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    const body = (await response.json()) as { result?: string };
+    if (typeof body.result !== "string") throw new Error(`unexpected answer to eth_chainId (HTTP ${response.status})`);
+    chainId = BigInt(body.result);
+  } catch (error) {
+    const inner = (error as { cause?: { code?: string; errors?: Array<{ code?: string }> } }).cause;
+    const cause = inner?.code ?? inner?.errors?.[0]?.code;
+    throw new Error(`the RPC URL does not answer eth_chainId${cause ? ` (${cause})` : `: ${(error as Error).message}`}`);
+  }
   return new JsonRpcProvider(rpcUrl, Network.from(chainId), { staticNetwork: true, batchMaxCount: 1, cacheTimeout: -1 });
 }
 
@@ -109,6 +120,16 @@ export async function createGateway(config: GatewayConfig, edges: GatewayEdges =
   if (missing.length > 0) throw new Error(`ledger ${client.address} on chain ${client.chainId}: ${missing.join("; ")}`);
 
   const store = edges.store ?? new SqliteStore(config.store.path, clock);
+  const genesis = await provider.getBlock(0);
+  const binding = { chainId: client.chainId.toString(), ledger: client.address, genesisHash: genesis?.hash ?? "unknown" };
+  const bound = await store.bindChain(binding);
+  if (bound.chainId !== binding.chainId || bound.ledger !== binding.ledger || bound.genesisHash !== binding.genesisHash) {
+    if (!edges.store) await store.close();
+    throw new Error(
+      `the database ${config.store.path} belongs to ledger ${bound.ledger} on chain ${bound.chainId} (genesis ${bound.genesisHash}), ` +
+        `not to ledger ${binding.ledger} on chain ${binding.chainId} (genesis ${binding.genesisHash}): use another GATEWAY_DB_PATH`
+    );
+  }
   const sender = new OutboxSender({
     store,
     client,
@@ -134,7 +155,12 @@ export async function createGateway(config: GatewayConfig, edges: GatewayEdges =
   });
 
   const apiKeys = new ApiKeys(store, random, clock);
-  const vault = new Vault(store, { encryptionKey: config.vault.encryptionKey.reveal(), identityPepper: config.vault.identityPepper.reveal() }, random, clock);
+  const vault = new Vault(
+    store,
+    { encryptionKey: config.vault.encryptionKey.reveal(), identityPepper: config.vault.identityPepper.reveal() },
+    random,
+    clock
+  );
   const operations = new Operations(store, sender, indexer, () => provider.getBlockNumber(), random, clock, metrics);
   const preflight = new Preflight(client, store, config.decisionTtlSeconds);
   const products = new ProductCatalog(client, clock);
@@ -162,7 +188,10 @@ export async function createGateway(config: GatewayConfig, edges: GatewayEdges =
         status: reachable ? "ok" : "degraded",
         chain: { reachable, chainId: client.chainId.toString(), blockNumber, ledger: client.address },
         outbox: { depth: outbox.depth, oldestCreatedAt: outbox.oldestCreatedAt ?? null },
-        indexer: { nextBlock, lagBlocks: blockNumber !== null && nextBlock !== null ? Math.max(0, blockNumber + 1 - nextBlock) : null },
+        indexer: {
+          nextBlock,
+          lagBlocks: blockNumber !== null && nextBlock !== null ? Math.max(0, blockNumber + 1 - nextBlock) : null,
+        },
       },
     };
   };
@@ -174,7 +203,12 @@ export async function createGateway(config: GatewayConfig, edges: GatewayEdges =
     health,
     bodyLimitBytes: config.http.bodyLimitBytes,
     defaultWait,
-    openApi: () => (openApi ??= buildOpenApi(routes, { version: GATEWAY_VERSION, ledgerAddress: client.address, chainId: client.chainId.toString() })),
+    openApi: () =>
+      (openApi ??= buildOpenApi(routes, {
+        version: GATEWAY_VERSION,
+        ledgerAddress: client.address,
+        chainId: client.chainId.toString(),
+      })),
   });
 
   let server: Server | undefined;
@@ -209,7 +243,10 @@ export async function createGateway(config: GatewayConfig, edges: GatewayEdges =
       });
       const address = server.address() as AddressInfo;
       const url = `http://${address.address}:${address.port}`;
-      logger.info({ url, ledger: client.address, chainId: client.chainId.toString(), operator: operatorAddress, scorer: scorerAddress }, "gateway listening");
+      logger.info(
+        { url, ledger: client.address, chainId: client.chainId.toString(), operator: operatorAddress, scorer: scorerAddress },
+        "gateway listening"
+      );
       return url;
     },
     async stop() {

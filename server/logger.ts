@@ -42,6 +42,6 @@ export function createLogger(level: LogLevel, destination?: pino.DestinationStre
       base: { service: "credit-ledger-gateway" },
       redact: { paths: REDACTED_PATHS, censor: "[redacted]" },
     },
-    destination,
+    destination
   );
 }

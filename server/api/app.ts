@@ -82,7 +82,9 @@ export function createApp(deps: AppDeps): express.Express {
       const auth = await authenticate(deps.apiKeys, req, route.scopes);
       if (route.method === "post") {
         if (!req.is(["application/json", "application/*+json"])) {
-          throw new ApiError("unsupported-media-type", "send the body as JSON with Content-Type: application/json", { field: "Content-Type" });
+          throw new ApiError("unsupported-media-type", "send the body as JSON with Content-Type: application/json", {
+            field: "Content-Type",
+          });
         }
       }
       const params = parse(route.params, req.params);
@@ -98,7 +100,11 @@ export function createApp(deps: AppDeps): express.Express {
         wait: deps.defaultWait,
       };
       if (route.method === "post") {
-        ctx.idempotency = { apiKeyId: auth.id, key: idempotencyKeyOf(req), fingerprint: requestFingerprint(req.method, req.path, req.body) };
+        ctx.idempotency = {
+          apiKeyId: auth.id,
+          key: idempotencyKeyOf(req),
+          fingerprint: requestFingerprint(req.method, req.path, req.body),
+        };
         const wait = (query as { wait?: string } | undefined)?.wait;
         ctx.wait = wait === undefined ? deps.defaultWait : wait === "true";
       }
@@ -108,7 +114,10 @@ export function createApp(deps: AppDeps): express.Express {
         res.status(result.status).end();
         return;
       }
-      res.status(result.status).type(result.contentType ?? "application/json").send(JSON.stringify(result.body));
+      res
+        .status(result.status)
+        .type(result.contentType ?? "application/json")
+        .send(JSON.stringify(result.body));
     });
   }
 

@@ -13,14 +13,22 @@ export async function authenticate(apiKeys: ApiKeys, req: Request, allowed: read
   const match = header === undefined ? null : /^Bearer ([^\s]+)$/.exec(header);
   const record = match ? await apiKeys.authenticate(match[1]) : undefined;
   if (!record) {
-    throw new ApiError("unauthorized", header === undefined ? "send Authorization: Bearer <api key>" : "the API key is not valid", {
-      field: "Authorization",
-    });
+    throw new ApiError(
+      "unauthorized",
+      header === undefined ? "send Authorization: Bearer <api key>" : "the API key is not valid",
+      {
+        field: "Authorization",
+      }
+    );
   }
   if (!record.scopes.some((s) => allowed.includes(s))) {
-    throw new ApiError("forbidden", `this needs one of the scopes ${allowed.join(", ")}; the key has ${record.scopes.join(", ")}`, {
-      field: "Authorization",
-    });
+    throw new ApiError(
+      "forbidden",
+      `this needs one of the scopes ${allowed.join(", ")}; the key has ${record.scopes.join(", ")}`,
+      {
+        field: "Authorization",
+      }
+    );
   }
   return record;
 }

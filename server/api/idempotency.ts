@@ -14,12 +14,18 @@ export const IDEMPOTENCY_HEADER = "Idempotency-Key";
 export function idempotencyKeyOf(req: Request): string {
   const key = req.get(IDEMPOTENCY_HEADER);
   if (key === undefined || key === "") {
-    throw new ApiError("idempotency-key-required", `every POST needs an ${IDEMPOTENCY_HEADER} header (a unique value per request)`, {
-      field: IDEMPOTENCY_HEADER,
-    });
+    throw new ApiError(
+      "idempotency-key-required",
+      `every POST needs an ${IDEMPOTENCY_HEADER} header (a unique value per request)`,
+      {
+        field: IDEMPOTENCY_HEADER,
+      }
+    );
   }
   if (!/^[\x21-\x7e]{1,255}$/.test(key)) {
-    throw new ApiError("validation-failed", `${IDEMPOTENCY_HEADER} must be 1-255 visible ASCII characters`, { field: IDEMPOTENCY_HEADER });
+    throw new ApiError("validation-failed", `${IDEMPOTENCY_HEADER} must be 1-255 visible ASCII characters`, {
+      field: IDEMPOTENCY_HEADER,
+    });
   }
   return key;
 }
@@ -35,5 +41,7 @@ function stableJson(value: unknown): string {
 }
 
 export function requestFingerprint(method: string, path: string, body: unknown): string {
-  return createHash("sha256").update(`${method.toUpperCase()} ${path}\n${stableJson(body ?? null)}`).digest("hex");
+  return createHash("sha256")
+    .update(`${method.toUpperCase()} ${path}\n${stableJson(body ?? null)}`)
+    .digest("hex");
 }

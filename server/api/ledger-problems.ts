@@ -81,7 +81,8 @@ const RULES: Record<string, RuleMapping> = {
   CostCeilingExceeded: {
     status: 422,
     title: "The terms cost more than the product's annual cost ceiling allows",
-    detail: (v) => `the present value of the payments at the ${v.ceilingPpmPerYear} ppm/year ceiling is ${v.presentValue} fen, above the principal ${v.principal} fen`,
+    detail: (v) =>
+      `the present value of the payments at the ${v.ceilingPpmPerYear} ppm/year ceiling is ${v.presentValue} fen, above the principal ${v.principal} fen`,
   },
   UnknownLoan: { status: 404, title: "No such loan on the ledger", field: "loanId" },
   LoanNotActive: { status: 409, title: "The loan is not active (closed or written off)", field: "loanId" },
@@ -116,7 +117,12 @@ const kebab = (name: string): string => name.replace(/([a-z0-9])([A-Z])/g, "$1-$
 /** The values of a custom error with every integer as a decimal string (the JSON edge). */
 function stringValues(args: LedgerRevert["args"]): Record<string, string> {
   const entries = Array.isArray(args) ? args.map((v, i) => [String(i), v] as const) : Object.entries(args);
-  return Object.fromEntries(entries.map(([k, v]) => [k, typeof v === "object" && v !== null ? JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? x.toString() : x)) : String(v)]));
+  return Object.fromEntries(
+    entries.map(([k, v]) => [
+      k,
+      typeof v === "object" && v !== null ? JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? x.toString() : x)) : String(v),
+    ])
+  );
 }
 
 export interface LedgerProblemOptions {
@@ -133,11 +139,15 @@ export function ledgerProblem(revert: LedgerRevert, options: LedgerProblemOption
   const slug = `ledger/${kebab(revert.name)}` as const;
   const rule = { rule: revert.name, values, ...options.extensions };
   if (!mapping) {
-    return new ApiError(slug, `the ledger refused the request with ${revert.name}`, { status: 422, title: "The ledger refused the request", extensions: rule });
+    return new ApiError(slug, `the ledger refused the request with ${revert.name}`, {
+      status: 422,
+      title: "The ledger refused the request",
+      extensions: rule,
+    });
   }
   // A rule that names the offending parameter itself (InvalidRestructure("newPeriods", ...)) blames that one.
   const blamed = mapping.field ?? (revert.name === "InvalidRestructure" ? values.field : undefined);
-  const field = blamed === undefined ? undefined : (options.fieldAliases?.[blamed] ?? blamed);
+  const field = blamed === undefined ? undefined : options.fieldAliases?.[blamed] ?? blamed;
   const detail = mapping.detail ? mapping.detail(values) : `${mapping.title} (${revert.name})`;
   if (revert.name === "EnforcedPause") return new ApiError("ledger-paused", detail, { extensions: rule });
   if (mapping.status >= 500 && revert.name !== "NotApplied") {

@@ -12,7 +12,7 @@ const DECIMAL = /^(0|[1-9][0-9]{0,19})$/;
 
 /** An amount in fen (or any uint64) as a decimal string. */
 export const fen = z
-  .codec(z.string().regex(DECIMAL, "must be a decimal string of an integer, e.g. \"12345\""), z.bigint(), {
+  .codec(z.string().regex(DECIMAL, 'must be a decimal string of an integer, e.g. "12345"'), z.bigint(), {
     decode: (s) => BigInt(s),
     encode: (b) => b.toString(),
   })
@@ -20,7 +20,9 @@ export const fen = z
   .describe("An amount in fen (1/100 yuan) as a decimal string");
 
 /** A strictly positive amount in fen. */
-export const positiveFen = fen.refine((v) => v > 0n, "must be greater than 0").describe("An amount in fen (1/100 yuan), greater than 0, as a decimal string");
+export const positiveFen = fen
+  .refine((v) => v > 0n, "must be greater than 0")
+  .describe("An amount in fen (1/100 yuan), greater than 0, as a decimal string");
 
 /** A uint64 counter (seq) as a decimal string. */
 export const uint64 = z

@@ -41,7 +41,11 @@ export interface MutationResult extends StoredResponse {
   replayed: boolean;
 }
 
-export async function runMutation<C>(deps: MutationDeps, request: MutationRequest, spec: MutationSpec<C>): Promise<MutationResult> {
+export async function runMutation<C>(
+  deps: MutationDeps,
+  request: MutationRequest,
+  spec: MutationSpec<C>
+): Promise<MutationResult> {
   const { store, operations } = deps;
   const { apiKeyId, key } = request.idempotency;
 
@@ -68,7 +72,14 @@ export async function runMutation<C>(deps: MutationDeps, request: MutationReques
   }
   if (!accepted.accepted) {
     if (accepted.conflict === "idempotency") {
-      return replay(deps, request, spec, accepted.existing.fingerprint, accepted.existing.response, accepted.existing.operationId);
+      return replay(
+        deps,
+        request,
+        spec,
+        accepted.existing.fingerprint,
+        accepted.existing.response,
+        accepted.existing.operationId
+      );
     }
     throw new Error("the identity changed twice while the request was accepted");
   }
@@ -83,12 +94,16 @@ async function replay<C>(
   spec: MutationSpec<C>,
   fingerprint: string,
   response: StoredResponse | undefined,
-  operationId: string | undefined,
+  operationId: string | undefined
 ): Promise<MutationResult> {
   if (fingerprint !== request.idempotency.fingerprint) {
-    throw new ApiError("idempotency-key-reused", "this Idempotency-Key was used with a different request; use a new key for a new request", {
-      field: "Idempotency-Key",
-    });
+    throw new ApiError(
+      "idempotency-key-reused",
+      "this Idempotency-Key was used with a different request; use a new key for a new request",
+      {
+        field: "Idempotency-Key",
+      }
+    );
   }
   if (response) return { ...response, replayed: true };
   const op = operationId === undefined ? undefined : await deps.operations.get(operationId);
@@ -102,7 +117,7 @@ async function respond<C>(
   request: MutationRequest,
   spec: MutationSpec<C>,
   op: OperationRecord,
-  replayed: boolean,
+  replayed: boolean
 ): Promise<MutationResult> {
   const context = op.context as C;
   let response: StoredResponse;

@@ -13,7 +13,10 @@ const ref = (id: string) => ({ $ref: `#/components/schemas/${id}` });
 function jsonSchema(schema: z.ZodType): Record<string, unknown> {
   const id = z.globalRegistry.get(schema)?.id;
   if (typeof id === "string") return ref(id);
-  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as Record<
+    string,
+    unknown
+  >;
   return rest;
 }
 
@@ -56,7 +59,8 @@ export function buildOpenApi(routes: RouteDef[], info: OpenApiInfo): Record<stri
     }
     const byStatus = new Map<number, string[]>();
     for (const slug of r.problems) {
-      const status = (PROBLEM_TYPES as Record<string, { status: number }>)[slug]?.status ?? (slug.startsWith("ledger/") ? 422 : 500);
+      const status =
+        (PROBLEM_TYPES as Record<string, { status: number }>)[slug]?.status ?? (slug.startsWith("ledger/") ? 422 : 500);
       byStatus.set(status, [...(byStatus.get(status) ?? []), problemTypeUri(slug)]);
     }
     for (const [status, types] of [...byStatus.entries()].sort(([a], [b]) => a - b)) {
@@ -72,7 +76,8 @@ export function buildOpenApi(routes: RouteDef[], info: OpenApiInfo): Record<stri
               name: "Idempotency-Key",
               in: "header",
               required: true,
-              description: "A unique key per request (1-255 visible ASCII). A retry with the same key returns the first response; the same key with another body is 409.",
+              description:
+                "A unique key per request (1-255 visible ASCII). A retry with the same key returns the first response; the same key with another body is 409.",
               schema: { type: "string", minLength: 1, maxLength: 255 },
             },
           ]
@@ -92,7 +97,12 @@ export function buildOpenApi(routes: RouteDef[], info: OpenApiInfo): Record<stri
   }
 
   const system = (summary: string, schema?: unknown, type = "application/json") => ({
-    get: { summary, tags: ["System"], security: [], responses: { 200: { description: summary, ...(schema ? { content: { [type]: { schema } } } : {}) } } },
+    get: {
+      summary,
+      tags: ["System"],
+      security: [],
+      responses: { 200: { description: summary, ...(schema ? { content: { [type]: { schema } } } : {}) } },
+    },
   });
   paths["/healthz"] = system("Health: chain reachable, outbox depth, indexer lag (503 when degraded)", ref("Health"));
   paths["/metrics"] = system("Prometheus metrics", { type: "string" }, "text/plain");
@@ -116,7 +126,9 @@ export function buildOpenApi(routes: RouteDef[], info: OpenApiInfo): Record<stri
     paths,
     components: {
       schemas: { ...components, Problem: components.Problem ?? jsonSchema(ProblemSchema) },
-      securitySchemes: { apiKey: { type: "http", scheme: "bearer", description: "An API key with the partner, auditor or admin scope" } },
+      securitySchemes: {
+        apiKey: { type: "http", scheme: "bearer", description: "An API key with the partner, auditor or admin scope" },
+      },
     },
   };
 }

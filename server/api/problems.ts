@@ -52,11 +52,7 @@ export interface ProblemFields {
 export class ApiError extends Error {
   readonly status: number;
   readonly title: string;
-  constructor(
-    readonly slug: ProblemSlug,
-    readonly detail: string,
-    readonly fields: ProblemFields = {},
-  ) {
+  constructor(readonly slug: ProblemSlug, readonly detail: string, readonly fields: ProblemFields = {}) {
     super(detail);
     this.name = "ApiError";
     const known = (PROBLEM_TYPES as Record<string, { status: number; title: string }>)[slug];
@@ -136,8 +132,10 @@ export function problemMiddleware(logger: Logger) {
 export function asApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error;
   const e = error as { type?: string; status?: number; message?: string } | null;
-  if (e?.type === "entity.parse.failed") return new ApiError("malformed-json", "the body could not be parsed as JSON", { field: "(body)" });
-  if (e?.type === "entity.too.large") return new ApiError("body-too-large", "the body exceeds the size limit", { field: "(body)" });
+  if (e?.type === "entity.parse.failed")
+    return new ApiError("malformed-json", "the body could not be parsed as JSON", { field: "(body)" });
+  if (e?.type === "entity.too.large")
+    return new ApiError("body-too-large", "the body exceeds the size limit", { field: "(body)" });
   if (e?.type === "encoding.unsupported" || e?.type === "charset.unsupported") {
     return new ApiError("unsupported-media-type", "the body's encoding or charset is not supported", { field: "Content-Type" });
   }

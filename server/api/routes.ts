@@ -57,8 +57,12 @@ export interface RouteDef<P = unknown, Q = unknown, B = unknown> {
   handle(ctx: HandlerContext<P, Q, B>): Promise<HandlerResult>;
 }
 
-function defineRoute<PS extends z.ZodType | undefined = undefined, QS extends z.ZodType | undefined = undefined, BS extends z.ZodType | undefined = undefined>(
-  def: Omit<RouteDef<Out<PS>, Out<QS>, Out<BS>>, "params" | "query" | "body"> & { params?: PS; query?: QS; body?: BS },
+function defineRoute<
+  PS extends z.ZodType | undefined = undefined,
+  QS extends z.ZodType | undefined = undefined,
+  BS extends z.ZodType | undefined = undefined
+>(
+  def: Omit<RouteDef<Out<PS>, Out<QS>, Out<BS>>, "params" | "query" | "body"> & { params?: PS; query?: QS; body?: BS }
 ): RouteDef {
   return def as unknown as RouteDef;
 }
@@ -167,7 +171,11 @@ export function buildRoutes(deps: RouteDeps): RouteDef[] {
 
   /** Runs a POST that writes to the ledger (or answers at once) through the idempotent pipeline. */
   const mutate = async <C>(ctx: HandlerContext<unknown, unknown, unknown>, spec: MutationSpec<C>): Promise<HandlerResult> => {
-    const result = await runMutation(deps, { idempotency: ctx.idempotency, wait: ctx.wait, instance: ctx.req.originalUrl.split("?")[0] }, spec);
+    const result = await runMutation(
+      deps,
+      { idempotency: ctx.idempotency, wait: ctx.wait, instance: ctx.req.originalUrl.split("?")[0] },
+      spec
+    );
     return {
       status: result.status,
       body: result.body,
@@ -207,7 +215,8 @@ export function buildRoutes(deps: RouteDeps): RouteDef[] {
       operationId: "quote",
       tag: "Applications",
       summary: "Quote a purchase or cash loan (nothing is drawn)",
-      description: "The schedule, total cost and APR (IRR-style, as the cost ceiling is tested) of a prospective purchase or loan, paid on time.",
+      description:
+        "The schedule, total cost and APR (IRR-style, as the cost ceiling is tested) of a prospective purchase or loan, paid on time.",
       scopes: PARTNER,
       body: S.QuoteRequest,
       responses: { 200: { description: "The quote", schema: S.QuoteResponse } },
@@ -236,7 +245,16 @@ export function buildRoutes(deps: RouteDeps): RouteDef[] {
       query: S.WaitQuery,
       body: S.PurchaseRequest,
       responses: written(201, S.DrawResponse, "The purchase is drawn"),
-      problems: [...COMMON_POST_PROBLEMS, "ledger/limit-exceeded", "ledger/exposure-cap-exceeded", "ledger/line-is-frozen", "ledger/periods-not-allowed", "ledger/no-line", "ledger/unknown-account", "ledger-paused"],
+      problems: [
+        ...COMMON_POST_PROBLEMS,
+        "ledger/limit-exceeded",
+        "ledger/exposure-cap-exceeded",
+        "ledger/line-is-frozen",
+        "ledger/periods-not-allowed",
+        "ledger/no-line",
+        "ledger/unknown-account",
+        "ledger-paused",
+      ],
       handle: (ctx) =>
         mutate<DrawContext>(ctx, {
           prepare: () => lending.preparePurchase(ctx.body),
@@ -257,7 +275,14 @@ export function buildRoutes(deps: RouteDeps): RouteDef[] {
       query: S.WaitQuery,
       body: S.RefundRequest,
       responses: written(200, S.RefundResponse, "The refund is recorded"),
-      problems: [...COMMON_POST_PROBLEMS, "loan-not-found", "loan-pending", "ledger/refund-exceeds-outstanding", "ledger/not-a-purchase", "ledger/loan-not-active"],
+      problems: [
+        ...COMMON_POST_PROBLEMS,
+        "loan-not-found",
+        "loan-pending",
+        "ledger/refund-exceeds-outstanding",
+        "ledger/not-a-purchase",
+        "ledger/loan-not-active",
+      ],
       handle: (ctx) =>
         mutate<LoanAmountContext>(ctx, {
           prepare: () => lending.prepareRefund(ctx.params.loanId, ctx.body.amount),
@@ -276,7 +301,16 @@ export function buildRoutes(deps: RouteDeps): RouteDef[] {
       query: S.WaitQuery,
       body: S.CashLoanRequest,
       responses: written(201, S.DrawResponse, "The loan is drawn"),
-      problems: [...COMMON_POST_PROBLEMS, "ledger/limit-exceeded", "ledger/exposure-cap-exceeded", "ledger/line-is-frozen", "ledger/periods-not-allowed", "ledger/cost-ceiling-exceeded", "ledger/no-line", "ledger-paused"],
+      problems: [
+        ...COMMON_POST_PROBLEMS,
+        "ledger/limit-exceeded",
+        "ledger/exposure-cap-exceeded",
+        "ledger/line-is-frozen",
+        "ledger/periods-not-allowed",
+        "ledger/cost-ceiling-exceeded",
+        "ledger/no-line",
+        "ledger-paused",
+      ],
       handle: (ctx) =>
         mutate<DrawContext>(ctx, {
           prepare: () => lending.prepareCashLoan(ctx.body),
@@ -291,12 +325,19 @@ export function buildRoutes(deps: RouteDeps): RouteDef[] {
       operationId: "repay",
       tag: "Loans",
       summary: "Repay a loan",
-      description: "Applied by the ledger to penalty, fees, interest, overdue principal, current principal, then prepayment; the answer gives the allocation by bucket.",
+      description:
+        "Applied by the ledger to penalty, fees, interest, overdue principal, current principal, then prepayment; the answer gives the allocation by bucket.",
       scopes: PARTNER,
       query: S.WaitQuery,
       body: S.RepaymentRequest,
       responses: written(200, S.RepaymentResponse, "The repayment is recorded"),
-      problems: [...COMMON_POST_PROBLEMS, "loan-not-found", "loan-pending", "ledger/repayment-exceeds-payoff", "ledger/loan-not-active"],
+      problems: [
+        ...COMMON_POST_PROBLEMS,
+        "loan-not-found",
+        "loan-pending",
+        "ledger/repayment-exceeds-payoff",
+        "ledger/loan-not-active",
+      ],
       handle: (ctx) =>
         mutate<LoanAmountContext>(ctx, {
           prepare: () => lending.prepareRepayment(ctx.body.loanId, ctx.body.amount),
@@ -311,7 +352,8 @@ export function buildRoutes(deps: RouteDeps): RouteDef[] {
       operationId: "restructure",
       tag: "Loans",
       summary: "Hardship restructure of a loan",
-      description: "Spreads what is left over new periods (never shortening the schedule), optionally after a payment holiday and at a lower rate. A new recorded fact, never an edit of the past.",
+      description:
+        "Spreads what is left over new periods (never shortening the schedule), optionally after a payment holiday and at a lower rate. A new recorded fact, never an edit of the past.",
       scopes: ADMIN,
       params: S.LoanParams,
       query: S.WaitQuery,
@@ -340,7 +382,10 @@ export function buildRoutes(deps: RouteDeps): RouteDef[] {
       query: S.AsOfQuery,
       responses: { 200: { description: "The account", schema: S.AccountResponse } },
       problems: ["unauthorized", "forbidden", "validation-failed", "account-not-found"],
-      handle: async (ctx) => ({ status: 200, body: z.encode(S.AccountResponse, await accounts.view(ctx.params.accountId, ctx.query.at)) }),
+      handle: async (ctx) => ({
+        status: 200,
+        body: z.encode(S.AccountResponse, await accounts.view(ctx.params.accountId, ctx.query.at)),
+      }),
     }),
     defineRoute({
       method: "get",
@@ -369,7 +414,10 @@ export function buildRoutes(deps: RouteDeps): RouteDef[] {
       query: S.AsOfQuery,
       responses: { 200: { description: "The loan", schema: S.LoanResponse } },
       problems: ["unauthorized", "forbidden", "validation-failed", "loan-not-found", "loan-pending"],
-      handle: async (ctx) => ({ status: 200, body: z.encode(S.LoanResponse, await accounts.loan(ctx.params.loanId, ctx.query.at)) }),
+      handle: async (ctx) => ({
+        status: 200,
+        body: z.encode(S.LoanResponse, await accounts.loan(ctx.params.loanId, ctx.query.at)),
+      }),
     }),
     defineRoute({
       method: "get",
@@ -384,7 +432,10 @@ export function buildRoutes(deps: RouteDeps): RouteDef[] {
       handle: async (ctx) => {
         const op = await deps.operations.get(ctx.params.operationId);
         if (!op) throw new ApiError("operation-not-found", `no operation ${ctx.params.operationId}`, { field: "operationId" });
-        return { status: 200, body: z.encode(S.OperationResponse, operationBody(op, ctx.req.originalUrl.split("?")[0]) as never) };
+        return {
+          status: 200,
+          body: z.encode(S.OperationResponse, operationBody(op, ctx.req.originalUrl.split("?")[0]) as never),
+        };
       },
     }),
     defineRoute({
@@ -418,7 +469,13 @@ export function buildRoutes(deps: RouteDeps): RouteDef[] {
       query: S.WaitQuery,
       body: S.FreezeRequest,
       responses: written(200, S.FreezeResponse, "The line is unfrozen"),
-      problems: [...COMMON_POST_PROBLEMS, "ledger/freeze-state-unchanged", "ledger/no-line", "ledger/unknown-account", "ledger-paused"],
+      problems: [
+        ...COMMON_POST_PROBLEMS,
+        "ledger/freeze-state-unchanged",
+        "ledger/no-line",
+        "ledger/unknown-account",
+        "ledger-paused",
+      ],
       handle: (ctx) =>
         mutate(ctx, {
           prepare: () => accounts.prepareFreeze(ctx.params.accountId, ctx.body, false),

@@ -25,12 +25,20 @@ export const LoanId = z
   .regex(LOAN_ID_PATTERN, 'must be "<accountId>:<loanNo>" or the id of the operation that drew the loan')
   .describe('A loan: "<accountId>:<loanNo>", or the id of the operation that drew it');
 
-export const ProductName = z.enum(["pay_later", "cash_loan"]).describe("pay_later (revolving, interest-free until due) or cash_loan");
-export const Method = z.enum(["equal_principal", "annuity"]).describe("How scheduled principal is spread: equal principal or equal total (annuity)");
+export const ProductName = z
+  .enum(["pay_later", "cash_loan"])
+  .describe("pay_later (revolving, interest-free until due) or cash_loan");
+export const Method = z
+  .enum(["equal_principal", "annuity"])
+  .describe("How scheduled principal is spread: equal principal or equal total (annuity)");
 export const Verification = z
   .enum(["none", "verified", "enhanced"])
-  .describe("Identity verification: none (tier 0, behavioural score only), verified (tier 1), enhanced with income evidence (tier 2)");
-export const Installments = z.literal([1, 3, 6, 9, 12]).describe("1 (single payment, free until the due date) or 3/6/9/12 monthly installments");
+  .describe(
+    "Identity verification: none (tier 0, behavioural score only), verified (tier 1), enhanced with income evidence (tier 2)"
+  );
+export const Installments = z
+  .literal([1, 3, 6, 9, 12])
+  .describe("1 (single payment, free until the due date) or 3/6/9/12 monthly installments");
 export const ReasonCode = z.int().min(1).max(65_535).describe("A reason code recorded on-chain (1-65535)");
 export const Timestamp = safeInt.describe("Unix time in seconds");
 export const RatePpm = safeInt.describe("A rate in parts per million (per day for interest and penalty, per year for APR)");
@@ -39,7 +47,9 @@ export const RatePpm = safeInt.describe("A rate in parts per million (per day fo
 export function featuresSchema(model: ScorecardModel) {
   const shape: Record<string, z.ZodOptional<z.ZodInt>> = {};
   for (const c of model.characteristics) shape[c.feature] = z.int().min(0).max(1_000_000_000).describe(c.description).optional();
-  return z.strictObject(shape).describe(`Behavioural features of scorecard ${model.name} ${model.version}; a missing feature scores its "missing" points`);
+  return z
+    .strictObject(shape)
+    .describe(`Behavioural features of scorecard ${model.name} ${model.version}; a missing feature scores its "missing" points`);
 }
 
 const NationalId = z
@@ -65,7 +75,9 @@ export const AsOfQuery = z.strictObject({
 
 export const AccountParams = z.strictObject({ accountId: AccountId });
 export const LoanParams = z.strictObject({ loanId: LoanId });
-export const OperationParams = z.strictObject({ operationId: z.string().regex(/^op_[0-9a-f]{32}$/, "must be an operation id (op_ and 32 hex digits)") });
+export const OperationParams = z.strictObject({
+  operationId: z.string().regex(/^op_[0-9a-f]{32}$/, "must be an operation id (op_ and 32 hex digits)"),
+});
 
 /** Request schemas that depend on the scorecard, built once per model (they carry a component id). */
 const applicationRequests = new WeakMap<ScorecardModel, ReturnType<typeof buildApplicationRequest>>();
@@ -83,7 +95,10 @@ function buildApplicationRequest(model: ScorecardModel) {
       identity: z.strictObject({
         nationalId: NationalId,
         name: z.string().trim().min(1).max(100).describe("Full name (sealed in the vault)"),
-        phone: z.string().regex(/^\+?[0-9][0-9 ()-]{4,24}$/, "must be a phone number").describe("Phone number (sealed in the vault)"),
+        phone: z
+          .string()
+          .regex(/^\+?[0-9][0-9 ()-]{4,24}$/, "must be a phone number")
+          .describe("Phone number (sealed in the vault)"),
         verification: Verification,
       }),
       product: ProductName,
@@ -154,9 +169,15 @@ function buildLimitReviewRequest(model: ScorecardModel) {
 
 export const RestructureRequest = z
   .strictObject({
-    periods: z.int().min(1).max(36).describe("New number of monthly periods for what is left; the last due date may not move earlier"),
+    periods: z
+      .int()
+      .min(1)
+      .max(36)
+      .describe("New number of monthly periods for what is left; the last due date may not move earlier"),
     holidayDays: z.int().min(0).max(180).default(0).describe("Payment holiday: days added before the first new due date"),
-    dailyRatePpm: ratePpmIn(0, 10_000).optional().describe("New daily rate in ppm/day, not above the current one (default: unchanged)"),
+    dailyRatePpm: ratePpmIn(0, 10_000)
+      .optional()
+      .describe("New daily rate in ppm/day, not above the current one (default: unchanged)"),
   })
   .meta({ id: "RestructureRequest" });
 
@@ -331,8 +352,10 @@ export const HistoryResponse = z
         txHash: z.string(),
         blockNumber: z.int(),
         logIndex: z.int(),
-        fields: z.record(z.string(), z.unknown()).describe("The event's decoded fields by ABI name (integers as decimal strings)"),
-      }),
+        fields: z
+          .record(z.string(), z.unknown())
+          .describe("The event's decoded fields by ABI name (integers as decimal strings)"),
+      })
     ),
   })
   .meta({ id: "History" });
@@ -363,7 +386,7 @@ export const LoanResponse = z
         principalPaid: fen,
         feePaid: fen,
         status: z.enum(["paid", "partly_paid", "overdue", "due", "upcoming"]),
-      }),
+      })
     ),
     paid: z.object({ penalty: fen, fee: fen, interest: fen, principal: fen, total: fen }),
     refunded: fen,
@@ -437,7 +460,7 @@ export const OperationResponse = z
         event: z.string().nullable(),
         transactions: z.array(z.string()).describe("Every transaction signed for the step (replacements included)"),
         attempts: z.int(),
-      }),
+      })
     ),
     problem: ProblemSchema.nullable().describe("Why the operation failed"),
   })
@@ -446,7 +469,12 @@ export const OperationResponse = z
 export const HealthResponse = z
   .object({
     status: z.enum(["ok", "degraded"]),
-    chain: z.object({ reachable: z.boolean(), chainId: z.string().nullable(), blockNumber: z.int().nullable(), ledger: z.string() }),
+    chain: z.object({
+      reachable: z.boolean(),
+      chainId: z.string().nullable(),
+      blockNumber: z.int().nullable(),
+      ledger: z.string(),
+    }),
     outbox: z.object({ depth: z.int(), oldestCreatedAt: z.string().nullable() }),
     indexer: z.object({ nextBlock: z.int().nullable(), lagBlocks: z.int().nullable() }),
   })

@@ -25,11 +25,7 @@ export const hashApiKey = (key: string): string => createHash("sha256").update(k
 export const isWellFormedApiKey = (key: string): boolean => /^clk_[A-Za-z0-9_-]{43}$/.test(key);
 
 export class ApiKeys {
-  constructor(
-    private readonly store: Store,
-    private readonly random: Random,
-    private readonly clock: Clock,
-  ) {}
+  constructor(private readonly store: Store, private readonly random: Random, private readonly clock: Clock) {}
 
   async issue(name: string, scopes: Scope[]): Promise<IssuedApiKey> {
     if (scopes.length === 0 || scopes.some((s) => !SCOPES.includes(s))) throw new Error(`invalid scopes ${scopes.join(",")}`);

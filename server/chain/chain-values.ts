@@ -22,7 +22,8 @@ export function plain(value: unknown): Plain {
     return out;
   }
   if (Array.isArray(value)) return value.map((v) => plain(v));
-  if (typeof value === "bigint" || typeof value === "string" || typeof value === "boolean" || typeof value === "number") return value;
+  if (typeof value === "bigint" || typeof value === "string" || typeof value === "boolean" || typeof value === "number")
+    return value;
   if (value === null || value === undefined) return null;
   if (typeof value === "object") {
     const out: Record<string, Plain> = {};

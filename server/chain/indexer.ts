@@ -139,7 +139,13 @@ export class Indexer {
       lineSnapshots.push({ accountId, productId, line: await client.lineOf(accountId, productId, to), block: to });
     }
 
-    await store.applyIndexed({ entries, accounts: accountSnapshots, lines: lineSnapshots, loans: loanSnapshots, nextBlock: to + 1 });
+    await store.applyIndexed({
+      entries,
+      accounts: accountSnapshots,
+      lines: lineSnapshots,
+      loans: loanSnapshots,
+      nextBlock: to + 1,
+    });
     this.options.metrics?.indexedBlock.set(to + 1);
     if (entries.length > 0) this.options.logger.debug({ from, to, entries: entries.length }, "indexed ledger range");
     return true;

@@ -37,7 +37,12 @@ export interface SignedDecision {
 }
 
 /** The call's arguments by ABI name, with the reference, the expected seq and (for decisions) the signature. */
-export function callArguments(call: LedgerCall, ref: string, expectedSeq: bigint, signed?: SignedDecision): Record<string, unknown> {
+export function callArguments(
+  call: LedgerCall,
+  ref: string,
+  expectedSeq: bigint,
+  signed?: SignedDecision
+): Record<string, unknown> {
   const { fn: _fn, ...fields } = call;
   if (isDecisionCall(call)) {
     if (!signed) throw new Error(`${call.fn} needs a signed decision`);

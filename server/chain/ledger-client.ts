@@ -4,7 +4,16 @@
  * their reference, and decision signing with the scorer key. The operator key is not here:
  * only the outbox sender sends (server/chain/outbox-sender.ts).
  */
-import { getAddress, zeroPadValue, type Provider, type Signer, type TypedDataDomain, type Log, type Interface, type BlockTag } from "ethers";
+import {
+  getAddress,
+  zeroPadValue,
+  type Provider,
+  type Signer,
+  type TypedDataDomain,
+  type Log,
+  type Interface,
+  type BlockTag,
+} from "ethers";
 
 import { decisionDomain, signDecision, type Decision } from "../core/decision";
 import { entryKindOf, payloadHashOf } from "../core/hash-chain";
@@ -90,7 +99,11 @@ export class LedgerClient {
     return plain(await this.contract.lineOf(account, productId, { blockTag })) as Record<string, Plain>;
   }
 
-  async loanOf(account: string, loanNo: number, blockTag?: BlockTag): Promise<{ terms: Record<string, Plain>; state: Record<string, Plain> }> {
+  async loanOf(
+    account: string,
+    loanNo: number,
+    blockTag?: BlockTag
+  ): Promise<{ terms: Record<string, Plain>; state: Record<string, Plain> }> {
     const [terms, state] = await this.contract.loanOf(account, loanNo, { blockTag });
     return { terms: plain(terms) as Record<string, Plain>, state: plain(state) as Record<string, Plain> };
   }

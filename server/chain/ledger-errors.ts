@@ -60,7 +60,15 @@ export function decodeRevert(iface: Interface, error: unknown): LedgerRevert | u
 }
 
 const TRANSIENT_CODES = new Set(["NETWORK_ERROR", "TIMEOUT", "SERVER_ERROR", "UNKNOWN_ERROR", "BAD_DATA"]);
-const TRANSIENT_SYSTEM = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EAI_AGAIN", "UND_ERR_SOCKET"]);
+const TRANSIENT_SYSTEM = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "UND_ERR_SOCKET",
+]);
 
 /** Whether a failed RPC call is worth retrying (the node down, slow or overloaded), not an answer. */
 export function isTransient(error: unknown): boolean {

@@ -14,6 +14,10 @@ export interface HdAccountsConfig {
 
 /** The private key of account `index` of a Hardhat HD accounts configuration. */
 export function localAccountKey(accounts: HdAccountsConfig, index: number): string {
-  const wallet = HDNodeWallet.fromPhrase(accounts.mnemonic, accounts.passphrase ?? "", `${accounts.path}/${accounts.initialIndex + index}`);
+  const wallet = HDNodeWallet.fromPhrase(
+    accounts.mnemonic,
+    accounts.passphrase ?? "",
+    `${accounts.path}/${accounts.initialIndex + index}`
+  );
   return wallet.privateKey;
 }

@@ -8,10 +8,7 @@ import type { Provider } from "ethers";
 export class NonceManager {
   private next?: number;
 
-  constructor(
-    private readonly provider: Provider,
-    private readonly address: string,
-  ) {}
+  constructor(private readonly provider: Provider, private readonly address: string) {}
 
   /** The nonce the next new transaction takes. */
   async peek(): Promise<number> {

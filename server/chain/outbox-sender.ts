@@ -216,7 +216,9 @@ export class OutboxSender extends EventEmitter {
       if (!receipt) continue;
       if (!(await this.deepEnough(receipt.blockNumber))) return this.pause();
       if (receipt.status === 1) {
-        const entry = receipt.logs.map((log) => this.client.decodeEntry(log)).find((e) => e?.ref.toLowerCase() === step.ref.toLowerCase());
+        const entry = receipt.logs
+          .map((log) => this.client.decodeEntry(log))
+          .find((e) => e?.ref.toLowerCase() === step.ref.toLowerCase());
         if (entry) return this.confirm(step, entry);
       }
       return this.resolveByRef(step, `transaction ${tx.hash} reverted`);
@@ -291,7 +293,10 @@ export class OutboxSender extends EventEmitter {
   private async confirm(step: StepRecord, entry: DecodedEntry): Promise<void> {
     await this.store.recordConfirmed(step.id, landedEntryOf(entry));
     this.options.metrics?.stepsSettled.inc({ fn: step.fn, outcome: "confirmed" });
-    this.options.logger.info({ operation: step.operationId, fn: step.fn, tx: entry.txHash, seq: String(entry.seq) }, "outbox step confirmed");
+    this.options.logger.info(
+      { operation: step.operationId, fn: step.fn, tx: entry.txHash, seq: String(entry.seq) },
+      "outbox step confirmed"
+    );
     this.emit("settled", step.operationId);
   }
 
@@ -299,7 +304,10 @@ export class OutboxSender extends EventEmitter {
     const failure: StepFailure = { kind: "ledger-revert", revert };
     await this.store.recordFailed(step.id, failure);
     this.options.metrics?.stepsSettled.inc({ fn: step.fn, outcome: "failed" });
-    this.options.logger.info({ operation: step.operationId, fn: step.fn, rule: revert.name }, "outbox step refused by the ledger");
+    this.options.logger.info(
+      { operation: step.operationId, fn: step.fn, rule: revert.name },
+      "outbox step refused by the ledger"
+    );
     this.emit("settled", step.operationId);
   }
 

@@ -15,7 +15,16 @@ import { randomHex, type Random } from "../randomness";
 import { PRODUCT_IDS, REASON_SCORE_TOO_LOW, type ProductName } from "../scoring/policy";
 import type { Features, ScorecardModel } from "../scoring/scorecard";
 import { reasonCodeSlots, underwrite } from "../scoring/underwriting";
-import { delinquencyBucket, LOAN_STATUS_NAMES, loanPositionAt, scheduleView, stateFromChain, termsFromChain, type DelinquencyBucket, type InstallmentView } from "../servicing/loan-view";
+import {
+  delinquencyBucket,
+  LOAN_STATUS_NAMES,
+  loanPositionAt,
+  scheduleView,
+  stateFromChain,
+  termsFromChain,
+  type DelinquencyBucket,
+  type InstallmentView,
+} from "../servicing/loan-view";
 import type { LoanSnapshot, OperationRecord, Store } from "../store/store";
 import type { Vault } from "../vault/vault";
 import { TIER_OF, type Verification } from "./applications";
@@ -161,7 +170,7 @@ export class Accounts {
     private readonly preflight: Preflight,
     private readonly model: ScorecardModel,
     private readonly random: Random,
-    private readonly clock: Clock,
+    private readonly clock: Clock
   ) {}
 
   // ---------------------------------------------------------------- reads (the read model)
@@ -246,8 +255,13 @@ export class Accounts {
     const seq = bigField(snapshot.account, "seq");
     const head = snapshot.account.head as string;
     const check = verifyChain(
-      entries.map((e) => ({ seq: e.seq, kind: EntryKind[e.kind as keyof typeof EntryKind], payloadHash: e.payloadHash, head: e.head })),
-      { seq, head },
+      entries.map((e) => ({
+        seq: e.seq,
+        kind: EntryKind[e.kind as keyof typeof EntryKind],
+        payloadHash: e.payloadHash,
+        head: e.head,
+      })),
+      { seq, head }
     );
     return {
       accountId,
@@ -346,7 +360,8 @@ export class Accounts {
     } catch (error) {
       throw chainUnavailable(error);
     }
-    if (account.exists !== true) throw new ApiError("account-not-found", `no account ${accountId} on the ledger`, { field: "accountId" });
+    if (account.exists !== true)
+      throw new ApiError("account-not-found", `no account ${accountId} on the ledger`, { field: "accountId" });
     if (line.granted !== true) {
       throw new ApiError("ledger/no-line", `the account holds no ${input.product} line`, {
         status: 422,
@@ -362,7 +377,7 @@ export class Accounts {
     const u = underwrite({ model: this.model, features: input.features, tier, product: input.product, salt });
     const newLimit = u.approved ? (u.limit < caps.maxLineLimit ? u.limit : caps.maxLineLimit) : 0n;
     const outcome = newLimit > current ? "increased" : newLimit < current ? "cut" : "unchanged";
-    const cutReasonCode = outcome === "cut" ? (u.reasonCodes[0] ?? REASON_SCORE_TOO_LOW) : null;
+    const cutReasonCode = outcome === "cut" ? u.reasonCodes[0] ?? REASON_SCORE_TOO_LOW : null;
     const context: LimitReviewContext = {
       accountId,
       product: input.product,

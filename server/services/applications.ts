@@ -60,7 +60,7 @@ export class Applications {
     private readonly store: Store,
     private readonly preflight: Preflight,
     private readonly model: ScorecardModel,
-    private readonly random: Random,
+    private readonly random: Random
   ) {}
 
   async prepare(input: ApplicationInput): Promise<PreparedOperation<ApplicationContext>> {

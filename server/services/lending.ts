@@ -120,7 +120,7 @@ export class Lending {
     private readonly store: Store,
     private readonly products: ProductCatalog,
     private readonly preflight: Preflight,
-    private readonly clock: Clock,
+    private readonly clock: Clock
   ) {}
 
   // ---------------------------------------------------------------- quotes
@@ -136,13 +136,19 @@ export class Lending {
     let rate = input.dailyRatePpm;
     if (input.accountId !== undefined) {
       const line = await this.chain(() => this.client.lineOf(input.accountId!, product.id));
-      if (line.granted !== true) throw new ApiError("ledger/no-line", "the account holds no cash-loan line", { status: 422, field: "accountId" });
+      if (line.granted !== true)
+        throw new ApiError("ledger/no-line", "the account holds no cash-loan line", { status: 422, field: "accountId" });
       rate = line.ratePpmPerDay as bigint;
     }
     if (rate === undefined) {
-      throw new ApiError("validation-failed", "a cash-loan quote needs accountId (the line's rate) or dailyRatePpm", { field: "dailyRatePpm" });
+      throw new ApiError("validation-failed", "a cash-loan quote needs accountId (the line's rate) or dailyRatePpm", {
+        field: "dailyRatePpm",
+      });
     }
-    return quote(cashLoanTerms(product.id, product, input.amount, input.periods, METHODS[input.method], rate, now), product.costCeilingPpmPerYear);
+    return quote(
+      cashLoanTerms(product.id, product, input.amount, input.periods, METHODS[input.method], rate, now),
+      product.costCeilingPpmPerYear
+    );
   }
 
   /** The product's annual cost ceiling (ppm/year). */
@@ -156,13 +162,15 @@ export class Lending {
     const product = await this.product("pay_later");
     await this.preflight.check(
       { fn: "purchase", account: input.accountId, productId: product.id, amount: input.amount, periods: input.installments },
-      { periods: "installments" },
+      { periods: "installments" }
     );
     const terms = purchaseTerms(product.id, product, input.amount, input.installments, nowSeconds(this.clock));
     return {
       kind: "purchase",
       accountId: input.accountId,
-      calls: [{ fn: "purchase", account: input.accountId, productId: product.id, amount: input.amount, periods: input.installments }],
+      calls: [
+        { fn: "purchase", account: input.accountId, productId: product.id, amount: input.amount, periods: input.installments },
+      ],
       context: {
         accountId: input.accountId,
         product: "pay_later",
@@ -187,7 +195,15 @@ export class Lending {
     };
     await this.preflight.check(call);
     const line = await this.chain(() => this.client.lineOf(input.accountId, product.id));
-    const terms = cashLoanTerms(product.id, product, input.amount, input.periods, METHODS[input.method], line.ratePpmPerDay as bigint, nowSeconds(this.clock));
+    const terms = cashLoanTerms(
+      product.id,
+      product,
+      input.amount,
+      input.periods,
+      METHODS[input.method],
+      line.ratePpmPerDay as bigint,
+      nowSeconds(this.clock)
+    );
     return {
       kind: "cash_loan",
       accountId: input.accountId,
@@ -315,7 +331,8 @@ export class Lending {
 
   private async product(name: ProductName): Promise<Product> {
     const product = await this.chain(() => this.products.byId(PRODUCT_IDS[name]));
-    if (!product.active) throw new ApiError("ledger/unknown-product", `the ${name} product is not active`, { status: 422, field: "product" });
+    if (!product.active)
+      throw new ApiError("ledger/unknown-product", `the ${name} product is not active`, { status: 422, field: "product" });
     return product;
   }
 

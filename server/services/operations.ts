@@ -7,7 +7,7 @@
  */
 import { once, type EventEmitter } from "node:events";
 
-import type { LedgerCall } from "../chain/ledger-calls";
+import { accountOfCall, type LedgerCall } from "../chain/ledger-calls";
 import type { Indexer } from "../chain/indexer";
 import type { Clock } from "../clock";
 import type { GatewayMetrics } from "../metrics";
@@ -64,11 +64,14 @@ export class Operations {
     private readonly chainHeight: () => Promise<number>,
     private readonly random: Random,
     private readonly clock: Clock,
-    private readonly metrics?: GatewayMetrics,
+    private readonly metrics?: GatewayMetrics
   ) {}
 
   /** Writes the operation and its idempotency record atomically; returns the operation id when accepted. */
-  async accept<C>(prepared: PreparedOperation<C>, idempotency: IdempotencyScope): Promise<AcceptOutcome & { operationId?: string }> {
+  async accept<C>(
+    prepared: PreparedOperation<C>,
+    idempotency: IdempotencyScope
+  ): Promise<AcceptOutcome & { operationId?: string }> {
     const id = `op_${randomHex(this.random, 16).slice(2)}`;
     const fromBlock = await this.chainHeight();
     const createdAt = new Date(this.clock.nowMs()).toISOString();
@@ -83,7 +86,7 @@ export class Operations {
         context: prepared.context,
         fromBlock,
         steps: prepared.calls.map((call) => ({
-          accountId: prepared.accountId,
+          accountId: accountOfCall(call),
           fn: call.fn,
           call,
           ref: randomHex(this.random, 32),

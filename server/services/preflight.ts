@@ -19,7 +19,7 @@ export class Preflight {
   constructor(
     private readonly client: LedgerClient,
     private readonly store: Store,
-    private readonly decisionTtlSeconds: number,
+    private readonly decisionTtlSeconds: number
   ) {}
 
   /** Whether the account has operations not yet on-chain (their effects are not visible to a simulation). */
@@ -40,7 +40,11 @@ export class Preflight {
       let args: Record<string, unknown>;
       if (isDecisionCall(call)) {
         const latest = await this.client.latestBlock();
-        const signed = await this.client.signDecision(call.decision, account.decisionNonce as bigint, latest.timestamp + BigInt(this.decisionTtlSeconds));
+        const signed = await this.client.signDecision(
+          call.decision,
+          account.decisionNonce as bigint,
+          latest.timestamp + BigInt(this.decisionTtlSeconds)
+        );
         args = callArguments(call, ZeroHash, seq, signed);
       } else {
         args = callArguments(call, ZeroHash, seq);

@@ -26,10 +26,7 @@ export const productNameOf = (productId: number): ProductName | undefined =>
 export class ProductCatalog {
   private readonly cache = new Map<number, { at: number; product: Product }>();
 
-  constructor(
-    private readonly client: LedgerClient,
-    private readonly clock: Clock,
-  ) {}
+  constructor(private readonly client: LedgerClient, private readonly clock: Clock) {}
 
   async byName(name: ProductName): Promise<Product> {
     return this.byId(PRODUCT_IDS[name]);

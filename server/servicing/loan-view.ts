@@ -22,7 +22,7 @@ const NUMBER_FIELDS = new Set(["periods", "method", "productId", "status"]);
 
 function byName<T>(chain: Record<string, unknown>): T {
   return Object.fromEntries(
-    Object.entries(chain).map(([k, v]) => [k, NUMBER_FIELDS.has(k) ? Number(v) : typeof v === "number" ? BigInt(v) : v]),
+    Object.entries(chain).map(([k, v]) => [k, NUMBER_FIELDS.has(k) ? Number(v) : typeof v === "number" ? BigInt(v) : v])
   ) as T;
 }
 

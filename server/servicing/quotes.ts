@@ -27,7 +27,13 @@ export interface ProductTerms {
 }
 
 /** A pay-later purchase's terms: single payment free until the grace end, or installments with their fee. */
-export function purchaseTerms(productId: number, product: ProductTerms, amount: bigint, periods: number, startTime: bigint): LoanTerms {
+export function purchaseTerms(
+  productId: number,
+  product: ProductTerms,
+  amount: bigint,
+  periods: number,
+  startTime: bigint
+): LoanTerms {
   const feePpm = periods === 1 ? 0n : product.installmentFeePpm[periods / 3 - 1];
   return {
     principal: amount,
@@ -50,7 +56,7 @@ export function cashLoanTerms(
   periods: number,
   method: RepaymentMethod,
   ratePpmPerDay: bigint,
-  startTime: bigint,
+  startTime: bigint
 ): LoanTerms {
   return {
     principal: amount,
@@ -95,7 +101,14 @@ export function quote(terms: LoanTerms, costCeilingPpmPerYear: bigint): Quote {
     const interest = ((terms.principal - cum[k - 1]) * terms.ratePpmPerDay * days) / PPM;
     const principal = cum[k] - cum[k - 1];
     const fee = cumulativeFee(terms, k) - cumulativeFee(terms, k - 1);
-    schedule.push({ period: k, dueTime: terms.startTime + dueDay(terms, k) * DAY, principal, fee, interest, total: principal + fee + interest });
+    schedule.push({
+      period: k,
+      dueTime: terms.startTime + dueDay(terms, k) * DAY,
+      principal,
+      fee,
+      interest,
+      total: principal + fee + interest,
+    });
   }
   const totalInterest = schedule.reduce((s, i) => s + i.interest, 0n);
   const totalCost = terms.totalFee + totalInterest;

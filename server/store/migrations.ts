@@ -162,6 +162,16 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: "gateway metadata: the chain and ledger the database belongs to",
+    sql: `
+      CREATE TABLE gateway_meta (
+        key    TEXT PRIMARY KEY,
+        value  TEXT NOT NULL
+      );
+    `,
+  },
 ];
 
 export interface AppliedMigration {
@@ -171,7 +181,11 @@ export interface AppliedMigration {
 }
 
 /** Applies the migrations the database has not seen, in order; returns the versions applied. */
-export function migrate(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS, now = () => new Date().toISOString()): number[] {
+export function migrate(
+  db: Database.Database,
+  migrations: readonly Migration[] = MIGRATIONS,
+  now = () => new Date().toISOString()
+): number[] {
   for (let i = 1; i < migrations.length; i++) {
     if (migrations[i].version <= migrations[i - 1].version) throw new Error("migrations must be in ascending version order");
   }
@@ -198,5 +212,7 @@ export function migrate(db: Database.Database, migrations: readonly Migration[] 
 }
 
 export function appliedMigrations(db: Database.Database): AppliedMigration[] {
-  return (db.prepare("SELECT version, name, applied_at AS appliedAt FROM schema_migrations ORDER BY version").all() as AppliedMigration[]);
+  return db
+    .prepare("SELECT version, name, applied_at AS appliedAt FROM schema_migrations ORDER BY version")
+    .all() as AppliedMigration[];
 }

@@ -13,6 +13,7 @@ import type {
   AcceptOutcome,
   AccountSnapshot,
   ApiKeyRecord,
+  ChainBinding,
   DecisionRecord,
   EntryRecord,
   IdempotencyRecord,
@@ -58,6 +59,17 @@ export class SqliteStore implements Store {
     return new Date(this.clock.nowMs()).toISOString();
   }
 
+  async bindChain(binding: ChainBinding): Promise<ChainBinding> {
+    return this.db
+      .transaction(() => {
+        const row = this.db.prepare("SELECT value FROM gateway_meta WHERE key = 'chain'").get() as { value: string } | undefined;
+        if (row) return JSON.parse(row.value) as ChainBinding;
+        this.db.prepare("INSERT INTO gateway_meta (key, value) VALUES ('chain', ?)").run(JSON.stringify(binding));
+        return binding;
+      })
+      .immediate();
+  }
+
   // ---------------------------------------------------------------- api keys
 
   async insertApiKey(k: ApiKeyRecord): Promise<void> {
@@ -92,14 +104,16 @@ export class SqliteStore implements Store {
   }
 
   async insertIdentity(record: VaultRecord): Promise<VaultRecord> {
-    return this.db.transaction(() => {
-      const existing = this.db.prepare("SELECT * FROM vault WHERE identity_key = ?").get(record.identityKey) as Row | undefined;
-      if (existing) return vaultFrom(existing);
-      this.db
-        .prepare("INSERT INTO vault (identity_key, account_id, sealed_pii, created_at) VALUES (?, ?, ?, ?)")
-        .run(record.identityKey, record.accountId, record.sealedPii, record.createdAt);
-      return record;
-    }).immediate();
+    return this.db
+      .transaction(() => {
+        const existing = this.db.prepare("SELECT * FROM vault WHERE identity_key = ?").get(record.identityKey) as Row | undefined;
+        if (existing) return vaultFrom(existing);
+        this.db
+          .prepare("INSERT INTO vault (identity_key, account_id, sealed_pii, created_at) VALUES (?, ?, ?, ?)")
+          .run(record.identityKey, record.accountId, record.sealedPii, record.createdAt);
+        return record;
+      })
+      .immediate();
   }
 
   async deleteIdentity(accountId: string): Promise<boolean> {
@@ -109,80 +123,88 @@ export class SqliteStore implements Store {
   // ---------------------------------------------------------------- acceptance
 
   async accept(a: Acceptance): Promise<AcceptOutcome> {
-    return this.db.transaction((): AcceptOutcome => {
-      const { apiKeyId, key, fingerprint } = a.idempotency;
-      const existing = this.idempotencyRow(apiKeyId, key);
-      if (existing) return { accepted: false, conflict: "idempotency", existing };
-      if (a.vault) {
-        const person = this.db.prepare("SELECT * FROM vault WHERE identity_key = ?").get(a.vault.identityKey) as Row | undefined;
-        if (person) return { accepted: false, conflict: "identity", existing: vaultFrom(person) };
-      }
-      const now = this.now();
-      if (a.vault) {
-        this.db
-          .prepare("INSERT INTO vault (identity_key, account_id, sealed_pii, created_at) VALUES (?, ?, ?, ?)")
-          .run(a.vault.identityKey, a.vault.accountId, a.vault.sealedPii, a.vault.createdAt);
-      }
-      const op = a.operation;
-      if (op) {
-        this.db
-          .prepare(
-            "INSERT INTO operations (id, kind, account_id, status, context, created_at, updated_at) VALUES (?, ?, ?, 'pending', ?, ?, ?)",
-          )
-          .run(op.id, op.kind, op.accountId, toStoredJson(op.context), now, now);
-        const insertStep = this.db.prepare(
-          `INSERT INTO outbox (operation_id, step, account_id, fn, call, ref, status, from_block, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)`,
-        );
-        op.steps.forEach((s, i) => insertStep.run(op.id, i, s.accountId, s.fn, toStoredJson(s.call), s.ref, op.fromBlock, now, now));
-        if (op.steps.length === 0) {
-          this.db.prepare("UPDATE operations SET status = 'confirmed' WHERE id = ?").run(op.id);
+    return this.db
+      .transaction((): AcceptOutcome => {
+        const { apiKeyId, key, fingerprint } = a.idempotency;
+        const existing = this.idempotencyRow(apiKeyId, key);
+        if (existing) return { accepted: false, conflict: "idempotency", existing };
+        if (a.vault) {
+          const person = this.db.prepare("SELECT * FROM vault WHERE identity_key = ?").get(a.vault.identityKey) as
+            | Row
+            | undefined;
+          if (person) return { accepted: false, conflict: "identity", existing: vaultFrom(person) };
         }
-      }
-      for (const d of a.decisions ?? []) {
+        const now = this.now();
+        if (a.vault) {
+          this.db
+            .prepare("INSERT INTO vault (identity_key, account_id, sealed_pii, created_at) VALUES (?, ?, ?, ?)")
+            .run(a.vault.identityKey, a.vault.accountId, a.vault.sealedPii, a.vault.createdAt);
+        }
+        const op = a.operation;
+        if (op) {
+          this.db
+            .prepare(
+              "INSERT INTO operations (id, kind, account_id, status, context, created_at, updated_at) VALUES (?, ?, ?, 'pending', ?, ?, ?)"
+            )
+            .run(op.id, op.kind, op.accountId, toStoredJson(op.context), now, now);
+          const insertStep = this.db.prepare(
+            `INSERT INTO outbox (operation_id, step, account_id, fn, call, ref, status, from_block, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)`
+          );
+          op.steps.forEach((s, i) =>
+            insertStep.run(op.id, i, s.accountId, s.fn, toStoredJson(s.call), s.ref, op.fromBlock, now, now)
+          );
+          if (op.steps.length === 0) {
+            this.db.prepare("UPDATE operations SET status = 'confirmed' WHERE id = ?").run(op.id);
+          }
+        }
+        for (const d of a.decisions ?? []) {
+          this.db
+            .prepare(
+              `INSERT INTO decisions (operation_id, account_id, product_id, approved, tier, score, limit_fen, rate_ppm_per_day,
+               reason_codes, model_id, features, salt, features_hash, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+            )
+            .run(
+              d.operationId,
+              d.accountId,
+              d.productId,
+              d.approved ? 1 : 0,
+              d.tier,
+              d.score,
+              d.limit.toString(),
+              d.ratePpmPerDay.toString(),
+              JSON.stringify(d.reasonCodes),
+              d.modelId,
+              toStoredJson(d.features),
+              d.salt,
+              d.featuresHash,
+              d.createdAt
+            );
+        }
         this.db
           .prepare(
-            `INSERT INTO decisions (operation_id, account_id, product_id, approved, tier, score, limit_fen, rate_ppm_per_day,
-               reason_codes, model_id, features, salt, features_hash, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+            `INSERT INTO idempotency (api_key_id, idem_key, fingerprint, operation_id, response_status, response_body, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?)`
           )
           .run(
-            d.operationId,
-            d.accountId,
-            d.productId,
-            d.approved ? 1 : 0,
-            d.tier,
-            d.score,
-            d.limit.toString(),
-            d.ratePpmPerDay.toString(),
-            JSON.stringify(d.reasonCodes),
-            d.modelId,
-            toStoredJson(d.features),
-            d.salt,
-            d.featuresHash,
-            d.createdAt,
+            apiKeyId,
+            key,
+            fingerprint,
+            op?.id ?? null,
+            a.response?.status ?? null,
+            a.response ? JSON.stringify(a.response.body) : null,
+            now
           );
-      }
-      this.db
-        .prepare(
-          `INSERT INTO idempotency (api_key_id, idem_key, fingerprint, operation_id, response_status, response_body, created_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(
-          apiKeyId,
-          key,
-          fingerprint,
-          op?.id ?? null,
-          a.response?.status ?? null,
-          a.response ? JSON.stringify(a.response.body) : null,
-          now,
-        );
-      return { accepted: true };
-    }).immediate();
+        return { accepted: true };
+      })
+      .immediate();
   }
 
   private idempotencyRow(apiKeyId: string, key: string): IdempotencyRecord | undefined {
-    const r = this.db.prepare("SELECT * FROM idempotency WHERE api_key_id = ? AND idem_key = ?").get(apiKeyId, key) as Row | undefined;
+    const r = this.db.prepare("SELECT * FROM idempotency WHERE api_key_id = ? AND idem_key = ?").get(apiKeyId, key) as
+      | Row
+      | undefined;
     if (!r) return undefined;
     return {
       apiKeyId: str(r.api_key_id),
@@ -201,7 +223,9 @@ export class SqliteStore implements Store {
 
   async saveResponse(apiKeyId: string, key: string, response: StoredResponse): Promise<void> {
     this.db
-      .prepare("UPDATE idempotency SET response_status = ?, response_body = ? WHERE api_key_id = ? AND idem_key = ? AND response_status IS NULL")
+      .prepare(
+        "UPDATE idempotency SET response_status = ?, response_body = ? WHERE api_key_id = ? AND idem_key = ? AND response_status IS NULL"
+      )
       .run(response.status, JSON.stringify(response.body), apiKeyId, key);
   }
 
@@ -231,7 +255,7 @@ export class SqliteStore implements Store {
     const r = this.db.prepare("SELECT * FROM operations WHERE id = ?").get(id) as Row | undefined;
     if (!r) return undefined;
     const steps = (this.db.prepare("SELECT * FROM outbox WHERE operation_id = ? ORDER BY step").all(id) as Row[]).map((s) =>
-      this.stepFrom(s),
+      this.stepFrom(s)
     );
     return {
       id: str(r.id),
@@ -248,8 +272,12 @@ export class SqliteStore implements Store {
 
   private stepFrom(r: Row): StepRecord {
     const transactions = (
-      this.db.prepare("SELECT hash, nonce, raw, created_at FROM outbox_transactions WHERE outbox_id = ? ORDER BY rowid").all(r.id) as Row[]
-    ).map((t): TransactionRecord => ({ hash: str(t.hash), nonce: t.nonce as number, raw: str(t.raw), createdAt: str(t.created_at) }));
+      this.db
+        .prepare("SELECT hash, nonce, raw, created_at FROM outbox_transactions WHERE outbox_id = ? ORDER BY rowid")
+        .all(r.id) as Row[]
+    ).map(
+      (t): TransactionRecord => ({ hash: str(t.hash), nonce: t.nonce as number, raw: str(t.raw), createdAt: str(t.created_at) })
+    );
     return {
       id: r.id as number,
       operationId: str(r.operation_id),
@@ -279,7 +307,9 @@ export class SqliteStore implements Store {
   }
 
   async nextOpenStep(): Promise<StepRecord | undefined> {
-    const r = this.db.prepare("SELECT * FROM outbox WHERE status IN ('queued', 'sent') ORDER BY id LIMIT 1").get() as Row | undefined;
+    const r = this.db.prepare("SELECT * FROM outbox WHERE status IN ('queued', 'sent') ORDER BY id LIMIT 1").get() as
+      | Row
+      | undefined;
     return r && this.stepFrom(r);
   }
 
@@ -291,14 +321,16 @@ export class SqliteStore implements Store {
   }
 
   async recordSigned(stepId: number, expectedSeq: bigint, sentCall: unknown, tx: TransactionRecord): Promise<void> {
-    this.db.transaction(() => {
-      const s = this.step(stepId);
-      if (!OPEN.includes(s.status)) throw new Error(`outbox step ${stepId} is ${s.status}, not open`);
-      this.db
-        .prepare("UPDATE outbox SET status = 'sent', expected_seq = ?, sent_call = ?, updated_at = ? WHERE id = ?")
-        .run(expectedSeq.toString(), toStoredJson(sentCall), this.now(), stepId);
-      this.insertTx(stepId, tx);
-    }).immediate();
+    this.db
+      .transaction(() => {
+        const s = this.step(stepId);
+        if (!OPEN.includes(s.status)) throw new Error(`outbox step ${stepId} is ${s.status}, not open`);
+        this.db
+          .prepare("UPDATE outbox SET status = 'sent', expected_seq = ?, sent_call = ?, updated_at = ? WHERE id = ?")
+          .run(expectedSeq.toString(), toStoredJson(sentCall), this.now(), stepId);
+        this.insertTx(stepId, tx);
+      })
+      .immediate();
   }
 
   private insertTx(stepId: number, tx: TransactionRecord): void {
@@ -308,39 +340,51 @@ export class SqliteStore implements Store {
   }
 
   async recordReplacement(stepId: number, tx: TransactionRecord): Promise<void> {
-    this.db.transaction(() => {
-      this.insertTx(stepId, tx);
-      this.db.prepare("UPDATE outbox SET updated_at = ? WHERE id = ?").run(this.now(), stepId);
-    }).immediate();
+    this.db
+      .transaction(() => {
+        this.insertTx(stepId, tx);
+        this.db.prepare("UPDATE outbox SET updated_at = ? WHERE id = ?").run(this.now(), stepId);
+      })
+      .immediate();
   }
 
   async recordConfirmed(stepId: number, landed: LandedEntry): Promise<void> {
-    this.db.transaction(() => {
-      const s = this.step(stepId);
-      const now = this.now();
-      this.db
-        .prepare("UPDATE outbox SET status = 'confirmed', landed = ?, updated_at = ? WHERE id = ?")
-        .run(toStoredJson(landed), now, stepId);
-      const open = this.db
-        .prepare("SELECT COUNT(*) AS n FROM outbox WHERE operation_id = ? AND status <> 'confirmed'")
-        .get(s.operationId) as { n: number };
-      if (open.n === 0) {
-        this.db.prepare("UPDATE operations SET status = 'confirmed', updated_at = ? WHERE id = ? AND status = 'pending'").run(now, s.operationId);
-      }
-    }).immediate();
+    this.db
+      .transaction(() => {
+        const s = this.step(stepId);
+        const now = this.now();
+        this.db
+          .prepare("UPDATE outbox SET status = 'confirmed', landed = ?, updated_at = ? WHERE id = ?")
+          .run(toStoredJson(landed), now, stepId);
+        const open = this.db
+          .prepare("SELECT COUNT(*) AS n FROM outbox WHERE operation_id = ? AND status <> 'confirmed'")
+          .get(s.operationId) as { n: number };
+        if (open.n === 0) {
+          this.db
+            .prepare("UPDATE operations SET status = 'confirmed', updated_at = ? WHERE id = ? AND status = 'pending'")
+            .run(now, s.operationId);
+        }
+      })
+      .immediate();
   }
 
   async recordFailed(stepId: number, error: unknown): Promise<void> {
-    this.db.transaction(() => {
-      const s = this.step(stepId);
-      const now = this.now();
-      const e = toStoredJson(error);
-      this.db.prepare("UPDATE outbox SET status = 'failed', error = ?, updated_at = ? WHERE id = ?").run(e, now, stepId);
-      this.db
-        .prepare("UPDATE outbox SET status = 'cancelled', updated_at = ? WHERE operation_id = ? AND step > ? AND status IN ('queued', 'sent')")
-        .run(now, s.operationId, s.step);
-      this.db.prepare("UPDATE operations SET status = 'failed', error = ?, updated_at = ? WHERE id = ?").run(e, now, s.operationId);
-    }).immediate();
+    this.db
+      .transaction(() => {
+        const s = this.step(stepId);
+        const now = this.now();
+        const e = toStoredJson(error);
+        this.db.prepare("UPDATE outbox SET status = 'failed', error = ?, updated_at = ? WHERE id = ?").run(e, now, stepId);
+        this.db
+          .prepare(
+            "UPDATE outbox SET status = 'cancelled', updated_at = ? WHERE operation_id = ? AND step > ? AND status IN ('queued', 'sent')"
+          )
+          .run(now, s.operationId, s.step);
+        this.db
+          .prepare("UPDATE operations SET status = 'failed', error = ?, updated_at = ? WHERE id = ?")
+          .run(e, now, s.operationId);
+      })
+      .immediate();
   }
 
   async requeue(stepId: number, reason: string): Promise<void> {
@@ -370,48 +414,53 @@ export class SqliteStore implements Store {
   }
 
   async applyIndexed(b: IndexedBatch): Promise<void> {
-    this.db.transaction(() => {
-      const insertEntry = this.db.prepare(
-        `INSERT INTO entries (account_id, seq, kind, head, payload_hash, ref, fields, tx_hash, block_number, log_index)
+    this.db
+      .transaction(() => {
+        const insertEntry = this.db.prepare(
+          `INSERT INTO entries (account_id, seq, kind, head, payload_hash, ref, fields, tx_hash, block_number, log_index)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (account_id, seq) DO UPDATE SET kind = excluded.kind, head = excluded.head, payload_hash = excluded.payload_hash,
            ref = excluded.ref, fields = excluded.fields, tx_hash = excluded.tx_hash, block_number = excluded.block_number,
-           log_index = excluded.log_index`,
-      );
-      for (const e of b.entries) {
-        insertEntry.run(
-          e.accountId,
-          Number(e.seq),
-          e.kind,
-          e.head,
-          e.payloadHash,
-          e.ref,
-          toStoredJson(e.fields),
-          e.txHash,
-          e.blockNumber,
-          e.logIndex,
+           log_index = excluded.log_index`
         );
-      }
-      const upsertAccount = this.db.prepare(
-        `INSERT INTO accounts (account_id, state, block) VALUES (?, ?, ?)
-         ON CONFLICT (account_id) DO UPDATE SET state = excluded.state, block = excluded.block WHERE excluded.block >= accounts.block`,
-      );
-      for (const a of b.accounts) upsertAccount.run(a.accountId, toStoredJson(a.account), a.block);
-      const upsertLine = this.db.prepare(
-        `INSERT INTO lines (account_id, product_id, state, block) VALUES (?, ?, ?, ?)
-         ON CONFLICT (account_id, product_id) DO UPDATE SET state = excluded.state, block = excluded.block WHERE excluded.block >= lines.block`,
-      );
-      for (const l of b.lines) upsertLine.run(l.accountId, l.productId, toStoredJson(l.line), l.block);
-      const upsertLoan = this.db.prepare(
-        `INSERT INTO loans (account_id, loan_no, product_id, terms, state, block) VALUES (?, ?, ?, ?, ?, ?)
+        for (const e of b.entries) {
+          insertEntry.run(
+            e.accountId,
+            Number(e.seq),
+            e.kind,
+            e.head,
+            e.payloadHash,
+            e.ref,
+            toStoredJson(e.fields),
+            e.txHash,
+            e.blockNumber,
+            e.logIndex
+          );
+        }
+        const upsertAccount = this.db.prepare(
+          `INSERT INTO accounts (account_id, state, block) VALUES (?, ?, ?)
+         ON CONFLICT (account_id) DO UPDATE SET state = excluded.state, block = excluded.block WHERE excluded.block >= accounts.block`
+        );
+        for (const a of b.accounts) upsertAccount.run(a.accountId, toStoredJson(a.account), a.block);
+        const upsertLine = this.db.prepare(
+          `INSERT INTO lines (account_id, product_id, state, block) VALUES (?, ?, ?, ?)
+         ON CONFLICT (account_id, product_id) DO UPDATE SET state = excluded.state, block = excluded.block WHERE excluded.block >= lines.block`
+        );
+        for (const l of b.lines) upsertLine.run(l.accountId, l.productId, toStoredJson(l.line), l.block);
+        const upsertLoan = this.db.prepare(
+          `INSERT INTO loans (account_id, loan_no, product_id, terms, state, block) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT (account_id, loan_no) DO UPDATE SET product_id = excluded.product_id, terms = excluded.terms,
-           state = excluded.state, block = excluded.block WHERE excluded.block >= loans.block`,
-      );
-      for (const l of b.loans) upsertLoan.run(l.accountId, l.loanNo, l.productId, toStoredJson(l.terms), toStoredJson(l.state), l.block);
-      this.db
-        .prepare("INSERT INTO indexer_cursor (id, next_block) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET next_block = excluded.next_block")
-        .run(b.nextBlock);
-    }).immediate();
+           state = excluded.state, block = excluded.block WHERE excluded.block >= loans.block`
+        );
+        for (const l of b.loans)
+          upsertLoan.run(l.accountId, l.loanNo, l.productId, toStoredJson(l.terms), toStoredJson(l.state), l.block);
+        this.db
+          .prepare(
+            "INSERT INTO indexer_cursor (id, next_block) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET next_block = excluded.next_block"
+          )
+          .run(b.nextBlock);
+      })
+      .immediate();
   }
 
   async entriesOf(accountId: string): Promise<EntryRecord[]> {
@@ -437,7 +486,12 @@ export class SqliteStore implements Store {
 
   async linesOf(accountId: string): Promise<LineSnapshot[]> {
     const rows = this.db.prepare("SELECT * FROM lines WHERE account_id = ? ORDER BY product_id").all(accountId) as Row[];
-    return rows.map((r) => ({ accountId: str(r.account_id), productId: r.product_id as number, line: json(r.state), block: r.block as number }));
+    return rows.map((r) => ({
+      accountId: str(r.account_id),
+      productId: r.product_id as number,
+      line: json(r.state),
+      block: r.block as number,
+    }));
   }
 
   async loansOf(accountId: string): Promise<LoanSnapshot[]> {
@@ -446,7 +500,9 @@ export class SqliteStore implements Store {
   }
 
   async loanSnapshot(accountId: string, loanNo: number): Promise<LoanSnapshot | undefined> {
-    const r = this.db.prepare("SELECT * FROM loans WHERE account_id = ? AND loan_no = ?").get(accountId, loanNo) as Row | undefined;
+    const r = this.db.prepare("SELECT * FROM loans WHERE account_id = ? AND loan_no = ?").get(accountId, loanNo) as
+      | Row
+      | undefined;
     return r && loanFrom(r);
   }
 
@@ -456,7 +512,12 @@ export class SqliteStore implements Store {
 }
 
 function vaultFrom(r: Row): VaultRecord {
-  return { identityKey: str(r.identity_key), accountId: str(r.account_id), sealedPii: str(r.sealed_pii), createdAt: str(r.created_at) };
+  return {
+    identityKey: str(r.identity_key),
+    accountId: str(r.account_id),
+    sealedPii: str(r.sealed_pii),
+    createdAt: str(r.created_at),
+  };
 }
 
 function loanFrom(r: Row): LoanSnapshot {

@@ -219,7 +219,18 @@ export interface OutboxDepth {
   oldestCreatedAt?: string;
 }
 
+/** The chain a database belongs to: its records mean nothing on another chain. */
+export interface ChainBinding {
+  chainId: string;
+  ledger: string;
+  /** Hash of block 0: tells two instances of a development chain (same id, same addresses) apart. */
+  genesisHash: string;
+}
+
 export interface Store {
+  /** Binds an empty database to `binding`, or returns the binding it already has. */
+  bindChain(binding: ChainBinding): Promise<ChainBinding>;
+
   // api keys
   insertApiKey(record: ApiKeyRecord): Promise<void>;
   findApiKeyByHash(keyHash: string): Promise<ApiKeyRecord | undefined>;

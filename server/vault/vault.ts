@@ -41,7 +41,7 @@ export class Vault {
     private readonly store: Store,
     private readonly keys: VaultKeys,
     private readonly random: Random,
-    private readonly clock: Clock,
+    private readonly clock: Clock
   ) {}
 
   /** The identity key of a national id number; throws `InvalidNationalId`. */

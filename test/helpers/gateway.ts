@@ -65,7 +65,6 @@ export const memoryStore = (clock: ManualClock) => new SqliteStore(":memory:", c
 
 // ---------------------------------------------------------------- a whole gateway
 
-
 export interface TestGateway extends ChainEdges {
   gateway: Gateway;
   store: SqliteStore;
@@ -120,7 +119,9 @@ export function post(t: TestGateway, path: string, body: unknown, options: { key
 }
 
 export function get(t: TestGateway, path: string, key?: string) {
-  return request(t.gateway.app).get(path).set("Authorization", `Bearer ${key ?? t.keys.partner}`);
+  return request(t.gateway.app)
+    .get(path)
+    .set("Authorization", `Bearer ${key ?? t.keys.partner}`);
 }
 
 /** An application body for a new random person. */
@@ -135,12 +136,19 @@ export function applicationBody(overrides: Record<string, unknown> = {}, identit
 }
 
 /** Applies (approved) and returns the account id. */
-export async function approvedAccount(t: TestGateway, product = "pay_later", identity: Record<string, unknown> = {}): Promise<string> {
+export async function approvedAccount(
+  t: TestGateway,
+  product = "pay_later",
+  identity: Record<string, unknown> = {}
+): Promise<string> {
   const res = await post(t, "/v1/applications", applicationBody({ product }, identity));
-  if (res.status !== 201 || res.body.outcome !== "approved") throw new Error(`application failed: ${res.status} ${JSON.stringify(res.body)}`);
+  if (res.status !== 201 || res.body.outcome !== "approved")
+    throw new Error(`application failed: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body.accountId as string;
 }
 
 export function del(t: TestGateway, path: string, key?: string) {
-  return request(t.gateway.app).delete(path).set("Authorization", `Bearer ${key ?? t.keys.partner}`);
+  return request(t.gateway.app)
+    .delete(path)
+    .set("Authorization", `Bearer ${key ?? t.keys.partner}`);
 }

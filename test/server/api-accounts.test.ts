@@ -25,7 +25,15 @@ describe("API: accounts, history, freezes, limit reviews, vault deletion", funct
     expect(res.body).to.include({ accountId: account, tier: 1, exposureCap: "8000000", used: "120000", seq: "4" });
     expect(res.body.lines).to.have.length(2);
     const [payLater, cash] = res.body.lines;
-    expect(payLater).to.include({ product: "pay_later", productId: PAY_LATER_ID, limit: "2000000", effectiveLimit: "2000000", used: "120000", available: "1880000", frozen: false });
+    expect(payLater).to.include({
+      product: "pay_later",
+      productId: PAY_LATER_ID,
+      limit: "2000000",
+      effectiveLimit: "2000000",
+      used: "120000",
+      available: "1880000",
+      frozen: false,
+    });
     expect(cash).to.include({ product: "cash_loan", productId: CASH_LOAN_ID, limit: "5000000", used: "0", dailyRatePpm: 300 });
     expect(res.body.outstanding.principal).to.equal("120000");
     const [terms] = await t.l.ledger.loanOf(account, 1);
@@ -86,7 +94,12 @@ describe("API: accounts, history, freezes, limit reviews, vault deletion", funct
 
     const byPartner = await post(t, `/v1/accounts/${account}/unfreeze`, { product: "pay_later", reasonCode: 8 });
     expect(byPartner.status).to.equal(403);
-    const byAdmin = await post(t, `/v1/accounts/${account}/unfreeze`, { product: "pay_later", reasonCode: 8 }, { key: t.keys.admin });
+    const byAdmin = await post(
+      t,
+      `/v1/accounts/${account}/unfreeze`,
+      { product: "pay_later", reasonCode: 8 },
+      { key: t.keys.admin }
+    );
     expect(byAdmin.status).to.equal(200);
     expect(byAdmin.body.frozen).to.equal(false);
     expect((await t.l.ledger.lineOf(account, PAY_LATER_ID)).frozen).to.equal(false);
@@ -97,7 +110,11 @@ describe("API: accounts, history, freezes, limit reviews, vault deletion", funct
     const low = await post(t, "/v1/applications", applicationBody({}, { verification: "none" }));
     const lowAccount = low.body.accountId;
     expect(low.body.limit).to.equal("500000");
-    const review = await post(t, `/v1/accounts/${lowAccount}/limit-reviews`, { product: "pay_later", features: GOOD_FEATURES, verification: "verified" });
+    const review = await post(t, `/v1/accounts/${lowAccount}/limit-reviews`, {
+      product: "pay_later",
+      features: GOOD_FEATURES,
+      verification: "verified",
+    });
     expect(review.status, JSON.stringify(review.body)).to.equal(200);
     expect(review.body).to.include({ outcome: "increased", previousLimit: "500000", newLimit: "2000000", score: 920 });
     expect(review.body.operation.status).to.equal("confirmed");

@@ -18,7 +18,15 @@ describe("API: applications", function () {
   it("approves a verified applicant: opens the account, grants the line on a signed decision, answers with the decision", async () => {
     const res = await post(t, "/v1/applications", applicationBody());
     expect(res.status, JSON.stringify(res.body)).to.equal(201);
-    expect(res.body).to.include({ product: "pay_later", outcome: "approved", tier: 1, score: 920, limit: "2000000", dailyRatePpm: 0, aprPpm: 0 });
+    expect(res.body).to.include({
+      product: "pay_later",
+      outcome: "approved",
+      tier: 1,
+      score: 920,
+      limit: "2000000",
+      dailyRatePpm: 0,
+      aprPpm: 0,
+    });
     expect(res.body.reasonCodes).to.deep.equal([101, 102, 103, 105]);
     expect(res.body.modelId).to.equal("0xeb024107e9382ca091eaf69ba6eac21b0d109b426a17efac2bd0ab26306f0ae3");
     expect(res.body.operation.status).to.equal("confirmed");
@@ -76,8 +84,19 @@ describe("API: applications", function () {
   it("caps the limit by the identity tier: behavioural score alone gets a small limit", async () => {
     const res = await post(t, "/v1/applications", applicationBody({}, { verification: "none" }));
     expect(res.body).to.include({ outcome: "approved", tier: 0, limit: "500000", cappedByTier: true });
-    const middle = await post(t, "/v1/applications", applicationBody({ product: "cash_loan", features: MIDDLE_FEATURES }, { verification: "enhanced" }));
-    expect(middle.body).to.include({ outcome: "approved", tier: 2, score: 650, limit: "2000000", dailyRatePpm: 450, cappedByTier: false });
+    const middle = await post(
+      t,
+      "/v1/applications",
+      applicationBody({ product: "cash_loan", features: MIDDLE_FEATURES }, { verification: "enhanced" })
+    );
+    expect(middle.body).to.include({
+      outcome: "approved",
+      tier: 2,
+      score: 650,
+      limit: "2000000",
+      dailyRatePpm: 450,
+      cappedByTier: false,
+    });
   });
 
   it("refuses a second grant of the same product with 409 and writes nothing", async () => {
@@ -98,7 +117,10 @@ describe("API: applications", function () {
     const nationalId = randomNationalId();
     const cases: Array<[Record<string, unknown>, string]> = [
       [applicationBody({ consent: false }, { nationalId }), "consent"],
-      [applicationBody({}, { nationalId: `${nationalId.slice(0, 17)}${nationalId[17] === "1" ? "2" : "1"}` }), "identity.nationalId"],
+      [
+        applicationBody({}, { nationalId: `${nationalId.slice(0, 17)}${nationalId[17] === "1" ? "2" : "1"}` }),
+        "identity.nationalId",
+      ],
       [applicationBody({ product: "mortgage" }, { nationalId }), "product"],
       [applicationBody({ features: { onTimeRepaymentPct: 95.5 } }, { nationalId }), "features.onTimeRepaymentPct"],
       [applicationBody({ features: { shoeSize: 42 } }, { nationalId }), "features.shoeSize"],

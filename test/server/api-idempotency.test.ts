@@ -1,6 +1,14 @@
 import { expect } from "chai";
 
-import { applicationBody, approvedAccount, get, newIdempotencyKey, post, testGateway, type TestGateway } from "../helpers/gateway";
+import {
+  applicationBody,
+  approvedAccount,
+  get,
+  newIdempotencyKey,
+  post,
+  testGateway,
+  type TestGateway,
+} from "../helpers/gateway";
 
 describe("API: idempotency and waiting", function () {
   let t: TestGateway;
@@ -45,7 +53,12 @@ describe("API: idempotency and waiting", function () {
     const account = await approvedAccount(t);
     const key = newIdempotencyKey();
     const mine = await post(t, "/v1/purchases", { accountId: account, amount: "1000" }, { idempotencyKey: key });
-    const theirs = await post(t, "/v1/purchases", { accountId: account, amount: "1000" }, { idempotencyKey: key, key: t.keys.partner2 });
+    const theirs = await post(
+      t,
+      "/v1/purchases",
+      { accountId: account, amount: "1000" },
+      { idempotencyKey: key, key: t.keys.partner2 }
+    );
     expect(mine.status).to.equal(201);
     expect(theirs.status).to.equal(201);
     expect(theirs.body.loanNo).to.equal(mine.body.loanNo + 1);
@@ -118,7 +131,9 @@ describe("API: idempotency and waiting", function () {
   it("runs concurrent identical requests once", async () => {
     const account = await approvedAccount(t);
     const key = newIdempotencyKey();
-    const results = await Promise.all([1, 2, 3].map(() => post(t, "/v1/purchases", { accountId: account, amount: "3000" }, { idempotencyKey: key })));
+    const results = await Promise.all(
+      [1, 2, 3].map(() => post(t, "/v1/purchases", { accountId: account, amount: "3000" }, { idempotencyKey: key }))
+    );
     expect(results.map((r) => r.status)).to.deep.equal([201, 201, 201]);
     expect(new Set(results.map((r) => r.body.operation.id)).size).to.equal(1);
     expect((await t.l.ledger.accountOf(account)).loanCount).to.equal(1n);

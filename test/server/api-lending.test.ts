@@ -31,7 +31,17 @@ describe("API: quotes, purchases, refunds, loans, repayments, restructures", fun
     it("quotes a 6-installment purchase: the flat fee, its schedule and its APR, without drawing", async () => {
       const res = await post(t, "/v1/quotes", { product: "pay_later", amount: "600000", installments: 6 });
       expect(res.status, JSON.stringify(res.body)).to.equal(200);
-      expect(res.body).to.include({ product: "pay_later", amount: "600000", periods: 6, method: "equal_principal", totalFee: "27000", totalInterest: "0", totalCost: "27000", totalRepayment: "627000", withinCostCeiling: true });
+      expect(res.body).to.include({
+        product: "pay_later",
+        amount: "600000",
+        periods: 6,
+        method: "equal_principal",
+        totalFee: "27000",
+        totalInterest: "0",
+        totalCost: "27000",
+        totalRepayment: "627000",
+        withinCostCeiling: true,
+      });
       expect(res.body.schedule).to.have.length(6);
       expect(res.body.schedule.map((i: { principal: string }) => i.principal)).to.deep.equal(Array(6).fill("100000"));
       expect(res.body.schedule.map((i: { fee: string }) => i.fee)).to.deep.equal(Array(6).fill("4500"));
@@ -41,7 +51,13 @@ describe("API: quotes, purchases, refunds, loans, repayments, restructures", fun
 
     it("quotes a cash loan at an account's line rate with the mirror's APR", async () => {
       const account = await accountWithBothLines();
-      const res = await post(t, "/v1/quotes", { product: "cash_loan", amount: "1200000", periods: 12, method: "annuity", accountId: account });
+      const res = await post(t, "/v1/quotes", {
+        product: "cash_loan",
+        amount: "1200000",
+        periods: 12,
+        method: "annuity",
+        accountId: account,
+      });
       expect(res.status, JSON.stringify(res.body)).to.equal(200);
       expect(res.body.dailyRatePpm).to.equal(300);
       const totalPrincipal = res.body.schedule.reduce((s: bigint, i: { principal: string }) => s + BigInt(i.principal), 0n);
@@ -65,9 +81,22 @@ describe("API: quotes, purchases, refunds, loans, repayments, restructures", fun
   describe("purchases and refunds", () => {
     it("draws a purchase in installments and answers with its loan id, schedule and APR", async () => {
       const account = await accountWithBothLines();
-      const res = await post(t, "/v1/purchases", { accountId: account, amount: "300000", installments: 3, merchantReference: "order-17" });
+      const res = await post(t, "/v1/purchases", {
+        accountId: account,
+        amount: "300000",
+        installments: 3,
+        merchantReference: "order-17",
+      });
       expect(res.status, JSON.stringify(res.body)).to.equal(201);
-      expect(res.body).to.include({ loanId: `${account}:1`, loanNo: 1, product: "pay_later", amount: "300000", periods: 3, totalFee: "6900", merchantReference: "order-17" });
+      expect(res.body).to.include({
+        loanId: `${account}:1`,
+        loanNo: 1,
+        product: "pay_later",
+        amount: "300000",
+        periods: 3,
+        totalFee: "6900",
+        merchantReference: "order-17",
+      });
       expect(res.body.schedule).to.have.length(3);
       const [terms] = await t.l.ledger.loanOf(account, 1);
       expect(terms.principal).to.equal(300_000n);
@@ -82,7 +111,12 @@ describe("API: quotes, purchases, refunds, loans, repayments, restructures", fun
       const res = await post(t, "/v1/purchases", { accountId: account, amount: "2000001" });
       expect(res.status).to.equal(422);
       expect(res.headers["content-type"]).to.match(/^application\/problem\+json/);
-      expect(res.body).to.include({ type: "/problems/ledger/limit-exceeded", rule: "LimitExceeded", field: "amount", status: 422 });
+      expect(res.body).to.include({
+        type: "/problems/ledger/limit-exceeded",
+        rule: "LimitExceeded",
+        field: "amount",
+        status: 422,
+      });
       expect(res.body.values).to.include({ requested: "2000001", available: "2000000" });
       expect(res.body.detail).to.equal("2000001 fen requested, 2000000 fen available on the line");
       expect((await t.l.ledger.accountOf(account)).seq).to.equal(seq);
@@ -126,7 +160,13 @@ describe("API: quotes, purchases, refunds, loans, repayments, restructures", fun
       const account = await accountWithBothLines();
       const loan = await post(t, "/v1/loans", { accountId: account, amount: "1200000", periods: 6, method: "equal_principal" });
       expect(loan.status, JSON.stringify(loan.body)).to.equal(201);
-      expect(loan.body).to.include({ loanId: `${account}:1`, product: "cash_loan", periods: 6, method: "equal_principal", dailyRatePpm: 300 });
+      expect(loan.body).to.include({
+        loanId: `${account}:1`,
+        product: "cash_loan",
+        periods: 6,
+        method: "equal_principal",
+        dailyRatePpm: 300,
+      });
       expect(loan.body.schedule.map((i: { principal: string }) => i.principal)).to.deep.equal(Array(6).fill("200000"));
 
       const [terms] = await t.l.ledger.loanOf(account, 1);
@@ -134,7 +174,14 @@ describe("API: quotes, purchases, refunds, loans, repayments, restructures", fun
       const repaid = await post(t, "/v1/repayments", { loanId: loan.body.loanId, amount: "50000" });
       expect(repaid.status, JSON.stringify(repaid.body)).to.equal(200);
       // 10 days of interest on 1,200,000 at 300 ppm/day = 3,600; the rest goes to the current period's principal.
-      expect(repaid.body.allocation).to.deep.equal({ penalty: "0", fee: "0", interest: "3600", overduePrincipal: "0", currentPrincipal: "46400", prepaidPrincipal: "0" });
+      expect(repaid.body.allocation).to.deep.equal({
+        penalty: "0",
+        fee: "0",
+        interest: "3600",
+        overduePrincipal: "0",
+        currentPrincipal: "46400",
+        prepaidPrincipal: "0",
+      });
       expect(repaid.body.loanStatus).to.equal("active");
 
       await followChainTime(t.clock, t.provider);
@@ -200,7 +247,12 @@ describe("API: quotes, purchases, refunds, loans, repayments, restructures", fun
       const shorter = await post(t, `/v1/loans/${loan.body.loanId}/restructure`, { periods: 3 }, { key: t.keys.admin });
       expect(shorter.status).to.equal(422);
       expect(shorter.body).to.include({ rule: "InvalidRestructure", field: "periods" });
-      const res = await post(t, `/v1/loans/${loan.body.loanId}/restructure`, { periods: 12, holidayDays: 30, dailyRatePpm: 200 }, { key: t.keys.admin });
+      const res = await post(
+        t,
+        `/v1/loans/${loan.body.loanId}/restructure`,
+        { periods: 12, holidayDays: 30, dailyRatePpm: 200 },
+        { key: t.keys.admin }
+      );
       expect(res.status, JSON.stringify(res.body)).to.equal(200);
       expect(res.body).to.include({ periods: 12, holidayDays: 30, dailyRatePpm: 200 });
       expect(res.body.schedule).to.have.length(12);
@@ -208,7 +260,12 @@ describe("API: quotes, purchases, refunds, loans, repayments, restructures", fun
       expect(terms.periods).to.equal(12n);
       expect(terms.ratePpmPerDay).to.equal(200n);
       expect(terms.firstDueDay).to.equal(60n);
-      const raise = await post(t, `/v1/loans/${loan.body.loanId}/restructure`, { periods: 24, dailyRatePpm: 250 }, { key: t.keys.admin });
+      const raise = await post(
+        t,
+        `/v1/loans/${loan.body.loanId}/restructure`,
+        { periods: 24, dailyRatePpm: 250 },
+        { key: t.keys.admin }
+      );
       expect(raise.status).to.equal(422);
       expect(raise.body.field).to.equal("dailyRatePpm");
     });

@@ -1,7 +1,9 @@
 import { expect } from "chai";
 import request from "supertest";
 
-import { get, post, testGateway, type TestGateway } from "../helpers/gateway";
+import { readGatewayConfig } from "../../server/config";
+import { createGateway } from "../../server/gateway";
+import { get, hardhatKey, memoryStore, post, silentLogger, testGateway, type TestGateway } from "../helpers/gateway";
 
 describe("API: OpenAPI document, docs, health, metrics, HTTP edge", function () {
   let t: TestGateway;
@@ -20,12 +22,18 @@ describe("API: OpenAPI document, docs, health, metrics, HTTP edge", function () 
     const doc = res.body;
     expect(doc.openapi).to.equal("3.1.0");
     for (const route of t.gateway.routes) {
-      expect(doc.paths[route.path]?.[route.method], `${route.method} ${route.path}`).to.include({ operationId: route.operationId });
+      expect(doc.paths[route.path]?.[route.method], `${route.method} ${route.path}`).to.include({
+        operationId: route.operationId,
+      });
     }
     const purchase = doc.paths["/v1/purchases"].post;
-    expect(purchase.requestBody.content["application/json"].schema).to.deep.equal({ $ref: "#/components/schemas/PurchaseRequest" });
+    expect(purchase.requestBody.content["application/json"].schema).to.deep.equal({
+      $ref: "#/components/schemas/PurchaseRequest",
+    });
     expect(purchase.parameters.map((p: { name: string }) => p.name)).to.include.members(["wait", "Idempotency-Key"]);
-    expect(purchase.responses["422"].content["application/problem+json"].schema).to.deep.equal({ $ref: "#/components/schemas/Problem" });
+    expect(purchase.responses["422"].content["application/problem+json"].schema).to.deep.equal({
+      $ref: "#/components/schemas/Problem",
+    });
     const purchaseRequest = doc.components.schemas.PurchaseRequest;
     expect(purchaseRequest.additionalProperties).to.equal(false);
     expect(purchaseRequest.required).to.deep.equal(["accountId", "amount"]);
@@ -93,5 +101,44 @@ describe("API: OpenAPI document, docs, health, metrics, HTTP edge", function () 
     const strictQuery = await post(t, "/v1/quotes?debug=1", { product: "pay_later", amount: "1" });
     expect(strictQuery.status).to.equal(400);
     expect(strictQuery.body.field).to.equal("debug");
+  });
+
+  it("refuses to run on a database that belongs to another chain", async () => {
+    const store = memoryStore(t.clock);
+    await store.bindChain({ chainId: "31337", ledger: t.client.address, genesisHash: `0x${"00".repeat(32)}` });
+    const config = readGatewayConfig({
+      GATEWAY_RPC_URL: "http://127.0.0.1:9",
+      GATEWAY_LEDGER_ADDRESS: t.client.address,
+      GATEWAY_OPERATOR_KEY: hardhatKey(1),
+      GATEWAY_SCORER_KEY: hardhatKey(2),
+      GATEWAY_DB_PATH: ":memory:",
+      GATEWAY_VAULT_KEY: "11".repeat(32),
+      GATEWAY_IDENTITY_PEPPER: "22".repeat(32),
+    });
+    await expect(
+      createGateway(config, { provider: t.provider, operator: t.operator, scorer: t.scorer, store, logger: silentLogger() })
+    ).to.be.rejectedWith(/belongs to ledger .* use another GATEWAY_DB_PATH/);
+  });
+
+  it("refuses to start when the operator key lacks the operator role", async () => {
+    const config = readGatewayConfig({
+      GATEWAY_RPC_URL: "http://127.0.0.1:9",
+      GATEWAY_LEDGER_ADDRESS: t.client.address,
+      GATEWAY_OPERATOR_KEY: hardhatKey(4),
+      GATEWAY_SCORER_KEY: hardhatKey(2),
+      GATEWAY_DB_PATH: ":memory:",
+      GATEWAY_VAULT_KEY: "11".repeat(32),
+      GATEWAY_IDENTITY_PEPPER: "22".repeat(32),
+    });
+    const { Wallet } = await import("ethers");
+    await expect(
+      createGateway(config, {
+        provider: t.provider,
+        operator: new Wallet(hardhatKey(4), t.provider),
+        scorer: t.scorer,
+        store: memoryStore(t.clock),
+        logger: silentLogger(),
+      })
+    ).to.be.rejectedWith(/does not hold OPERATOR_ROLE/);
   });
 });

@@ -60,7 +60,10 @@ describe("gateway configuration", () => {
       "GATEWAY_VAULT_KEY",
       "GATEWAY_IDENTITY_PEPPER",
     ]) {
-      expect(problems.some((p) => p.startsWith(`${name} is not set`)), name).to.equal(true);
+      expect(
+        problems.some((p) => p.startsWith(`${name} is not set`)),
+        name
+      ).to.equal(true);
     }
   });
 
@@ -76,7 +79,7 @@ describe("gateway configuration", () => {
         GATEWAY_CONFIRMATIONS: "0",
         GATEWAY_WAIT_DEFAULT: "sometimes",
         GATEWAY_HOST: "localhost:80",
-      }),
+      })
     );
     const named = problems.map((p) => p.split(" ")[0]).sort();
     expect(named).to.deep.equal(
@@ -89,7 +92,7 @@ describe("gateway configuration", () => {
         "GATEWAY_RPC_URL",
         "GATEWAY_VAULT_KEY",
         "GATEWAY_WAIT_DEFAULT",
-      ].sort(),
+      ].sort()
     );
     expect(problems.join("\n")).not.to.include(badKey);
     expect(problems.join("\n")).not.to.include("abcd");

@@ -29,7 +29,15 @@ describe("outbox sender", function () {
     store = memoryStore(edges.clock);
   });
 
-  function sender(options: { hooks?: SenderHooks; client?: LedgerClient; operator?: Wallet; metrics?: GatewayMetrics; stuckAfterMs?: number } = {}) {
+  function sender(
+    options: {
+      hooks?: SenderHooks;
+      client?: LedgerClient;
+      operator?: Wallet;
+      metrics?: GatewayMetrics;
+      stuckAfterMs?: number;
+    } = {}
+  ) {
     return new OutboxSender({
       store,
       client: options.client ?? edges.client,
@@ -52,7 +60,14 @@ describe("outbox sender", function () {
     const fromBlock = await edges.provider.getBlockNumber();
     const accepted = await store.accept({
       idempotency: { apiKeyId: "test", key: id, fingerprint: "f" },
-      operation: { id, kind: "test", accountId: account, context: {}, fromBlock, steps: calls.map((call) => ({ accountId: account, fn: call.fn, call, ref: newId() })) },
+      operation: {
+        id,
+        kind: "test",
+        accountId: account,
+        context: {},
+        fromBlock,
+        steps: calls.map((call) => ({ accountId: account, fn: call.fn, call, ref: newId() })),
+      },
     });
     expect(accepted.accepted).to.equal(true);
     return id;
@@ -79,7 +94,10 @@ describe("outbox sender", function () {
 
   it("sends steps in order and records tx hash, block, log index, seq and the decoded result", async () => {
     const account = newId();
-    const op = await enqueue(account, [...openAndGrant(account), { fn: "purchase", account, productId: PAY_LATER_ID, amount: 120_000n, periods: 3 }]);
+    const op = await enqueue(account, [
+      ...openAndGrant(account),
+      { fn: "purchase", account, productId: PAY_LATER_ID, amount: 120_000n, periods: 3 },
+    ]);
     await sender().drain();
     const record = (await store.getOperation(op))!;
     expect(record.status).to.equal("confirmed");
@@ -169,10 +187,20 @@ describe("outbox sender", function () {
           const first = (await store.getOperation(step.operationId))!.steps[0];
           const { Transaction } = await import("ethers");
           const original = Transaction.from(first.transactions[0].raw);
-          const retry = await edges.operator.populateTransaction({ to: original.to, data: original.data, nonce: first.transactions[0].nonce + 1, gasLimit: original.gasLimit });
+          const retry = await edges.operator.populateTransaction({
+            to: original.to,
+            data: original.data,
+            nonce: first.transactions[0].nonce + 1,
+            gasLimit: original.gasLimit,
+          });
           const raw = await edges.operator.signTransaction(retry);
           const hash = Transaction.from(raw).hash!;
-          await store.recordReplacement(step.id, { hash, nonce: retry.nonce as number, raw, createdAt: new Date(0).toISOString() });
+          await store.recordReplacement(step.id, {
+            hash,
+            nonce: retry.nonce as number,
+            raw,
+            createdAt: new Date(0).toISOString(),
+          });
           await expect(edges.provider.broadcastTransaction(raw)).to.be.rejected; // hardhat reports the mined revert
           const receipt = await edges.provider.getTransactionReceipt(hash);
           expect(receipt?.status).to.equal(0);
@@ -203,7 +231,12 @@ describe("outbox sender", function () {
         };
       },
     }) as BrowserProvider;
-    const client = await LedgerClient.connect({ provider: flaky, ledgerAddress: edges.client.address, operatorAddress: edges.operator.address, scorer: edges.scorer });
+    const client = await LedgerClient.connect({
+      provider: flaky,
+      ledgerAddress: edges.client.address,
+      operatorAddress: edges.operator.address,
+      scorer: edges.scorer,
+    });
     const metrics = new GatewayMetrics({ defaultMetrics: false });
     const account = newId();
     const op = await enqueue(account, openAndGrant(account));
@@ -211,7 +244,7 @@ describe("outbox sender", function () {
     const settled = new Promise<void>((resolve) =>
       s.on("settled", async () => {
         if ((await store.getOperation(op))?.status !== "pending") resolve();
-      }),
+      })
     );
     s.start();
     await settled;
@@ -255,14 +288,26 @@ describe("outbox sender", function () {
       { fn: "repay", account, loanNo: 1, amount: 10_000n },
     ]);
     await sender().drain();
-    const indexer = new Indexer({ store, client: edges.client, logger: silentLogger(), startBlock: 0, confirmations: 1, pollIntervalMs: 5 });
+    const indexer = new Indexer({
+      store,
+      client: edges.client,
+      logger: silentLogger(),
+      startBlock: 0,
+      confirmations: 1,
+      pollIntervalMs: 5,
+    });
     await indexer.syncTo(await edges.provider.getBlockNumber());
     const entries = await store.entriesOf(account);
     expect(entries.map((e) => e.kind)).to.deep.equal(["AccountOpened", "LineGranted", "LineGranted", "Drawn", "Repaid"]);
     const onChain = await edges.l.ledger.accountOf(account);
     const check = verifyChain(
-      entries.map((e) => ({ seq: e.seq, kind: EntryKind[e.kind as keyof typeof EntryKind], payloadHash: e.payloadHash, head: e.head })),
-      { seq: onChain.seq, head: onChain.head },
+      entries.map((e) => ({
+        seq: e.seq,
+        kind: EntryKind[e.kind as keyof typeof EntryKind],
+        payloadHash: e.payloadHash,
+        head: e.head,
+      })),
+      { seq: onChain.seq, head: onChain.head }
     );
     expect(check.ok).to.equal(true);
     const loan = (await store.loanSnapshot(account, 1))!;

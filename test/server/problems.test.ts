@@ -42,14 +42,21 @@ describe("problem documents", () => {
   });
 
   it("hides key and role misconfiguration behind a 500 that names no internals", () => {
-    const problem = ledgerProblem(revertOf("AccessControlUnauthorizedAccount", [ACCOUNT.slice(0, 42), `0x${"00".repeat(32)}`])).toProblem();
+    const problem = ledgerProblem(
+      revertOf("AccessControlUnauthorizedAccount", [ACCOUNT.slice(0, 42), `0x${"00".repeat(32)}`])
+    ).toProblem();
     expect(problem).to.include({ status: 500, type: "/problems/gateway-misconfigured" });
     expect(problem.values).to.equal(undefined);
   });
 
   it("decodes reverts wherever a provider nests the data, and answers an unknown selector generically", () => {
     const data = iface.encodeErrorResult("NoLine", [ACCOUNT, 2]);
-    for (const error of [{ data }, { error: { data } }, { info: { error: { data: { data } } } }, { cause: { revert: { data } } }]) {
+    for (const error of [
+      { data },
+      { error: { data } },
+      { info: { error: { data: { data } } } },
+      { cause: { revert: { data } } },
+    ]) {
       expect(decodeRevert(iface as never, error)?.name).to.equal("NoLine");
     }
     const unknown = decodeRevert(iface as never, { data: "0xdeadbeef" })!;
@@ -78,6 +85,10 @@ describe("problem documents", () => {
     const internal = asApiError(new Error("database is locked at /var/secret/path"));
     expect(internal.status).to.equal(500);
     expect(internal.toProblem().detail).not.to.include("secret");
-    expect(new ApiError("not-found", "x").toProblem()).to.include({ type: "/problems/not-found", status: 404, title: "No such resource" });
+    expect(new ApiError("not-found", "x").toProblem()).to.include({
+      type: "/problems/not-found",
+      status: 404,
+      title: "No such resource",
+    });
   });
 });

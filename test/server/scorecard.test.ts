@@ -5,7 +5,14 @@ import { modelId, score, validateModel, type ScorecardModel } from "../../server
 import { DEFAULT_MODEL, featuresHash, reasonCodeSlots, underwrite } from "../../server/scoring/underwriting";
 import { GOOD_FEATURES, MIDDLE_FEATURES, WEAK_FEATURES } from "../helpers/identities";
 
-const STRONG = { onTimeRepaymentPct: 100, utilizationPct: 10, tenureMonths: 72, overdueCount12m: 0, monthlyIncomeYuan: 25000, paymentActivityMonths: 12 };
+const STRONG = {
+  onTimeRepaymentPct: 100,
+  utilizationPct: 10,
+  tenureMonths: 72,
+  overdueCount12m: 0,
+  monthlyIncomeYuan: 25000,
+  paymentActivityMonths: 12,
+};
 
 describe("scorecard v1 and policy", () => {
   it("has a pinned model id (any edit to the model is a new model id)", () => {
@@ -44,9 +51,24 @@ describe("scorecard v1 and policy", () => {
 
   it("caps limits by the identity tier: small on behaviour alone, larger when verified", () => {
     expect(decide(920, 0, "pay_later")).to.deep.equal({ approved: true, limit: 500_000n, ratePpmPerDay: 0n, cappedByTier: true });
-    expect(decide(920, 1, "pay_later")).to.deep.equal({ approved: true, limit: 2_000_000n, ratePpmPerDay: 0n, cappedByTier: false });
-    expect(decide(920, 1, "cash_loan")).to.deep.equal({ approved: true, limit: 5_000_000n, ratePpmPerDay: 300n, cappedByTier: false });
-    expect(decide(650, 1, "cash_loan")).to.deep.equal({ approved: true, limit: 2_000_000n, ratePpmPerDay: 450n, cappedByTier: false });
+    expect(decide(920, 1, "pay_later")).to.deep.equal({
+      approved: true,
+      limit: 2_000_000n,
+      ratePpmPerDay: 0n,
+      cappedByTier: false,
+    });
+    expect(decide(920, 1, "cash_loan")).to.deep.equal({
+      approved: true,
+      limit: 5_000_000n,
+      ratePpmPerDay: 300n,
+      cappedByTier: false,
+    });
+    expect(decide(650, 1, "cash_loan")).to.deep.equal({
+      approved: true,
+      limit: 2_000_000n,
+      ratePpmPerDay: 450n,
+      cappedByTier: false,
+    });
   });
 
   it("declines below the lowest band, leading the reasons with REASON_SCORE_TOO_LOW", () => {

@@ -10,6 +10,8 @@ import { SqliteStore } from "../../server/store/sqlite-store";
 import type { NewOperation } from "../../server/store/store";
 
 const clock = () => new ManualClock(Date.UTC(2025, 0, 1));
+const VERSIONS = MIGRATIONS.map((m) => m.version);
+const NEXT = VERSIONS[VERSIONS.length - 1] + 1;
 
 function tempDir(): string {
   return mkdtempSync(path.join(tmpdir(), "gateway-store-"));
@@ -20,44 +22,70 @@ const operation = (id: string, steps = 2): NewOperation => ({
   kind: "purchase",
   accountId: "0xaa",
   context: { amount: 123n },
-  steps: Array.from({ length: steps }, (_, i) => ({ accountId: "0xaa", fn: "purchase", call: { amount: 5n + BigInt(i) }, ref: `${id}-ref-${i}` })),
+  steps: Array.from({ length: steps }, (_, i) => ({
+    accountId: "0xaa",
+    fn: "purchase",
+    call: { amount: 5n + BigInt(i) },
+    ref: `${id}-ref-${i}`,
+  })),
   fromBlock: 7,
 });
 
 describe("SQLite store", () => {
   describe("migrations", () => {
-    it("creates every table of the first version in a fresh database and records it", () => {
+    it("creates every table in a fresh database and records each version", () => {
       const db = new Database(":memory:");
       expect(migrate(db)).to.deep.equal(MIGRATIONS.map((m) => m.version));
-      const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((t) => t.name);
-      for (const t of ["api_keys", "vault", "idempotency", "operations", "outbox", "outbox_transactions", "entries", "accounts", "lines", "loans", "webhook_subscriptions", "schema_migrations"]) {
+      const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map(
+        (t) => t.name
+      );
+      for (const t of [
+        "api_keys",
+        "vault",
+        "idempotency",
+        "operations",
+        "outbox",
+        "outbox_transactions",
+        "entries",
+        "accounts",
+        "lines",
+        "loans",
+        "webhook_subscriptions",
+        "gateway_meta",
+        "schema_migrations",
+      ]) {
         expect(tables, t).to.include(t);
       }
-      expect(appliedMigrations(db).map((m) => m.version)).to.deep.equal([1]);
+      expect(appliedMigrations(db).map((m) => m.version)).to.deep.equal(VERSIONS);
     });
 
     it("applies only the migrations a database has not seen, once", () => {
       const db = new Database(":memory:");
-      const v2: Migration = { version: 2, name: "add a column", sql: "ALTER TABLE api_keys ADD COLUMN note TEXT" };
-      expect(migrate(db, MIGRATIONS)).to.deep.equal([1]);
-      expect(migrate(db, [...MIGRATIONS, v2])).to.deep.equal([2]);
-      expect(migrate(db, [...MIGRATIONS, v2])).to.deep.equal([]);
-      expect(appliedMigrations(db).map((m) => m.version)).to.deep.equal([1, 2]);
+      expect(migrate(db, MIGRATIONS.slice(0, 1))).to.deep.equal([1]);
+      expect(migrate(db, MIGRATIONS)).to.deep.equal(VERSIONS.slice(1));
+      const next: Migration = { version: NEXT, name: "add a column", sql: "ALTER TABLE api_keys ADD COLUMN note TEXT" };
+      expect(migrate(db, [...MIGRATIONS, next])).to.deep.equal([NEXT]);
+      expect(migrate(db, [...MIGRATIONS, next])).to.deep.equal([]);
+      expect(appliedMigrations(db).map((m) => m.version)).to.deep.equal([...VERSIONS, NEXT]);
     });
 
     it("rolls back a failing migration as a whole", () => {
       const db = new Database(":memory:");
       migrate(db);
-      const bad: Migration = { version: 2, name: "half", sql: "CREATE TABLE half_done (x INTEGER); SELECT nonsense FROM nowhere;" };
+      const bad: Migration = {
+        version: NEXT,
+        name: "half",
+        sql: "CREATE TABLE half_done (x INTEGER); SELECT nonsense FROM nowhere;",
+      };
       expect(() => migrate(db, [...MIGRATIONS, bad])).to.throw();
-      expect(appliedMigrations(db).map((m) => m.version)).to.deep.equal([1]);
+      expect(appliedMigrations(db).map((m) => m.version)).to.deep.equal(VERSIONS);
       expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 'half_done'").get()).to.equal(undefined);
     });
 
     it("refuses a database written by a newer gateway", () => {
       const db = new Database(":memory:");
-      migrate(db, [...MIGRATIONS, { version: 9, name: "future", sql: "SELECT 1" }]);
-      expect(() => migrate(db)).to.throw(/version 9, newer than this gateway knows/);
+      migrate(db, [...MIGRATIONS, { version: 99, name: "future", sql: "SELECT 1" }]);
+      expect(() => migrate(db)).to.throw(/version 99, newer than this gateway knows/);
     });
 
     it("opens a file database in WAL mode and keeps its data across reopening", async () => {
@@ -70,7 +98,7 @@ describe("SQLite store", () => {
         await first.close();
         const second = new SqliteStore(file, clock());
         expect((await second.findApiKeyByHash("h1"))?.scopes).to.deep.equal(["partner"]);
-        expect(appliedMigrations(second.db).map((m) => m.version)).to.deep.equal([1]);
+        expect(appliedMigrations(second.db).map((m) => m.version)).to.deep.equal(VERSIONS);
         await second.close();
       } finally {
         rmSync(dir, { recursive: true, force: true });
@@ -78,10 +106,20 @@ describe("SQLite store", () => {
     });
   });
 
+  it("binds a database to one chain and keeps that binding", async () => {
+    const store = new SqliteStore(":memory:", clock());
+    const binding = { chainId: "31337", ledger: "0xL", genesisHash: "0xg1" };
+    expect(await store.bindChain(binding)).to.deep.equal(binding);
+    expect(await store.bindChain({ ...binding, genesisHash: "0xg2" })).to.deep.equal(binding);
+  });
+
   describe("acceptance and the outbox", () => {
     it("writes the idempotency record, the operation and its steps together, with bigints intact", async () => {
       const store = new SqliteStore(":memory:", clock());
-      const outcome = await store.accept({ idempotency: { apiKeyId: "k", key: "i1", fingerprint: "f" }, operation: operation("op_1") });
+      const outcome = await store.accept({
+        idempotency: { apiKeyId: "k", key: "i1", fingerprint: "f" },
+        operation: operation("op_1"),
+      });
       expect(outcome).to.deep.equal({ accepted: true });
       const op = await store.getOperation("op_1");
       expect(op?.status).to.equal("pending");
@@ -97,11 +135,16 @@ describe("SQLite store", () => {
     it("reports an idempotency key already used, and writes nothing", async () => {
       const store = new SqliteStore(":memory:", clock());
       await store.accept({ idempotency: { apiKeyId: "k", key: "i1", fingerprint: "f" }, operation: operation("op_1") });
-      const again = await store.accept({ idempotency: { apiKeyId: "k", key: "i1", fingerprint: "g" }, operation: operation("op_2") });
+      const again = await store.accept({
+        idempotency: { apiKeyId: "k", key: "i1", fingerprint: "g" },
+        operation: operation("op_2"),
+      });
       expect(again).to.include({ accepted: false, conflict: "idempotency" });
       expect(await store.getOperation("op_2")).to.equal(undefined);
       // The same key under another API key is another request.
-      expect(await store.accept({ idempotency: { apiKeyId: "k2", key: "i1", fingerprint: "f" }, operation: operation("op_3") })).to.deep.equal({
+      expect(
+        await store.accept({ idempotency: { apiKeyId: "k2", key: "i1", fingerprint: "f" }, operation: operation("op_3") })
+      ).to.deep.equal({
         accepted: true,
       });
     });
@@ -109,7 +152,11 @@ describe("SQLite store", () => {
     it("reports an identity already in the vault, and writes nothing", async () => {
       const store = new SqliteStore(":memory:", clock());
       const person = { identityKey: "id1", accountId: "0xaa", sealedPii: "s", createdAt: "t" };
-      await store.accept({ idempotency: { apiKeyId: "k", key: "i1", fingerprint: "f" }, operation: operation("op_1"), vault: person });
+      await store.accept({
+        idempotency: { apiKeyId: "k", key: "i1", fingerprint: "f" },
+        operation: operation("op_1"),
+        vault: person,
+      });
       const second = await store.accept({
         idempotency: { apiKeyId: "k", key: "i2", fingerprint: "f" },
         operation: operation("op_2"),
@@ -131,7 +178,14 @@ describe("SQLite store", () => {
       expect(sent.status).to.equal("sent");
       expect(sent.expectedSeq).to.equal(3n);
       expect(sent.transactions.map((t) => t.hash)).to.deep.equal(["0x01"]);
-      const landed = { txHash: "0x01", blockNumber: 9, logIndex: 0, entrySeq: 4n, entryHead: "0xhead", result: { event: "Drawn", fields: { loanNo: 1n } } };
+      const landed = {
+        txHash: "0x01",
+        blockNumber: 9,
+        logIndex: 0,
+        entrySeq: 4n,
+        entryHead: "0xhead",
+        result: { event: "Drawn", fields: { loanNo: 1n } },
+      };
       await store.recordConfirmed(first.id, landed);
       expect((await store.getOperation("op_a"))?.status).to.equal("pending");
       const second = (await store.nextOpenStep())!;

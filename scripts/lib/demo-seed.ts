@@ -1,0 +1,119 @@
+/**
+ * Demo data for `npm start`: a few accounts with purchases, a cash loan, a refund and
+ * repayments, created through the gateway's own services (the same prepare -> outbox ->
+ * confirm path an API request takes), so the local system has something to look at.
+ */
+import type { Gateway } from "../../server/gateway";
+import type { PreparedOperation } from "../../server/services/operations";
+
+export interface DemoAccount {
+  name: string;
+  accountId: string;
+  story: string;
+}
+
+const FEATURES = {
+  strong: {
+    onTimeRepaymentPct: 99,
+    utilizationPct: 20,
+    tenureMonths: 40,
+    overdueCount12m: 0,
+    monthlyIncomeYuan: 12_000,
+    paymentActivityMonths: 12,
+  },
+  middle: {
+    onTimeRepaymentPct: 85,
+    utilizationPct: 70,
+    tenureMonths: 10,
+    overdueCount12m: 1,
+    monthlyIncomeYuan: 4_000,
+    paymentActivityMonths: 5,
+  },
+  weak: {
+    onTimeRepaymentPct: 60,
+    utilizationPct: 95,
+    tenureMonths: 2,
+    overdueCount12m: 4,
+    monthlyIncomeYuan: 1_000,
+    paymentActivityMonths: 1,
+  },
+};
+
+/** Made-up identities with valid check digits (GB 11643). */
+const PEOPLE = {
+  wang: { nationalId: "11010119900307803X", name: "王小明", phone: "+86 138 0000 0001" },
+  zhao: { nationalId: "110101199512120013", name: "赵丽", phone: "+86 138 0000 0002" },
+  sun: { nationalId: "110101200001010037", name: "孙强", phone: "+86 138 0000 0003" },
+};
+
+export async function seedDemo(gateway: Gateway, apiKeyId: string): Promise<DemoAccount[]> {
+  let n = 0;
+  const run = async <C>(prepared: PreparedOperation<C>): Promise<Record<string, unknown>> => {
+    const key = `demo-seed-${++n}`;
+    const accepted = await gateway.operations.accept(prepared, { apiKeyId, key, fingerprint: key });
+    if (!accepted.accepted) throw new Error(`demo step ${n} was not accepted (${accepted.conflict})`);
+    const op = await gateway.operations.wait(accepted.operationId!, 120_000);
+    if (op.status !== "confirmed")
+      throw new Error(
+        `demo step ${n} (${prepared.kind}) ended ${op.status}: ${JSON.stringify(op.error, (_k, v) =>
+          typeof v === "bigint" ? v.toString() : v
+        )}`
+      );
+    return op.steps[op.steps.length - 1].landed!.result.fields;
+  };
+  const { applications, lending } = gateway;
+
+  const wangPayLater = await applications.prepare({
+    identity: { ...PEOPLE.wang, verification: "verified" },
+    product: "pay_later",
+    features: FEATURES.strong,
+    consent: true,
+  });
+  await run(wangPayLater);
+  const wang = wangPayLater.accountId;
+  await run(
+    await applications.prepare({
+      identity: { ...PEOPLE.wang, verification: "verified" },
+      product: "cash_loan",
+      features: FEATURES.strong,
+      consent: true,
+    })
+  );
+  const phone = await run(
+    await lending.preparePurchase({ accountId: wang, amount: 599_900n, installments: 6, merchantReference: "phone-order-1001" })
+  );
+  await run(await lending.preparePurchase({ accountId: wang, amount: 8_850n, installments: 1, merchantReference: "coffee-88" }));
+  await run(await lending.prepareRefund(`${wang}:${phone.loanNo}`, 100_000n));
+  const cash = await run(await lending.prepareCashLoan({ accountId: wang, amount: 1_200_000n, periods: 6, method: "annuity" }));
+  await run(await lending.prepareRepayment(`${wang}:${cash.loanNo}`, 150_000n));
+
+  const zhaoPayLater = await applications.prepare({
+    identity: { ...PEOPLE.zhao, verification: "none" },
+    product: "pay_later",
+    features: FEATURES.middle,
+    consent: true,
+  });
+  await run(zhaoPayLater);
+  const zhao = zhaoPayLater.accountId;
+  const groceries = await run(await lending.preparePurchase({ accountId: zhao, amount: 45_000n, installments: 1 }));
+  await run(await lending.prepareRepayment(`${zhao}:${groceries.loanNo}`, 45_000n));
+
+  const sunApplication = await applications.prepare({
+    identity: { ...PEOPLE.sun, verification: "verified" },
+    product: "cash_loan",
+    features: FEATURES.weak,
+    consent: true,
+  });
+  await run(sunApplication);
+
+  return [
+    {
+      name: "Wang",
+      accountId: wang,
+      story:
+        "pay-later and cash lines; 6-installment purchase with a partial refund, a coffee, a 6-month cash loan partly repaid",
+    },
+    { name: "Zhao", accountId: zhao, story: "unverified identity (tier 0, small limit); a purchase repaid in full" },
+    { name: "Sun", accountId: sunApplication.accountId, story: "declined cash-loan application, recorded on-chain" },
+  ];
+}

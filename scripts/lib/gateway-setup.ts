@@ -1,0 +1,115 @@
+/**
+ * The gateway part of `npm start`: where its data lives (a git-ignored `.gateway/` folder,
+ * one sub-folder per deployment), its secrets for a local run, its configuration (built as
+ * an environment and read through server/config.ts like any other start), its demo keys and
+ * the summary printed once it is up.
+ */
+import { randomBytes } from "node:crypto";
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+
+import { readGatewayConfig, type GatewayConfig } from "../../server/config";
+import type { IssuedApiKey } from "../../server/auth/api-keys";
+import type { DemoAccount } from "./demo-seed";
+
+export const GATEWAY_DATA_ROOT = ".gateway";
+
+/**
+ * `.gateway/<chainId>-<ledger>-<genesis>/`: one database per deployment (the genesis hash tells
+ * two runs of a development chain apart: same chain id, same addresses). `fresh` wipes it first.
+ */
+export function gatewayDataDir(
+  root: string,
+  chainId: bigint | number,
+  ledger: string,
+  genesisHash: string,
+  fresh: boolean
+): string {
+  const dir = path.join(root, GATEWAY_DATA_ROOT, `${chainId}-${ledger.toLowerCase()}-${genesisHash.slice(2, 10)}`);
+  if (fresh) rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return dir;
+}
+
+interface LocalSecrets {
+  vaultKey: string;
+  identityPepper: string;
+}
+
+/** The vault key and identity pepper of a deployment's database: made once, kept beside it (mode 0600). */
+export function localSecrets(dir: string): LocalSecrets {
+  const file = path.join(dir, "secrets.json");
+  if (existsSync(file)) return JSON.parse(readFileSync(file, "utf8")) as LocalSecrets;
+  const secrets = { vaultKey: randomBytes(32).toString("hex"), identityPepper: randomBytes(32).toString("hex") };
+  writeFileSync(file, `${JSON.stringify(secrets)}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return secrets;
+}
+
+export interface GatewaySetup {
+  rpcUrl: string;
+  ledger: string;
+  startBlock: number;
+  dataDir: string;
+  operatorKey?: string;
+  scorerKey?: string;
+  port?: string;
+}
+
+/**
+ * The gateway's configuration for `npm start`: the chain, ledger and database of this run,
+ * secrets from the environment when set (else the deployment's local ones), and any other
+ * GATEWAY_* setting from the environment.
+ */
+export function gatewayConfigFor(setup: GatewaySetup, env: NodeJS.ProcessEnv): GatewayConfig {
+  const secrets = env.GATEWAY_VAULT_KEY && env.GATEWAY_IDENTITY_PEPPER ? undefined : localSecrets(setup.dataDir);
+  return readGatewayConfig({
+    GATEWAY_LOG_LEVEL: "warn",
+    GATEWAY_POLL_INTERVAL_MS: "250",
+    ...env,
+    GATEWAY_RPC_URL: setup.rpcUrl,
+    GATEWAY_LEDGER_ADDRESS: setup.ledger,
+    GATEWAY_LEDGER_START_BLOCK: env.GATEWAY_LEDGER_START_BLOCK ?? String(setup.startBlock),
+    GATEWAY_DB_PATH: env.GATEWAY_DB_PATH ?? path.join(setup.dataDir, "gateway.sqlite"),
+    GATEWAY_VAULT_KEY: env.GATEWAY_VAULT_KEY ?? secrets?.vaultKey,
+    GATEWAY_IDENTITY_PEPPER: env.GATEWAY_IDENTITY_PEPPER ?? secrets?.identityPepper,
+    GATEWAY_OPERATOR_KEY: env.GATEWAY_OPERATOR_KEY ?? setup.operatorKey,
+    GATEWAY_SCORER_KEY: env.GATEWAY_SCORER_KEY ?? setup.scorerKey,
+    ...(setup.port !== undefined ? { GATEWAY_PORT: setup.port } : {}),
+  });
+}
+
+export interface GatewaySummary {
+  url: string;
+  dataDir: string;
+  keys: { partner: IssuedApiKey; auditor: IssuedApiKey; admin: IssuedApiKey };
+  demo: DemoAccount[];
+}
+
+export function formatGatewaySummary(s: GatewaySummary): string {
+  const row = (label: string, value: string) => `  ${label.padEnd(15)} ${value}`;
+  const first = s.demo[0]?.accountId;
+  return [
+    "",
+    "partner gateway is up",
+    row("API", `${s.url}/v1`),
+    row("docs", `${s.url}/docs`),
+    row("OpenAPI", `${s.url}/openapi.json`),
+    row("health", `${s.url}/healthz`),
+    row("metrics", `${s.url}/metrics`),
+    row("database", `${s.dataDir}/gateway.sqlite`),
+    row("partner key", s.keys.partner.key),
+    row("auditor key", s.keys.auditor.key),
+    row("admin key", s.keys.admin.key),
+    ...(s.demo.length > 0
+      ? ["", "  demo accounts:", ...s.demo.map((d) => `    ${d.name.padEnd(6)} ${d.accountId}  ${d.story}`)]
+      : []),
+    "",
+    "  try:",
+    ...(first ? [`    curl -s -H 'Authorization: Bearer ${s.keys.auditor.key}' ${s.url}/v1/accounts/${first}`] : []),
+    `    curl -s -X POST ${s.url}/v1/quotes -H 'Authorization: Bearer ${s.keys.partner.key}' \\`,
+    `      -H 'Idempotency-Key: quote-1' -H 'Content-Type: application/json' \\`,
+    `      -d '{"product":"cash_loan","amount":"1200000","periods":12,"method":"annuity","dailyRatePpm":300}'`,
+    "",
+  ].join("\n");
+}
