@@ -12,7 +12,7 @@ import { id, JsonRpcProvider, Network, Wallet, type Provider, type Signer } from
 import type express from "express";
 
 import { buildOpenApi } from "./api/openapi";
-import { createApp, type HealthReport } from "./api/app";
+import { answerClientErrors, createApp, type HealthReport } from "./api/app";
 import { buildRoutes, type RouteDef } from "./api/routes";
 import { ApiKeys } from "./auth/api-keys";
 import { Indexer } from "./chain/indexer";
@@ -239,6 +239,7 @@ export async function createGateway(config: GatewayConfig, edges: GatewayEdges =
       if (options.listen === false) return undefined;
       server = await new Promise<Server>((resolve, reject) => {
         const s = app.listen(config.http.port, config.http.host, (error?: Error) => (error ? reject(error) : resolve(s)));
+        answerClientErrors(s);
         s.once("error", reject);
       });
       const address = server.address() as AddressInfo;

@@ -3,6 +3,8 @@
  * auth and scopes, the Idempotency-Key on every POST, strict validation of params, query and
  * body, and problem documents for every error. Plus /healthz, /metrics, /openapi.json, /docs.
  */
+import { STATUS_CODES, type Server } from "node:http";
+import type { Duplex } from "node:stream";
 import express, { type NextFunction, type Request, type Response } from "express";
 import { z } from "zod";
 
@@ -130,4 +132,27 @@ export function createApp(deps: AppDeps): express.Express {
     problemMiddleware(deps.logger)(error, req, res, next);
   });
   return app;
+}
+
+/**
+ * Requests Node's HTTP parser refuses before the app sees them (bytes not allowed in a header,
+ * a header injected with CR or LF, oversized headers) get a problem document too, instead of
+ * Node's bare "400 Bad Request"; the connection is closed.
+ */
+export function answerClientErrors(server: Server): void {
+  server.on("clientError", (error: NodeJS.ErrnoException, socket: Duplex) => {
+    if (!socket.writable || error.code === "ECONNRESET") {
+      socket.destroy();
+      return;
+    }
+    const problem =
+      error.code === "HPE_HEADER_OVERFLOW"
+        ? new ApiError("headers-too-large", "the request's headers exceed the server's limit")
+        : new ApiError("malformed-request", "the request could not be parsed as HTTP/1.1 (a bad character, line ending or header)");
+    const body = JSON.stringify(problem.toProblem());
+    socket.end(
+      `HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status]}\r\nContent-Type: application/problem+json\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  });
 }

@@ -14,6 +14,7 @@ import { jsonSafe } from "./money";
 /** The problem types this API answers with: slug -> status and title. */
 export const PROBLEM_TYPES = {
   "validation-failed": { status: 400, title: "The request is not valid" },
+  "malformed-request": { status: 400, title: "The request is not valid HTTP" },
   "malformed-json": { status: 400, title: "The body is not valid JSON" },
   "idempotency-key-required": { status: 400, title: "An Idempotency-Key header is required" },
   unauthorized: { status: 401, title: "A valid API key is required" },
@@ -26,6 +27,7 @@ export const PROBLEM_TYPES = {
   "idempotency-key-reused": { status: 409, title: "The Idempotency-Key was used with another request" },
   "loan-pending": { status: 409, title: "The loan's operation is not confirmed yet" },
   "body-too-large": { status: 413, title: "The body is too large" },
+  "headers-too-large": { status: 431, title: "The request's headers are too large" },
   "unsupported-media-type": { status: 415, title: "The body must be application/json" },
   "ledger-rule": { status: 422, title: "The ledger refused the request" },
   "ledger-unavailable": { status: 503, title: "The ledger cannot be reached" },
@@ -139,6 +141,10 @@ export function asApiError(error: unknown): ApiError {
   if (e?.type === "encoding.unsupported" || e?.type === "charset.unsupported") {
     return new ApiError("unsupported-media-type", "the body's encoding or charset is not supported", { field: "Content-Type" });
   }
-  if (e?.status === 400 && typeof e.type === "string") return new ApiError("validation-failed", "the request could not be read");
+  // Any other client error the framework raises (a body that does not inflate, a path
+  // parameter that is not valid percent-encoding: status 400 without a body-parser type).
+  if (typeof e?.status === "number" && e.status >= 400 && e.status < 500) {
+    return new ApiError("validation-failed", "the request could not be read (its encoding is broken)", e.status === 400 ? {} : { status: e.status });
+  }
   return new ApiError("internal", "the gateway could not complete the request");
 }

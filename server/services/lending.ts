@@ -114,6 +114,16 @@ export interface RestructureView {
   operation: OperationSummary;
 }
 
+const UINT64_MAX = 2n ** 64n - 1n;
+
+/** A quote whose total does not fit the ledger's 64-bit amounts is for an amount no line can hold: bad input, not a 500. */
+function fitsUint64(q: Quote): Quote {
+  if (q.totalRepayment > UINT64_MAX) {
+    throw new ApiError("validation-failed", "the amount is too large: with fees and interest the total would exceed 64 bits", { field: "amount" });
+  }
+  return q;
+}
+
 export class Lending {
   constructor(
     private readonly client: LedgerClient,
@@ -130,7 +140,7 @@ export class Lending {
     const now = nowSeconds(this.clock);
     if (input.product === "pay_later") {
       this.requirePeriods(product, input.installments, "installments");
-      return quote(purchaseTerms(product.id, product, input.amount, input.installments, now), product.costCeilingPpmPerYear);
+      return fitsUint64(quote(purchaseTerms(product.id, product, input.amount, input.installments, now), product.costCeilingPpmPerYear));
     }
     this.requirePeriods(product, input.periods, "periods");
     let rate = input.dailyRatePpm;
@@ -145,9 +155,8 @@ export class Lending {
         field: "dailyRatePpm",
       });
     }
-    return quote(
-      cashLoanTerms(product.id, product, input.amount, input.periods, METHODS[input.method], rate, now),
-      product.costCeilingPpmPerYear
+    return fitsUint64(
+      quote(cashLoanTerms(product.id, product, input.amount, input.periods, METHODS[input.method], rate, now), product.costCeilingPpmPerYear)
     );
   }
 
