@@ -254,11 +254,8 @@ export class Lending {
 
   // ---------------------------------------------------------------- servicing
 
-  async prepareRefund(loanId: string, amount: bigint): Promise<PreparedOperation<LoanAmountContext>> {
-    const key = await resolveLoanId(this.store, loanId);
-    const call = { fn: "refund" as const, account: key.accountId, loanNo: key.loanNo, amount };
-    await this.preflight.check(call);
-    return { kind: "refund", accountId: key.accountId, calls: [call], context: { ...key, amount } };
+  prepareRefund(loanId: string, amount: bigint): Promise<PreparedOperation<LoanAmountContext>> {
+    return this.prepareLoanAmount("refund", "refund", loanId, amount);
   }
 
   presentRefund(context: LoanAmountContext, op: OperationRecord): RefundView {
@@ -271,11 +268,21 @@ export class Lending {
     };
   }
 
-  async prepareRepayment(loanId: string, amount: bigint): Promise<PreparedOperation<LoanAmountContext>> {
+  prepareRepayment(loanId: string, amount: bigint): Promise<PreparedOperation<LoanAmountContext>> {
+    return this.prepareLoanAmount("repay", "repayment", loanId, amount);
+  }
+
+  /** A refund or a repayment: one ledger call with an amount against one loan, pre-flighted. */
+  private async prepareLoanAmount(
+    fn: "refund" | "repay",
+    kind: "refund" | "repayment",
+    loanId: string,
+    amount: bigint,
+  ): Promise<PreparedOperation<LoanAmountContext>> {
     const key = await resolveLoanId(this.store, loanId);
-    const call = { fn: "repay" as const, account: key.accountId, loanNo: key.loanNo, amount };
+    const call = { fn, account: key.accountId, loanNo: key.loanNo, amount };
     await this.preflight.check(call);
-    return { kind: "repayment", accountId: key.accountId, calls: [call], context: { ...key, amount } };
+    return { kind, accountId: key.accountId, calls: [call], context: { ...key, amount } };
   }
 
   presentRepayment(context: LoanAmountContext, op: OperationRecord): RepaymentView {
