@@ -1,0 +1,290 @@
+/**
+ * Reading a ledger's history from any JSON-RPC endpoint (Node or browser): every log of the
+ * ledger in pages of blocks, the timestamp of each block that has one, the ledger's views of
+ * every account at the last block read, and the ERC-1271 answers of contract scorers. The
+ * result is a plain `LedgerHistory` for the pure checks of `verify.ts`.
+ */
+import { Contract, getAddress, recoverAddress, zeroPadValue, type Log, type Provider } from "ethers";
+
+import { decisionDigest, decisionDomain, type Decision } from "../server/core/decision";
+import { decodeLog, LEDGER_ABI, ledgerInterface, plainArgs } from "./abi";
+import { compareRuntime, type RuntimeArtifacts } from "./bytecode";
+import type { AccountViews, LedgerEvent, LedgerHistory } from "./types";
+
+export type Phase = "logs" | "blocks" | "views" | "signatures" | "bytecode";
+
+export interface ReadOptions {
+  ledger: string;
+  /** First block to read; default: the block the ledger was deployed in (found by binary search on its code). */
+  fromBlock?: number;
+  /** Last block to read; default: the latest block. */
+  toBlock?: number;
+  /** Read only this account's entries (the ledger-wide role, pause and product events are always read). */
+  account?: string;
+  /** Blocks per eth_getLogs call (default 2,000; lower it for providers with a smaller range limit). */
+  pageBlocks?: number;
+  /** Compiled runtime code to compare with the deployed code (see `bytecode.ts`). */
+  artifacts?: RuntimeArtifacts;
+  onProgress?: (done: number, total: number, phase: Phase) => void;
+}
+
+/** A problem reading the chain or with the arguments: the CLI's exit code 2. */
+export class VerifierInputError extends Error {
+  override readonly name = "VerifierInputError";
+}
+
+/** Events that are about the whole ledger, read even when one account is asked for. */
+const LEDGER_WIDE = ["RoleGranted", "RoleRevoked", "RoleAdminChanged", "Paused", "Unpaused", "ProductConfigured", "TierPolicySet"];
+const DECISION_EVENTS = new Set(["LineGranted", "LimitIncreased", "DecisionDeclined"]);
+const ERC1271_MAGIC = "0x1626ba7e";
+const CONCURRENCY = 16;
+
+export async function readLedger(provider: Provider, options: ReadOptions): Promise<LedgerHistory> {
+  const progress = options.onProgress ?? (() => undefined);
+  let ledger: string;
+  try {
+    ledger = getAddress(options.ledger);
+  } catch {
+    throw new VerifierInputError(`--ledger ${options.ledger} is not an address (0x followed by 40 hex digits)`);
+  }
+  const { chainId } = await provider.getNetwork();
+  const latest = await provider.getBlockNumber();
+  const toBlock = options.toBlock ?? latest;
+  if (toBlock > latest) throw new VerifierInputError(`--to-block ${toBlock} is past the latest block ${latest}`);
+  if ((await provider.getCode(ledger, toBlock)) === "0x") {
+    throw new VerifierInputError(`no contract at ${ledger} on chain ${chainId} (block ${toBlock}): check --rpc and --ledger`);
+  }
+  const fromBlock = options.fromBlock ?? (await deployBlock(provider, ledger, toBlock));
+  if (fromBlock > toBlock) throw new VerifierInputError(`--from-block ${fromBlock} is after the last block ${toBlock}`);
+
+  const logs = await readLogs(provider, ledger, fromBlock, toBlock, options, progress);
+
+  const blocks = [...new Set([...logs.map((l) => l.blockNumber), toBlock])];
+  const times = new Map<number, bigint>();
+  await inBatches(blocks, async (n) => {
+    const block = await provider.getBlock(n);
+    if (!block) throw new VerifierInputError(`block ${n} is not available from this RPC endpoint`);
+    times.set(n, BigInt(block.timestamp));
+  }, (done) => progress(done, blocks.length, "blocks"));
+
+  const events: LedgerEvent[] = [];
+  for (const log of logs) {
+    const e = decodeLog(log, times.get(log.blockNumber)!);
+    if (e) events.push(e);
+  }
+
+  const contract = new Contract(ledger, LEDGER_ABI as never, provider);
+  const views = await readViews(contract, events, toBlock, options.account, progress);
+  const contractSignatures = await readContractSignatures(provider, chainId, ledger, events, progress);
+
+  const history: LedgerHistory = {
+    chainId,
+    ledger,
+    fromBlock,
+    toBlock,
+    toTime: times.get(toBlock)!,
+    events,
+    views,
+    contractSignatures,
+  };
+  if (options.account !== undefined) history.account = options.account.toLowerCase();
+  if (options.artifacts) {
+    progress(0, 1, "bytecode");
+    history.bytecode = await compareDeployed(provider, ledger, toBlock, options.artifacts);
+    progress(1, 1, "bytecode");
+  }
+  return history;
+}
+
+/** The first block at which the ledger has code (binary search; 0 when the node cannot answer for old blocks). */
+export async function deployBlock(provider: Provider, ledger: string, toBlock: number): Promise<number> {
+  let lo = 0;
+  let hi = toBlock;
+  try {
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      if ((await provider.getCode(ledger, mid)) === "0x") lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  } catch {
+    return 0;
+  }
+}
+
+async function readLogs(
+  provider: Provider,
+  ledger: string,
+  fromBlock: number,
+  toBlock: number,
+  options: ReadOptions,
+  progress: (done: number, total: number, phase: Phase) => void
+): Promise<Log[]> {
+  const page = Math.max(1, options.pageBlocks ?? 2_000);
+  const total = toBlock - fromBlock + 1;
+  const filters: (string | string[] | null)[][] =
+    options.account === undefined
+      ? [[]]
+      : [
+          [null, zeroPadValue(options.account, 32)],
+          [LEDGER_WIDE.map((name) => ledgerInterface.getEvent(name)!.topicHash)],
+        ];
+  const logs: Log[] = [];
+  for (let from = fromBlock; from <= toBlock; from += page) {
+    const to = Math.min(toBlock, from + page - 1);
+    for (const topics of filters) {
+      logs.push(...(await provider.getLogs({ address: ledger, fromBlock: from, toBlock: to, topics })));
+    }
+    progress(to - fromBlock + 1, total, "logs");
+  }
+  const seen = new Set<string>();
+  return logs
+    .filter((l) => {
+      const key = `${l.blockNumber}:${l.index}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    })
+    .sort((a, b) => a.blockNumber - b.blockNumber || a.index - b.index);
+}
+
+async function readViews(
+  contract: Contract,
+  events: readonly LedgerEvent[],
+  blockTag: number,
+  onlyAccount: string | undefined,
+  progress: (done: number, total: number, phase: Phase) => void
+): Promise<Record<string, AccountViews>> {
+  const products = new Map<string, Set<number>>();
+  for (const e of events) {
+    const account = typeof e.args.account === "string" ? e.args.account.toLowerCase() : undefined;
+    if (account === undefined || e.payloadHash === undefined) continue;
+    if (onlyAccount !== undefined && account !== onlyAccount.toLowerCase()) continue;
+    const set = products.get(account) ?? new Set<number>();
+    products.set(account, set);
+    const productId = productOfEvent(e);
+    if (productId !== undefined) set.add(productId);
+  }
+  if (onlyAccount !== undefined && !products.has(onlyAccount.toLowerCase())) products.set(onlyAccount.toLowerCase(), new Set());
+  const accounts = [...products.keys()];
+  const views: Record<string, AccountViews> = {};
+  await inBatches(accounts, async (account) => {
+    const a = plainArgs(await contract.accountOf(account, { blockTag })) as Record<string, unknown>;
+    const lines: AccountViews["lines"] = {};
+    for (const productId of products.get(account)!) {
+      lines[productId] = plainArgs(await contract.lineOf(account, productId, { blockTag })) as Record<string, unknown>;
+    }
+    const loans: AccountViews["loans"] = {};
+    const loanCount = Number(a.loanCount ?? 0);
+    for (let loanNo = 1; loanNo <= loanCount; loanNo++) {
+      const [terms, state] = await contract.loanOf(account, loanNo, { blockTag });
+      loans[loanNo] = { terms: plainArgs(terms) as Record<string, unknown>, state: plainArgs(state) as Record<string, unknown> };
+    }
+    views[account] = { account: a, lines, loans };
+  }, (done) => progress(done, accounts.length, "views"));
+  return views;
+}
+
+/** The product an entry event is about, where its fields say so. */
+export function productOfEvent(e: LedgerEvent): number | undefined {
+  const a = e.args;
+  if (a.productId !== undefined) return Number(a.productId);
+  const d = a.decision as Record<string, unknown> | undefined;
+  if (d?.productId !== undefined) return Number(d.productId);
+  const t = (a.terms ?? a.newTerms) as Record<string, unknown> | undefined;
+  if (t?.productId !== undefined) return Number(t.productId);
+  return undefined;
+}
+
+/** For decisions whose signature does not recover to the named scorer: the scorer contract's ERC-1271 answer at that block. */
+async function readContractSignatures(
+  provider: Provider,
+  chainId: bigint,
+  ledger: string,
+  events: readonly LedgerEvent[],
+  progress: (done: number, total: number, phase: Phase) => void
+): Promise<Record<string, boolean>> {
+  const domain = decisionDomain(chainId, ledger);
+  const out: Record<string, boolean> = {};
+  const candidates = events.filter((e) => DECISION_EVENTS.has(e.name));
+  let done = 0;
+  for (const e of candidates) {
+    const scorer = getAddress(e.args.scorer as string);
+    const signature = e.args.signature as string;
+    const digest = decisionDigest(domain, decisionOf(e.args.decision as Record<string, unknown>));
+    let recovered: string | undefined;
+    try {
+      recovered = recoverAddress(digest, signature);
+    } catch {
+      recovered = undefined;
+    }
+    if (recovered !== scorer && (await provider.getCode(scorer, e.blockNumber)) !== "0x") {
+      const wallet = new Contract(scorer, ["function isValidSignature(bytes32,bytes) view returns (bytes4)"], provider);
+      try {
+        const magic = (await wallet.isValidSignature(digest, signature, { blockTag: e.blockNumber })) as string;
+        out[`${e.txHash}:${e.logIndex}`] = magic.toLowerCase() === ERC1271_MAGIC;
+      } catch {
+        out[`${e.txHash}:${e.logIndex}`] = false;
+      }
+    }
+    progress(++done, candidates.length, "signatures");
+  }
+  return out;
+}
+
+/** A decoded `Decision` struct as the mirror's type. */
+export function decisionOf(d: Record<string, unknown>): Decision {
+  return {
+    account: d.account as string,
+    productId: Number(d.productId),
+    approved: Boolean(d.approved),
+    tier: Number(d.tier),
+    score: Number(d.score),
+    limit: BigInt(d.limit as bigint),
+    limitExpiry: BigInt(d.limitExpiry as bigint),
+    ratePpmPerDay: BigInt(d.ratePpmPerDay as bigint),
+    modelId: d.modelId as string,
+    featuresHash: d.featuresHash as string,
+    reasonCodes: (d.reasonCodes as unknown[]).map(Number) as [number, number, number, number],
+    nonce: BigInt(d.nonce as bigint),
+    deadline: BigInt(d.deadline as bigint),
+  };
+}
+
+/** Compare the deployed ledger, and the LoanServicing library it links, with compiled runtime code. */
+async function compareDeployed(provider: Provider, ledger: string, blockTag: number, artifacts: RuntimeArtifacts) {
+  const ledgerCode = await provider.getCode(ledger, blockTag);
+  const results = [];
+  const libraries: Record<string, string> = {};
+  for (const [source, libs] of Object.entries(artifacts.ledger.linkReferences)) {
+    for (const [name, refs] of Object.entries(libs)) {
+      const ref = refs[0];
+      const hex = ledgerCode.slice(2 + ref.start * 2, 2 + (ref.start + ref.length) * 2);
+      libraries[`${source}:${name}`] = getAddress(`0x${hex.padStart(40, "0")}`);
+    }
+  }
+  results.push(compareRuntime({ contract: artifacts.ledger.name, address: ledger, deployedCode: ledgerCode, runtime: artifacts.ledger, libraries }));
+  for (const library of artifacts.libraries) {
+    const address = libraries[library.name];
+    if (address === undefined) {
+      results.push({ contract: library.name, address: "", matches: false, detail: "the ledger's code does not link this library" });
+      continue;
+    }
+    const code = await provider.getCode(address, blockTag);
+    results.push(compareRuntime({ contract: library.name, address, deployedCode: code, runtime: library, libraries }));
+  }
+  return results;
+}
+
+/** Run `fn` over `items`, `CONCURRENCY` at a time, reporting each completion. */
+async function inBatches<T>(items: readonly T[], fn: (item: T) => Promise<void>, onDone: (done: number) => void): Promise<void> {
+  let done = 0;
+  for (let i = 0; i < items.length; i += CONCURRENCY) {
+    await Promise.all(
+      items.slice(i, i + CONCURRENCY).map(async (item) => {
+        await fn(item);
+        onDone(++done);
+      })
+    );
+  }
+}

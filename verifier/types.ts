@@ -1,0 +1,129 @@
+/**
+ * What the verifier reads and what it reports. The verifier trusts only the chain and the
+ * compiled artifacts: `source.ts` reads a `LedgerHistory` from any JSON-RPC provider (Node or
+ * browser), `verify.ts` checks it with pure code (the shared loan math and hash chain of
+ * `server/core/`), and `report.ts` renders the `AuditReport` as text, JSON or HTML.
+ */
+
+/** One ledger log, decoded with the ledger's ABI. Integers are bigint; structs are objects by field name. */
+export interface LedgerEvent {
+  /** Event name as in the ABI (`Drawn`, `RoleGranted`, `Paused`, ...). */
+  name: string;
+  /** Decoded arguments by ABI name (ethers Result turned into plain objects/arrays, bigint integers). */
+  args: Record<string, unknown>;
+  /** keccak256 of the ABI-encoded fields except seq and head, for entry events (hash chain). */
+  payloadHash?: string;
+  blockNumber: number;
+  logIndex: number;
+  txHash: string;
+  /** Timestamp of the block, in seconds. */
+  timestamp: bigint;
+}
+
+/** The ledger's views for one account, read at `LedgerHistory.toBlock`. */
+export interface AccountViews {
+  account: Record<string, unknown>;
+  /** lineOf(account, productId) by product id, for every product the history names. */
+  lines: Record<number, Record<string, unknown>>;
+  /** loanOf(account, loanNo) as { terms, state } by loan number. */
+  loans: Record<number, { terms: Record<string, unknown>; state: Record<string, unknown> }>;
+}
+
+/** Everything the checks need, read from the chain. */
+export interface LedgerHistory {
+  chainId: bigint;
+  ledger: string;
+  fromBlock: number;
+  toBlock: number;
+  /** Timestamp of `toBlock`. */
+  toTime: bigint;
+  /** Every log of the ledger (and of its linked library, which emits on the ledger's address) in [fromBlock, toBlock], in chain order. */
+  events: LedgerEvent[];
+  /** Views at `toBlock` for every account in `events` (or the one account asked for). */
+  views: Record<string, AccountViews>;
+  /** ERC-1271 answers for decisions whose signer is a contract: key `${txHash}:${logIndex}`. */
+  contractSignatures: Record<string, boolean>;
+  /** Bytecode comparison, when the caller asked for it (see bytecode.ts). */
+  bytecode?: BytecodeResult[];
+  /** When only one account was read. */
+  account?: string;
+}
+
+export type CheckName =
+  | "hash-chain"
+  | "decisions"
+  | "balances"
+  | "charges"
+  | "cost-ceiling"
+  | "limits"
+  | "references"
+  | "bytecode";
+
+export const CHECKS: readonly { name: CheckName; proves: string }[] = [
+  { name: "hash-chain", proves: "every account's history is complete and in order: the chain recomputed from events ends at the on-chain seq and head" },
+  { name: "decisions", proves: "every grant, limit increase and decline carries an EIP-712 decision signed by an address that held the scorer role at that block, with the right nonce and deadline" },
+  { name: "balances", proves: "balances replayed from events equal the ledger's own views of accounts, lines and loans" },
+  { name: "charges", proves: "interest, fees and penalty recomputed with the shared loan math equal what was charged, and every repayment was allocated in the documented order" },
+  { name: "cost-ceiling", proves: "no loan's terms exceed its product's annual cost ceiling in force at drawdown" },
+  { name: "limits", proves: "no drawdown exceeded the line limit, the exposure cap or the tier cap, and none happened on a frozen line or while the ledger was paused" },
+  { name: "references", proves: "no caller reference was used twice" },
+  { name: "bytecode", proves: "the deployed runtime code equals this repository's compiled artifacts (metadata hash and immutables aside)" },
+];
+
+/** One violation, located. */
+export interface Finding {
+  check: CheckName;
+  message: string;
+  account?: string;
+  seq?: bigint;
+  loanNo?: number;
+  event?: string;
+  txHash?: string;
+  blockNumber?: number;
+}
+
+export type CheckStatus = "pass" | "fail" | "skipped";
+
+export interface CheckResult {
+  check: CheckName;
+  status: CheckStatus;
+  /** How many facts this check looked at (entries, decisions, drawdowns...). */
+  checked: number;
+  findings: Finding[];
+}
+
+export interface AccountResult {
+  account: string;
+  seq: bigint;
+  head: string;
+  entries: number;
+  declines: number;
+  checks: { check: CheckName; status: CheckStatus; checked: number; first?: Finding }[];
+}
+
+export interface TimelineItem {
+  kind: "role-granted" | "role-revoked" | "paused" | "unpaused" | "product-configured" | "tier-policy-set";
+  blockNumber: number;
+  txHash: string;
+  timestamp: bigint;
+  detail: string;
+}
+
+export interface BytecodeResult {
+  contract: string;
+  address: string;
+  matches: boolean;
+  detail: string;
+}
+
+export interface AuditReport {
+  ledger: string;
+  chainId: bigint;
+  fromBlock: number;
+  toBlock: number;
+  ok: boolean;
+  checks: CheckResult[];
+  accounts: AccountResult[];
+  timeline: TimelineItem[];
+  stats: { accounts: number; entries: number; declines: number; loans: number; drawnVolume: bigint };
+}
