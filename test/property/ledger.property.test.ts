@@ -23,6 +23,9 @@
  *     server/core/hash-chain.ts) ends at the on-chain `seq` and `head`;
  *   - no ref appears in two entries, and the refs on chain are exactly the applied calls'.
  *
+ * After each whole sequence the auditor's verifier (verifier/: readLedger + verifyHistory, the
+ * same code as `npm run audit`) reads the chain and must find every one of its checks holding.
+ *
  * Each sequence starts from one account with both lines (opened and granted through the same
  * commands and checks). Case count: 50 sequences of up to 40 operations by default (about 45 s
  * on two cores). Scale the number of sequences with LEDGER_FUZZ_RUNS (a multiplier:
@@ -66,6 +69,12 @@ import {
 } from "../helpers/fixtures";
 import { fuzzParameters, fuzzRuns, fuzzTimeout } from "../helpers/fuzz";
 import { allocationFrom, differences, show, stateFrom, termsFrom } from "../helpers/mirror";
+import { loadRuntimeArtifacts } from "../../verifier/artifacts-node";
+import { reportText } from "../../verifier/report";
+import { readLedger } from "../../verifier/source";
+import { verifyHistory } from "../../verifier/verify";
+
+const RUNTIME_ARTIFACTS = loadRuntimeArtifacts(process.cwd());
 
 const SEQUENCES = fuzzRuns(50);
 const MAX_COMMANDS = 40;
@@ -1175,6 +1184,13 @@ async function initial(outcomes: Map<string, number>): Promise<{ model: Model; r
   return { model, real };
 }
 
+/** The auditor's verifier, reading the same chain, finds every check holding after the sequence. */
+async function expectAuditPasses(r: Real): Promise<void> {
+  const history = await readLedger(ethers.provider, { ledger: await r.l.ledger.getAddress(), artifacts: RUNTIME_ARTIFACTS });
+  const report = verifyHistory(history);
+  if (!report.ok) throw new Error(`the verifier found violations in an honest history:\n${reportText(report)}`);
+}
+
 describe("CreditLedger: random operation sequences keep the ledger's invariants", function () {
   this.timeout(fuzzTimeout(600_000));
 
@@ -1182,7 +1198,9 @@ describe("CreditLedger: random operation sequences keep the ledger's invariants"
     const outcomes = new Map<string, number>();
     await fc.assert(
       fc.asyncProperty(fc.commands(commandArbs, { maxCommands: MAX_COMMANDS, size: "max" }), async (cmds) => {
-        await fc.asyncModelRun(() => initial(outcomes), cmds);
+        let setup: { model: Model; real: Real } | undefined;
+        await fc.asyncModelRun(async () => (setup = await initial(outcomes)), cmds);
+        await expectAuditPasses(setup!.real);
       }),
       fuzzParameters(SEQUENCES)
     );
