@@ -10,7 +10,9 @@
  *      is on-chain and indexed), at each concurrency of --concurrency: requests per second
  *      and p50/p99 latency;
  *   2. the outbox drain: --drain purchases sent with ?wait=false as fast as the API accepts
- *      them, then the time until every one is confirmed on-chain (drain rate).
+ *      them, then the time until every one is confirmed on-chain (drain rate);
+ *   3. the auditor's verifier (verifier/, as `npm run audit` runs it) over everything the run
+ *      wrote: the time to read the ledger over JSON-RPC and the time of the checks.
  *
  * Counts and time are bounded (each phase stops after --max-seconds); the run stops by itself
  * and removes its database. Progress goes to stderr, the results (a markdown table) to stdout.
@@ -179,6 +181,8 @@ class Partner {
 interface System {
   url: string;
   partnerKey: string;
+  rpcUrl: string;
+  ledgerAddress: string;
   stop(): Promise<void>;
 }
 
@@ -232,6 +236,8 @@ async function startSystem(options: Options, dir: string): Promise<System> {
     return {
       url,
       partnerKey,
+      rpcUrl: node.rpcUrl,
+      ledgerAddress,
       stop: async () => {
         await gateway.stop();
         await node.close();
@@ -252,10 +258,41 @@ async function startSystem(options: Options, dir: string): Promise<System> {
   return {
     url: gateway.url,
     partnerKey,
+    rpcUrl: node.rpcUrl,
+    ledgerAddress,
     stop: async () => {
       await gateway.kill("SIGTERM");
       await node.close();
     },
+  };
+}
+
+// ---------------------------------------------------------------- the verifier
+
+/** Time the auditor's verifier over everything the run wrote: the chain read, then the pure checks. */
+async function auditLedger(system: System) {
+  const { JsonRpcProvider } = await import("ethers");
+  const { readLedger } = await import("../verifier/source");
+  const { verifyHistory } = await import("../verifier/verify");
+  const { reportText } = await import("../verifier/report");
+  const { loadRuntimeArtifacts } = await import("../verifier/artifacts-node");
+  const provider = new JsonRpcProvider(system.rpcUrl, undefined, { batchMaxCount: 20 });
+  const readStarted = performance.now();
+  const history = await readLedger(provider, { ledger: system.ledgerAddress, artifacts: loadRuntimeArtifacts(path.resolve(__dirname, "..")) });
+  const readSeconds = (performance.now() - readStarted) / 1000;
+  const verifyStarted = performance.now();
+  const report = verifyHistory(history);
+  const verifySeconds = (performance.now() - verifyStarted) / 1000;
+  provider.destroy();
+  if (!report.ok) process.stderr.write(`${reportText(report)}\n`);
+  progress(`  ${report.stats.entries} entries of ${report.stats.accounts} accounts read in ${readSeconds.toFixed(2)} s, checked in ${verifySeconds.toFixed(2)} s`);
+  return {
+    blocks: history.toBlock - history.fromBlock + 1,
+    accounts: report.stats.accounts,
+    entries: report.stats.entries,
+    readSeconds,
+    verifySeconds,
+    ok: report.ok,
   };
 }
 
@@ -353,6 +390,10 @@ async function main(): Promise<void> {
       drain = { n: operations.length, accepted, allConfirmedSeconds, confirmed, failed };
     }
 
+    // ------------------------------------------------------------ the verifier over what the run wrote
+    progress("verifier: reading the whole ledger over JSON-RPC and running every check");
+    const audit = await auditLedger(system);
+
     // ------------------------------------------------------------ the report
     const cpus = os.cpus();
     const facts = [
@@ -378,6 +419,12 @@ async function main(): Promise<void> {
         `| purchases, wait=false, concurrency ${drain.accepted.concurrency} | ${drain.n} | ${(ok.length / drain.accepted.seconds).toFixed(1)} | ${percentile(ok, 50).toFixed(0)} | ${percentile(ok, 99).toFixed(0)} | ${drain.allConfirmedSeconds.toFixed(1)} | ${(drain.confirmed / drain.allConfirmedSeconds).toFixed(1)} | ${drain.failed} |`,
       );
     }
+    lines.push(
+      "",
+      "| verifier (npm run audit's library) | blocks | accounts | entries | read s | checks s | entries/s overall | result |",
+      "|---|---:|---:|---:|---:|---:|---:|---|",
+      `| whole ledger over JSON-RPC, bytecode included | ${audit.blocks} | ${audit.accounts} | ${audit.entries} | ${audit.readSeconds.toFixed(2)} | ${audit.verifySeconds.toFixed(2)} | ${(audit.entries / (audit.readSeconds + audit.verifySeconds)).toFixed(0)} | ${audit.ok ? "every check holds" : "VIOLATIONS (see stderr)"} |`,
+    );
     console.log(lines.join("\n"));
   } finally {
     progress("stopping the gateway and the node");
