@@ -181,6 +181,9 @@ async function audit(args: Args): Promise<number> {
     onProgress: bar.update,
   });
   bar.end();
+  if (args.account !== undefined && history.views[args.account]?.account.exists !== true) {
+    throw new VerifierInputError(`no account ${args.account} on the ledger ${ledger} (as of block ${history.toBlock}): check the id`);
+  }
   const report = verifyHistory(history);
   console.log(reportText(report, { perAccount: args.accounts }));
   if (args.json) writeFileSync(args.json, reportJson(report) + "\n");

@@ -51,6 +51,8 @@ const MAX_RATE_PPM_PER_DAY = 10_000n;
 const MIN_CASH_PERIODS = 3;
 const MAX_CASH_PERIODS = 12;
 const WRITE_OFF_FREEZE_REASON = 0xffff;
+const MAX_RESTRUCTURE_PERIODS = 36;
+const MAX_HOLIDAY_DAYS = 180n;
 
 export interface ProductR {
   kind: number;
@@ -699,6 +701,8 @@ class Replayer implements Replay {
     if (claimed.ratePpmPerDay > loan.terms.ratePpmPerDay) problems.push(`the rate went up from ${loan.terms.ratePpmPerDay} to ${claimed.ratePpmPerDay} ppm/day`);
     const lastDue = (t: LoanTerms) => t.startTime + (t.firstDueDay + PERIOD_DAYS * BigInt(t.periods - 1)) * 86_400n;
     if (lastDue(r.terms) < lastDue(loan.terms)) problems.push(`the schedule was shortened`);
+    if (claimed.periods < 1 || claimed.periods > MAX_RESTRUCTURE_PERIODS) problems.push(`${claimed.periods} periods (1..${MAX_RESTRUCTURE_PERIODS} allowed)`);
+    if (big(e.args.holidayDays) > MAX_HOLIDAY_DAYS) problems.push(`a payment holiday of ${String(e.args.holidayDays)} days (at most ${MAX_HOLIDAY_DAYS})`);
     if (problems.length > 0) this.fail("charges", e, a.account, `restructure of loan ${loan.loanNo}: ${problems.join("; ")}`, loan.loanNo);
     loan.terms = r.terms;
     loan.state = r.state;

@@ -160,7 +160,7 @@ describe("npm run audit (the verifier CLI)", function () {
     expect(alt.stdout).to.contain(`seq ${repaid.seq}: the fields do not hash`);
   });
 
-  it("exits 2 with what to do on an unreachable node, a malformed account and a missing --rpc", async function () {
+  it("exits 2 with what to do on an unreachable node, a malformed or unknown account, a missing --rpc and an address with no contract", async function () {
     const unreachable = await runAudit(["--rpc", "http://127.0.0.1:9", "--ledger", "0x0000000000000000000000000000000000000001"]);
     expect(unreachable.code, show(unreachable)).to.equal(2);
     expect(unreachable.stderr).to.contain("cannot reach a JSON-RPC node at http://127.0.0.1:9");
@@ -172,6 +172,11 @@ describe("npm run audit (the verifier CLI)", function () {
     const noRpc = await runAudit(["--ledger", "0x0000000000000000000000000000000000000001"]);
     expect(noRpc.code, show(noRpc)).to.equal(2);
     expect(noRpc.stderr).to.contain("--rpc <url> is required");
+
+    const { address } = await honestLedger();
+    const unknown = await runAudit(["--rpc", node.rpcUrl, "--ledger", address, "--account", `0x${"ab".repeat(32)}`, "--no-bytecode"]);
+    expect(unknown.code, show(unknown)).to.equal(2);
+    expect(unknown.stderr).to.contain(`no account 0x${"ab".repeat(32)} on the ledger`);
 
     const noContract = await runAudit(["--rpc", node.rpcUrl, "--ledger", "0x0000000000000000000000000000000000000001"]);
     expect(noContract.code, show(noContract)).to.equal(2);
