@@ -349,7 +349,12 @@ class Replayer implements Replay {
     this.checkChain(a, e);
     this.checkReference(a, e);
     const handler = ENTRY_HANDLERS[e.name];
-    if (handler) handler.call(this, a, e);
+    try {
+      if (handler) handler.call(this, a, e);
+    } catch (error) {
+      // Terms the contract could never have stored (say, zero periods) break the math: a finding, not a crash.
+      this.fail("charges", e, a.account, `${e.name} at seq ${String(e.args.seq)} cannot be replayed with the shared loan math: ${(error as Error).message}`);
+    }
     a.series.push({ timestamp: e.timestamp, blockNumber: e.blockNumber, outstanding: a.used });
   }
 
@@ -543,7 +548,8 @@ class Replayer implements Replay {
     if (big(e.args.previousLimit) !== previous) {
       this.fail("balances", e, a.account, `previous limit ${String(e.args.previousLimit)} fen, the replay has ${previous} in force`);
     }
-    if (next >= previous) this.fail("limits", e, a.account, `"cut" to ${next} fen from ${previous}`);
+    if (!line.granted) this.fail("limits", e, a.account, `limit cut on product ${productId}, which has no line on this account`);
+    else if (next >= previous) this.fail("limits", e, a.account, `"cut" to ${next} fen from ${previous}`);
     const temporaryInForce = previous !== line.limit;
     if (next < line.limit) line.limit = next;
     if (temporaryInForce) line.tempLimit = next;
@@ -565,6 +571,7 @@ class Replayer implements Replay {
   private setFrozen(a: AccountR, e: LedgerEvent, frozen: boolean): void {
     const line = this.line(a, Number(e.args.productId));
     this.count("balances", a.account);
+    if (!line.granted) this.fail("limits", e, a.account, `${e.name} on product ${line.productId}, which has no line on this account`);
     if (line.frozen === frozen) this.fail("balances", e, a.account, `the line was already ${frozen ? "frozen" : "unfrozen"}`);
     line.frozen = frozen;
     line.freezeReason = Number(e.args.reasonCode);
@@ -607,7 +614,9 @@ class Replayer implements Replay {
 
     // cost ceiling
     this.count("cost-ceiling", a.account);
-    if (product && !withinCostCeiling(terms, product.costCeilingPpmPerYear)) {
+    if (terms.periods < 1) {
+      this.fail("cost-ceiling", e, a.account, `loan ${loanNo} has ${terms.periods} periods: its cost cannot be evaluated`, loanNo);
+    } else if (product && !withinCostCeiling(terms, product.costCeilingPpmPerYear)) {
       this.fail("cost-ceiling", e, a.account, `loan ${loanNo} costs more than product ${terms.productId}'s ceiling of ${product.costCeilingPpmPerYear} ppm/year`, loanNo);
     }
 
@@ -695,6 +704,10 @@ class Replayer implements Replay {
       return;
     }
     const r = applyRestructure(loan.terms, loan.state, e.timestamp, claimed.periods, big(e.args.holidayDays), claimed.ratePpmPerDay);
+    if (claimed.periods < 1) {
+      this.fail("charges", e, a.account, `restructure of loan ${loan.loanNo} to ${claimed.periods} periods`, loan.loanNo);
+      return;
+    }
     const problems = differences(claimed as never, r.terms as never, TERM_FIELDS);
     if (big(e.args.interestAccrued) !== r.interestAccrued) problems.push(`interest charged ${String(e.args.interestAccrued)} fen, the shared math gives ${r.interestAccrued}`);
     if (big(e.args.penaltyAccrued) !== r.penaltyAccrued) problems.push(`penalty charged ${String(e.args.penaltyAccrued)} fen, the shared math gives ${r.penaltyAccrued}`);
@@ -704,6 +717,7 @@ class Replayer implements Replay {
     if (claimed.periods < 1 || claimed.periods > MAX_RESTRUCTURE_PERIODS) problems.push(`${claimed.periods} periods (1..${MAX_RESTRUCTURE_PERIODS} allowed)`);
     if (big(e.args.holidayDays) > MAX_HOLIDAY_DAYS) problems.push(`a payment holiday of ${String(e.args.holidayDays)} days (at most ${MAX_HOLIDAY_DAYS})`);
     if (problems.length > 0) this.fail("charges", e, a.account, `restructure of loan ${loan.loanNo}: ${problems.join("; ")}`, loan.loanNo);
+    if (r.terms.periods < 1) return; // terms no schedule can be computed from: keep the loan as it was
     loan.terms = r.terms;
     loan.state = r.state;
   }
@@ -956,11 +970,30 @@ export function replayAccount(history: LedgerHistory, account: string, replayed:
     lines: [...a.lines.values()],
     loans: [...a.loans.values()].map((l) => ({
       ...l,
-      schedule: schedule(l.terms),
-      position: position(l.terms, l.state, dayOf(l.terms, history.toTime)),
+      schedule: l.terms.periods < 1 ? [] : schedule(l.terms),
+      position: positionAt(l, history.toTime),
     })),
     balanceSeries: a.series,
   };
+}
+
+const NO_POSITION: LoanPosition = {
+  principalOutstanding: 0n,
+  overduePrincipal: 0n,
+  currentPrincipal: 0n,
+  feesDue: 0n,
+  interest: 0n,
+  penalty: 0n,
+  amountDue: 0n,
+  payoff: 0n,
+  daysPastDue: 0n,
+  nextDueTime: 0n,
+};
+
+/** A replayed loan's position at a time; for terms no schedule can be computed from, the principal left and nothing else. */
+function positionAt(loan: LoanR, time: bigint): LoanPosition {
+  if (loan.terms.periods < 1) return { ...NO_POSITION, principalOutstanding: loan.terms.principal - loan.state.principalSettled };
+  return position(loan.terms, loan.state, dayOf(loan.terms, time));
 }
 
 export type Bucket = "current" | "1-30" | "31-60" | "61-90" | "90+";
@@ -1002,7 +1035,7 @@ export function ledgerOverview(history: LedgerHistory, replayed: Replay = replay
       drawnVolume += loan.principalDrawn;
       if (loan.state.status !== LoanStatus.Active) continue;
       activeLoans += 1;
-      const p = position(loan.terms, loan.state, dayOf(loan.terms, history.toTime));
+      const p = positionAt(loan, history.toTime);
       const bucket = buckets[bucketOf(p.daysPastDue)];
       bucket.loans += 1;
       bucket.principal += p.principalOutstanding;
