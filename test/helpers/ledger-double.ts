@@ -30,6 +30,7 @@ import { time } from "@nomicfoundation/hardhat-network-helpers";
 import { hexlify, id, randomBytes, ZeroHash, type EventFragment, type Interface, type TypedDataDomain } from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 
+import { ROLES } from "../../deploy/modules/CreditLedger";
 import { CASH_LOAN, CASH_LOAN_ID, PAY_LATER, PAY_LATER_ID, TIERS, type ProductConfig } from "../../deploy/defaults";
 import { decisionDomain, signDecision, type Decision, type TypedDataSigner } from "../../server/core/decision";
 import { entryKindOf, nextHead, payloadHashOf } from "../../server/core/hash-chain";
@@ -42,7 +43,6 @@ import {
   dayOf,
   emptyState,
   installmentFee,
-  isSettled,
   LoanStatus,
   PERIOD_DAYS,
   position,
@@ -52,12 +52,7 @@ import {
 } from "../../server/core/loan-math";
 import { CreditLedger__factory, type LedgerDouble } from "../../typechain-types";
 
-export const ROLES = {
-  admin: ZeroHash,
-  operator: id("OPERATOR_ROLE"),
-  scorer: id("SCORER_ROLE"),
-  pauser: id("PAUSER_ROLE"),
-} as const;
+export { ROLES };
 
 /** The freeze reason code a write-off sets (`LoanServicing.WRITE_OFF_FREEZE_REASON`). */
 export const WRITE_OFF_FREEZE_REASON = 0xffff;
@@ -174,7 +169,10 @@ export interface EntryOptions {
   emitted?: FieldOverrides;
   /** Whether the account's chain and state advance past this entry (default true; false stages an entry the ledger never appended). */
   advance?: boolean;
-  /** Keep the entry back: it is emitted by `release()`, in the order given there. */
+  /**
+   * Keep the entry back: it is emitted by `release()`, in the order given there, at whatever
+   * time that is (hold only entries whose values do not depend on the block time).
+   */
   hold?: boolean;
 }
 
@@ -196,7 +194,6 @@ export interface SignOptions {
 
 interface Held {
   entry: StagedEntry;
-  at: bigint;
   send: () => Promise<StagedEntry>;
 }
 
@@ -349,7 +346,7 @@ export class StagedLedger {
       return staged;
     };
     if (opts.hold) {
-      this.held.push({ entry: staged, at: t, send });
+      this.held.push({ entry: staged, send });
       return staged;
     }
     await time.setNextBlockTimestamp(t);
