@@ -14,7 +14,7 @@ import { Contract, JsonRpcProvider, Network } from "ethers";
 
 import { LEDGER_ABI } from "../verifier/abi";
 import { loadRuntimeArtifacts } from "../verifier/artifacts-node";
-import { verifyExport, type HistoryExport } from "../verifier/export";
+import { verifyExport, type HistoryExport, type OnchainEntry } from "../verifier/export";
 import { describeFinding, reportHtml, reportJson, reportText } from "../verifier/report";
 import { readLedger, VerifierInputError, type Phase } from "../verifier/source";
 import { verifyHistory } from "../verifier/verify";
@@ -210,8 +210,12 @@ async function verifyExportCommand(args: Args): Promise<number> {
   const history = await readLedger(provider, { ledger: ledgerAt, account: exported.accountId.toLowerCase() });
   const latest = history.toBlock;
   const onchain = await ledger.accountOf(exported.accountId, { blockTag: latest });
-  const heads = new Map<bigint, string>();
-  for (const e of history.events) if (e.payloadHash !== undefined) heads.set(BigInt(e.args.seq as bigint), String(e.args.head));
+  const heads = new Map<bigint, OnchainEntry>();
+  for (const e of history.events) {
+    if (e.payloadHash !== undefined) {
+      heads.set(BigInt(e.args.seq as bigint), { head: String(e.args.head), txHash: e.txHash, blockNumber: e.blockNumber, logIndex: e.logIndex });
+    }
+  }
   const result = verifyExport(exported, { seq: BigInt(onchain.seq), head: String(onchain.head) }, heads);
   console.log(`export of account ${exported.accountId}: ${result.entries} entries; the ledger ${ledgerAt} is at seq ${onchain.seq} (block ${latest})`);
   if (result.ok) console.log("RESULT: the export is complete and unaltered: its hash chain ends at the on-chain head");

@@ -4,7 +4,7 @@
  * every account at the last block read, and the ERC-1271 answers of contract scorers. The
  * result is a plain `LedgerHistory` for the pure checks of `verify.ts`.
  */
-import { Contract, getAddress, recoverAddress, zeroPadValue, type Log, type Provider } from "ethers";
+import { Contract, getAddress, Interface, recoverAddress, zeroPadValue, type Log, type Provider } from "ethers";
 
 import { decisionDigest, decisionDomain, type Decision } from "../server/core/decision";
 import { decodeLog, LEDGER_ABI, ledgerInterface, plainArgs } from "./abi";
@@ -37,6 +37,7 @@ export class VerifierInputError extends Error {
 const LEDGER_WIDE = ["RoleGranted", "RoleRevoked", "RoleAdminChanged", "Paused", "Unpaused", "ProductConfigured", "TierPolicySet"];
 const DECISION_EVENTS = new Set(["LineGranted", "LimitIncreased", "DecisionDeclined"]);
 const ERC1271_MAGIC = "0x1626ba7e";
+const ERC1271 = new Interface(["function isValidSignature(bytes32 hash, bytes signature) view returns (bytes4)"]);
 const CONCURRENCY = 16;
 
 export async function readLedger(provider: Provider, options: ReadOptions): Promise<LedgerHistory> {
@@ -74,7 +75,8 @@ export async function readLedger(provider: Provider, options: ReadOptions): Prom
   }
 
   const contract = new Contract(ledger, LEDGER_ABI as never, provider);
-  const views = await readViews(contract, events, toBlock, options.account, progress);
+  const viewErrors: Record<string, string[]> = {};
+  const views = await readViews(contract, events, toBlock, options.account, progress, viewErrors);
   const contractSignatures = await readContractSignatures(provider, chainId, ledger, events, progress);
 
   const history: LedgerHistory = {
@@ -87,6 +89,7 @@ export async function readLedger(provider: Provider, options: ReadOptions): Prom
     views,
     contractSignatures,
   };
+  if (Object.keys(viewErrors).length > 0) history.viewErrors = viewErrors;
   if (options.account !== undefined) history.account = options.account.toLowerCase();
   if (options.artifacts) {
     progress(0, 1, "bytecode");
@@ -153,9 +156,11 @@ async function readViews(
   events: readonly LedgerEvent[],
   blockTag: number,
   onlyAccount: string | undefined,
-  progress: (done: number, total: number, phase: Phase) => void
+  progress: (done: number, total: number, phase: Phase) => void,
+  viewErrors: Record<string, string[]>
 ): Promise<Record<string, AccountViews>> {
   const products = new Map<string, Set<number>>();
+  const drawn = new Map<string, number>();
   for (const e of events) {
     const account = typeof e.args.account === "string" ? e.args.account.toLowerCase() : undefined;
     if (account === undefined || e.payloadHash === undefined) continue;
@@ -164,23 +169,38 @@ async function readViews(
     products.set(account, set);
     const productId = productOfEvent(e);
     if (productId !== undefined) set.add(productId);
+    if (e.name === "Drawn") drawn.set(account, Math.max(drawn.get(account) ?? 0, Number(e.args.loanNo)));
   }
   if (onlyAccount !== undefined && !products.has(onlyAccount.toLowerCase())) products.set(onlyAccount.toLowerCase(), new Set());
   const accounts = [...products.keys()];
   const views: Record<string, AccountViews> = {};
   await inBatches(accounts, async (account) => {
-    const a = plainArgs(await contract.accountOf(account, { blockTag })) as Record<string, unknown>;
+    const errors: string[] = [];
+    const read = async <T>(what: string, call: () => Promise<T>): Promise<T | undefined> => {
+      try {
+        return await call();
+      } catch (error) {
+        errors.push(`${what} failed: ${(error as Error).message.slice(0, 200)}`);
+        return undefined;
+      }
+    };
+    const a = (plainArgs(await read("accountOf", () => contract.accountOf(account, { blockTag }))) ?? {}) as Record<string, unknown>;
     const lines: AccountViews["lines"] = {};
     for (const productId of products.get(account)!) {
-      lines[productId] = plainArgs(await contract.lineOf(account, productId, { blockTag })) as Record<string, unknown>;
+      const line = await read(`lineOf(${productId})`, () => contract.lineOf(account, productId, { blockTag }));
+      if (line !== undefined) lines[productId] = plainArgs(line) as Record<string, unknown>;
     }
     const loans: AccountViews["loans"] = {};
-    const loanCount = Number(a.loanCount ?? 0);
+    // The loans the events name, and one more: a loan the ledger holds without a Drawn event shows
+    // in accountOf's loanCount (compared by the balances check), and one more read catches the first.
+    // Never the ledger's own count: a hostile ledger could claim 65,535 loans.
+    const loanCount = Math.min(Number(a.loanCount ?? 0), (drawn.get(account) ?? 0) + 1);
     for (let loanNo = 1; loanNo <= loanCount; loanNo++) {
-      const [terms, state] = await contract.loanOf(account, loanNo, { blockTag });
-      loans[loanNo] = { terms: plainArgs(terms) as Record<string, unknown>, state: plainArgs(state) as Record<string, unknown> };
+      const loan = await read(`loanOf(${loanNo})`, () => contract.loanOf(account, loanNo, { blockTag }));
+      if (loan !== undefined) loans[loanNo] = { terms: plainArgs(loan[0]) as Record<string, unknown>, state: plainArgs(loan[1]) as Record<string, unknown> };
     }
     views[account] = { account: a, lines, loans };
+    if (errors.length > 0) viewErrors[account] = errors;
   }, (done) => progress(done, accounts.length, "views"));
   return views;
 }
@@ -219,10 +239,12 @@ async function readContractSignatures(
       recovered = undefined;
     }
     if (recovered !== scorer && (await provider.getCode(scorer, e.blockNumber)) !== "0x") {
-      const wallet = new Contract(scorer, ["function isValidSignature(bytes32,bytes) view returns (bytes4)"], provider);
       try {
-        const magic = (await wallet.isValidSignature(digest, signature, { blockTag: e.blockNumber })) as string;
-        out[`${e.txHash}:${e.logIndex}`] = magic.toLowerCase() === ERC1271_MAGIC;
+        // As the ledger asks it (OpenZeppelin SignatureChecker.isValidERC1271SignatureNow): msg.sender
+        // is the ledger, and the answer's first word must be exactly the selector, zero-padded.
+        const data = ERC1271.encodeFunctionData("isValidSignature", [digest, signature]);
+        const answer = await provider.call({ to: scorer, from: ledger, data, blockTag: e.blockNumber });
+        out[`${e.txHash}:${e.logIndex}`] = answer.length >= 66 && answer.slice(0, 66).toLowerCase() === ERC1271_MAGIC.padEnd(66, "0");
       } catch {
         out[`${e.txHash}:${e.logIndex}`] = false;
       }

@@ -43,6 +43,8 @@ export interface LedgerHistory {
   views: Record<string, AccountViews>;
   /** ERC-1271 answers for decisions whose signer is a contract: key `${txHash}:${logIndex}`. */
   contractSignatures: Record<string, boolean>;
+  /** View calls that failed (a ledger that cannot answer its own views), as messages by account. */
+  viewErrors?: Record<string, string[]>;
   /** Bytecode comparison, when the caller asked for it (see bytecode.ts). */
   bytecode?: BytecodeResult[];
   /** When only one account was read. */
@@ -51,6 +53,7 @@ export interface LedgerHistory {
 
 export type CheckName =
   | "hash-chain"
+  | "roles"
   | "decisions"
   | "balances"
   | "charges"
@@ -61,6 +64,7 @@ export type CheckName =
 
 export const CHECKS: readonly { name: CheckName; proves: string }[] = [
   { name: "hash-chain", proves: "every account's history is complete and in order: the chain recomputed from events ends at the on-chain seq and head" },
+  { name: "roles", proves: "every entry was recorded by a key that held the operator role, and every product, tier, pause and role change was made by a key that held the role it needs, at that point of the chain" },
   { name: "decisions", proves: "every grant, limit increase and decline carries an EIP-712 decision signed by an address that held the scorer role at that block, with the right nonce and deadline" },
   { name: "balances", proves: "balances replayed from events equal the ledger's own views of accounts, lines and loans" },
   { name: "charges", proves: "interest, fees and penalty recomputed with the shared loan math equal what was charged, and every repayment was allocated in the documented order" },

@@ -6,7 +6,7 @@
  * check and its entry (account, seq, tx hash). After a finding the replay goes on with the
  * honest value (the recomputed one), so one bad entry is reported once, where it happened.
  */
-import { getAddress, recoverAddress, ZeroHash } from "ethers";
+import { dataLength, getAddress, getBytes, recoverAddress, ZeroHash } from "ethers";
 
 import { decisionDigest, decisionDomain } from "../server/core/decision";
 import { entryKindOf, nextHead } from "../server/core/hash-chain";
@@ -53,6 +53,7 @@ const MAX_CASH_PERIODS = 12;
 const WRITE_OFF_FREEZE_REASON = 0xffff;
 const MAX_RESTRUCTURE_PERIODS = 36;
 const MAX_HOLIDAY_DAYS = 180n;
+const DAYS_PER_YEAR = 365n;
 
 export interface ProductR {
   kind: number;
@@ -206,6 +207,8 @@ class Replayer implements Replay {
   tallies = new Map<CheckName, Tally>(CHECKS.map((c) => [c.name, { checked: 0, findings: [] }]));
   accountTallies = new Map<string, Map<CheckName, Tally>>();
   private roles = new Map<string, Set<string>>();
+  /** The admin role of each role (AccessControl's getRoleAdmin; DEFAULT_ADMIN_ROLE unless changed). */
+  private roleAdmins = new Map<string, string>();
   private refs = new Map<string, LedgerEvent>();
   private readonly domain;
 
@@ -294,13 +297,30 @@ class Replayer implements Replay {
 
   // -------------------------------------------------------------- ledger-wide events
 
+  /** A ledger-wide change must come from a key holding `role` at that point of the chain. */
+  private requireRole(e: LedgerEvent, role: string, who: string, what: string): void {
+    this.count("roles");
+    if (!this.hasRole(role, who)) {
+      this.fail("roles", e, undefined, `${what} by ${getAddress(who)}, which did not hold ${ROLE_NAMES[role.toLowerCase()] ?? role} at block ${e.blockNumber}`);
+    }
+  }
+
   private ledgerWide(e: LedgerEvent): void {
     const at = { blockNumber: e.blockNumber, txHash: e.txHash, timestamp: e.timestamp };
     switch (e.name) {
+      case "RoleAdminChanged":
+        this.roleAdmins.set(low(e.args.role), low(e.args.newAdminRole));
+        break;
       case "RoleGranted":
       case "RoleRevoked": {
         const role = low(e.args.role);
         const who = low(e.args.account);
+        const sender = low(e.args.sender);
+        const admin = this.roleAdmins.get(role) ?? ROLE_IDS.DEFAULT_ADMIN_ROLE;
+        // The constructor's first admin grant has no admin before it; renounceRole is the holder's own.
+        const constructorGrant = e.name === "RoleGranted" && role === ROLE_IDS.DEFAULT_ADMIN_ROLE && (this.roles.get(role)?.size ?? 0) === 0;
+        const renounce = e.name === "RoleRevoked" && sender === who;
+        if (!constructorGrant && !renounce) this.requireRole(e, admin, sender, `${ROLE_NAMES[role] ?? role} ${e.name === "RoleGranted" ? "granted" : "revoked"}`);
         const holders = this.roles.get(role) ?? new Set<string>();
         this.roles.set(role, holders);
         if (e.name === "RoleGranted") holders.add(who);
@@ -314,12 +334,15 @@ class Replayer implements Replay {
       }
       case "Paused":
       case "Unpaused":
+        this.requireRole(e, ROLE_IDS.PAUSER_ROLE, low(e.args.account), e.name === "Paused" ? "paused" : "unpaused");
         this.paused = e.name === "Paused";
         this.timeline.push({ ...at, kind: this.paused ? "paused" : "unpaused", detail: `${this.paused ? "paused" : "unpaused"} by ${getAddress(low(e.args.account))}` });
         break;
       case "ProductConfigured": {
         const productId = Number(e.args.productId);
         const p = productOf(e.args.current as Record<string, unknown>);
+        this.requireRole(e, ROLE_IDS.DEFAULT_ADMIN_ROLE, low(e.args.by), `product ${productId} configured`);
+        this.checkProduct(e, productId, p, this.products.get(productId));
         this.products.set(productId, p);
         this.timeline.push({
           ...at,
@@ -331,12 +354,31 @@ class Replayer implements Replay {
       case "TierPolicySet": {
         const tier = Number(e.args.tier);
         const c = e.args.current as Record<string, unknown>;
+        this.requireRole(e, ROLE_IDS.DEFAULT_ADMIN_ROLE, low(e.args.by), `tier ${tier} set`);
+        this.count("limits");
+        if (big(c.maxLineLimit) === 0n || big(c.maxExposure) === 0n) this.fail("limits", e, undefined, `tier ${tier} set with a zero cap (the ledger refuses it)`);
         this.tiers.set(tier, { maxLineLimit: big(c.maxLineLimit), maxExposure: big(c.maxExposure) });
         this.timeline.push({ ...at, kind: "tier-policy-set", detail: `tier ${tier}: line limit up to ${big(c.maxLineLimit)} fen, exposure up to ${big(c.maxExposure)} fen` });
         break;
       }
       default:
         break;
+    }
+  }
+
+  /** What `configureProduct` refuses. */
+  private checkProduct(e: LedgerEvent, productId: number, p: ProductR, previous: ProductR | undefined): void {
+    this.count("charges");
+    this.count("cost-ceiling");
+    const problems: string[] = [];
+    if (p.kind === ProductKind.None) problems.push("kind None");
+    if (previous && previous.kind !== ProductKind.None && previous.kind !== p.kind) problems.push(`kind changed from ${ProductKind[previous.kind]} to ${ProductKind[p.kind] ?? p.kind}`);
+    if (p.allowedPeriods === 0) problems.push("no allowed periods");
+    if (p.kind === ProductKind.PayLater && p.graceDays === 0n) problems.push("a pay-later product with no grace days");
+    if (problems.length > 0) this.fail("charges", e, undefined, `product ${productId} configured with ${problems.join("; ")} (the ledger refuses it)`);
+    if (p.costCeilingPpmPerYear === 0n) this.fail("cost-ceiling", e, undefined, `product ${productId} configured with no cost ceiling`);
+    else if (p.penaltyPpmPerDay * DAYS_PER_YEAR > p.costCeilingPpmPerYear) {
+      this.fail("cost-ceiling", e, undefined, `product ${productId}'s penalty ${p.penaltyPpmPerDay} ppm/day is ${p.penaltyPpmPerDay * DAYS_PER_YEAR} ppm/year, above its ceiling of ${p.costCeilingPpmPerYear}`);
     }
   }
 
@@ -348,6 +390,11 @@ class Replayer implements Replay {
     a.entries.push(e);
     this.checkChain(a, e);
     this.checkReference(a, e);
+    this.count("roles", a.account);
+    const by = low(e.args.by);
+    if (!this.hasRole(ROLE_IDS.OPERATOR_ROLE, by)) {
+      this.fail("roles", e, a.account, `${e.name} at seq ${String(e.args.seq)} was recorded by ${getAddress(by)}, which did not hold OPERATOR_ROLE at block ${e.blockNumber}`);
+    }
     const handler = ENTRY_HANDLERS[e.name];
     try {
       if (handler) handler.call(this, a, e);
@@ -415,18 +462,26 @@ class Replayer implements Replay {
     if (d.nonce !== a.decisionNonce) problems.push(`decision nonce ${d.nonce}, the account's nonce was ${a.decisionNonce} (a replayed or skipped decision)`);
     if (d.deadline < e.timestamp) problems.push(`the decision expired at ${d.deadline}, used at ${e.timestamp}`);
     if (!this.hasRole(ROLE_IDS.SCORER_ROLE, scorer)) problems.push(`${scorer} did not hold SCORER_ROLE at block ${e.blockNumber}`);
-    let recovered: string | undefined;
-    try {
-      recovered = recoverAddress(decisionDigest(this.domain, d), e.args.signature as string);
-    } catch {
-      recovered = undefined;
-    }
-    if (recovered !== scorer && this.history.contractSignatures[`${e.txHash}:${e.logIndex}`] !== true) {
-      problems.push(
-        recovered === undefined
-          ? `the signature is malformed`
-          : `the signature recovers to ${recovered}, not to the named scorer ${scorer}${this.hasRole(ROLE_IDS.SCORER_ROLE, recovered) ? "" : ` (${recovered} never held SCORER_ROLE at that block)`}`
-      );
+    const signature = String(e.args.signature);
+    const contractAnswer = this.history.contractSignatures[`${e.txHash}:${e.logIndex}`];
+    if (contractAnswer === false) {
+      problems.push(`the scorer ${scorer} is a contract and refused the signature (ERC-1271)`);
+    } else if (contractAnswer !== true) {
+      // The ledger's ECDSA.tryRecover takes only 65-byte signatures with v 27 or 28 (and low s).
+      const strict = dataLength(signature) === 65 && [27, 28].includes(getBytes(signature)[64]);
+      let recovered: string | undefined;
+      try {
+        recovered = strict ? recoverAddress(decisionDigest(this.domain, d), signature) : undefined;
+      } catch {
+        recovered = undefined;
+      }
+      if (!strict) problems.push(`the signature is not a 65-byte signature with v 27 or 28 (the ledger's ECDSA refuses it)`);
+      else if (recovered === undefined) problems.push(`the signature does not recover to any address`);
+      else if (recovered !== scorer) {
+        problems.push(
+          `the signature recovers to ${recovered}, not to the named scorer ${scorer}${this.hasRole(ROLE_IDS.SCORER_ROLE, recovered) ? "" : ` (${recovered} did not hold SCORER_ROLE at that block)`}`
+        );
+      }
     }
     if (!this.products.get(d.productId)?.active) problems.push(`product ${d.productId} was not active`);
     if (problems.length > 0) this.fail("decisions", e, a.account, `${e.name} at seq ${String(e.args.seq)}: ${problems.join("; ")}`);
@@ -476,6 +531,7 @@ class Replayer implements Replay {
   onAccountOpened(a: AccountR, e: LedgerEvent): void {
     this.count("limits", a.account);
     if (a.opened) this.fail("hash-chain", e, a.account, `the account was opened twice`);
+    if (a.account === ZeroHash) this.fail("limits", e, a.account, `an account with the zero id (the ledger refuses it)`);
     a.opened = true;
     a.tier = Number(e.args.tier);
     a.exposureCap = big(e.args.exposureCap);
@@ -616,6 +672,8 @@ class Replayer implements Replay {
     this.count("cost-ceiling", a.account);
     if (terms.periods < 1) {
       this.fail("cost-ceiling", e, a.account, `loan ${loanNo} has ${terms.periods} periods: its cost cannot be evaluated`, loanNo);
+    } else if (product && terms.penaltyPpmPerDay * DAYS_PER_YEAR > product.costCeilingPpmPerYear) {
+      this.fail("cost-ceiling", e, a.account, `loan ${loanNo}'s penalty ${terms.penaltyPpmPerDay} ppm/day is above product ${terms.productId}'s ceiling of ${product.costCeilingPpmPerYear} ppm/year`, loanNo);
     } else if (product && !withinCostCeiling(terms, product.costCeilingPpmPerYear)) {
       this.fail("cost-ceiling", e, a.account, `loan ${loanNo} costs more than product ${terms.productId}'s ceiling of ${product.costCeilingPpmPerYear} ppm/year`, loanNo);
     }
@@ -708,6 +766,10 @@ class Replayer implements Replay {
       this.fail("charges", e, a.account, `restructure of loan ${loan.loanNo} to ${claimed.periods} periods`, loan.loanNo);
       return;
     }
+    if (r.terms.principal === 0n) {
+      this.fail("charges", e, a.account, `restructure of loan ${loan.loanNo}, which has no principal left (the ledger refuses it)`, loan.loanNo);
+      return;
+    }
     const problems = differences(claimed as never, r.terms as never, TERM_FIELDS);
     if (big(e.args.interestAccrued) !== r.interestAccrued) problems.push(`interest charged ${String(e.args.interestAccrued)} fen, the shared math gives ${r.interestAccrued}`);
     if (big(e.args.penaltyAccrued) !== r.penaltyAccrued) problems.push(`penalty charged ${String(e.args.penaltyAccrued)} fen, the shared math gives ${r.penaltyAccrued}`);
@@ -761,9 +823,13 @@ class Replayer implements Replay {
   // -------------------------------------------------------------- the views at the end
 
   private compareViews(): void {
+    for (const [account, errors] of Object.entries(this.history.viewErrors ?? {})) {
+      for (const error of errors) this.fail("balances", undefined, account.toLowerCase(), `the ledger could not answer its own view: ${error}`);
+    }
     for (const [account, views] of Object.entries(this.history.views)) {
       const a = this.accountState(account.toLowerCase());
       const v = views.account;
+      if (v.seq === undefined) continue; // accountOf failed: reported above
       // the chain must end at the on-chain seq and head
       if (big(v.seq) !== a.seq || low(v.head) !== a.head.toLowerCase()) {
         this.fail(

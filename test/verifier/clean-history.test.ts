@@ -372,6 +372,7 @@ function expectClean(report: AuditReport, r: Run, context: string): void {
     why
   ).to.deep.equal({
     "hash-chain": "pass",
+    roles: "pass",
     decisions: "pass",
     balances: "pass",
     charges: "pass",
