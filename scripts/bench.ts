@@ -224,6 +224,10 @@ async function startSystem(options: Options, dir: string): Promise<System> {
     GATEWAY_PORT: String(await freePort()),
     GATEWAY_LOG_LEVEL: "warn",
     GATEWAY_POLL_INTERVAL_MS: "250",
+    // A load test draws far faster than any borrower: velocity rules would (rightly) freeze its lines.
+    GATEWAY_VELOCITY_DRAWDOWNS_PER_HOUR: "10000",
+    GATEWAY_VELOCITY_SPIKE_MULTIPLE: "1000",
+    GATEWAY_VELOCITY_ACCOUNTS_PER_PHONE: "10000",
   };
 
   if (options.inProcess) {

@@ -15,10 +15,13 @@
  *                                               # (on chain 31337 Hardhat's accounts 1 and 2 by default); --seed adds demo data
  *   npm start -- --chain-only                   # the node and the ledger, no gateway
  *   npm start -- --log-rpc                      # log the JSON-RPC calls the node serves
+ *   npm start -- --ready-file <path>            # once up, write the URLs, keys and demo accounts there as JSON
+ *                                               # (for scripts and tests; mode 0600), before "[start] ready"
  *
  * Every other gateway setting comes from the environment (server/config.ts), e.g.
  * GATEWAY_CONFIRMATIONS, GATEWAY_LOG_LEVEL (default here: warn).
  */
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 
@@ -34,6 +37,7 @@ interface Flags {
   logRpc: boolean;
   chainOnly: boolean;
   seed: boolean;
+  readyFile?: string;
 }
 
 function parseFlags(argv: string[]): Flags {
@@ -47,6 +51,7 @@ function parseFlags(argv: string[]): Flags {
       seed: { type: "boolean", default: false },
       "chain-only": { type: "boolean", default: false },
       "log-rpc": { type: "boolean", default: false },
+      "ready-file": { type: "string" },
       quiet: { type: "boolean", short: "q", default: false }, // the default now; kept for old scripts
       help: { type: "boolean", short: "h", default: false },
     },
@@ -55,7 +60,7 @@ function parseFlags(argv: string[]): Flags {
   if (values.help) {
     console.log(
       [
-        "usage: npm start [-- --port <n>] [--gateway-port <n>] [--chain-only] [--log-rpc]",
+        "usage: npm start [-- --port <n>] [--gateway-port <n>] [--chain-only] [--log-rpc] [--ready-file <path>]",
         "       npm start -- --rpc <url> --ledger <address> [--gateway-port <n>] [--seed]",
         "env: LEDGER_PORT, GATEWAY_PORT, GATEWAY_RPC_URL, GATEWAY_LEDGER_ADDRESS, GATEWAY_* (see server/config.ts)",
       ].join("\n")
@@ -70,10 +75,25 @@ function parseFlags(argv: string[]): Flags {
     logRpc: values["log-rpc"] ?? false,
     chainOnly: values["chain-only"] ?? false,
     seed: values.seed ?? false,
+    readyFile: values["ready-file"],
   };
 }
 
 type Stoppable = { stop(): Promise<void> };
+
+/** What `--ready-file` holds: everything a script needs to use the running system. */
+interface ReadyFile {
+  rpcUrl?: string;
+  chainId?: number;
+  ledger?: string;
+  gateway?: { url: string; explorer: string; dataDir: string; keys: { partner: string; auditor: string; admin: string } };
+  demo: Array<{ name: string; accountId: string; story: string }>;
+}
+
+function writeReadyFile(file: string | undefined, ready: ReadyFile): void {
+  if (file === undefined) return;
+  writeFileSync(file, `${JSON.stringify(ready, null, 2)}\n`, { mode: 0o600 });
+}
 
 /** Ctrl-C, SIGTERM, SIGHUP or the parent going away stop everything, in reverse order of starting. */
 function stopOnSignals(parts: Array<{ name: string; part: Stoppable }>): void {
@@ -159,6 +179,7 @@ async function main(): Promise<void> {
     })
   );
 
+  let gateway: StartedGateway | undefined;
   if (!flags.chainOnly) {
     const { localAccountKey } = await import("../server/chain/local-keys");
     const hd = hre.config.networks.hardhat.accounts as unknown as Parameters<typeof localAccountKey>[0];
@@ -166,7 +187,7 @@ async function main(): Promise<void> {
     const genesis = (await hre.network.provider.request({ method: "eth_getBlockByNumber", params: ["0x0", false] })) as {
       hash: string;
     };
-    await startGateway(
+    gateway = await startGateway(
       {
         rpcUrl: node.rpcUrl,
         ledger: deployment.ledger,
@@ -180,6 +201,7 @@ async function main(): Promise<void> {
       parts
     );
   }
+  writeReadyFile(flags.readyFile, { rpcUrl: node.rpcUrl, chainId, ledger: deployment.ledger, gateway, demo: gateway?.demo ?? [] });
   log(`ready in ${process.uptime().toFixed(1)} s; accounts 0-3 use Hardhat's public test keys`);
   log(`serving ${node.rpcUrl}${flags.logRpc ? " (JSON-RPC calls are logged below)" : ""}; press Ctrl-C to stop`);
   if (flags.logRpc) await node.setLogging(true);
@@ -211,7 +233,7 @@ async function startForExistingChain(
       "chain 31337: using Hardhat's accounts 1 and 2 as operator and scorer (set GATEWAY_OPERATOR_KEY / GATEWAY_SCORER_KEY to override)"
     );
   }
-  await startGateway(
+  const gateway = await startGateway(
     {
       rpcUrl: flags.rpc!,
       ledger: flags.ledger!,
@@ -224,14 +246,17 @@ async function startForExistingChain(
     flags.seed,
     parts
   );
+  writeReadyFile(flags.readyFile, { rpcUrl: flags.rpc, ledger: flags.ledger, gateway, demo: gateway.demo });
   log("press Ctrl-C to stop");
 }
+
+type StartedGateway = NonNullable<ReadyFile["gateway"]> & { demo: ReadyFile["demo"] };
 
 async function startGateway(
   setup: import("./lib/gateway-setup").GatewaySetup,
   seed: boolean,
   parts: Array<{ name: string; part: Stoppable }>
-): Promise<void> {
+): Promise<StartedGateway> {
   const { formatGatewaySummary, gatewayConfigFor } = await import("./lib/gateway-setup");
   const { createGateway } = await import("../server/gateway");
   const config = gatewayConfigFor(setup, process.env);
@@ -251,6 +276,13 @@ async function startGateway(
     demo = await seedDemo(gateway, keys.partner.id);
   }
   console.log(formatGatewaySummary({ url, dataDir: path.relative(process.cwd(), setup.dataDir), keys, demo }));
+  return {
+    url,
+    explorer: `${url}/explorer`,
+    dataDir: setup.dataDir,
+    keys: { partner: keys.partner.key, auditor: keys.auditor.key, admin: keys.admin.key },
+    demo,
+  };
 }
 
 main().catch((error: unknown) => {

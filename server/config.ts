@@ -21,6 +21,24 @@
  *   GATEWAY_BODY_LIMIT_BYTES    largest request body accepted                             16384
  *   GATEWAY_LOG_LEVEL           pino level (fatal..trace, silent)                         info
  *
+ * Servicing (docs/SERVICING.md, docs/WEBHOOKS.md):
+ *   GATEWAY_QUIET_HOURS         no reminder or collection contact in these local hours,
+ *                               "<start>-<end>" (start inclusive, end exclusive, may wrap)  22-8
+ *   GATEWAY_CONTACTS_PER_DAY    most reminder/collection contacts per borrower per local day 3
+ *   GATEWAY_REMINDER_DAYS_BEFORE  the "due soon" reminder goes this many days before a due date 3
+ *   GATEWAY_LIMIT_REVIEW_INTERVAL_DAYS  a line is re-scored from its history this often (0: never) 90
+ *   GATEWAY_VELOCITY_DRAWDOWNS_PER_HOUR  more drawdowns than this on an account in an hour freeze the line 10
+ *   GATEWAY_VELOCITY_SPIKE_MULTIPLE  a drawdown above this multiple of the account's mean drawdown
+ *                               freezes the line (once it has GATEWAY_VELOCITY_SPIKE_MIN_HISTORY)  5
+ *   GATEWAY_VELOCITY_SPIKE_MIN_HISTORY  drawdowns the spike rule needs before it judges          3
+ *   GATEWAY_VELOCITY_ACCOUNTS_PER_DEVICE  more accounts than this applied from one device freeze  3
+ *   GATEWAY_VELOCITY_ACCOUNTS_PER_PHONE   more accounts than this with one phone number freeze    3
+ *   GATEWAY_WEBHOOK_REPLAY_WINDOW_SECONDS  the signature timestamp window receivers should enforce 300
+ *   GATEWAY_WEBHOOK_RETRY_HOURS  a failing delivery is retried with exponential backoff this long 24
+ *   GATEWAY_WEBHOOK_TIMEOUT_MS  how long one delivery attempt waits for the endpoint's answer  10000
+ *   GATEWAY_EXPLORER_RPC_URL    JSON-RPC URL the explorer page's browser reads the chain  GATEWAY_RPC_URL
+ *                               from (http or https; the node must allow CORS)
+ *
  * Secret values are wrapped in `Secret`, which prints as "[redacted]" in logs, JSON and
  * `util.inspect`; error messages name a bad secret setting but never show its value.
  */
@@ -94,8 +112,10 @@ const secretBytes = (check: (b: Buffer) => boolean, expected: string) =>
     return new Secret(bytes);
   });
 
+const httpUrl = z.string().refine((v) => /^https?:\/\/[^\s]+$/.test(v) && URL.canParse(v), "must be an http(s) URL");
+
 const EnvSchema = z.object({
-  GATEWAY_RPC_URL: required(z.string().refine((v) => /^https?:\/\/[^\s]+$/.test(v) && URL.canParse(v), "must be an http(s) URL")),
+  GATEWAY_RPC_URL: required(httpUrl),
   GATEWAY_LEDGER_ADDRESS: required(
     z
       .string()
@@ -120,6 +140,27 @@ const EnvSchema = z.object({
   GATEWAY_DECISION_TTL_SECONDS: optional(int(60, 7 * 86_400)).default(3_600),
   GATEWAY_BODY_LIMIT_BYTES: optional(int(1_024, 1_048_576)).default(16_384),
   GATEWAY_LOG_LEVEL: optional(z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` })).default("info"),
+  GATEWAY_EXPLORER_RPC_URL: optional(httpUrl),
+  GATEWAY_QUIET_HOURS: optional(
+    z
+      .string()
+      .regex(/^([01]?\d|2[0-3])-([01]?\d|2[0-3])$/, 'must be "<start hour>-<end hour>", e.g. 22-8')
+      .transform((v) => {
+        const [startHour, endHour] = v.split("-").map(Number);
+        return { startHour, endHour };
+      })
+  ).default({ startHour: 22, endHour: 8 }),
+  GATEWAY_CONTACTS_PER_DAY: optional(int(1, 100)).default(3),
+  GATEWAY_REMINDER_DAYS_BEFORE: optional(int(0, 30)).default(3),
+  GATEWAY_LIMIT_REVIEW_INTERVAL_DAYS: optional(int(0, 3_650)).default(90),
+  GATEWAY_VELOCITY_DRAWDOWNS_PER_HOUR: optional(int(1, 10_000)).default(10),
+  GATEWAY_VELOCITY_SPIKE_MULTIPLE: optional(int(2, 1_000)).default(5),
+  GATEWAY_VELOCITY_SPIKE_MIN_HISTORY: optional(int(1, 1_000)).default(3),
+  GATEWAY_VELOCITY_ACCOUNTS_PER_DEVICE: optional(int(1, 10_000)).default(3),
+  GATEWAY_VELOCITY_ACCOUNTS_PER_PHONE: optional(int(1, 10_000)).default(3),
+  GATEWAY_WEBHOOK_REPLAY_WINDOW_SECONDS: optional(int(30, 86_400)).default(300),
+  GATEWAY_WEBHOOK_RETRY_HOURS: optional(int(1, 168)).default(24),
+  GATEWAY_WEBHOOK_TIMEOUT_MS: optional(int(100, 120_000)).default(10_000),
 });
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -142,6 +183,25 @@ export interface GatewayConfig {
   waitTimeoutMs: number;
   decisionTtlSeconds: number;
   logLevel: LogLevel;
+  /** The explorer page (/explorer): the RPC URL its browser reads the chain from. */
+  explorer: { rpcUrl: string };
+  servicing: ServicingConfig;
+}
+
+export interface ServicingConfig {
+  quietHours: { startHour: number; endHour: number };
+  maxContactsPerDay: number;
+  reminderDaysBefore: number;
+  /** 0: no periodic limit reviews. */
+  reviewIntervalDays: number;
+  velocity: {
+    maxDrawdownsPerHour: number;
+    spikeMultiple: number;
+    spikeMinHistory: number;
+    maxAccountsPerDevice: number;
+    maxAccountsPerPhone: number;
+  };
+  webhooks: { replayWindowSeconds: number; retryForMs: number; timeoutMs: number };
 }
 
 /** A configuration problem; the message names every missing or invalid setting. */
@@ -186,6 +246,25 @@ export function readGatewayConfig(env: Env): GatewayConfig {
     waitTimeoutMs: e.GATEWAY_WAIT_TIMEOUT_MS,
     decisionTtlSeconds: e.GATEWAY_DECISION_TTL_SECONDS,
     logLevel: e.GATEWAY_LOG_LEVEL,
+    explorer: { rpcUrl: e.GATEWAY_EXPLORER_RPC_URL ?? e.GATEWAY_RPC_URL },
+    servicing: {
+      quietHours: e.GATEWAY_QUIET_HOURS,
+      maxContactsPerDay: e.GATEWAY_CONTACTS_PER_DAY,
+      reminderDaysBefore: e.GATEWAY_REMINDER_DAYS_BEFORE,
+      reviewIntervalDays: e.GATEWAY_LIMIT_REVIEW_INTERVAL_DAYS,
+      velocity: {
+        maxDrawdownsPerHour: e.GATEWAY_VELOCITY_DRAWDOWNS_PER_HOUR,
+        spikeMultiple: e.GATEWAY_VELOCITY_SPIKE_MULTIPLE,
+        spikeMinHistory: e.GATEWAY_VELOCITY_SPIKE_MIN_HISTORY,
+        maxAccountsPerDevice: e.GATEWAY_VELOCITY_ACCOUNTS_PER_DEVICE,
+        maxAccountsPerPhone: e.GATEWAY_VELOCITY_ACCOUNTS_PER_PHONE,
+      },
+      webhooks: {
+        replayWindowSeconds: e.GATEWAY_WEBHOOK_REPLAY_WINDOW_SECONDS,
+        retryForMs: e.GATEWAY_WEBHOOK_RETRY_HOURS * 3_600_000,
+        timeoutMs: e.GATEWAY_WEBHOOK_TIMEOUT_MS,
+      },
+    },
   };
 }
 

@@ -19,7 +19,8 @@ import { Indexer } from "./chain/indexer";
 import { LedgerClient } from "./chain/ledger-client";
 import { OutboxSender, type SenderHooks } from "./chain/outbox-sender";
 import { systemClock, type Clock } from "./clock";
-import { waitsByDefault, type GatewayConfig } from "./config";
+import { LOCAL_CHAIN_ID, waitsByDefault, type GatewayConfig } from "./config";
+import { ExplorerConfigSource } from "./explorer/explorer-config";
 import { createLogger, type Logger } from "./logger";
 import { GatewayMetrics } from "./metrics";
 import { cryptoRandom, type Random } from "./randomness";
@@ -31,6 +32,10 @@ import { Lending } from "./services/lending";
 import { Operations } from "./services/operations";
 import { Preflight } from "./services/preflight";
 import { ProductCatalog } from "./services/products";
+import { BusinessClock, CLOCK_OFFSET_KEY } from "./servicing/business-clock";
+import { Servicing, type ChainControl } from "./servicing/servicing";
+import { SqliteServicingStore, type ServicingStore } from "./servicing/servicing-store";
+import { WebhookDeliverer, WebhookSecrets, WebhookSubscriptions, type WebhookTransport } from "./servicing/webhooks";
 import { SqliteStore } from "./store/sqlite-store";
 import type { Store } from "./store/store";
 import { Vault } from "./vault/vault";
@@ -49,6 +54,10 @@ export interface GatewayEdges {
   model?: ScorecardModel;
   metrics?: GatewayMetrics;
   senderHooks?: SenderHooks;
+  /** Moving the chain's time and reading block times (default: JSON-RPC on the provider; local chain only moves). */
+  chainControl?: ChainControl;
+  /** How webhook deliveries are sent (default: fetch). */
+  webhookTransport?: WebhookTransport;
 }
 
 export interface Gateway {
@@ -65,6 +74,12 @@ export interface Gateway {
   accounts: Accounts;
   metrics: GatewayMetrics;
   logger: Logger;
+  servicing: Servicing;
+  servicingStore: ServicingStore;
+  webhooks: WebhookSubscriptions;
+  deliverer: WebhookDeliverer;
+  /** The clock the API's "now" and the servicing run on (moved by the admin clock on the local network). */
+  businessClock: BusinessClock;
   chainId: bigint;
   defaultWait: boolean;
   routes: RouteDef[];
@@ -75,8 +90,12 @@ export interface Gateway {
 
 const ROLE = { operator: id("OPERATOR_ROLE"), scorer: id("SCORER_ROLE") };
 
-/** A JSON-RPC provider for the configured URL: no request batching (no added latency), no response cache. */
-export async function connectRpc(rpcUrl: string, timeoutMs = 10_000): Promise<Provider> {
+/**
+ * A JSON-RPC provider for the configured URL: no request batching (no added latency), no response cache.
+ * The eth_chainId probe is retried once on a reset connection (a pooled keep-alive socket the node
+ * closed as it was reused).
+ */
+export async function connectRpc(rpcUrl: string, timeoutMs = 10_000, retries = 1): Promise<Provider> {
   let chainId: bigint;
   try {
     const response = await fetch(rpcUrl, {
@@ -91,6 +110,7 @@ export async function connectRpc(rpcUrl: string, timeoutMs = 10_000): Promise<Pr
   } catch (error) {
     const inner = (error as { cause?: { code?: string; errors?: Array<{ code?: string }> } }).cause;
     const cause = inner?.code ?? inner?.errors?.[0]?.code;
+    if ((cause === "ECONNRESET" || cause === "UND_ERR_SOCKET") && retries > 0) return connectRpc(rpcUrl, timeoutMs, retries - 1);
     throw new Error(`the RPC URL does not answer eth_chainId${cause ? ` (${cause})` : `: ${(error as Error).message}`}`);
   }
   return new JsonRpcProvider(rpcUrl, Network.from(chainId), { staticNetwork: true, batchMaxCount: 1, cacheTimeout: -1 });
@@ -163,13 +183,66 @@ export async function createGateway(config: GatewayConfig, edges: GatewayEdges =
   );
   const operations = new Operations(store, sender, indexer, () => provider.getBlockNumber(), random, clock, metrics);
   const preflight = new Preflight(client, store, config.decisionTtlSeconds);
-  const products = new ProductCatalog(client, clock);
+  if (!(store instanceof SqliteStore)) throw new Error("servicing needs the SQLite store (a PostgreSQL ServicingStore is not written yet)");
+  const servicingStore = new SqliteServicingStore(store.db, clock);
+  const businessClock = new BusinessClock(clock, Number((await servicingStore.getMeta(CLOCK_OFFSET_KEY)) ?? "0"));
+  const products = new ProductCatalog(client, businessClock);
   const applications = new Applications(vault, client, store, preflight, model, random);
-  const lending = new Lending(client, store, products, preflight, clock);
-  const accounts = new Accounts(client, store, vault, preflight, model, random, clock);
+  const lending = new Lending(client, store, products, preflight, businessClock);
+  const accounts = new Accounts(client, store, vault, preflight, model, random, businessClock);
+  const rpc = provider as unknown as { send?: (method: string, params: unknown[]) => Promise<unknown> };
+  const chainControl: ChainControl = edges.chainControl ?? {
+    local: client.chainId === LOCAL_CHAIN_ID && typeof rpc.send === "function",
+    async increaseTime(seconds) {
+      await rpc.send!("evm_increaseTime", [seconds]);
+      await rpc.send!("evm_mine", []);
+      return BigInt((await provider.getBlock("latest"))!.timestamp);
+    },
+    async blockTime(blockNumber) {
+      return BigInt((await provider.getBlock(blockNumber))!.timestamp);
+    },
+  };
+  const webhookSecrets = new WebhookSecrets(config.vault.encryptionKey.reveal());
+  const deliverer = new WebhookDeliverer(
+    servicingStore,
+    webhookSecrets,
+    config.servicing.webhooks,
+    clock,
+    logger.child({ component: "webhooks" }),
+    edges.webhookTransport
+  );
+  const webhooks = new WebhookSubscriptions(
+    servicingStore,
+    webhookSecrets,
+    deliverer,
+    config.servicing.webhooks,
+    random,
+    clock,
+    logger.child({ component: "webhooks" })
+  );
+  const servicing = new Servicing({
+    store,
+    servicingStore,
+    accounts,
+    operations,
+    deliverer,
+    settlements: sender,
+    chain: chainControl,
+    config: config.servicing,
+    clock,
+    business: businessClock,
+    logger: logger.child({ component: "servicing" }),
+    pollIntervalMs: config.chain.pollIntervalMs,
+  });
   const defaultWait = waitsByDefault(config, client.chainId);
 
-  const routes = buildRoutes({ store, operations, applications, lending, accounts, model, waitTimeoutMs: config.waitTimeoutMs });
+  const explorer = new ExplorerConfigSource({
+    rpcUrl: config.explorer.rpcUrl,
+    ledger: client.address,
+    chainId: client.chainId,
+    deployBlock: config.chain.startBlock,
+  });
+  const routes = buildRoutes({ store, operations, applications, lending, accounts, model, waitTimeoutMs: config.waitTimeoutMs, explorer, servicing, webhooks });
   let openApi: Record<string, unknown> | undefined;
   const health = async (): Promise<HealthReport> => {
     const outbox = await store.outboxDepth();
@@ -203,6 +276,7 @@ export async function createGateway(config: GatewayConfig, edges: GatewayEdges =
     health,
     bodyLimitBytes: config.http.bodyLimitBytes,
     defaultWait,
+    explorer,
     openApi: () =>
       (openApi ??= buildOpenApi(routes, {
         version: GATEWAY_VERSION,
@@ -227,6 +301,11 @@ export async function createGateway(config: GatewayConfig, edges: GatewayEdges =
     accounts,
     metrics,
     logger,
+    servicing,
+    servicingStore,
+    webhooks,
+    deliverer,
+    businessClock,
     chainId: client.chainId,
     defaultWait,
     routes,
@@ -235,6 +314,7 @@ export async function createGateway(config: GatewayConfig, edges: GatewayEdges =
         started = true;
         sender.start();
         indexer.start();
+        await servicing.start();
       }
       if (options.listen === false) return undefined;
       server = await new Promise<Server>((resolve, reject) => {
@@ -257,6 +337,7 @@ export async function createGateway(config: GatewayConfig, edges: GatewayEdges =
         s.closeIdleConnections?.();
         await new Promise<void>((resolve) => s.close(() => resolve()));
       }
+      await servicing.stop();
       await sender.stop();
       await indexer.stop();
       if (!edges.store) await store.close();

@@ -94,6 +94,7 @@ export function formatGatewaySummary(s: GatewaySummary): string {
     "partner gateway is up",
     row("API", `${s.url}/v1`),
     row("docs", `${s.url}/docs`),
+    row("explorer", `${s.url}/explorer (auditor key)`),
     row("OpenAPI", `${s.url}/openapi.json`),
     row("health", `${s.url}/healthz`),
     row("metrics", `${s.url}/metrics`),

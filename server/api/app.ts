@@ -13,6 +13,8 @@ import type { Logger } from "../logger";
 import type { GatewayMetrics } from "../metrics";
 import { authenticate } from "./auth";
 import { DOCS_PAGE } from "./docs-page";
+import type { ExplorerConfigSource } from "../explorer/explorer-config";
+import { mountExplorer } from "../explorer/http";
 import { idempotencyKeyOf, requestFingerprint } from "./idempotency";
 import { ApiError, asApiError, problemMiddleware, sendProblem, validationProblem } from "./problems";
 import { expressPath, type HandlerContext, type RouteDef } from "./routes";
@@ -32,6 +34,8 @@ export interface AppDeps {
   bodyLimitBytes: number;
   /** Whether POSTs without ?wait= wait for confirmation. */
   defaultWait: boolean;
+  /** The explorer page (/explorer, /explorer/app.js), when given. */
+  explorer?: ExplorerConfigSource;
 }
 
 /** Routes without query parameters refuse any. */
@@ -78,6 +82,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.get("/docs", (_req, res) => {
     res.type("text/html").send(DOCS_PAGE);
   });
+  if (deps.explorer) mountExplorer(app, deps.explorer);
 
   for (const route of deps.routes) {
     app[route.method](expressPath(route.path), async (req: Request, res: Response) => {

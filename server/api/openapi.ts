@@ -108,6 +108,8 @@ export function buildOpenApi(routes: RouteDef[], info: OpenApiInfo): Record<stri
   paths["/metrics"] = system("Prometheus metrics", { type: "string" }, "text/plain");
   paths["/openapi.json"] = system("This document", { type: "object" });
   paths["/docs"] = system("The API reference rendered from this document", { type: "string" }, "text/html");
+  paths["/explorer"] = system("The ledger explorer page (asks for an auditor key; reads the chain in the browser)", { type: "string" }, "text/html");
+  paths["/explorer/app.js"] = system("The explorer page's script", { type: "string" }, "text/javascript");
 
   return {
     openapi: "3.1.0",
@@ -122,7 +124,7 @@ export function buildOpenApi(routes: RouteDef[], info: OpenApiInfo): Record<stri
         (info.ledgerAddress ? ` Ledger ${info.ledgerAddress} on chain ${info.chainId}.` : ""),
     },
     servers: [{ url: "/" }],
-    tags: ["Applications", "Purchases", "Loans", "Accounts", "Operations", "Admin", "System"].map((name) => ({ name })),
+    tags: ["Applications", "Purchases", "Loans", "Accounts", "Operations", "Admin", "Explorer", "System"].map((name) => ({ name })),
     paths,
     components: {
       schemas: { ...components, Problem: components.Problem ?? jsonSchema(ProblemSchema) },

@@ -19,6 +19,10 @@ import { jsonSafe } from "./money";
 import { runMutation, type MutationSpec } from "./mutations";
 import { ApiError, type ProblemSlug } from "./problems";
 import * as S from "./schemas";
+import type { Servicing } from "../servicing/servicing";
+import type { WebhookSubscriptions } from "../servicing/webhooks";
+import { servicingRoutes } from "./servicing-routes";
+import { ExplorerConfigResponse, type ExplorerConfigSource } from "../explorer/explorer-config";
 
 type Out<T> = T extends z.ZodType ? z.output<T> : undefined;
 
@@ -75,11 +79,15 @@ export interface RouteDeps {
   accounts: Accounts;
   model: ScorecardModel;
   waitTimeoutMs: number;
+  explorer: ExplorerConfigSource;
+  servicing: Servicing;
+  webhooks: WebhookSubscriptions;
 }
 
 const PARTNER: Scope[] = ["partner", "admin"];
 const READERS: Scope[] = ["partner", "auditor", "admin"];
 const ADMIN: Scope[] = ["admin"];
+const AUDITORS: Scope[] = ["auditor", "admin"];
 
 const COMMON_POST_PROBLEMS: ProblemSlug[] = [
   "validation-failed",
@@ -254,10 +262,11 @@ export function buildRoutes(deps: RouteDeps): RouteDef[] {
         "ledger/no-line",
         "ledger/unknown-account",
         "ledger-paused",
+        "velocity-hold",
       ],
       handle: (ctx) =>
         mutate<DrawContext>(ctx, {
-          prepare: () => lending.preparePurchase(ctx.body),
+          prepare: async () => deps.servicing.screen(await lending.preparePurchase(ctx.body)),
           present: async (c, op) => drawBody(await lending.presentDraw(c, op!)),
           schema: S.DrawResponse,
           successStatus: 201,
@@ -310,10 +319,11 @@ export function buildRoutes(deps: RouteDeps): RouteDef[] {
         "ledger/cost-ceiling-exceeded",
         "ledger/no-line",
         "ledger-paused",
+        "velocity-hold",
       ],
       handle: (ctx) =>
         mutate<DrawContext>(ctx, {
-          prepare: () => lending.prepareCashLoan(ctx.body),
+          prepare: async () => deps.servicing.screen(await lending.prepareCashLoan(ctx.body)),
           present: async (c, op) => drawBody(await lending.presentDraw(c, op!)),
           schema: S.DrawResponse,
           successStatus: 201,
@@ -522,6 +532,25 @@ export function buildRoutes(deps: RouteDeps): RouteDef[] {
         return { status: 204 };
       },
     }),
+
+    // ------------------------------------------------------------ explorer
+    defineRoute({
+      method: "get",
+      path: "/v1/explorer/config",
+      operationId: "getExplorerConfig",
+      tag: "Explorer",
+      summary: "What the explorer page (/explorer) needs to read and verify the chain itself",
+      description:
+        "The RPC URL for the browser, the ledger's address, chain id and deploy block, and this gateway's compiled runtime code " +
+        "of the ledger and its library (for the bytecode check). No account data: the page reads that from the chain.",
+      scopes: AUDITORS,
+      responses: { 200: { description: "The explorer's configuration", schema: ExplorerConfigResponse } },
+      problems: ["unauthorized", "forbidden", "validation-failed"],
+      handle: async () => ({ status: 200, body: deps.explorer.config() }),
+    }),
+
+    // ------------------------------------------------------------ servicing (webhooks, credit report, admin clock and run)
+    ...servicingRoutes(deps),
   ];
 }
 

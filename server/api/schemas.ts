@@ -7,6 +7,7 @@
 import { z } from "zod";
 
 import { normalizeNationalId } from "../vault/identity";
+import { isTimeZone } from "../servicing/zone-time";
 import type { ScorecardModel } from "../scoring/scorecard";
 import { LOAN_ID_PATTERN } from "../services/loan-ids";
 import { fen, positiveFen, ratePpmIn, safeInt, uint64 } from "./money";
@@ -41,6 +42,11 @@ export const Installments = z
   .describe("1 (single payment, free until the due date) or 3/6/9/12 monthly installments");
 export const ReasonCode = z.int().min(1).max(65_535).describe("A reason code recorded on-chain (1-65535)");
 export const Timestamp = safeInt.describe("Unix time in seconds");
+export const TimeZone = z
+  .string()
+  .max(64)
+  .refine((v) => isTimeZone(v), "must be an IANA time zone such as Asia/Shanghai")
+  .describe("An IANA time zone name");
 export const RatePpm = safeInt.describe("A rate in parts per million (per day for interest and penalty, per year for APR)");
 
 /** The behavioural features of a scorecard: each an optional non-negative integer (absent = missing). */
@@ -104,6 +110,15 @@ function buildApplicationRequest(model: ScorecardModel) {
       product: ProductName,
       features: featuresSchema(model),
       consent: z.literal(true, { error: "the applicant's consent to scoring and recording must be true" }),
+      timeZone: TimeZone.optional().describe(
+        "The borrower's IANA time zone: reminders respect quiet hours there, credit-report months are its months (default Asia/Shanghai)"
+      ),
+      deviceId: z
+        .string()
+        .min(1)
+        .max(128)
+        .optional()
+        .describe("The partner's id of the applicant's device; kept only as a keyed hash, for velocity rules"),
     })
     .meta({ id: "ApplicationRequest" });
 }

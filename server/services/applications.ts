@@ -12,6 +12,7 @@ import type { ProductName } from "../scoring/policy";
 import type { Features, ScorecardModel } from "../scoring/scorecard";
 import { reasonCodeSlots, underwrite } from "../scoring/underwriting";
 import { representativeCashApr } from "../servicing/quotes";
+import { DEFAULT_TIME_ZONE } from "../servicing/zone-time";
 import type { Store } from "../store/store";
 import type { PersonalData, Vault } from "../vault/vault";
 import { landedResult, summarize, type OperationSummary, type PreparedOperation } from "./operations";
@@ -28,6 +29,10 @@ export interface ApplicationInput {
   product: ProductName;
   features: Features;
   consent: true;
+  /** The borrower's IANA time zone (servicing: quiet hours, report months); default Asia/Shanghai. */
+  timeZone?: string;
+  /** The partner's id of the applicant's device (kept only as a keyed hash, for velocity rules). */
+  deviceId?: string;
 }
 
 export interface ApplicationContext {
@@ -111,6 +116,12 @@ export class Applications {
       accountId,
       calls,
       vault: person.newRecord,
+      profile: {
+        accountId,
+        timeZone: input.timeZone ?? (person.newRecord ? DEFAULT_TIME_ZONE : undefined),
+        phoneKey: this.vault.contactKeyOf("phone", input.identity.phone),
+        deviceKey: input.deviceId === undefined ? undefined : this.vault.contactKeyOf("device", input.deviceId),
+      },
       decisions: [
         {
           accountId,

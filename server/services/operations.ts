@@ -12,7 +12,7 @@ import type { Indexer } from "../chain/indexer";
 import type { Clock } from "../clock";
 import type { GatewayMetrics } from "../metrics";
 import { randomHex, type Random } from "../randomness";
-import type { AcceptOutcome, DecisionRecord, OperationRecord, StoredResponse, Store, VaultRecord } from "../store/store";
+import type { AcceptOutcome, AccountProfileRecord, DecisionRecord, OperationRecord, StoredResponse, Store, VaultRecord } from "../store/store";
 
 export type OperationKind =
   | "application"
@@ -34,6 +34,8 @@ export interface PreparedOperation<C> {
   /** A person new to the vault, inserted with the operation. */
   vault?: VaultRecord;
   decisions?: Array<Omit<DecisionRecord, "operationId" | "createdAt">>;
+  /** Servicing facts about the account (time zone, keyed device and phone), stored with the operation. */
+  profile?: AccountProfileRecord;
 }
 
 /** A request that writes nothing to the ledger (a quote, a review that changes nothing). */
@@ -78,6 +80,7 @@ export class Operations {
     const outcome = await this.store.accept({
       idempotency,
       vault: prepared.vault,
+      profile: prepared.profile,
       decisions: prepared.decisions?.map((d) => ({ ...d, operationId: id, createdAt })),
       operation: {
         id,

@@ -172,6 +172,140 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: "servicing: account profiles, webhook events and deliveries, reminders and their guard log, buckets, reviews, velocity holds",
+    sql: `
+      ALTER TABLE webhook_subscriptions ADD COLUMN deleted_at TEXT;
+      CREATE INDEX webhook_subscriptions_key ON webhook_subscriptions (api_key_id);
+
+      CREATE TABLE account_profiles (
+        account_id  TEXT PRIMARY KEY,
+        time_zone   TEXT,
+        device_key  TEXT,
+        phone_key   TEXT,
+        created_at  TEXT NOT NULL,
+        updated_at  TEXT NOT NULL
+      );
+      CREATE INDEX account_profiles_device ON account_profiles (device_key) WHERE device_key IS NOT NULL;
+      CREATE INDEX account_profiles_phone ON account_profiles (phone_key) WHERE phone_key IS NOT NULL;
+
+      CREATE TABLE webhook_events (
+        seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+        id          TEXT NOT NULL UNIQUE,
+        type        TEXT NOT NULL,
+        account_id  TEXT,
+        source      TEXT,
+        body        TEXT NOT NULL,
+        created_at  TEXT NOT NULL
+      );
+      CREATE INDEX webhook_events_source ON webhook_events (source);
+
+      CREATE TABLE webhook_deliveries (
+        seq              INTEGER PRIMARY KEY AUTOINCREMENT,
+        id               TEXT NOT NULL UNIQUE,
+        event_id         TEXT NOT NULL REFERENCES webhook_events (id),
+        subscription_id  TEXT NOT NULL REFERENCES webhook_subscriptions (id),
+        status           TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed', 'cancelled')),
+        attempts         INTEGER NOT NULL DEFAULT 0,
+        first_attempt_ms INTEGER,
+        next_attempt_ms  INTEGER,
+        last_status      INTEGER,
+        last_error       TEXT,
+        created_at       TEXT NOT NULL,
+        updated_at       TEXT NOT NULL,
+        UNIQUE (event_id, subscription_id)
+      );
+      CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_ms, seq) WHERE status = 'pending';
+      CREATE INDEX webhook_deliveries_subscription ON webhook_deliveries (subscription_id, seq);
+
+      CREATE TABLE webhook_attempts (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        delivery_id  TEXT NOT NULL REFERENCES webhook_deliveries (id),
+        attempt      INTEGER NOT NULL,
+        trigger      TEXT NOT NULL CHECK (trigger IN ('scheduled', 'replay')),
+        at_ms        INTEGER NOT NULL,
+        status_code  INTEGER,
+        error        TEXT,
+        duration_ms  INTEGER NOT NULL
+      );
+      CREATE INDEX webhook_attempts_delivery ON webhook_attempts (delivery_id);
+
+      CREATE TABLE servicing_contacts (
+        seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+        id           TEXT NOT NULL UNIQUE,
+        type         TEXT NOT NULL,
+        account_id   TEXT NOT NULL,
+        loan_no      INTEGER NOT NULL,
+        period       INTEGER NOT NULL,
+        due_time     INTEGER NOT NULL,
+        scheduled_at INTEGER NOT NULL,
+        not_before   INTEGER NOT NULL,
+        data         TEXT NOT NULL,
+        status       TEXT NOT NULL CHECK (status IN ('queued', 'sent', 'suppressed')),
+        local_date   TEXT,
+        created_at   TEXT NOT NULL,
+        updated_at   TEXT NOT NULL
+      );
+      CREATE INDEX servicing_contacts_due ON servicing_contacts (not_before, seq) WHERE status = 'queued';
+      CREATE INDEX servicing_contacts_sent ON servicing_contacts (account_id, local_date) WHERE status = 'sent';
+
+      CREATE TABLE contact_attempts (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        contact_id  TEXT NOT NULL REFERENCES servicing_contacts (id),
+        account_id  TEXT NOT NULL,
+        at          INTEGER NOT NULL,
+        local_time  TEXT NOT NULL,
+        time_zone   TEXT NOT NULL,
+        outcome     TEXT NOT NULL CHECK (outcome IN ('sent', 'deferred', 'suppressed')),
+        reason      TEXT NOT NULL
+      );
+      CREATE INDEX contact_attempts_account ON contact_attempts (account_id, id);
+
+      CREATE TABLE loan_buckets (
+        account_id     TEXT NOT NULL,
+        loan_no        INTEGER NOT NULL,
+        bucket         TEXT NOT NULL,
+        days_past_due  INTEGER NOT NULL,
+        since          INTEGER NOT NULL,
+        PRIMARY KEY (account_id, loan_no)
+      );
+
+      CREATE TABLE bucket_moves (
+        id             INTEGER PRIMARY KEY AUTOINCREMENT,
+        account_id     TEXT NOT NULL,
+        loan_no        INTEGER NOT NULL,
+        from_bucket    TEXT NOT NULL,
+        to_bucket      TEXT NOT NULL,
+        days_past_due  INTEGER NOT NULL,
+        at             INTEGER NOT NULL
+      );
+      CREATE INDEX bucket_moves_account ON bucket_moves (account_id, id);
+
+      CREATE TABLE limit_reviews (
+        id            INTEGER PRIMARY KEY AUTOINCREMENT,
+        account_id    TEXT NOT NULL,
+        product_id    INTEGER NOT NULL,
+        reviewed_at   INTEGER NOT NULL,
+        outcome       TEXT NOT NULL,
+        score         INTEGER NOT NULL,
+        features      TEXT NOT NULL,
+        operation_id  TEXT,
+        reason_code   INTEGER
+      );
+      CREATE INDEX limit_reviews_account ON limit_reviews (account_id, product_id, reviewed_at);
+
+      CREATE TABLE velocity_holds (
+        id            INTEGER PRIMARY KEY AUTOINCREMENT,
+        account_id    TEXT NOT NULL,
+        product_id    INTEGER NOT NULL,
+        rule          TEXT NOT NULL,
+        detail        TEXT NOT NULL,
+        operation_id  TEXT,
+        at_ms         INTEGER NOT NULL
+      );
+    `,
+  },
 ];
 
 export interface AppliedMigration {

@@ -117,7 +117,13 @@ export class SqliteStore implements Store {
   }
 
   async deleteIdentity(accountId: string): Promise<boolean> {
-    return this.db.prepare("DELETE FROM vault WHERE account_id = ?").run(accountId).changes > 0;
+    return this.db
+      .transaction(() => {
+        // The keyed phone and device would link the account back to the person: they go too.
+        this.db.prepare("UPDATE account_profiles SET phone_key = NULL, device_key = NULL WHERE account_id = ?").run(accountId);
+        return this.db.prepare("DELETE FROM vault WHERE account_id = ?").run(accountId).changes > 0;
+      })
+      .immediate();
   }
 
   // ---------------------------------------------------------------- acceptance
@@ -157,6 +163,17 @@ export class SqliteStore implements Store {
           if (op.steps.length === 0) {
             this.db.prepare("UPDATE operations SET status = 'confirmed' WHERE id = ?").run(op.id);
           }
+        }
+        if (a.profile) {
+          const p = a.profile;
+          this.db
+            .prepare(
+              `INSERT INTO account_profiles (account_id, time_zone, device_key, phone_key, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+             ON CONFLICT (account_id) DO UPDATE SET time_zone = COALESCE(excluded.time_zone, time_zone),
+               device_key = COALESCE(excluded.device_key, device_key), phone_key = COALESCE(excluded.phone_key, phone_key),
+               updated_at = excluded.updated_at`
+            )
+            .run(p.accountId, p.timeZone ?? null, p.deviceKey ?? null, p.phoneKey ?? null, now, now);
         }
         for (const d of a.decisions ?? []) {
           this.db

@@ -157,6 +157,18 @@ export interface Acceptance {
   response?: StoredResponse;
   vault?: VaultRecord;
   decisions?: DecisionRecord[];
+  /** Servicing facts about the account given at application time (time zone, keyed device and phone). */
+  profile?: AccountProfileRecord;
+}
+
+/** What servicing keeps about an account besides the ledger: never personal data in the clear. */
+export interface AccountProfileRecord {
+  accountId: string;
+  /** IANA time zone of the borrower (quiet hours, credit-report months); unset keeps the one on file. */
+  timeZone?: string;
+  /** HMAC of the device id and of the phone number (velocity rules count accounts sharing them). */
+  deviceKey?: string;
+  phoneKey?: string;
 }
 
 export type AcceptOutcome =

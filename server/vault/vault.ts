@@ -51,6 +51,15 @@ export class Vault {
     return identityKey(this.keys.identityPepper, normalized);
   }
 
+  /**
+   * A keyed hash of a contact detail (a phone number, digits only, or a device id), so velocity
+   * rules can count accounts sharing one without keeping it in the clear.
+   */
+  contactKeyOf(kind: "phone" | "device", value: string): string {
+    const normalized = kind === "phone" ? value.replace(/[^0-9]/g, "") : value.trim();
+    return identityKey(this.keys.identityPepper, `${kind}:${normalized}`);
+  }
+
   /** The person's account id: theirs if the vault holds them, else a new one (not stored yet). */
   async resolve(person: PersonalData): Promise<ResolvedIdentity> {
     const key = this.identityKeyOf(person.nationalId);

@@ -127,7 +127,8 @@ export function get(t: TestGateway, path: string, key?: string) {
 /** An application body for a new random person. */
 export function applicationBody(overrides: Record<string, unknown> = {}, identity: Record<string, unknown> = {}) {
   return {
-    identity: { nationalId: randomNationalId(), name: "李四", phone: "+86 139 0000 0000", verification: "verified", ...identity },
+    // A phone number of their own: velocity rules count accounts sharing one.
+    identity: { nationalId: randomNationalId(), name: "李四", phone: `+86 139 ${randomBytes(4).readUInt32BE() % 100_000_000}`, verification: "verified", ...identity },
     product: "pay_later",
     features: GOOD_FEATURES,
     consent: true,

@@ -40,7 +40,7 @@ const NEW_PERSON = nationalIdFrom("11010119850101123");
 const ROUTES: RouteDef[] = buildRoutes({ model: DEFAULT_MODEL } as Parameters<typeof buildRoutes>[0]);
 
 /** Endpoints outside the route table: no input, no auth. */
-const SYSTEM_PATHS = ["/healthz", "/metrics", "/openapi.json", "/docs"];
+const SYSTEM_PATHS = ["/healthz", "/metrics", "/openapi.json", "/docs", "/explorer", "/explorer/app.js"];
 
 /** What a valid request of each endpoint looks like (built from the fixture); hostile cases start from it. */
 interface Valid {
@@ -55,6 +55,7 @@ interface Fixture {
   purchaseLoanId: string;
   cashLoanId: string;
   operationId: string;
+  webhookId: string;
 }
 
 const VALID: Record<string, (f: Fixture) => Valid> = {
@@ -82,6 +83,15 @@ const VALID: Record<string, (f: Fixture) => Valid> = {
   unfreezeLine: (f) => ({ params: { accountId: f.accountId }, body: { product: "pay_later", reasonCode: 7 }, key: "admin" }),
   reviewLimit: (f) => ({ params: { accountId: f.accountId }, body: { product: "pay_later", features: GOOD_FEATURES, verification: "enhanced" }, key: "partner" }),
   forgetIdentity: (f) => ({ params: { accountId: f.accountId }, key: "admin" }),
+  getExplorerConfig: () => ({ params: {}, key: "admin" }),
+  registerWebhook: () => ({ params: {}, body: { url: "http://127.0.0.1:9/hooks", events: ["reminder.due_today", "line.frozen"] }, key: "partner" }),
+  listWebhooks: () => ({ params: {}, key: "partner" }),
+  deleteWebhook: (f) => ({ params: { webhookId: f.webhookId }, key: "partner" }),
+  listWebhookDeliveries: (f) => ({ params: { webhookId: f.webhookId }, key: "partner" }),
+  replayWebhookDelivery: (f) => ({ params: { webhookId: f.webhookId }, body: { deliveryId: `dlv_${"0".repeat(32)}` }, key: "partner" }),
+  getCreditReport: (f) => ({ params: { accountId: f.accountId }, key: "partner" }),
+  advanceClock: () => ({ params: {}, body: { days: 1 }, key: "admin" }),
+  runServicing: () => ({ params: {}, body: { tasks: ["delinquency", "reminders"] }, key: "admin" }),
 };
 
 // ---------------------------------------------------------------- cases
@@ -451,7 +461,16 @@ describe("hostile input: every endpoint answers a 4xx problem document and nothi
     const purchase = await post(t, "/v1/purchases", { accountId, amount: "30000", installments: 3 });
     const loan = await post(t, "/v1/loans", { accountId, amount: "60000", periods: 6, method: "annuity" });
     expect([purchase.status, loan.status]).to.deep.equal([201, 201]);
-    fixture = { accountId, purchaseLoanId: purchase.body.loanId, cashLoanId: loan.body.loanId, operationId: loan.body.operation.id };
+    // A webhook for an event this file never causes: no delivery is attempted while the state is compared.
+    const hook = await post(t, "/v1/webhooks", { url: "http://127.0.0.1:9/hooks", events: ["reminder.overdue_day_30"] });
+    expect(hook.status).to.equal(201);
+    fixture = {
+      accountId,
+      purchaseLoanId: purchase.body.loanId,
+      cashLoanId: loan.body.loanId,
+      operationId: loan.body.operation.id,
+      webhookId: hook.body.id,
+    };
     openApi = (await request(t.gateway.app).get("/openapi.json")).body;
     await t.gateway.indexer.syncTo(await t.provider.getBlockNumber());
     expect((await t.store.outboxDepth()).depth).to.equal(0);

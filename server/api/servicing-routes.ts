@@ -1,0 +1,239 @@
+/**
+ * The servicing endpoints in the route table: webhooks (register, list, delete, deliveries,
+ * replay), the credit-report view, and the admin clock and servicing run. Mounted and
+ * documented like every other route (routes.ts).
+ */
+import { z } from "zod";
+
+import type { Servicing, ServicingTask } from "../servicing/servicing";
+import type { Delivery, DeliveryAttempt } from "../servicing/servicing-store";
+import { WebhookSecrets, type WebhookSubscriptions } from "../servicing/webhooks";
+import type { Store } from "../store/store";
+import { runMutation } from "./mutations";
+import { ApiError, type ProblemSlug } from "./problems";
+import type { HandlerContext, HandlerResult, RouteDef } from "./routes";
+import * as S from "./schemas";
+import * as V from "./servicing-schemas";
+
+export interface ServicingRouteDeps {
+  store: Store;
+  operations: Parameters<typeof runMutation>[0]["operations"];
+  waitTimeoutMs: number;
+  servicing: Servicing;
+  webhooks: WebhookSubscriptions;
+}
+
+const PARTNER = ["partner", "admin"] as const;
+const READERS = ["partner", "auditor", "admin"] as const;
+const ADMIN = ["admin"] as const;
+const POST_PROBLEMS: ProblemSlug[] = [
+  "validation-failed",
+  "malformed-json",
+  "idempotency-key-required",
+  "idempotency-key-reused",
+  "unauthorized",
+  "forbidden",
+  "body-too-large",
+  "unsupported-media-type",
+];
+const READ_PROBLEMS: ProblemSlug[] = ["unauthorized", "forbidden", "validation-failed"];
+
+type Ctx<P = unknown, Q = unknown, B = unknown> = HandlerContext<P, Q, B>;
+const route = <P, Q, B>(def: Omit<RouteDef<P, Q, B>, "scopes"> & { scopes: readonly string[] }): RouteDef =>
+  def as unknown as RouteDef;
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+function deliveryBody(d: Delivery & { attemptLog: DeliveryAttempt[] }) {
+  return {
+    id: d.id,
+    eventId: d.eventId,
+    eventType: d.eventType,
+    status: d.status,
+    attempts: d.attempts,
+    nextAttemptAt: d.status === "pending" ? iso(d.nextAttemptMs) : null,
+    lastStatus: d.lastStatus,
+    lastError: d.lastError,
+    createdAt: d.createdAt,
+    event: JSON.parse(d.body) as Record<string, unknown>,
+    attemptLog: d.attemptLog.map((a) => ({
+      attempt: a.attempt,
+      trigger: a.trigger,
+      at: iso(a.atMs)!,
+      statusCode: a.statusCode,
+      error: a.error,
+      durationMs: a.durationMs,
+    })),
+  };
+}
+
+export function servicingRoutes(deps: ServicingRouteDeps): RouteDef[] {
+  /** An admin or partner POST answered at once, through the idempotency pipeline (a retry returns the first answer). */
+  const immediate = async (ctx: Ctx, schema: z.ZodType, status: number, work: () => Promise<unknown>): Promise<HandlerResult> => {
+    const result = await runMutation(
+      deps,
+      { idempotency: ctx.idempotency, wait: false, instance: ctx.req.originalUrl.split("?")[0] },
+      { prepare: async () => ({ immediate: await work() }), present: (c) => c, schema, successStatus: status }
+    );
+    return {
+      status: result.status,
+      body: result.body,
+      contentType: result.status >= 400 ? "application/problem+json" : "application/json",
+      headers: result.replayed ? { "Idempotent-Replayed": "true" } : {},
+    };
+  };
+
+  const ownedOr404 = async (ctx: Ctx<{ webhookId: string }>) => {
+    const sub = await deps.webhooks.owned(ctx.auth.id, ctx.params.webhookId);
+    if (!sub) throw new ApiError("webhook-not-found", `no webhook ${ctx.params.webhookId} registered with this API key`, { field: "webhookId" });
+    return sub;
+  };
+
+  return [
+    // ------------------------------------------------------------ webhooks
+    route<undefined, undefined, z.output<typeof V.WebhookRequest>>({
+      method: "post",
+      path: "/v1/webhooks",
+      operationId: "registerWebhook",
+      tag: "Webhooks",
+      summary: "Register an endpoint for event types; the answer carries its signing secret (shown once)",
+      description:
+        "Deliveries are POSTed as JSON, signed `Webhook-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, \"<t>.<body>\")>`, " +
+        "retried with exponential backoff for up to a day. See docs/WEBHOOKS.md.",
+      scopes: PARTNER,
+      body: V.WebhookRequest,
+      responses: { 201: { description: "Registered", schema: V.WebhookResponse } },
+      problems: POST_PROBLEMS,
+      handle: async (ctx) => {
+        const { apiKeyId, key, fingerprint } = ctx.idempotency;
+        const withSecret = (body: { id: string }) => ({ ...body, secret: deps.webhooks.secrets.secretOf(body.id) });
+        const replay = (existing: { fingerprint: string; response?: { status: number; body: unknown } }): HandlerResult => {
+          if (existing.fingerprint !== fingerprint || !existing.response) {
+            throw new ApiError("idempotency-key-reused", "this Idempotency-Key was used with a different request; use a new key for a new request", {
+              field: "Idempotency-Key",
+            });
+          }
+          return { status: existing.response.status, body: withSecret(existing.response.body as { id: string }), headers: { "Idempotent-Replayed": "true" } };
+        };
+        const seen = await deps.store.findIdempotency(apiKeyId, key);
+        if (seen) return replay(seen);
+        const sub = deps.webhooks.newSubscription(ctx.auth.id, ctx.body.url, ctx.body.events);
+        const body = z.encode(V.WebhookResponse, deps.webhooks.view(sub)) as { id: string };
+        const secret = deps.webhooks.secrets.secretOf(sub.id);
+        const outcome = await deps.webhooks.store.insertSubscription(sub, WebhookSecrets.hashOf(secret), { apiKeyId, key, fingerprint }, { status: 201, body });
+        if (!outcome.accepted) return replay(outcome.existing);
+        deps.webhooks.logRegistered(sub);
+        return { status: 201, body: withSecret(body) };
+      },
+    }),
+    route({
+      method: "get",
+      path: "/v1/webhooks",
+      operationId: "listWebhooks",
+      tag: "Webhooks",
+      summary: "The endpoints registered with this API key",
+      scopes: PARTNER,
+      responses: { 200: { description: "The webhooks", schema: V.WebhookListResponse } },
+      problems: READ_PROBLEMS,
+      handle: async (ctx) => ({
+        status: 200,
+        body: z.encode(V.WebhookListResponse, { webhooks: (await deps.webhooks.list(ctx.auth.id)).map((s) => deps.webhooks.view(s)) }),
+      }),
+    }),
+    route<{ webhookId: string }, undefined, undefined>({
+      method: "delete",
+      path: "/v1/webhooks/{webhookId}",
+      operationId: "deleteWebhook",
+      tag: "Webhooks",
+      summary: "Delete an endpoint: nothing more is delivered to it (pending deliveries are cancelled)",
+      scopes: PARTNER,
+      params: V.WebhookParams,
+      responses: { 204: { description: "Deleted" } },
+      problems: [...READ_PROBLEMS, "webhook-not-found"],
+      handle: async (ctx) => {
+        if (!(await deps.webhooks.remove(ctx.auth.id, ctx.params.webhookId))) {
+          throw new ApiError("webhook-not-found", `no webhook ${ctx.params.webhookId} registered with this API key`, { field: "webhookId" });
+        }
+        return { status: 204 };
+      },
+    }),
+    route<{ webhookId: string }, z.output<typeof V.DeliveriesQuery>, undefined>({
+      method: "get",
+      path: "/v1/webhooks/{webhookId}/deliveries",
+      operationId: "listWebhookDeliveries",
+      tag: "Webhooks",
+      summary: "An endpoint's deliveries, newest first, with every attempt (time, HTTP status, error, trigger)",
+      scopes: PARTNER,
+      params: V.WebhookParams,
+      query: V.DeliveriesQuery,
+      responses: { 200: { description: "The deliveries", schema: V.DeliveriesResponse } },
+      problems: [...READ_PROBLEMS, "webhook-not-found"],
+      handle: async (ctx) => {
+        const sub = await ownedOr404(ctx);
+        const deliveries = await deps.webhooks.deliveries(sub.id, ctx.query.limit ?? 100);
+        return { status: 200, body: z.encode(V.DeliveriesResponse, { deliveries: deliveries.map(deliveryBody) }) };
+      },
+    }),
+    route<{ webhookId: string }, undefined, z.output<typeof V.ReplayRequest>>({
+      method: "post",
+      path: "/v1/webhooks/{webhookId}/replays",
+      operationId: "replayWebhookDelivery",
+      tag: "Webhooks",
+      summary: "Send a delivery again: the same event (same id and body), signed anew; answers once it was attempted",
+      scopes: PARTNER,
+      params: V.WebhookParams,
+      body: V.ReplayRequest,
+      responses: { 200: { description: "The delivery after the replay attempt", schema: V.DeliveryView } },
+      problems: [...POST_PROBLEMS, "webhook-not-found", "delivery-not-found"],
+      handle: async (ctx) => {
+        const sub = await ownedOr404(ctx);
+        return immediate(ctx, V.DeliveryView, 200, async () => {
+          const d = await deps.webhooks.replay(sub.id, ctx.body.deliveryId);
+          if (!d) throw new ApiError("delivery-not-found", `no delivery ${ctx.body.deliveryId} to webhook ${sub.id}`, { field: "deliveryId" });
+          return deliveryBody(d);
+        });
+      },
+    }),
+
+    // ------------------------------------------------------------ credit report
+    route<{ accountId: string }, undefined, undefined>({
+      method: "get",
+      path: "/v1/accounts/{accountId}/credit-report",
+      operationId: "getCreditReport",
+      tag: "Accounts",
+      summary: "Monthly status of the account, credit-bureau style (N, 1-7, C, D), rebuilt from the ledger",
+      scopes: READERS,
+      params: S.AccountParams,
+      responses: { 200: { description: "The months", schema: V.CreditReportResponse } },
+      problems: [...READ_PROBLEMS, "account-not-found"],
+      handle: async (ctx) => ({ status: 200, body: z.encode(V.CreditReportResponse, await deps.servicing.creditReport(ctx.params.accountId)) }),
+    }),
+
+    // ------------------------------------------------------------ admin: clock and servicing
+    route<undefined, undefined, z.output<typeof V.ClockAdvanceRequest>>({
+      method: "post",
+      path: "/v1/admin/clock/advance",
+      operationId: "advanceClock",
+      tag: "Admin",
+      summary: "Local network only: move the chain's time N days forward and run the servicing for the skipped days",
+      description: "evm_increaseTime + evm_mine on the local Hardhat network; the business clock follows. Refused (409) on any other chain.",
+      scopes: ADMIN,
+      body: V.ClockAdvanceRequest,
+      responses: { 200: { description: "The new time and the servicing run", schema: V.ClockAdvanceResponse } },
+      problems: [...POST_PROBLEMS, "clock-advance-refused", "ledger-unavailable"],
+      handle: (ctx) => immediate(ctx, V.ClockAdvanceResponse, 200, () => deps.servicing.advance(ctx.body.days)),
+    }),
+    route<undefined, undefined, z.output<typeof V.ServicingRunRequest>>({
+      method: "post",
+      path: "/v1/admin/servicing/run",
+      operationId: "runServicing",
+      tag: "Admin",
+      summary: "Run the servicing day now (it also runs by itself at each new business day)",
+      scopes: ADMIN,
+      body: V.ServicingRunRequest,
+      responses: { 200: { description: "What the run did", schema: V.RunSummaryResponse } },
+      problems: [...POST_PROBLEMS, "ledger-unavailable"],
+      handle: (ctx) => immediate(ctx, V.RunSummaryResponse, 200, () => deps.servicing.run(ctx.body.tasks as ServicingTask[])),
+    }),
+  ];
+}
