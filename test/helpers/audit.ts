@@ -52,3 +52,10 @@ export function locationOf(f: Finding | undefined, want: EntryLocation): EntryLo
   if ("txHash" in want) out.txHash = f.txHash?.toLowerCase();
   return out;
 }
+
+/** The auditor's verifier reads the ledger at `ledger` and every check holds (bytecode not asked). */
+export async function expectAuditPasses(ledger: string): Promise<AuditReport> {
+  const { report } = await audit({ ledger });
+  if (!report.ok) throw new Error(`the verifier found violations in a history the gateway wrote: ${describeFindings(report)}`);
+  return report;
+}

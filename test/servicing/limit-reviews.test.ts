@@ -11,6 +11,7 @@ import { replayLoans } from "../../server/servicing/loan-history";
 import { reviewFeatures } from "../../server/servicing/review-features";
 import { applicationBody, get, post, testGateway, type TestGateway } from "../helpers/gateway";
 import { GOOD_FEATURES, MIDDLE_FEATURES } from "../helpers/identities";
+import { expectAuditPasses } from "../helpers/audit";
 
 describe("limit reviews from the account's own history", function () {
   let t: TestGateway;
@@ -77,6 +78,8 @@ describe("limit reviews from the account's own history", function () {
     const next = await advance(1);
     expect(next.run.limitReviews).to.deep.equal([]);
     expect((await get(t, `/v1/accounts/${bad.accountId}`)).body.lines[0].limit).to.equal(cut.args.newLimit.toString());
+    // The raise's decision and the cut pass the auditor's verifier.
+    await expectAuditPasses(await t.l.ledger.getAddress());
   });
 
   it("derives the features from the ledger alone (pure)", () => {

@@ -13,6 +13,7 @@ import { verifyWebhook } from "../../server/servicing/webhook-signature";
 import { localTime } from "../../server/servicing/zone-time";
 import { applicationBody, get, post, testGateway, type TestGateway } from "../helpers/gateway";
 import { startReceiver, zoneAtNoon, type Receiver } from "./receiver";
+import { expectAuditPasses } from "../helpers/audit";
 
 describe("servicing end to end: reminders, penalty, buckets, repayment, credit report", function () {
   let t: TestGateway;
@@ -154,5 +155,9 @@ describe("servicing end to end: reminders, penalty, buckets, repayment, credit r
     }
     expect(months.map((m) => m.status)).to.include.members(["N", "C"]);
     expect(months.some((m) => /^[1-7]$/.test(m.status)), "an overdue month").to.equal(true);
+
+    // The auditor's verifier, reading only the chain, finds every rule kept through all of it.
+    const audited = await expectAuditPasses(await t.l.ledger.getAddress());
+    expect(audited.stats.entries).to.be.greaterThan(0);
   });
 });
