@@ -35,7 +35,7 @@ import { ProductCatalog } from "./services/products";
 import { BusinessClock, CLOCK_OFFSET_KEY } from "./servicing/business-clock";
 import { Servicing, type ChainControl } from "./servicing/servicing";
 import { SqliteServicingStore, type ServicingStore } from "./servicing/servicing-store";
-import { WebhookDeliverer, WebhookSecrets, WebhookSubscriptions, type WebhookTransport } from "./servicing/webhooks";
+import { httpTransport, WebhookDeliverer, WebhookSecrets, WebhookSubscriptions, type WebhookTransport } from "./servicing/webhooks";
 import { SqliteStore } from "./store/sqlite-store";
 import type { Store } from "./store/store";
 import { Vault } from "./vault/vault";
@@ -203,13 +203,15 @@ export async function createGateway(config: GatewayConfig, edges: GatewayEdges =
     },
   };
   const webhookSecrets = new WebhookSecrets(config.vault.encryptionKey.reveal());
+  // Webhooks go to public addresses only; plain http to the loopback host is for the local network.
+  const webhookUrlPolicy = { allowLoopbackHttp: client.chainId === LOCAL_CHAIN_ID };
   const deliverer = new WebhookDeliverer(
     servicingStore,
     webhookSecrets,
     config.servicing.webhooks,
     clock,
     logger.child({ component: "webhooks" }),
-    edges.webhookTransport
+    edges.webhookTransport ?? httpTransport(webhookUrlPolicy)
   );
   const webhooks = new WebhookSubscriptions(
     servicingStore,
@@ -218,7 +220,8 @@ export async function createGateway(config: GatewayConfig, edges: GatewayEdges =
     config.servicing.webhooks,
     random,
     clock,
-    logger.child({ component: "webhooks" })
+    logger.child({ component: "webhooks" }),
+    webhookUrlPolicy
   );
   const servicing = new Servicing({
     store,

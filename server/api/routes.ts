@@ -271,6 +271,8 @@ export function buildRoutes(deps: RouteDeps): RouteDef[] {
           schema: S.DrawResponse,
           successStatus: 201,
           fieldAliases: { periods: "installments" },
+          exclusive: (section) => deps.servicing.drawdownSection(ctx.body.accountId, section),
+          finalProblems: ["velocity-hold"],
         }),
     }),
     defineRoute({
@@ -327,6 +329,8 @@ export function buildRoutes(deps: RouteDeps): RouteDef[] {
           present: async (c, op) => drawBody(await lending.presentDraw(c, op!)),
           schema: S.DrawResponse,
           successStatus: 201,
+          exclusive: (section) => deps.servicing.drawdownSection(ctx.body.accountId, section),
+          finalProblems: ["velocity-hold"],
         }),
     }),
     defineRoute({
@@ -514,6 +518,8 @@ export function buildRoutes(deps: RouteDeps): RouteDef[] {
           present: (c, op) => accounts.presentLimitReview(c, op),
           schema: S.LimitReviewResponse,
           successStatus: 200,
+          // Kept like a periodic review: the next periodic one waits a full interval after it.
+          afterAccept: (c, operationId) => deps.servicing.recordRequestedReview(c, ctx.body.features, operationId),
         }),
     }),
     defineRoute({

@@ -117,6 +117,7 @@ export function servicingRoutes(deps: ServicingRouteDeps): RouteDef[] {
         };
         const seen = await deps.store.findIdempotency(apiKeyId, key);
         if (seen) return replay(seen);
+        deps.webhooks.checkUrl(ctx.body.url);
         const sub = deps.webhooks.newSubscription(ctx.auth.id, ctx.body.url, ctx.body.events);
         const body = z.encode(V.WebhookResponse, deps.webhooks.view(sub)) as { id: string };
         const secret = deps.webhooks.secrets.secretOf(sub.id);
@@ -221,7 +222,10 @@ export function servicingRoutes(deps: ServicingRouteDeps): RouteDef[] {
       body: V.ClockAdvanceRequest,
       responses: { 200: { description: "The new time and the servicing run", schema: V.ClockAdvanceResponse } },
       problems: [...POST_PROBLEMS, "clock-advance-refused", "ledger-unavailable"],
-      handle: (ctx) => immediate(ctx, V.ClockAdvanceResponse, 200, () => deps.servicing.advance(ctx.body.days)),
+      handle: (ctx) =>
+        immediate(ctx, V.ClockAdvanceResponse, 200, () =>
+          deps.servicing.advance(ctx.body.days, { request: `${ctx.idempotency.apiKeyId}:${ctx.idempotency.key}`, fingerprint: ctx.idempotency.fingerprint })
+        ),
     }),
     route<undefined, undefined, z.output<typeof V.ServicingRunRequest>>({
       method: "post",

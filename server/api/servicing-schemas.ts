@@ -6,6 +6,7 @@
 import { z } from "zod";
 
 import { SERVICING_TASKS } from "../servicing/servicing";
+import { webhookUrlProblem } from "../servicing/webhook-addresses";
 import { EVENT_TYPES } from "../servicing/webhook-events";
 import { safeInt } from "./money";
 
@@ -19,14 +20,15 @@ export const WebhookParams = z.strictObject({
 const WebhookUrl = z
   .string()
   .max(2048)
-  .refine((v) => {
-    if (!URL.canParse(v)) return false;
-    const u = new URL(v);
-    if (u.username || u.password) return false;
-    if (u.protocol === "https:") return true;
-    return u.protocol === "http:" && ["127.0.0.1", "localhost", "[::1]"].includes(u.hostname);
-  }, "must be an https URL (http only to 127.0.0.1 or localhost), without credentials")
-  .describe("Where deliveries are POSTed");
+  .superRefine((v, ctx) => {
+    // The local-network exception (plain http to the loopback host) is checked again with the
+    // chain's id when the endpoint is registered (WebhookSubscriptions.checkUrl).
+    const problem = webhookUrlProblem(v, { allowLoopbackHttp: true });
+    if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
+  })
+  .describe(
+    "Where deliveries are POSTed: https to a public address (plain http only to 127.0.0.1 or localhost, on the local development network), without credentials"
+  );
 
 export const WebhookRequest = z
   .strictObject({

@@ -100,8 +100,10 @@ export function remindersOn(loan: LoanRef, terms: LoanTerms, state: LoanState, d
 
 /**
  * Whether a queued reminder is still worth sending on loan day `today`: not once its period is
- * paid (or the loan closed), and a "due soon" or "due today" not once the due day is over
- * (the overdue reminders take over). Returns the reason when it is not.
+ * paid (or the loan closed), a "due soon" or "due today" not once the due day is over (the
+ * overdue reminders take over), and an "overdue day N" not once the same unpaid amount has
+ * reached the next overdue milestone (after a catch-up only the latest one goes, not a burst).
+ * Returns the reason when it is not.
  */
 export function staleReason(r: Pick<Reminder, "type" | "period" | "dueTime">, terms: LoanTerms, state: LoanState, today: bigint): string | undefined {
   if (state.status !== LoanStatus.Active) return `the loan is ${LoanStatus[state.status].toLowerCase()}`;
@@ -109,6 +111,16 @@ export function staleReason(r: Pick<Reminder, "type" | "period" | "dueTime">, te
   const dueDayOfReminder = (r.dueTime - terms.startTime) / DAY;
   if ((r.type === "reminder.due_soon" || r.type === "reminder.due_today") && today > dueDayOfReminder) {
     return `superseded: period ${r.period} is already past due`;
+  }
+  const milestone = OVERDUE_REMINDER_DAYS.find((n) => r.type === `reminder.overdue_day_${n}`);
+  if (milestone !== undefined) {
+    const { position: p } = loanDay(terms, state, today);
+    const later = OVERDUE_REMINDER_DAYS.filter((n) => n > milestone && p.daysPastDue >= n);
+    // Only while the reminder's amount is still the oldest unpaid one (a restructure can move due dates).
+    if (later.length > 0 && today - p.daysPastDue === dueDayOfReminder) {
+      const latest = later[later.length - 1];
+      return `superseded by reminder.overdue_day_${latest}: ${p.daysPastDue} days past due`;
+    }
   }
   return undefined;
 }

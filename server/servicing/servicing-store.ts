@@ -51,6 +51,9 @@ export interface Delivery {
   status: DeliveryStatus;
   attempts: number;
   firstAttemptMs: number | null;
+  /** The retry window and backoff count from here after a replay (the replay's time and the attempts before it). */
+  retryFromMs: number | null;
+  retryFromAttempt: number | null;
   nextAttemptMs: number | null;
   lastStatus: number | null;
   lastError: string | null;
@@ -144,7 +147,12 @@ export interface ServicingStore {
   recordDeliveryAttempt(deliveryId: string, attempt: DeliveryAttempt, next: { status: DeliveryStatus; nextAttemptMs: number | null }): Promise<void>;
   delivery(id: string): Promise<Delivery | undefined>;
   deliveriesOf(subscriptionId: string, limit: number): Promise<Array<Delivery & { attemptLog: DeliveryAttempt[] }>>;
-  /** Back to pending, due at once (the event, its id and its body unchanged). */
+  /** One delivery with every attempt, whatever its age. */
+  deliveryWithAttempts(id: string): Promise<(Delivery & { attemptLog: DeliveryAttempt[] }) | undefined>;
+  /**
+   * Back to pending, due at once (the event, its id and its body unchanged); the retry window
+   * and the backoff restart at the replay.
+   */
   replayDelivery(id: string, nowMs: number): Promise<void>;
 
   /** Queues a reminder unless its id was seen; true when queued. */
@@ -347,10 +355,19 @@ export class SqliteServicingStore implements ServicingStore {
     const rows = this.db
       .prepare(`${SqliteServicingStore.DELIVERY_SELECT} WHERE d.subscription_id = ? ORDER BY d.seq DESC LIMIT ?`)
       .all(subscriptionId, limit) as Row[];
-    const attempts = this.db.prepare("SELECT * FROM webhook_attempts WHERE delivery_id = ? ORDER BY id");
-    return rows.map((r) => ({
+    return rows.map((r) => this.withAttempts(r));
+  }
+
+  async deliveryWithAttempts(id: string): Promise<(Delivery & { attemptLog: DeliveryAttempt[] }) | undefined> {
+    const r = this.db.prepare(`${SqliteServicingStore.DELIVERY_SELECT} WHERE d.id = ?`).get(id) as Row | undefined;
+    return r && this.withAttempts(r);
+  }
+
+  private withAttempts(r: Row): Delivery & { attemptLog: DeliveryAttempt[] } {
+    const attempts = this.db.prepare("SELECT * FROM webhook_attempts WHERE delivery_id = ? ORDER BY id").all(r.id) as Row[];
+    return {
       ...deliveryFrom(r),
-      attemptLog: (attempts.all(r.id) as Row[]).map((a) => ({
+      attemptLog: attempts.map((a) => ({
         attempt: a.attempt as number,
         trigger: a.trigger as DeliveryAttempt["trigger"],
         atMs: a.at_ms as number,
@@ -358,13 +375,16 @@ export class SqliteServicingStore implements ServicingStore {
         error: (a.error as string | null) ?? null,
         durationMs: a.duration_ms as number,
       })),
-    }));
+    };
   }
 
   async replayDelivery(id: string, nowMs: number): Promise<void> {
     this.db
-      .prepare("UPDATE webhook_deliveries SET status = 'pending', next_attempt_ms = ?, updated_at = ? WHERE id = ?")
-      .run(nowMs, this.now(), id);
+      .prepare(
+        `UPDATE webhook_deliveries SET status = 'pending', next_attempt_ms = ?, retry_from_ms = ?, retry_from_attempt = attempts, updated_at = ?
+         WHERE id = ?`
+      )
+      .run(nowMs, nowMs, this.now(), id);
   }
 
   // ---------------------------------------------------------------- reminders and the guard log
@@ -560,6 +580,8 @@ function deliveryFrom(r: Row): Delivery {
     status: r.status as DeliveryStatus,
     attempts: r.attempts as number,
     firstAttemptMs: optN(r.first_attempt_ms),
+    retryFromMs: optN(r.retry_from_ms),
+    retryFromAttempt: optN(r.retry_from_attempt),
     nextAttemptMs: optN(r.next_attempt_ms),
     lastStatus: optN(r.last_status),
     lastError: (r.last_error as string | null) ?? null,

@@ -12,7 +12,7 @@
  */
 import type { EventEmitter } from "node:events";
 
-import { bigField } from "../chain/chain-values";
+import { bigField, numField } from "../chain/chain-values";
 import { nowSeconds, type Clock } from "../clock";
 import type { ServicingConfig } from "../config";
 import { DAY, dayOf, LoanStatus } from "../core/loan-math";
@@ -23,9 +23,10 @@ import type { Accounts, LimitReviewContext } from "../services/accounts";
 import type { ApplicationContext } from "../services/applications";
 import { isImmediate, type Operations, type Prepared, type PreparedOperation } from "../services/operations";
 import { productNameOf } from "../services/products";
-import type { OperationRecord, Store } from "../store/store";
+import type { EntryRecord, OperationRecord, Store } from "../store/store";
 import { CLOCK_OFFSET_KEY, type BusinessClock } from "./business-clock";
 import { guardContact, localDateOf } from "./collection-guard";
+import { KeyedQueue } from "./keyed-queue";
 import { creditReport, type MonthReport } from "./credit-report";
 import { replayLoans } from "./loan-history";
 import { delinquencyBucket, loanPositionAt, stateFromChain, termsFromChain, type DelinquencyBucket } from "./loan-view";
@@ -86,13 +87,22 @@ export interface ServicingDeps {
   pollIntervalMs: number;
 }
 
+/** Before per-task cursors: one cursor for every task (read as the start of both). */
 const THROUGH_KEY = "servicing_through";
+/** The tasks that walk loan days, each with its own cursor: a run of other tasks moves neither. */
+const DAY_TASKS = ["delinquency", "reminders"] as const;
+type DayTask = (typeof DAY_TASKS)[number];
+const cursorKey = (task: DayTask) => `${THROUGH_KEY}:${task}`;
+/** Entries that set a line's limit on a decision or a cut: the periodic review interval counts from the latest. */
+const LINE_DECISION_KINDS = new Set(["LineGranted", "LimitIncreased", "LimitCut"]);
 /** The most loan days one run looks back over, per loan. */
 const MAX_CATCH_UP_DAYS = 400n;
 const SYSTEM_KEY = "system:servicing";
 
 export class Servicing {
   private queue: Promise<unknown> = Promise.resolve();
+  /** Screen-then-accept of drawdowns, one at a time per account. */
+  private readonly drawdowns = new KeyedQueue();
   private loop?: Promise<void>;
   private running = false;
   private wake?: () => void;
@@ -151,13 +161,21 @@ export class Servicing {
   /** A new business day runs the servicing; deferred reminders that came due go; due deliveries go. */
   private async tick(): Promise<void> {
     const now = this.business;
-    const through = await this.deps.servicingStore.getMeta(THROUGH_KEY);
-    if (through === undefined || localTime(now, DEFAULT_TIME_ZONE).date !== localTime(BigInt(through), DEFAULT_TIME_ZONE).date) {
+    const cursors = await Promise.all(DAY_TASKS.map((task) => this.cursorOf(task)));
+    const through = cursors.some((c) => c === undefined) ? undefined : (cursors as bigint[]).reduce((a, b) => (a < b ? a : b));
+    if (through === undefined || localTime(now, DEFAULT_TIME_ZONE).date !== localTime(through, DEFAULT_TIME_ZONE).date) {
       await this.runNow([...SERVICING_TASKS]);
       return;
     }
     await this.releaseContacts(now);
     await this.deps.deliverer.deliverDue();
+  }
+
+  /** Through when a day task has serviced the loans (undefined before its first run). */
+  private async cursorOf(task: DayTask): Promise<bigint | undefined> {
+    const ss = this.deps.servicingStore;
+    const value = (await ss.getMeta(cursorKey(task))) ?? (await ss.getMeta(THROUGH_KEY));
+    return value === undefined ? undefined : BigInt(value);
   }
 
   private serialized<T>(work: () => Promise<T>): Promise<T> {
@@ -173,19 +191,46 @@ export class Servicing {
     return this.serialized(() => this.runNow(tasks));
   }
 
-  /** Local network only: moves the chain's time `days` forward, the business clock with it, and runs the skipped days. */
-  async advance(days: number): Promise<{ days: number; previousTime: bigint; businessTime: bigint; chainTime: bigint; run: RunSummary }> {
+  /**
+   * Local network only: moves the chain's time `days` forward, the business clock with it, and
+   * runs the skipped days. With `once` (the request's idempotency key and fingerprint) the move
+   * is recorded as soon as it is made: a retry of a request whose run failed does not move the
+   * chain again, it runs the servicing and answers.
+   */
+  async advance(
+    days: number,
+    once?: { request: string; fingerprint: string }
+  ): Promise<{ days: number; previousTime: bigint; businessTime: bigint; chainTime: bigint; run: RunSummary }> {
     if (!this.deps.chain.local) {
       throw new ApiError("clock-advance-refused", "the clock can only be advanced on the local development network (chain 31337)", {
         field: "days",
       });
     }
     return this.serialized(async () => {
-      const previousTime = this.business;
-      const chainTime = await this.deps.chain.increaseTime(days * 86_400);
+      const ss = this.deps.servicingStore;
+      const moveKey = once && `clock_advance:${once.request}`;
+      const made = moveKey === undefined ? undefined : await ss.getMeta(moveKey);
+      let previousTime: bigint;
+      let chainTime: bigint;
+      if (made !== undefined) {
+        const move = JSON.parse(made) as { fingerprint: string; previousTime: string; chainTime: string };
+        if (move.fingerprint !== once!.fingerprint) {
+          throw new ApiError("idempotency-key-reused", "this Idempotency-Key was used with a different request; use a new key for a new request", {
+            field: "Idempotency-Key",
+          });
+        }
+        previousTime = BigInt(move.previousTime);
+        chainTime = BigInt(move.chainTime);
+      } else {
+        previousTime = this.business;
+        chainTime = await this.deps.chain.increaseTime(days * 86_400);
+        if (moveKey !== undefined) {
+          await ss.setMeta(moveKey, JSON.stringify({ fingerprint: once!.fingerprint, previousTime: String(previousTime), chainTime: String(chainTime) }));
+        }
+      }
       const offset = this.deps.business.catchUpTo(Number(chainTime) * 1000);
-      await this.deps.servicingStore.setMeta(CLOCK_OFFSET_KEY, String(offset));
-      this.deps.logger.info({ days, previousTime: String(previousTime), chainTime: String(chainTime) }, "business clock advanced");
+      await ss.setMeta(CLOCK_OFFSET_KEY, String(offset));
+      this.deps.logger.info({ days, previousTime: String(previousTime), chainTime: String(chainTime), retried: made !== undefined }, "business clock advanced");
       const run = await this.runNow([...SERVICING_TASKS]);
       return { days, previousTime, businessTime: this.business, chainTime, run };
     });
@@ -194,8 +239,14 @@ export class Servicing {
   private async runNow(tasks: readonly ServicingTask[]): Promise<RunSummary> {
     const { store, servicingStore: ss, config } = this.deps;
     const now = this.business;
-    const through = await ss.getMeta(THROUGH_KEY);
-    const from = through === undefined ? now - DAY : BigInt(through) < now ? BigInt(through) : now;
+    // Each day task starts where it last ran (a run of other tasks moves neither cursor).
+    const ran = DAY_TASKS.filter((task) => tasks.includes(task));
+    const fromOf = {} as Record<DayTask, bigint>;
+    for (const task of DAY_TASKS) {
+      const through = await this.cursorOf(task);
+      fromOf[task] = through === undefined ? now - DAY : through < now ? through : now;
+    }
+    const from = ran.length === 0 ? now : ran.map((task) => fromOf[task]).reduce((a, b) => (a < b ? a : b));
     const summary: RunSummary = {
       from,
       through: now,
@@ -219,16 +270,22 @@ export class Servicing {
             continue;
           }
           const dTo = dayOf(terms, now);
-          let dFrom = from < terms.startTime ? 0n : (from - terms.startTime) / DAY + 1n;
-          if (dFrom > dTo) dFrom = dTo; // always look at today: a repayment since the last run moves the bucket back
-          if (dTo - dFrom > MAX_CATCH_UP_DAYS) dFrom = dTo - MAX_CATCH_UP_DAYS;
+          const firstDay = (task: DayTask): bigint => {
+            const f = fromOf[task];
+            let d = f < terms.startTime ? 0n : (f - terms.startTime) / DAY + 1n;
+            if (d > dTo) d = dTo; // always look at today: a repayment since the last run moves the bucket back
+            if (dTo - d > MAX_CATCH_UP_DAYS) d = dTo - MAX_CATCH_UP_DAYS;
+            return d;
+          };
+          const dFromOf = { delinquency: firstDay("delinquency"), reminders: firstDay("reminders") };
+          const dFrom = ran.map((task) => dFromOf[task]).reduce((a, b) => (a < b ? a : b));
           for (let d = dFrom; d <= dTo; d++) {
             if (d < state.checkpointDay) continue;
-            if (tasks.includes("delinquency")) {
+            if (tasks.includes("delinquency") && d >= dFromOf.delinquency) {
               const { position, bucket } = loanDay(terms, state, d);
               await this.moveBucket(summary, loan.loanId, accountId, snapshot.loanNo, bucket, position.daysPastDue, terms.startTime + d * DAY);
             }
-            if (tasks.includes("reminders")) {
+            if (tasks.includes("reminders") && d >= dFromOf.reminders) {
               for (const r of remindersOn(loan, terms, state, d, daysBefore)) {
                 const contact: Contact = {
                   id: r.id,
@@ -251,7 +308,7 @@ export class Servicing {
     }
     if (tasks.includes("reminders")) summary.contacts = await this.releaseContacts(now);
     if (tasks.includes("limit_reviews") && config.reviewIntervalDays > 0) summary.limitReviews = await this.reviewLimits(now);
-    if (through === undefined || BigInt(through) < now) await ss.setMeta(THROUGH_KEY, String(now));
+    for (const task of ran) if (fromOf[task] < now) await ss.setMeta(cursorKey(task), String(now));
     if (tasks.includes("deliveries")) summary.deliveriesAttempted = await this.deps.deliverer.deliverDue();
     this.deps.logger.info(
       {
@@ -349,8 +406,9 @@ export class Servicing {
       for (const line of lines) {
         const product = productNameOf(line.productId);
         if (!product || line.line.granted !== true) continue;
-        const last = (await ss.lastReview(accountId, line.productId)) ?? openedAt;
-        if (now - last < interval) continue;
+        // The interval counts from the line's latest decision (grant, raise, cut) or review, whichever is later.
+        const since = max(await ss.lastReview(accountId, line.productId), await this.lineDecidedAt(entries, line.productId)) ?? openedAt;
+        if (now - since < interval) continue;
         const features = reviewFeatures({
           loans: replayLoans(entries).filter((l) => l.productId === line.productId),
           now,
@@ -392,7 +450,42 @@ export class Servicing {
     return out;
   }
 
+  /** The block time of the line's latest grant, raise or cut (undefined when the read model has none). */
+  private async lineDecidedAt(entries: readonly EntryRecord[], productId: number): Promise<bigint | undefined> {
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const e = entries[i];
+      if (!LINE_DECISION_KINDS.has(e.kind)) continue;
+      const fields = (e.kind === "LimitCut" ? e.fields : e.fields.decision) as Record<string, unknown> | undefined;
+      if (fields?.productId === undefined || numField(fields, "productId") !== productId) continue;
+      return this.deps.chain.blockTime(e.blockNumber);
+    }
+    return undefined;
+  }
+
+  /** Records a review made on request (POST /v1/accounts/{id}/limit-reviews), as the periodic ones are. */
+  async recordRequestedReview(context: LimitReviewContext, features: Record<string, number | undefined>, operationId: string | undefined): Promise<void> {
+    await this.deps.servicingStore.recordReview({
+      accountId: context.accountId,
+      productId: PRODUCT_IDS[context.product],
+      reviewedAt: this.business,
+      outcome: context.outcome,
+      score: context.score,
+      features,
+      operationId,
+      reasonCode: context.cutReasonCode ?? undefined,
+    });
+  }
+
   // ---------------------------------------------------------------- velocity
+
+  /**
+   * Runs a drawdown's screen-then-accept with no other drawdown of the account in between, so
+   * the velocity rules count every drawdown accepted before this one. One gateway process only:
+   * several instances would need the count inside the acceptance transaction.
+   */
+  drawdownSection<T>(accountId: string, section: () => Promise<T>): Promise<T> {
+    return this.drawdowns.run(accountId, section);
+  }
 
   /**
    * Screens a prepared drawdown (already pre-flighted: it would draw). When a velocity rule
@@ -415,20 +508,21 @@ export class Servicing {
     const product = prepared.context.product;
     const freeze = await accounts.prepareFreeze(accountId, { product, reasonCode: verdict.reasonCode }, true);
     if (isImmediate(freeze)) throw new Error("a freeze is always an operation");
+    const holdKey = `velocity:${accountId}:${product}:${nowMs}`;
     const accepted = await operations.accept(
       { ...freeze, context: { ...freeze.context, velocity: { rule: verdict.rule, detail: verdict.detail } } },
-      { apiKeyId: "system:velocity", key: `velocity:${accountId}:${product}:${nowMs}`, fingerprint: verdict.rule }
+      { apiKeyId: "system:velocity", key: holdKey, fingerprint: verdict.rule }
     );
-    const operationId = accepted.operationId ?? null;
+    const operationId = accepted.operationId ?? (accepted.accepted === false && accepted.conflict === "idempotency" ? accepted.existing.operationId : undefined) ?? null;
     await ss.recordHold({ accountId, productId: PRODUCT_IDS[product], rule: verdict.rule, detail: verdict.detail, operationId: operationId ?? undefined, atMs: nowMs });
     const alert: WebhookEvent = {
-      id: eventIdOf("alert.velocity", `${operationId}`),
+      id: eventIdOf("alert.velocity", operationId ?? holdKey),
       type: "alert.velocity",
       created: Number(this.business),
       accountId,
       data: { product, rule: verdict.rule, reasonCode: verdict.reasonCode, detail: verdict.detail, amount: prepared.context.amount, freezeOperationId: operationId },
     };
-    await ss.recordEvents([alert], `hold:${operationId}`, nowMs);
+    await ss.recordEvents([alert], `hold:${operationId ?? holdKey}`, nowMs);
     this.wake?.();
     logger.warn({ account: accountId, product, rule: verdict.rule, detail: verdict.detail, operation: operationId }, "velocity rule tripped: line frozen instead of drawing");
     throw new ApiError("velocity-hold", `${verdict.detail}: the line is frozen and the drawdown refused`, {
@@ -507,4 +601,11 @@ export function operationEvents(op: OperationRecord, created: number): WebhookEv
     });
   }
   return events;
+}
+
+/** The later of two optional times. */
+function max(a: bigint | undefined, b: bigint | undefined): bigint | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return a > b ? a : b;
 }

@@ -3,16 +3,25 @@
  * written with its deliveries before anything is sent (servicing-store.ts), and the
  * deliverer sends due deliveries one at a time, signed (webhook-signature.ts), retrying a
  * failure with exponential backoff for up to `retryForMs` (a day by default) from the first
- * attempt. Every attempt is logged. A partner lists its deliveries and replays one (same
- * event, same id, signed anew). Secrets are derived from a key held by the gateway, never
- * stored or logged: HMAC-SHA256(webhook key, subscription id).
+ * attempt (or from the last replay). Every attempt is logged. A partner lists its deliveries
+ * and replays one (same event, same id, signed anew). Secrets are derived from a key held by
+ * the gateway, never stored or logged: HMAC-SHA256(webhook key, subscription id). Deliveries
+ * go only to public addresses (webhook-addresses.ts), checked after resolving the host, and
+ * the connection is made to the address checked.
  */
 import { createHash, createHmac } from "node:crypto";
+import { lookup as dnsLookup } from "node:dns/promises";
+import { request as httpRequest, type IncomingMessage } from "node:http";
+import { request as httpsRequest } from "node:https";
+import { isIP, type LookupFunction } from "node:net";
+
+import { ApiError } from "../api/problems";
 
 import type { Clock } from "../clock";
 import type { Logger } from "../logger";
 import { randomHex, type Random } from "../randomness";
 import type { Delivery, DeliveryAttempt, ServicingStore } from "./servicing-store";
+import { bareHost, mayConnect, webhookUrlProblem, type WebhookUrlPolicy } from "./webhook-addresses";
 import { SIGNATURE_HEADER, signWebhook } from "./webhook-signature";
 
 export interface WebhookSettings {
@@ -42,13 +51,86 @@ export type WebhookTransport = (request: {
   headers: Record<string, string>;
   body: string;
   timeoutMs: number;
-}) => Promise<{ status: number }>;
+}) => Promise<{ status: number; excerpt?: string }>;
 
-export const fetchTransport: WebhookTransport = async ({ url, headers, body, timeoutMs }) => {
-  const response = await fetch(url, { method: "POST", headers, body, redirect: "manual", signal: AbortSignal.timeout(timeoutMs) });
-  await response.arrayBuffer().catch(() => undefined);
-  return { status: response.status };
-};
+/** At most this much of an answer's body is read (the rest is dropped with the connection). */
+export const RESPONSE_READ_LIMIT_BYTES = 64 * 1024;
+/** How much of it is kept (for the log). */
+export const RESPONSE_EXCERPT_CHARS = 200;
+
+/** A refused destination: the error code an attempt is logged with. */
+export class AddressNotAllowed extends Error {
+  readonly code = "EADDRNOTPUBLIC";
+  constructor(host: string) {
+    super(`${host} resolves to an address webhooks may not reach (loopback, private, link-local or reserved)`);
+    this.name = "AddressNotAllowed";
+  }
+}
+
+/**
+ * The address to connect to for `url`: its host resolved (every address it resolves to must be
+ * allowed, so a name that also points inside is refused), the first one used.
+ */
+export async function checkedAddress(url: URL, policy: WebhookUrlPolicy): Promise<{ address: string; family: 4 | 6 }> {
+  const host = bareHost(url.hostname);
+  const literal = isIP(host);
+  const addresses = literal !== 0 ? [{ address: host, family: literal }] : await dnsLookup(host, { all: true, verbatim: true });
+  if (addresses.length === 0 || addresses.some((a) => !mayConnect(url, a.address, policy))) throw new AddressNotAllowed(host);
+  return { address: addresses[0].address, family: addresses[0].family === 6 ? 6 : 4 };
+}
+
+/**
+ * POSTs with node:http(s): the host is resolved and checked first, and the connection goes to
+ * the checked address (a `lookup` that answers it), so a DNS answer that changes between the
+ * check and the connection (rebinding) cannot redirect it. TLS still verifies the certificate
+ * for the URL's host name. Redirects are not followed; at most RESPONSE_READ_LIMIT_BYTES of the
+ * answer are read, the first RESPONSE_EXCERPT_CHARS kept.
+ */
+export function httpTransport(policy: WebhookUrlPolicy): WebhookTransport {
+  return async ({ url, headers, body, timeoutMs }) => {
+    const signal = AbortSignal.timeout(timeoutMs);
+    const target = new URL(url);
+    const { address, family } = await checkedAddress(target, policy);
+    const pinned: LookupFunction = (_hostname, options, callback) => {
+      if (options.all) (callback as unknown as (e: null, a: Array<{ address: string; family: number }>) => void)(null, [{ address, family }]);
+      else callback(null, address, family);
+    };
+    const send = target.protocol === "https:" ? httpsRequest : httpRequest;
+    return new Promise((resolve, reject) => {
+      const req = send(
+        target,
+        {
+          method: "POST",
+          headers: { ...headers, "content-length": String(Buffer.byteLength(body)) },
+          lookup: pinned,
+          agent: false,
+          signal,
+          ...(target.protocol === "https:" && isIP(bareHost(target.hostname)) === 0 ? { servername: bareHost(target.hostname) } : {}),
+        },
+        (res: IncomingMessage) => {
+          const chunks: Buffer[] = [];
+          let read = 0;
+          const finish = () => {
+            const excerpt = Buffer.concat(chunks).toString("utf8").slice(0, RESPONSE_EXCERPT_CHARS);
+            resolve({ status: res.statusCode ?? 0, excerpt });
+          };
+          res.on("data", (chunk: Buffer) => {
+            if (read < RESPONSE_READ_LIMIT_BYTES) chunks.push(chunk.subarray(0, RESPONSE_READ_LIMIT_BYTES - read));
+            read += chunk.length;
+            if (read >= RESPONSE_READ_LIMIT_BYTES) {
+              res.destroy();
+              finish();
+            }
+          });
+          res.on("end", finish);
+          res.on("error", () => finish()); // the status is known; a broken body does not change it
+        }
+      );
+      req.on("error", reject);
+      req.end(body);
+    });
+  };
+}
 
 /** Derives subscription secrets from one key (so none is ever stored). */
 export class WebhookSecrets {
@@ -80,7 +162,8 @@ export class WebhookDeliverer {
     /** The gateway's own clock (not the business clock): signatures and retries live in real time. */
     private readonly clock: Clock,
     private readonly logger: Logger,
-    private readonly transport: WebhookTransport = fetchTransport
+    /** Default: node:http(s) to public addresses only. */
+    private readonly transport: WebhookTransport = httpTransport({ allowLoopbackHttp: false })
   ) {}
 
   /** Sends every delivery due now, one at a time, in order; resolves when each has been attempted. */
@@ -126,17 +209,22 @@ export class WebhookDeliverer {
     const t0 = performance.now();
     let statusCode: number | null = null;
     let error: string | null = null;
+    let excerpt: string | undefined;
     try {
-      statusCode = (await this.transport({ url: d.url, headers, body: d.body, timeoutMs: this.settings.timeoutMs })).status;
+      const answer = await this.transport({ url: d.url, headers, body: d.body, timeoutMs: this.settings.timeoutMs });
+      statusCode = answer.status;
+      excerpt = answer.excerpt;
       if (statusCode < 200 || statusCode > 299) error = `HTTP ${statusCode}`;
     } catch (e) {
-      const cause = (e as { cause?: { code?: string } }).cause?.code;
-      error = cause ?? (e as Error).name ?? "error";
+      const err = e as { cause?: { code?: string }; code?: string; name?: string };
+      error = err.cause?.code ?? (err.name === "AbortError" || err.name === "TimeoutError" ? "TimeoutError" : err.code) ?? err.name ?? "error";
     }
     const attempt = d.attempts + 1;
-    const first = d.firstAttemptMs ?? startedMs;
+    // A replay restarts the window and the backoff: counted from the replay, not the first attempt.
+    const windowFrom = d.retryFromMs ?? d.firstAttemptMs ?? startedMs;
+    const sinceWindow = attempt - (d.retryFromAttempt ?? 0);
     const ok = error === null;
-    const next = ok ? null : nextAttemptMs(first, startedMs, attempt, this.settings.retryForMs);
+    const next = ok ? null : nextAttemptMs(windowFrom, startedMs, sinceWindow, this.settings.retryForMs);
     const status = ok ? "delivered" : next === null ? "failed" : "pending";
     await this.store.recordDeliveryAttempt(
       d.id,
@@ -145,7 +233,7 @@ export class WebhookDeliverer {
     );
     const log = { delivery: d.id, event: d.eventId, type: d.eventType, subscription: d.subscriptionId, attempt, trigger, statusCode, outcome: status };
     if (ok) this.logger.info(log, "webhook delivered");
-    else this.logger.warn({ ...log, error, nextAttemptMs: next }, status === "failed" ? "webhook delivery given up" : "webhook delivery failed; will retry");
+    else this.logger.warn({ ...log, error, responseExcerpt: excerpt, nextAttemptMs: next }, status === "failed" ? "webhook delivery given up" : "webhook delivery failed; will retry");
   }
 }
 
@@ -166,8 +254,17 @@ export class WebhookSubscriptions {
     private readonly settings: WebhookSettings,
     private readonly random: Random,
     private readonly clock: Clock,
-    private readonly logger: Logger
+    private readonly logger: Logger,
+    /** Which URLs may be registered (plain http to the loopback host only on the local network). */
+    readonly urlPolicy: WebhookUrlPolicy = { allowLoopbackHttp: false }
   ) {}
+
+  /** Refuses a URL the policy does not allow (a 400 naming `url`). */
+  checkUrl(url: string): void {
+    const problem = webhookUrlProblem(url, this.urlPolicy);
+    if (problem === undefined) return;
+    throw new ApiError("validation-failed", `url: ${problem}`, { field: "url", extensions: { errors: [{ field: "url", message: problem }] } });
+  }
 
   newSubscription(apiKeyId: string, url: string, events: string[]) {
     return {
@@ -215,6 +312,6 @@ export class WebhookSubscriptions {
     if (!d || d.subscriptionId !== subscriptionId) return undefined;
     this.logger.info({ subscription: subscriptionId, delivery: deliveryId }, "webhook delivery replayed on request");
     await this.deliverer.replay(deliveryId);
-    return (await this.store.deliveriesOf(subscriptionId, 1_000)).find((x) => x.id === deliveryId);
+    return this.store.deliveryWithAttempts(deliveryId);
   }
 }

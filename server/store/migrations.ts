@@ -306,6 +306,14 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    name: "webhook replays restart the retry window: the time and attempt count of the last replay",
+    sql: `
+      ALTER TABLE webhook_deliveries ADD COLUMN retry_from_ms INTEGER;
+      ALTER TABLE webhook_deliveries ADD COLUMN retry_from_attempt INTEGER;
+    `,
+  },
 ];
 
 export interface AppliedMigration {
