@@ -25,7 +25,10 @@ import {
   ProductKind,
   RepaymentMethod,
   schedule,
+  stateFromFields,
+  termsFromFields,
   withinCostCeiling,
+  ZERO_POSITION,
   type Allocation,
   type Installment,
   type LoanPosition,
@@ -130,30 +133,9 @@ export interface Replay {
 const big = (v: unknown): bigint => BigInt(v as bigint | number | string);
 const low = (v: unknown): string => String(v).toLowerCase();
 
-export function termsOf(r: Record<string, unknown>): LoanTerms {
-  return {
-    principal: big(r.principal),
-    startTime: big(r.startTime),
-    periods: Number(r.periods),
-    method: Number(r.method) as RepaymentMethod,
-    productId: Number(r.productId),
-    ratePpmPerDay: big(r.ratePpmPerDay),
-    totalFee: big(r.totalFee),
-    firstDueDay: big(r.firstDueDay),
-    penaltyPpmPerDay: big(r.penaltyPpmPerDay),
-  };
-}
-
-export function stateOf(r: Record<string, unknown>): LoanState {
-  return {
-    principalSettled: big(r.principalSettled),
-    feeSettled: big(r.feeSettled),
-    interestOwed: big(r.interestOwed),
-    penaltyOwed: big(r.penaltyOwed),
-    checkpointDay: big(r.checkpointDay),
-    status: Number(r.status) as LoanStatus,
-  };
-}
+/** Loan terms and state by field name (the shared readers of server/core/loan-math.ts). */
+export const termsOf = termsFromFields;
+export const stateOf = stateFromFields;
 
 function productOf(r: Record<string, unknown>): ProductR {
   return {
@@ -995,15 +977,7 @@ export function verifyHistory(history: LedgerHistory, replayed: Replay = replay(
 }
 
 /** One loan as replayed, with its schedule and its position at the history's last block. */
-export interface LoanView {
-  loanNo: number;
-  productId: number;
-  terms: LoanTerms;
-  state: LoanState;
-  drawnAt: bigint;
-  drawnBlock: number;
-  drawnTx: string;
-  principalDrawn: bigint;
+export interface LoanView extends LoanR {
   schedule: Installment[];
   position: LoanPosition;
 }
@@ -1043,22 +1017,11 @@ export function replayAccount(history: LedgerHistory, account: string, replayed:
   };
 }
 
-const NO_POSITION: LoanPosition = {
-  principalOutstanding: 0n,
-  overduePrincipal: 0n,
-  currentPrincipal: 0n,
-  feesDue: 0n,
-  interest: 0n,
-  penalty: 0n,
-  amountDue: 0n,
-  payoff: 0n,
-  daysPastDue: 0n,
-  nextDueTime: 0n,
-};
+
 
 /** A replayed loan's position at a time; for terms no schedule can be computed from, the principal left and nothing else. */
 function positionAt(loan: LoanR, time: bigint): LoanPosition {
-  if (loan.terms.periods < 1) return { ...NO_POSITION, principalOutstanding: loan.terms.principal - loan.state.principalSettled };
+  if (loan.terms.periods < 1) return { ...ZERO_POSITION, principalOutstanding: loan.terms.principal - loan.state.principalSettled };
   return position(loan.terms, loan.state, dayOf(loan.terms, time));
 }
 

@@ -210,9 +210,41 @@ export function accrue(
   return { interest, penalty: (weighted * t.penaltyPpmPerDay) / PPM };
 }
 
+// ---------------------------------------------------------------- reading terms and state by field name
+
+const bigOf = (v: unknown): bigint => BigInt(v as bigint | number | string);
+
+/** Loan terms from anything that names the fields (an ethers struct, a decoded event, a JSON object). */
+export function termsFromFields(r: { [field: string]: unknown }): LoanTerms {
+  return {
+    principal: bigOf(r.principal),
+    startTime: bigOf(r.startTime),
+    periods: Number(r.periods),
+    method: Number(r.method) as RepaymentMethod,
+    productId: Number(r.productId),
+    ratePpmPerDay: bigOf(r.ratePpmPerDay),
+    totalFee: bigOf(r.totalFee),
+    firstDueDay: bigOf(r.firstDueDay),
+    penaltyPpmPerDay: bigOf(r.penaltyPpmPerDay),
+  };
+}
+
+/** A loan's state from anything that names the fields. */
+export function stateFromFields(r: { [field: string]: unknown }): LoanState {
+  return {
+    principalSettled: bigOf(r.principalSettled),
+    feeSettled: bigOf(r.feeSettled),
+    interestOwed: bigOf(r.interestOwed),
+    penaltyOwed: bigOf(r.penaltyOwed),
+    checkpointDay: bigOf(r.checkpointDay),
+    status: Number(r.status) as LoanStatus,
+  };
+}
+
 // ---------------------------------------------------------------- position
 
-const ZERO_POSITION: LoanPosition = {
+/** A position with nothing owed (a closed loan's). Copy it before changing it. */
+export const ZERO_POSITION: Readonly<LoanPosition> = {
   principalOutstanding: 0n,
   overduePrincipal: 0n,
   currentPrincipal: 0n,

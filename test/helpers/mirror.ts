@@ -10,7 +10,8 @@ import {
   type LoanPosition,
   type LoanState,
   type LoanTerms,
-  type RepaymentMethod,
+  stateFromFields,
+  termsFromFields,
 } from "../../server/core/loan-math";
 
 /** An ethers `Result` (or typechain struct output) or a plain object, read by field name. */
@@ -18,32 +19,9 @@ type Fields = { [key: string]: unknown };
 
 const big = (v: unknown): bigint => BigInt(v as bigint | number | string);
 
-export function termsFrom(result: object): LoanTerms {
-  const r = result as Fields;
-  return {
-    principal: big(r.principal),
-    startTime: big(r.startTime),
-    periods: Number(r.periods),
-    method: Number(r.method) as RepaymentMethod,
-    productId: Number(r.productId),
-    ratePpmPerDay: big(r.ratePpmPerDay),
-    totalFee: big(r.totalFee),
-    firstDueDay: big(r.firstDueDay),
-    penaltyPpmPerDay: big(r.penaltyPpmPerDay),
-  };
-}
+export const termsFrom = (result: object): LoanTerms => termsFromFields(result as Fields);
 
-export function stateFrom(result: object): LoanState {
-  const r = result as Fields;
-  return {
-    principalSettled: big(r.principalSettled),
-    feeSettled: big(r.feeSettled),
-    interestOwed: big(r.interestOwed),
-    penaltyOwed: big(r.penaltyOwed),
-    checkpointDay: big(r.checkpointDay),
-    status: Number(r.status) as LoanStatus,
-  };
-}
+export const stateFrom = (result: object): LoanState => stateFromFields(result as Fields);
 
 export const POSITION_FIELDS = [
   "principalOutstanding",
