@@ -1,7 +1,7 @@
 /**
  * What the verifier reads and what it reports. The verifier trusts only the chain and the
  * compiled artifacts: `source.ts` reads a `LedgerHistory` from any JSON-RPC provider (Node or
- * browser), `verify.ts` checks it with pure code (the shared loan math and hash chain of
+ * browser), `replay.ts` and `verify.ts` check it with pure code (the shared loan math and hash chain of
  * `server/core/`), and `report.ts` renders the `AuditReport` as text, JSON or HTML.
  */
 

@@ -7,7 +7,9 @@ import { JsonRpcProvider, Network } from "ethers";
 
 import type { ExplorerConfig } from "../explorer-config";
 import { readLedger, type Phase } from "../../../verifier/source";
-import { ledgerOverview, replay, replayAccount, verifyHistory, type LedgerOverview, type Replay } from "../../../verifier/verify";
+import { ledgerOverview, replayAccount, type LedgerOverview } from "../../../verifier/account-view";
+import { replay, type Replay } from "../../../verifier/replay";
+import { verifyHistory } from "../../../verifier/verify";
 import type { AuditReport, LedgerHistory } from "../../../verifier/types";
 
 /** A problem the user can act on: `message` says what happened, `action` what to do. */

@@ -6,7 +6,7 @@
  * view focused on one loan.
  */
 import { CHECKS, type CheckName, type CheckStatus, type Finding } from "../../../verifier/types";
-import { BUCKETS, type AccountReplay, type LoanView } from "../../../verifier/verify";
+import { BUCKETS, type AccountReplay, type LoanView } from "../../../verifier/account-view";
 import { LoanStatus } from "../../core/loan-math";
 import { creditReport } from "../../servicing/credit-report";
 import { DEFAULT_TIME_ZONE } from "../../servicing/zone-time";
