@@ -38,6 +38,8 @@
  *   GATEWAY_WEBHOOK_TIMEOUT_MS  how long one delivery attempt waits for the endpoint's answer  10000
  *   GATEWAY_EXPLORER_RPC_URL    JSON-RPC URL the explorer page's browser reads the chain  GATEWAY_RPC_URL
  *                               from (http or https; the node must allow CORS)
+ *   GATEWAY_EXPLORER_PAGE_BLOCKS  blocks per eth_getLogs the explorer page asks for (lower  2000
+ *                               it for providers that limit log ranges)
  *
  * Secret values are wrapped in `Secret`, which prints as "[redacted]" in logs, JSON and
  * `util.inspect`; error messages name a bad secret setting but never show its value.
@@ -141,6 +143,7 @@ const EnvSchema = z.object({
   GATEWAY_BODY_LIMIT_BYTES: optional(int(1_024, 1_048_576)).default(16_384),
   GATEWAY_LOG_LEVEL: optional(z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` })).default("info"),
   GATEWAY_EXPLORER_RPC_URL: optional(httpUrl),
+  GATEWAY_EXPLORER_PAGE_BLOCKS: optional(int(1, 1_000_000)).default(2_000),
   GATEWAY_QUIET_HOURS: optional(
     z
       .string()
@@ -184,7 +187,7 @@ export interface GatewayConfig {
   decisionTtlSeconds: number;
   logLevel: LogLevel;
   /** The explorer page (/explorer): the RPC URL its browser reads the chain from. */
-  explorer: { rpcUrl: string };
+  explorer: { rpcUrl: string; pageBlocks: number };
   servicing: ServicingConfig;
 }
 
@@ -246,7 +249,7 @@ export function readGatewayConfig(env: Env): GatewayConfig {
     waitTimeoutMs: e.GATEWAY_WAIT_TIMEOUT_MS,
     decisionTtlSeconds: e.GATEWAY_DECISION_TTL_SECONDS,
     logLevel: e.GATEWAY_LOG_LEVEL,
-    explorer: { rpcUrl: e.GATEWAY_EXPLORER_RPC_URL ?? e.GATEWAY_RPC_URL },
+    explorer: { rpcUrl: e.GATEWAY_EXPLORER_RPC_URL ?? e.GATEWAY_RPC_URL, pageBlocks: e.GATEWAY_EXPLORER_PAGE_BLOCKS },
     servicing: {
       quietHours: e.GATEWAY_QUIET_HOURS,
       maxContactsPerDay: e.GATEWAY_CONTACTS_PER_DAY,

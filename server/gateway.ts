@@ -241,6 +241,7 @@ export async function createGateway(config: GatewayConfig, edges: GatewayEdges =
 
   const explorer = new ExplorerConfigSource({
     rpcUrl: config.explorer.rpcUrl,
+    pageBlocks: config.explorer.pageBlocks,
     ledger: client.address,
     chainId: client.chainId,
     deployBlock: config.chain.startBlock,

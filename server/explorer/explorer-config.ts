@@ -29,6 +29,7 @@ export const ExplorerConfigResponse = z
     ledger: z.string().describe("The CreditLedger address"),
     chainId: z.string().describe("The chain id, as a decimal string"),
     deployBlock: z.int().min(0).describe("The block the ledger's history starts at (GATEWAY_LEDGER_START_BLOCK)"),
+    pageBlocks: z.int().min(1).describe("Blocks per eth_getLogs request the page makes (GATEWAY_EXPLORER_PAGE_BLOCKS)"),
     artifacts: z
       .strictObject({ ledger: Runtime, libraries: z.array(Runtime) })
       .nullable()
@@ -43,6 +44,8 @@ export interface ExplorerSettings {
   ledger: string;
   chainId: bigint;
   deployBlock: number;
+  /** Blocks per eth_getLogs request (default 2,000). */
+  pageBlocks?: number;
   /** The folder whose `artifacts/` holds the Hardhat build; default this repository. */
   root?: string;
 }
@@ -60,6 +63,7 @@ export class ExplorerConfigSource {
       ledger: this.settings.ledger,
       chainId: this.settings.chainId.toString(),
       deployBlock: this.settings.deployBlock,
+      pageBlocks: this.settings.pageBlocks ?? 2_000,
       artifacts: this.artifacts.value,
     };
   }

@@ -29,7 +29,7 @@ describe("explorer: gateway endpoints", () => {
     for (const key of [t.keys.auditor, t.keys.admin]) {
       const res = await get(t, "/v1/explorer/config", key);
       expect(res.status).to.equal(200);
-      expect(res.body).to.include({ rpcUrl: EXPLORER_RPC, ledger: t.client.address, chainId: "31337", deployBlock: 3 });
+      expect(res.body).to.include({ rpcUrl: EXPLORER_RPC, ledger: t.client.address, chainId: "31337", deployBlock: 3, pageBlocks: 2_000 });
     }
   });
 

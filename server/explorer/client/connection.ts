@@ -117,6 +117,7 @@ export async function load(provider: JsonRpcProvider, config: ExplorerConfig, ac
     history = await readLedger(provider, {
       ledger: config.ledger,
       fromBlock: config.deployBlock,
+      pageBlocks: config.pageBlocks,
       ...(account !== undefined ? { account } : {}),
       ...(config.artifacts ? { artifacts: config.artifacts } : {}),
       onProgress,
