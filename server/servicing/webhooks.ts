@@ -282,7 +282,8 @@ export class WebhookSubscriptions {
   }
 
   logRegistered(sub: { id: string; apiKeyId: string; url: string; events: string[] }): void {
-    this.logger.info({ subscription: sub.id, apiKey: sub.apiKeyId, url: sub.url, events: sub.events }, "webhook registered");
+    // The URL's origin and path only: partners often put a token in the query string.
+    this.logger.info({ subscription: sub.id, apiKey: sub.apiKeyId, endpoint: loggableUrl(sub.url), events: sub.events }, "webhook registered");
   }
 
   async owned(apiKeyId: string, id: string) {
@@ -313,5 +314,15 @@ export class WebhookSubscriptions {
     this.logger.info({ subscription: subscriptionId, delivery: deliveryId }, "webhook delivery replayed on request");
     await this.deliverer.replay(deliveryId);
     return this.store.deliveryWithAttempts(deliveryId);
+  }
+}
+
+/** A URL without its query, fragment or credentials, for logs. */
+export function loggableUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return "[unparseable url]";
   }
 }
