@@ -12,6 +12,7 @@ import { readdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
 import path from "node:path";
 import { Contract, JsonRpcProvider, Network } from "ethers";
 
+import { probeChainId } from "../server/chain/rpc-probe";
 import { LEDGER_ABI } from "../verifier/abi";
 import { loadRuntimeArtifacts } from "../verifier/artifacts-node";
 import { verifyExport, type HistoryExport, type OnchainEntry } from "../verifier/export";
@@ -95,24 +96,17 @@ function parseArgs(argv: string[]): Args {
   return args as Args;
 }
 
-/** Ask the node for its chain id directly, so an unreachable node is an error now, not an endless retry. */
+/** A provider for the CLI: the chain id asked first, so an unreachable node is an error now, not an endless retry. */
 async function connect(rpc: string): Promise<JsonRpcProvider> {
   let chainId: bigint;
   try {
-    const response = await fetch(rpc, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
-      signal: AbortSignal.timeout(15_000),
-    });
-    const body = (await response.json()) as { result?: string; error?: { message: string } };
-    if (typeof body.result !== "string") throw new Error(body.error?.message ?? `HTTP ${response.status}`);
-    chainId = BigInt(body.result);
+    chainId = await probeChainId(rpc, 15_000);
   } catch (error) {
     throw new VerifierInputError(
       `cannot reach a JSON-RPC node at ${rpc} (${(error as Error).message}). Check the URL; npm start runs one at http://127.0.0.1:8545`
     );
   }
+  // Reads are batched (20 per request): the verifier asks for many blocks and views.
   return new JsonRpcProvider(rpc, Network.from(chainId), { staticNetwork: true, batchMaxCount: 20 });
 }
 

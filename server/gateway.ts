@@ -15,6 +15,7 @@ import { buildOpenApi } from "./api/openapi";
 import { answerClientErrors, createApp, type HealthReport } from "./api/app";
 import { buildRoutes, type RouteDef } from "./api/routes";
 import { ApiKeys } from "./auth/api-keys";
+import { probeChainId } from "./chain/rpc-probe";
 import { Indexer } from "./chain/indexer";
 import { LedgerClient } from "./chain/ledger-client";
 import { OutboxSender, type SenderHooks } from "./chain/outbox-sender";
@@ -90,29 +91,9 @@ export interface Gateway {
 
 const ROLE = { operator: id("OPERATOR_ROLE"), scorer: id("SCORER_ROLE") };
 
-/**
- * A JSON-RPC provider for the configured URL: no request batching (no added latency), no response cache.
- * The eth_chainId probe is retried once on a reset connection (a pooled keep-alive socket the node
- * closed as it was reused).
- */
+/** A JSON-RPC provider for the configured URL: no request batching (no added latency), no response cache. */
 export async function connectRpc(rpcUrl: string, timeoutMs = 10_000, retries = 1): Promise<Provider> {
-  let chainId: bigint;
-  try {
-    const response = await fetch(rpcUrl, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    const body = (await response.json()) as { result?: string };
-    if (typeof body.result !== "string") throw new Error(`unexpected answer to eth_chainId (HTTP ${response.status})`);
-    chainId = BigInt(body.result);
-  } catch (error) {
-    const inner = (error as { cause?: { code?: string; errors?: Array<{ code?: string }> } }).cause;
-    const cause = inner?.code ?? inner?.errors?.[0]?.code;
-    if ((cause === "ECONNRESET" || cause === "UND_ERR_SOCKET") && retries > 0) return connectRpc(rpcUrl, timeoutMs, retries - 1);
-    throw new Error(`the RPC URL does not answer eth_chainId${cause ? ` (${cause})` : `: ${(error as Error).message}`}`);
-  }
+  const chainId = await probeChainId(rpcUrl, timeoutMs, retries);
   return new JsonRpcProvider(rpcUrl, Network.from(chainId), { staticNetwork: true, batchMaxCount: 1, cacheTimeout: -1 });
 }
 

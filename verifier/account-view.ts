@@ -3,7 +3,18 @@
  * its schedule and position at the history's last block, the outstanding-principal series,
  * and the ledger overview with delinquency buckets. Pure.
  */
-import { dayOf, LoanStatus, position, schedule, ZERO_POSITION, type Installment, type LoanPosition } from "../server/core/loan-math";
+import {
+  dayOf,
+  DELINQUENCY_BUCKETS,
+  delinquencyBucket,
+  LoanStatus,
+  position,
+  schedule,
+  ZERO_POSITION,
+  type DelinquencyBucket,
+  type Installment,
+  type LoanPosition,
+} from "../server/core/loan-math";
 import { replay, type LineR, type LoanR, type Replay } from "./replay";
 import type { LedgerEvent, LedgerHistory } from "./types";
 
@@ -56,18 +67,6 @@ function positionAt(loan: LoanR, time: bigint): LoanPosition {
   return position(loan.terms, loan.state, dayOf(loan.terms, time));
 }
 
-export type Bucket = "current" | "1-30" | "31-60" | "61-90" | "90+";
-export const BUCKETS: readonly Bucket[] = ["current", "1-30", "31-60", "61-90", "90+"];
-
-/** The delinquency bucket of a number of days past due (DESIGN.md). */
-export function bucketOf(daysPastDue: bigint): Bucket {
-  if (daysPastDue <= 0n) return "current";
-  if (daysPastDue <= 30n) return "1-30";
-  if (daysPastDue <= 60n) return "31-60";
-  if (daysPastDue <= 90n) return "61-90";
-  return "90+";
-}
-
 export interface LedgerOverview {
   accounts: number;
   entries: number;
@@ -76,12 +75,12 @@ export interface LedgerOverview {
   drawnVolume: bigint;
   outstanding: bigint;
   /** Active loans and their outstanding principal, by bucket, at the history's last block. */
-  buckets: Record<Bucket, { loans: number; principal: bigint }>;
+  buckets: Record<DelinquencyBucket, { loans: number; principal: bigint }>;
 }
 
 /** Accounts, volume and delinquency buckets at the history's last block. */
 export function ledgerOverview(history: LedgerHistory, replayed: Replay = replay(history)): LedgerOverview {
-  const buckets = Object.fromEntries(BUCKETS.map((b) => [b, { loans: 0, principal: 0n }])) as LedgerOverview["buckets"];
+  const buckets = Object.fromEntries(DELINQUENCY_BUCKETS.map((b) => [b, { loans: 0, principal: 0n }])) as LedgerOverview["buckets"];
   let entries = 0;
   let loans = 0;
   let activeLoans = 0;
@@ -96,7 +95,7 @@ export function ledgerOverview(history: LedgerHistory, replayed: Replay = replay
       if (loan.state.status !== LoanStatus.Active) continue;
       activeLoans += 1;
       const p = positionAt(loan, history.toTime);
-      const bucket = buckets[bucketOf(p.daysPastDue)];
+      const bucket = buckets[delinquencyBucket(p.daysPastDue)];
       bucket.loans += 1;
       bucket.principal += p.principalOutstanding;
     }

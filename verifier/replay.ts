@@ -17,9 +17,11 @@ import {
   applyRestructure,
   checkpoint,
   dayOf,
+  DAYS_PER_YEAR,
   daysPastDue,
   emptyState,
   installmentFee,
+  LEDGER_LIMITS,
   LoanStatus,
   PERIOD_DAYS,
   ProductKind,
@@ -42,14 +44,8 @@ import {
   type TimelineItem,
 } from "./types";
 
-/** The contract's limits that are constants, not configuration (`CreditLedger.sol`). */
-const MAX_RATE_PPM_PER_DAY = 10_000n;
-const MIN_CASH_PERIODS = 3;
-const MAX_CASH_PERIODS = 12;
-const WRITE_OFF_FREEZE_REASON = 0xffff;
-const MAX_RESTRUCTURE_PERIODS = 36;
-const MAX_HOLIDAY_DAYS = 180n;
-const DAYS_PER_YEAR = 365n;
+const { maxRatePpmPerDay: MAX_RATE_PPM_PER_DAY, minCashPeriods: MIN_CASH_PERIODS, maxCashPeriods: MAX_CASH_PERIODS } = LEDGER_LIMITS;
+const { maxRestructurePeriods: MAX_RESTRUCTURE_PERIODS, maxHolidayDays: MAX_HOLIDAY_DAYS, writeOffFreezeReason: WRITE_OFF_FREEZE_REASON } = LEDGER_LIMITS;
 
 export interface ProductR {
   kind: number;

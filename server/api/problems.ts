@@ -42,6 +42,18 @@ export const PROBLEM_TYPES = {
 
 export type ProblemSlug = keyof typeof PROBLEM_TYPES | `ledger/${string}`;
 
+/** The problems any mutating (POST) route can answer, before it does anything of its own. */
+export const POST_PROBLEMS: readonly ProblemSlug[] = [
+  "validation-failed",
+  "malformed-json",
+  "idempotency-key-required",
+  "idempotency-key-reused",
+  "unauthorized",
+  "forbidden",
+  "body-too-large",
+  "unsupported-media-type",
+];
+
 export const problemTypeUri = (slug: string): string => `/problems/${slug}`;
 
 export interface ProblemFields {

@@ -17,7 +17,7 @@ import type { Quote } from "../servicing/quotes";
 import { ledgerProblem } from "./ledger-problems";
 import { jsonSafe } from "./money";
 import { runMutation, type MutationSpec } from "./mutations";
-import { ApiError, type ProblemSlug } from "./problems";
+import { ApiError, POST_PROBLEMS, type ProblemSlug } from "./problems";
 import * as S from "./schemas";
 import type { Servicing } from "../servicing/servicing";
 import type { WebhookSubscriptions } from "../servicing/webhooks";
@@ -89,17 +89,8 @@ const READERS: Scope[] = ["partner", "auditor", "admin"];
 const ADMIN: Scope[] = ["admin"];
 const AUDITORS: Scope[] = ["auditor", "admin"];
 
-const COMMON_POST_PROBLEMS: ProblemSlug[] = [
-  "validation-failed",
-  "malformed-json",
-  "idempotency-key-required",
-  "idempotency-key-reused",
-  "unauthorized",
-  "forbidden",
-  "body-too-large",
-  "unsupported-media-type",
-  "ledger-unavailable",
-];
+/** A POST that reaches the ledger can also find it unavailable. */
+const COMMON_POST_PROBLEMS: ProblemSlug[] = [...POST_PROBLEMS, "ledger-unavailable"];
 
 /** Documented answers of a ledger-writing POST. */
 const written = (status: number, schema: z.ZodType, what: string) => ({

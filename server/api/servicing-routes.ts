@@ -10,7 +10,7 @@ import type { Delivery, DeliveryAttempt } from "../servicing/servicing-store";
 import { WebhookSecrets, type WebhookSubscriptions } from "../servicing/webhooks";
 import type { Store } from "../store/store";
 import { runMutation } from "./mutations";
-import { ApiError, type ProblemSlug } from "./problems";
+import { ApiError, POST_PROBLEMS, type ProblemSlug } from "./problems";
 import type { HandlerContext, HandlerResult, RouteDef } from "./routes";
 import * as S from "./schemas";
 import * as V from "./servicing-schemas";
@@ -26,16 +26,6 @@ export interface ServicingRouteDeps {
 const PARTNER = ["partner", "admin"] as const;
 const READERS = ["partner", "auditor", "admin"] as const;
 const ADMIN = ["admin"] as const;
-const POST_PROBLEMS: ProblemSlug[] = [
-  "validation-failed",
-  "malformed-json",
-  "idempotency-key-required",
-  "idempotency-key-reused",
-  "unauthorized",
-  "forbidden",
-  "body-too-large",
-  "unsupported-media-type",
-];
 const READ_PROBLEMS: ProblemSlug[] = ["unauthorized", "forbidden", "validation-failed"];
 
 type Ctx<P = unknown, Q = unknown, B = unknown> = HandlerContext<P, Q, B>;
@@ -103,7 +93,7 @@ export function servicingRoutes(deps: ServicingRouteDeps): RouteDef[] {
       scopes: PARTNER,
       body: V.WebhookRequest,
       responses: { 201: { description: "Registered", schema: V.WebhookResponse } },
-      problems: POST_PROBLEMS,
+      problems: [...POST_PROBLEMS],
       handle: async (ctx) => {
         const { apiKeyId, key, fingerprint } = ctx.idempotency;
         const withSecret = (body: { id: string }) => ({ ...body, secret: deps.webhooks.secrets.secretOf(body.id) });

@@ -210,6 +210,37 @@ export function accrue(
   return { interest, penalty: (weighted * t.penaltyPpmPerDay) / PPM };
 }
 
+// ---------------------------------------------------------------- the ledger's fixed limits
+
+/**
+ * The ledger's limits that are constants in the contracts, not configuration (`CreditLedger.sol`:
+ * MAX_RATE_PPM_PER_DAY, MIN_CASH_PERIODS, MAX_CASH_PERIODS; `LoanServicing.sol`:
+ * MAX_RESTRUCTURE_PERIODS, MAX_HOLIDAY_DAYS, WRITE_OFF_FREEZE_REASON). test/differential checks
+ * them against the deployed ledger.
+ */
+export const LEDGER_LIMITS = {
+  maxRatePpmPerDay: 10_000n,
+  minCashPeriods: 3,
+  maxCashPeriods: 12,
+  maxRestructurePeriods: 36,
+  maxHolidayDays: 180n,
+  writeOffFreezeReason: 0xffff,
+} as const;
+
+// ---------------------------------------------------------------- delinquency
+
+export type DelinquencyBucket = "current" | "1-30" | "31-60" | "61-90" | "90+";
+export const DELINQUENCY_BUCKETS: readonly DelinquencyBucket[] = ["current", "1-30", "31-60", "61-90", "90+"];
+
+/** The credit-reporting bucket of a number of days past due of the oldest unpaid amount (DESIGN.md). */
+export function delinquencyBucket(daysPastDue: bigint): DelinquencyBucket {
+  if (daysPastDue <= 0n) return "current";
+  if (daysPastDue <= 30n) return "1-30";
+  if (daysPastDue <= 60n) return "31-60";
+  if (daysPastDue <= 90n) return "61-90";
+  return "90+";
+}
+
 // ---------------------------------------------------------------- reading terms and state by field name
 
 const bigOf = (v: unknown): bigint => BigInt(v as bigint | number | string);

@@ -9,20 +9,18 @@ import type { DecisionDraft } from "../chain/ledger-calls";
 import type { LedgerClient } from "../chain/ledger-client";
 import { nowSeconds, type Clock } from "../clock";
 import { EntryKind, verifyChain } from "../core/hash-chain";
-import { LoanStatus, type LoanPosition, type LoanTerms } from "../core/loan-math";
+import { delinquencyBucket, LoanStatus, type DelinquencyBucket, type LoanPosition, type LoanTerms } from "../core/loan-math";
 import { ApiError } from "../api/problems";
 import { randomHex, type Random } from "../randomness";
 import { PRODUCT_IDS, REASON_SCORE_TOO_LOW, type ProductName } from "../scoring/policy";
 import type { Features, ScorecardModel } from "../scoring/scorecard";
 import { reasonCodeSlots, underwrite } from "../scoring/underwriting";
 import {
-  delinquencyBucket,
   LOAN_STATUS_NAMES,
   loanPositionAt,
   scheduleView,
   stateFromChain,
   termsFromChain,
-  type DelinquencyBucket,
   type InstallmentView,
 } from "../servicing/loan-view";
 import type { LoanSnapshot, OperationRecord, Store } from "../store/store";

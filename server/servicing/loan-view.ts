@@ -35,17 +35,6 @@ export function loanPositionAt(terms: LoanTerms, state: LoanState, time: bigint)
   return position(terms, state, day > state.checkpointDay ? day : state.checkpointDay);
 }
 
-export type DelinquencyBucket = "current" | "1-30" | "31-60" | "61-90" | "90+";
-
-/** The credit-reporting bucket of a number of days past due. */
-export function delinquencyBucket(daysPastDue: bigint): DelinquencyBucket {
-  if (daysPastDue <= 0n) return "current";
-  if (daysPastDue <= 30n) return "1-30";
-  if (daysPastDue <= 60n) return "31-60";
-  if (daysPastDue <= 90n) return "61-90";
-  return "90+";
-}
-
 export type InstallmentStatus = "paid" | "partly_paid" | "overdue" | "due" | "upcoming";
 
 export interface InstallmentView {

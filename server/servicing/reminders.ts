@@ -9,14 +9,15 @@ import {
   cumulativeFee,
   cumulativePrincipals,
   DAY,
+  delinquencyBucket,
   dueDay,
   LoanStatus,
   position,
+  type DelinquencyBucket,
   type LoanPosition,
   type LoanState,
   type LoanTerms,
 } from "../core/loan-math";
-import { delinquencyBucket, type DelinquencyBucket } from "./loan-view";
 import { eventIdOf, type ReminderType } from "./webhook-events";
 
 export const OVERDUE_REMINDER_DAYS = [1n, 7n, 30n] as const;

@@ -6,8 +6,8 @@
  * view focused on one loan.
  */
 import { CHECKS, type CheckName, type CheckStatus, type Finding } from "../../../verifier/types";
-import { BUCKETS, type AccountReplay, type LoanView } from "../../../verifier/account-view";
-import { LoanStatus } from "../../core/loan-math";
+import type { AccountReplay, LoanView } from "../../../verifier/account-view";
+import { DELINQUENCY_BUCKETS, LoanStatus } from "../../core/loan-math";
 import { creditReport } from "../../servicing/credit-report";
 import { DEFAULT_TIME_ZONE } from "../../servicing/zone-time";
 import type { Loaded } from "./connection";
@@ -145,7 +145,7 @@ export function renderOverview(loaded: Loaded): HTMLElement {
       "buckets",
       `Days past due of the oldest unpaid amount, at the latest block time (${utc(history.toTime)}).`,
       ["days past due", ["active loans", "num"], ["outstanding principal", "num"]],
-      BUCKETS.map((bucket) =>
+      DELINQUENCY_BUCKETS.map((bucket) =>
         h("tr", { "data-testid": `bucket-${bucket}` }, h("th", { scope: "row" }, bucket), num(count(overview.buckets[bucket].loans)), num(yuan(overview.buckets[bucket].principal)))
       )
     ),
