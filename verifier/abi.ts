@@ -5,7 +5,7 @@
  */
 import { id, Interface, Result, ZeroHash, type EventFragment, type Log } from "ethers";
 
-import { entryKindOf, payloadHashOf } from "../server/core/hash-chain";
+import { entryKindOf, payloadHashOf } from "../core/hash-chain";
 import type { LedgerEvent } from "./types";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports

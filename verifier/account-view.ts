@@ -14,7 +14,7 @@ import {
   type DelinquencyBucket,
   type Installment,
   type LoanPosition,
-} from "../server/core/loan-math";
+} from "../core/loan-math";
 import { replay, type LineR, type LoanR, type Replay } from "./replay";
 import type { LedgerEvent, LedgerHistory } from "./types";
 

@@ -8,7 +8,7 @@
  */
 import { AbiCoder, keccak256, ZeroHash, type ParamType } from "ethers";
 
-import { entryKindOf, nextHead } from "../server/core/hash-chain";
+import { entryKindOf, nextHead } from "../core/hash-chain";
 import { entryFragment } from "./abi";
 import type { Finding } from "./types";
 

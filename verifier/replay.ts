@@ -1,6 +1,6 @@
 /**
  * The replay behind every check, pure: every ledger event in chain order, with the shared loan
- * math and hash chain of `server/core/`, holding the ledger's state (roles, pause, products,
+ * math and hash chain of `core/`, holding the ledger's state (roles, pause, products,
  * tiers, accounts, lines, loans) as the contract would, and comparing each event with what the
  * rules allow and what the math gives. Every violation becomes a `Finding` that names its
  * check and its entry (account, seq, tx hash). After a finding the replay goes on with the
@@ -9,8 +9,8 @@
  */
 import { dataLength, getAddress, getBytes, recoverAddress, ZeroHash } from "ethers";
 
-import { decisionDigest, decisionDomain } from "../server/core/decision";
-import { entryKindOf, nextHead } from "../server/core/hash-chain";
+import { decisionDigest, decisionDomain } from "../core/decision";
+import { entryKindOf, nextHead } from "../core/hash-chain";
 import {
   applyRefund,
   applyRepayment,
@@ -32,7 +32,7 @@ import {
   type Allocation,
   type LoanState,
   type LoanTerms,
-} from "../server/core/loan-math";
+} from "../core/loan-math";
 import { ROLE_IDS, ROLE_NAMES } from "./abi";
 import { decisionOf } from "./source";
 import {
@@ -122,7 +122,7 @@ export interface Replay {
 const big = (v: unknown): bigint => BigInt(v as bigint | number | string);
 const low = (v: unknown): string => String(v).toLowerCase();
 
-/** Loan terms and state by field name (the shared readers of server/core/loan-math.ts). */
+/** Loan terms and state by field name (the shared readers of core/loan-math.ts). */
 export const termsOf = termsFromFields;
 export const stateOf = stateFromFields;
 

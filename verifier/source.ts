@@ -6,7 +6,7 @@
  */
 import { Contract, getAddress, Interface, recoverAddress, zeroPadValue, type Log, type Provider } from "ethers";
 
-import { decisionDigest, decisionDomain, type Decision } from "../server/core/decision";
+import { decisionDigest, decisionDomain, type Decision } from "../core/decision";
 import { decodeLog, LEDGER_ABI, ledgerInterface, plainArgs } from "./abi";
 import { compareRuntime, type RuntimeArtifacts } from "./bytecode";
 import type { AccountViews, LedgerEvent, LedgerHistory } from "./types";

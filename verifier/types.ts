@@ -2,7 +2,7 @@
  * What the verifier reads and what it reports. The verifier trusts only the chain and the
  * compiled artifacts: `source.ts` reads a `LedgerHistory` from any JSON-RPC provider (Node or
  * browser), `replay.ts` and `verify.ts` check it with pure code (the shared loan math and hash chain of
- * `server/core/`), and `report.ts` renders the `AuditReport` as text, JSON or HTML.
+ * `core/`), and `report.ts` renders the `AuditReport` as text, JSON or HTML.
  */
 
 /** One ledger log, decoded with the ledger's ABI. Integers are bigint; structs are objects by field name. */

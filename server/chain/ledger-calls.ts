@@ -5,7 +5,7 @@
  * `ref` and the `expectedSeq` read when it is signed; a decision is completed with its nonce,
  * deadline and the scorer's signature when it is signed, not when it is accepted.
  */
-import type { Decision } from "../core/decision";
+import type { Decision } from "../../core/decision";
 
 /** A decision as accepted: everything but the nonce and deadline, which are set when it is signed. */
 export type DecisionDraft = Omit<Decision, "nonce" | "deadline">;

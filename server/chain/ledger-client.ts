@@ -15,8 +15,8 @@ import {
   type BlockTag,
 } from "ethers";
 
-import { decisionDomain, signDecision, type Decision } from "../core/decision";
-import { entryKindOf, payloadHashOf } from "../core/hash-chain";
+import { decisionDomain, signDecision, type Decision } from "../../core/decision";
+import { entryKindOf, payloadHashOf } from "../../core/hash-chain";
 import type { LandedEntry } from "../store/store";
 import { CreditLedger__factory, ICreditLedger__factory, type CreditLedger } from "../../typechain-types";
 import { plain, type Plain } from "./chain-values";

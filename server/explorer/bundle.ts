@@ -1,6 +1,6 @@
 /**
  * The explorer page's script: `server/explorer/client/main.ts` bundled by esbuild, in memory,
- * with ethers, the shared loan math and hash chain (server/core/) and the verifier library
+ * with ethers, the shared loan math and hash chain (core/) and the verifier library
  * (verifier/) inside, so the page needs nothing from a CDN. Built on first request and kept
  * for the life of the process (the sources do not change under a running gateway).
  */

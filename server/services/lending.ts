@@ -10,7 +10,7 @@ import { bigField, numField } from "../chain/chain-values";
 import type { LedgerClient } from "../chain/ledger-client";
 import type { Clock } from "../clock";
 import { nowSeconds } from "../clock";
-import { LoanStatus, RepaymentMethod, type Allocation, type LoanTerms } from "../core/loan-math";
+import { LoanStatus, RepaymentMethod, type Allocation, type LoanTerms } from "../../core/loan-math";
 import { ApiError } from "../api/problems";
 import { PRODUCT_IDS, type ProductName } from "../scoring/policy";
 import { LOAN_STATUS_NAMES, termsFromChain } from "../servicing/loan-view";

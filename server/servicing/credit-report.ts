@@ -10,7 +10,7 @@
  *
  * The worst loan decides (D, then 7 down to 1, then N, then C). Pure.
  */
-import { LoanStatus } from "../core/loan-math";
+import { LoanStatus } from "../../core/loan-math";
 import { daysPastDueAt, loanAt, replayLoans, type LedgerEntry } from "./loan-history";
 import { localMidnight, localTime } from "./zone-time";
 

@@ -17,7 +17,7 @@ import {
   position,
   type LoanState,
   type LoanTerms,
-} from "../core/loan-math";
+} from "../../core/loan-math";
 import { termsFromChain } from "./loan-view";
 
 /** An entry as the read model holds it: kind and decoded fields (bigints), in seq order. */

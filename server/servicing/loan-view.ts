@@ -1,6 +1,6 @@
 /**
  * Loans as the API shows them, computed with the TypeScript mirror of the ledger's math
- * (server/core/loan-math.ts) from the terms and state the indexer read from the chain. Terms
+ * (core/loan-math.ts) from the terms and state the indexer read from the chain. Terms
  * and state are converted by field name, so a field the ledger adds to `LoanTerms` flows
  * through to the mirror. Pure.
  */
@@ -15,7 +15,7 @@ import {
   type LoanPosition,
   type LoanState,
   type LoanTerms,
-} from "../core/loan-math";
+} from "../../core/loan-math";
 
 /** Fields of LoanTerms / LoanState that the mirror holds as numbers (the rest are bigint). */
 const NUMBER_FIELDS = new Set(["periods", "method", "productId", "status"]);

@@ -16,7 +16,7 @@ import {
   RepaymentMethod,
   withinCostCeiling,
   type LoanTerms,
-} from "../core/loan-math";
+} from "../../core/loan-math";
 
 /** The product terms a quote needs (as `ICreditLedger.Product`). */
 export interface ProductTerms {

@@ -17,7 +17,7 @@ import {
   type LoanPosition,
   type LoanState,
   type LoanTerms,
-} from "../core/loan-math";
+} from "../../core/loan-math";
 import { eventIdOf, type ReminderType } from "./webhook-events";
 
 export const OVERDUE_REMINDER_DAYS = [1n, 7n, 30n] as const;

@@ -5,7 +5,7 @@
  * repayment in the last 12. Declared facts the ledger cannot know (income) are carried over
  * from the account's last decision. Pure.
  */
-import { DAY, dueDay, LoanStatus } from "../core/loan-math";
+import { DAY, dueDay, LoanStatus } from "../../core/loan-math";
 import type { Features } from "../scoring/scorecard";
 import { loanAt, type LoanHistory } from "./loan-history";
 import { periodSettled } from "./reminders";

@@ -10,7 +10,7 @@ import type Database from "better-sqlite3";
 import type { Clock } from "../clock";
 import type { IdempotencyRecord, StoredResponse } from "../store/store";
 import { fromStoredJson, toStoredJson } from "../store/stored-json";
-import type { DelinquencyBucket } from "../core/loan-math";
+import type { DelinquencyBucket } from "../../core/loan-math";
 import { deliveryIdOf, eventBody, type WebhookEvent } from "./webhook-events";
 
 export interface AccountProfile {

@@ -15,7 +15,7 @@ import type { EventEmitter } from "node:events";
 import { bigField, numField } from "../chain/chain-values";
 import { nowSeconds, type Clock } from "../clock";
 import type { ServicingConfig } from "../config";
-import { DAY, dayOf, delinquencyBucket, LoanStatus, type DelinquencyBucket } from "../core/loan-math";
+import { DAY, dayOf, delinquencyBucket, LoanStatus, type DelinquencyBucket } from "../../core/loan-math";
 import { ApiError } from "../api/problems";
 import type { Logger } from "../logger";
 import { PRODUCT_IDS, type ProductName } from "../scoring/policy";

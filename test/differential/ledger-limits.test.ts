@@ -1,12 +1,12 @@
 /**
  * The ledger's fixed limits as the TypeScript side holds them (`LEDGER_LIMITS` in
- * server/core/loan-math.ts, which the verifier judges entries by) are the deployed contract's:
+ * core/loan-math.ts, which the verifier judges entries by) are the deployed contract's:
  * its public constants, and the bounds its restructure and write-off enforce.
  */
 import { expect } from "chai";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 
-import { LEDGER_LIMITS, RepaymentMethod } from "../../server/core/loan-math";
+import { LEDGER_LIMITS, RepaymentMethod } from "../../core/loan-math";
 import { accountWithLines, CASH_LOAN_ID, deployLedger, drawCash, newRef, seqOf, type Ledger } from "../helpers/fixtures";
 
 const DAY = 86_400;

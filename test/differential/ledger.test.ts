@@ -1,6 +1,6 @@
 /**
  * Differential test on the real ledger: random loans with random servicing sequences, each
- * step compared to the unit with the TypeScript mirror (`server/core/loan-math.ts`).
+ * step compared to the unit with the TypeScript mirror (`core/loan-math.ts`).
  *
  * Each case deploys nothing new: it reverts to the deployed ledger's snapshot (the real
  * deployment module, `test/helpers/fixtures.ts`), opens an account, grants the line, draws
@@ -49,7 +49,7 @@ import {
   withinCostCeiling,
   type LoanState,
   type LoanTerms,
-} from "../../server/core/loan-math";
+} from "../../core/loan-math";
 import {
   CASH_LOAN_ID,
   PAY_LATER_ID,

@@ -1,7 +1,7 @@
 /**
  * Differential test: the Solidity loan math (`contracts/libraries/LoanMath.sol`, through the
  * test-only `contracts/test/LoanMathHarness.sol`) and its TypeScript mirror
- * (`server/core/loan-math.ts`) agree to the unit on random terms, states, days and amounts.
+ * (`core/loan-math.ts`) agree to the unit on random terms, states, days and amounts.
  *
  * Case counts: 2,000 random (terms, state, day, amount) cases by default for the main
  * property, plus 300 calendar and 300 APR cases. Scale every count with LEDGER_FUZZ_RUNS (a
@@ -32,7 +32,7 @@ import {
   withinCostCeiling,
   type LoanState,
   type LoanTerms,
-} from "../../server/core/loan-math";
+} from "../../core/loan-math";
 import { fuzzParameters, fuzzRuns, fuzzTimeout } from "../helpers/fuzz";
 import { allocationFrom, differences, positionFrom, show, stateArg, termsArg } from "../helpers/mirror";
 import type { LoanMathHarness } from "../../typechain-types";

@@ -6,7 +6,7 @@
 import { expect } from "chai";
 import fc from "fast-check";
 
-import { LoanStatus, RepaymentMethod, schedule, type LoanState, type LoanTerms } from "../../server/core/loan-math";
+import { LoanStatus, RepaymentMethod, schedule, type LoanState, type LoanTerms } from "../../core/loan-math";
 import { percentOfPpm, ratePerDay, short, utc, yuan } from "../../server/explorer/client/format";
 import { chartGeometry, hashOf, installmentRows, loanSeries, parseLookup, routeOf, tickStep } from "../../server/explorer/client/model";
 import type { LedgerEvent } from "../../verifier/types";

@@ -9,7 +9,7 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signer
 
 import CreditLedgerModule from "../../deploy/modules/CreditLedger";
 import { CASH_LOAN_ID, PAY_LATER_ID } from "../../deploy/defaults";
-import { decisionDomain, signDecision, type Decision } from "../../server/core/decision";
+import { decisionDomain, signDecision, type Decision } from "../../core/decision";
 import type { CreditLedger } from "../../typechain-types";
 
 export { CASH_LOAN_ID, PAY_LATER_ID };

@@ -4,8 +4,8 @@
  * verifier decodes them with the real ABI) and answers the same views, enforcing nothing.
  *
  * `StagedLedger` keeps its own model of every account, as the real ledger would hold it:
- * `seq` and `head` advanced with `server/core/hash-chain.ts`, loans replayed with
- * `server/core/loan-math.ts`, lines and caps as `CreditLedger` changes them. Each operation
+ * `seq` and `head` advanced with `core/hash-chain.ts`, loans replayed with
+ * `core/loan-math.ts`, lines and caps as `CreditLedger` changes them. Each operation
  * computes the event the real ledger would emit for it and emits that, so a staged history is
  * honest, hash chain included, except where the test asks otherwise:
  *
@@ -32,8 +32,8 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signer
 
 import { ROLES } from "../../deploy/modules/CreditLedger";
 import { CASH_LOAN, CASH_LOAN_ID, PAY_LATER, PAY_LATER_ID, TIERS, type ProductConfig } from "../../deploy/defaults";
-import { decisionDomain, signDecision, type Decision, type TypedDataSigner } from "../../server/core/decision";
-import { entryKindOf, nextHead, payloadHashOf } from "../../server/core/hash-chain";
+import { decisionDomain, signDecision, type Decision, type TypedDataSigner } from "../../core/decision";
+import { entryKindOf, nextHead, payloadHashOf } from "../../core/hash-chain";
 import {
   applyRefund,
   applyRepayment,
@@ -49,7 +49,7 @@ import {
   RepaymentMethod,
   type LoanState,
   type LoanTerms,
-} from "../../server/core/loan-math";
+} from "../../core/loan-math";
 import { CreditLedger__factory, type LedgerDouble } from "../../typechain-types";
 
 export { ROLES };

@@ -4,10 +4,10 @@
  */
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 
-import type { LoanState, LoanTerms } from "../../server/core/loan-math";
+import type { LoanState, LoanTerms } from "../../core/loan-math";
 import { DAY, type Ledger } from "./fixtures";
 
-/** A loan's terms and state as the mirror (`server/core/loan-math.ts`) takes them. */
+/** A loan's terms and state as the mirror (`core/loan-math.ts`) takes them. */
 export async function loanOf(l: Ledger, account: string, loanNo: bigint): Promise<{ terms: LoanTerms; state: LoanState }> {
   const [t, s] = await l.ledger.loanOf(account, loanNo);
   return {

@@ -1,6 +1,6 @@
 /**
  * Conversions between what the contracts return (ethers `Result`s of bigints) and the
- * TypeScript mirror's types (`server/core/loan-math.ts`), so differential tests compare like
+ * TypeScript mirror's types (`core/loan-math.ts`), so differential tests compare like
  * with like, field by field.
  */
 import {
@@ -12,7 +12,7 @@ import {
   type LoanTerms,
   stateFromFields,
   termsFromFields,
-} from "../../server/core/loan-math";
+} from "../../core/loan-math";
 
 /** An ethers `Result` (or typechain struct output) or a plain object, read by field name. */
 type Fields = { [key: string]: unknown };

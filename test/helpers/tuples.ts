@@ -4,8 +4,8 @@
  * the struct's declaration order, as in `ICreditLedger.sol`).
  */
 import type { ProductConfig, TierConfig } from "../../deploy/defaults";
-import type { Decision } from "../../server/core/decision";
-import type { Allocation, LoanTerms } from "../../server/core/loan-math";
+import type { Decision } from "../../core/decision";
+import type { Allocation, LoanTerms } from "../../core/loan-math";
 
 /** `ICreditLedger.Decision`. */
 export const decisionTuple = (d: Decision): unknown[] => [

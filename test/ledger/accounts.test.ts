@@ -7,7 +7,7 @@ import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { anyValue } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
 import { AbiCoder, keccak256, ZeroHash, type EventFragment, type Result } from "ethers";
 
-import { EntryKind, entryKindOf, verifyChain, type ChainEntry } from "../../server/core/hash-chain";
+import { EntryKind, entryKindOf, verifyChain, type ChainEntry } from "../../core/hash-chain";
 import {
   accountWithLines,
   CASH_LOAN_ID,
@@ -307,7 +307,7 @@ async function chainEntries(l: Ledger, account: string): Promise<ChainEntry[]> {
 
 /**
  * keccak256(abi.encode(<the event's fields except seq and head>)), as ICreditLedger documents.
- * (Written here rather than taken from server/core/hash-chain.ts, whose payloadHashOf passes
+ * (Written here rather than taken from core/hash-chain.ts, whose payloadHashOf passes
  * `format("full")` types such as "bytes32 indexed account" to the ABI coder, which rejects them.)
  */
 function payloadHash(fragment: EventFragment, args: Result): string {

@@ -10,7 +10,7 @@ import { anyValue } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
 
 import { CASH_LOAN_ID, PAY_LATER_ID, deployLedger, grantLine, makeDecision, newAccountId, newRef, openAccount, seqOf, sign } from "../helpers/fixtures";
 import { decisionTuple } from "../helpers/tuples";
-import { decisionDigest } from "../../server/core/decision";
+import { decisionDigest } from "../../core/decision";
 import { ROLES } from "../../deploy/modules/CreditLedger";
 
 describe("decisions", () => {

@@ -20,7 +20,7 @@ import {
 } from "../helpers/fixtures";
 import { termsTuple } from "../helpers/tuples";
 import { CASH_LOAN, PAY_LATER, periodsMask, type ProductConfig } from "../../deploy/defaults";
-import { aprPpm, presentValueUp, RepaymentMethod, type LoanTerms } from "../../server/core/loan-math";
+import { aprPpm, presentValueUp, RepaymentMethod, type LoanTerms } from "../../core/loan-math";
 
 const DAY = 86_400n;
 const CEILING = 240_000n; // 24 % a year, the default cost ceiling

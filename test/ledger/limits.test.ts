@@ -27,7 +27,7 @@ import {
 import { decisionTuple } from "../helpers/tuples";
 import { CASH_LOAN, TIERS } from "../../deploy/defaults";
 import { ROLES } from "../../deploy/modules/CreditLedger";
-import type { Decision } from "../../server/core/decision";
+import type { Decision } from "../../core/decision";
 
 /** An account with one pay-later line of 1,000,000 fen (seq 2). */
 async function accountWithPayLater(l: Ledger): Promise<string> {

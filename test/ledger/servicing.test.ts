@@ -4,7 +4,7 @@
  * restructures, write-offs and recoveries, and the views an integrator reads.
  *
  * Expected amounts are worked out by hand in the comments (fen; rates in ppm), or with the
- * TypeScript mirror (server/core/loan-math.ts) where fixed-point annuity math is involved.
+ * TypeScript mirror (core/loan-math.ts) where fixed-point annuity math is involved.
  */
 import { expect } from "chai";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
@@ -22,7 +22,7 @@ import {
 } from "../helpers/fixtures";
 import { loanOf, nextTxOnDay, startOf, timeOnDay } from "../helpers/loans";
 import { allocationTuple } from "../helpers/tuples";
-import { LoanStatus, RepaymentMethod, schedule } from "../../server/core/loan-math";
+import { LoanStatus, RepaymentMethod, schedule } from "../../core/loan-math";
 import { PAY_LATER } from "../../deploy/defaults";
 
 const DAY = 86_400n;

@@ -20,7 +20,7 @@
  *   - account `used` == sum of its lines' `used` == outstanding principal of its active loans;
  *   - each repayment's allocation buckets sum to the amount paid;
  *   - the hash chain recomputed from the account's events (payloadHashOf/verifyChain of
- *     server/core/hash-chain.ts) ends at the on-chain `seq` and `head`;
+ *     core/hash-chain.ts) ends at the on-chain `seq` and `head`;
  *   - no ref appears in two entries, and the refs on chain are exactly the applied calls'.
  *
  * After each whole sequence the auditor's verifier (verifier/: readLedger + verifyHistory, the
@@ -43,7 +43,7 @@ import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { ContractTransactionResponse, LogDescription } from "ethers";
 
 import { TIERS } from "../../deploy/defaults";
-import { entryKindOf, payloadHashOf, verifyChain, type ChainEntry } from "../../server/core/hash-chain";
+import { entryKindOf, payloadHashOf, verifyChain, type ChainEntry } from "../../core/hash-chain";
 import {
   applyRefund,
   applyRepayment,
@@ -56,7 +56,7 @@ import {
   withinCostCeiling,
   type LoanState,
   type LoanTerms,
-} from "../../server/core/loan-math";
+} from "../../core/loan-math";
 import {
   CASH_LOAN_ID,
   PAY_LATER_ID,

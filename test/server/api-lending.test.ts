@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 
 import { plain } from "../../server/chain/chain-values";
-import { aprPpm } from "../../server/core/loan-math";
+import { aprPpm } from "../../core/loan-math";
 import { termsFromChain } from "../../server/servicing/loan-view";
 import { CASH_LOAN_ID, DAY, PAY_LATER_ID } from "../helpers/fixtures";
 import { approvedAccount, followChainTime, get, post, testGateway, type TestGateway } from "../helpers/gateway";

@@ -28,7 +28,7 @@ import { BrowserProvider, Wallet } from "ethers";
 import { ApiKeys } from "../../server/auth/api-keys";
 import { LedgerClient, type DecodedEntry } from "../../server/chain/ledger-client";
 import { systemClock } from "../../server/clock";
-import { EntryKind, verifyChain } from "../../server/core/hash-chain";
+import { EntryKind, verifyChain } from "../../core/hash-chain";
 import { cryptoRandom } from "../../server/randomness";
 import { SqliteStore } from "../../server/store/sqlite-store";
 import { freePort, startGatewayProcess, type GatewayProcess } from "../../scripts/lib/gateway-process";

@@ -6,7 +6,7 @@ import { Indexer } from "../../server/chain/indexer";
 import type { LedgerCall } from "../../server/chain/ledger-calls";
 import { LedgerClient } from "../../server/chain/ledger-client";
 import { OutboxSender, type SenderHooks, type StepFailure } from "../../server/chain/outbox-sender";
-import { EntryKind, verifyChain } from "../../server/core/hash-chain";
+import { EntryKind, verifyChain } from "../../core/hash-chain";
 import { GatewayMetrics } from "../../server/metrics";
 import type { SqliteStore } from "../../server/store/sqlite-store";
 import { CASH_LOAN_ID, MODEL_ID, FEATURES_HASH, PAY_LATER_ID } from "../helpers/fixtures";

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 
-import { DAY } from "../../server/core/loan-math";
+import { DAY } from "../../core/loan-math";
 import { creditReport, overdueCode } from "../../server/servicing/credit-report";
 import { localMidnight } from "../../server/servicing/zone-time";
 

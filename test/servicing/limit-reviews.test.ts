@@ -6,7 +6,7 @@
 import { expect } from "chai";
 
 import { PAY_LATER_ID } from "../helpers/fixtures";
-import { DAY } from "../../server/core/loan-math";
+import { DAY } from "../../core/loan-math";
 import { replayLoans } from "../../server/servicing/loan-history";
 import { reviewFeatures } from "../../server/servicing/review-features";
 import { applicationBody, get, post, testGateway, type TestGateway } from "../helpers/gateway";

@@ -7,7 +7,7 @@
  */
 import { expect } from "chai";
 
-import { DAY } from "../../server/core/loan-math";
+import { DAY } from "../../core/loan-math";
 import { REMINDER_TYPES } from "../../server/servicing/webhook-events";
 import { verifyWebhook } from "../../server/servicing/webhook-signature";
 import { localTime } from "../../server/servicing/zone-time";

@@ -32,7 +32,7 @@ import {
   RepaymentMethod,
   withinCostCeiling,
   type LoanTerms,
-} from "../../server/core/loan-math";
+} from "../../core/loan-math";
 import { loadRuntimeArtifacts } from "../../verifier/artifacts-node";
 import type { AuditReport } from "../../verifier/types";
 import { audit, describeFindings } from "../helpers/audit";

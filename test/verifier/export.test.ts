@@ -9,7 +9,7 @@
  */
 import { expect } from "chai";
 
-import { nextHead, entryKindOf } from "../../server/core/hash-chain";
+import { nextHead, entryKindOf } from "../../core/hash-chain";
 import { payloadHashOfFields, verifyExport, type ExportedEntry, type HistoryExport } from "../../verifier/export";
 import { audit } from "../helpers/audit";
 import { approvedAccount, get, post, testGateway, type TestGateway } from "../helpers/gateway";

@@ -20,8 +20,8 @@ import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { Signature, ZeroHash } from "ethers";
 
 import { CASH_LOAN_ID, PAY_LATER, PAY_LATER_ID } from "../../deploy/defaults";
-import { signDecision } from "../../server/core/decision";
-import { RepaymentMethod } from "../../server/core/loan-math";
+import { signDecision } from "../../core/decision";
+import { RepaymentMethod } from "../../core/loan-math";
 import { verifyExport, type OnchainEntry } from "../../verifier/export";
 import type { AuditReport, LedgerEvent } from "../../verifier/types";
 import { audit, describeFindings } from "../helpers/audit";

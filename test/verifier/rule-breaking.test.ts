@@ -13,7 +13,7 @@ import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { hexlify, randomBytes } from "ethers";
 
 import { CASH_LOAN_ID, PAY_LATER, PAY_LATER_ID } from "../../deploy/defaults";
-import { RepaymentMethod } from "../../server/core/loan-math";
+import { RepaymentMethod } from "../../core/loan-math";
 import type { AuditReport, CheckName } from "../../verifier/types";
 import { audit, describeFindings, failingChecks, firstFinding } from "../helpers/audit";
 import { deployDouble, ROLES, StagedLedger, type StagedEntry } from "../helpers/ledger-double";

@@ -1,6 +1,6 @@
 /**
  * What the explorer shows, computed from the verifier's history and replay with the shared
- * loan math (server/core/loan-math.ts): lookups and routes, installment status,
+ * loan math (core/loan-math.ts): lookups and routes, installment status,
  * entry summaries and the chart's geometry. Pure (no DOM, no I/O): tested in Node, bundled
  * for the browser. Money stays bigint fen; only pixel positions are numbers.
  */
@@ -15,7 +15,7 @@ import {
   type Installment,
   type LoanState,
   type LoanTerms,
-} from "../../core/loan-math";
+} from "../../../core/loan-math";
 import type { LedgerEvent } from "../../../verifier/types";
 import { count, days, ratePerDay, utcDate, yuan } from "./format";
 

@@ -7,7 +7,7 @@
  */
 import { CHECKS, type CheckName, type CheckStatus, type Finding } from "../../../verifier/types";
 import type { AccountReplay, LoanView } from "../../../verifier/account-view";
-import { DELINQUENCY_BUCKETS, LoanStatus } from "../../core/loan-math";
+import { DELINQUENCY_BUCKETS, LoanStatus } from "../../../core/loan-math";
 import { creditReport } from "../../servicing/credit-report";
 import { DEFAULT_TIME_ZONE } from "../../servicing/zone-time";
 import type { Loaded } from "./connection";
