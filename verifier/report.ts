@@ -2,13 +2,14 @@
  * Rendering an `AuditReport`: a readable summary for a terminal, JSON for machines (integers
  * as decimal strings), and a self-contained HTML page for a person.
  */
+import { jsonValue } from "../core/json";
 import { CHECKS, type AuditReport, type Finding } from "./types";
 
 const MARK = { pass: "PASS", fail: "FAIL", skipped: "SKIP" } as const;
 
 /** JSON with bigints as decimal strings. */
 export function reportJson(report: AuditReport): string {
-  return JSON.stringify(report, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v), 2);
+  return JSON.stringify(jsonValue(report), null, 2);
 }
 
 export function describeFinding(f: Finding): string {

@@ -3,6 +3,7 @@
  * repayments, created through the gateway's own services (the same prepare -> outbox ->
  * confirm path an API request takes), so the local system has something to look at.
  */
+import { jsonValue } from "../../core/json";
 import type { Gateway } from "../../server/gateway";
 import type { PreparedOperation } from "../../server/services/operations";
 
@@ -55,9 +56,7 @@ export async function seedDemo(gateway: Gateway, apiKeyId: string): Promise<Demo
     const op = await gateway.operations.wait(accepted.operationId!, 120_000);
     if (op.status !== "confirmed")
       throw new Error(
-        `demo step ${n} (${prepared.kind}) ended ${op.status}: ${JSON.stringify(op.error, (_k, v) =>
-          typeof v === "bigint" ? v.toString() : v
-        )}`
+        `demo step ${n} (${prepared.kind}) ended ${op.status}: ${JSON.stringify(jsonValue(op.error))}`
       );
     return op.steps[op.steps.length - 1].landed!.result.fields;
   };

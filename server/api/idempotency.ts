@@ -7,6 +7,7 @@
 import { createHash } from "node:crypto";
 import type { Request } from "express";
 
+import { canonicalJson } from "../../core/json";
 import { ApiError } from "./problems";
 
 export const IDEMPOTENCY_HEADER = "Idempotency-Key";
@@ -30,18 +31,8 @@ export function idempotencyKeyOf(req: Request): string {
   return key;
 }
 
-/** JSON with object keys sorted at every level, so equal bodies give equal text. */
-function stableJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableJson).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(",")}}`;
-  }
-  return JSON.stringify(value) ?? "null";
-}
-
 export function requestFingerprint(method: string, path: string, body: unknown): string {
   return createHash("sha256")
-    .update(`${method.toUpperCase()} ${path}\n${stableJson(body ?? null)}`)
+    .update(`${method.toUpperCase()} ${path}\n${canonicalJson(body ?? null, { anyNumber: true })}`)
     .digest("hex");
 }

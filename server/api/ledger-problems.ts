@@ -5,6 +5,7 @@
  * `/problems/ledger/limit-exceeded`), and the problem carries `rule` and `values` (the error's
  * arguments, amounts as decimal strings), e.g. a 422 naming the requested and available fen.
  */
+import { jsonValue } from "../../core/json";
 import type { LedgerRevert } from "../chain/ledger-errors";
 import { ApiError } from "./problems";
 
@@ -120,7 +121,7 @@ function stringValues(args: LedgerRevert["args"]): Record<string, string> {
   return Object.fromEntries(
     entries.map(([k, v]) => [
       k,
-      typeof v === "object" && v !== null ? JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? x.toString() : x)) : String(v),
+      typeof v === "object" && v !== null ? JSON.stringify(jsonValue(v)) : String(v),
     ])
   );
 }

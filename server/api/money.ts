@@ -32,16 +32,6 @@ export const uint64 = z
 /** A small chain integer (rates in ppm, days, timestamps) that is safe as a JSON number. */
 export const safeInt = z.codec(z.int().min(0), z.bigint(), { decode: (n) => BigInt(n), encode: (b) => Number(b) });
 
-/** Any value made JSON-safe: bigints become decimal strings (for free-form fields such as decoded events). */
-export function jsonSafe(value: unknown): unknown {
-  if (typeof value === "bigint") return value.toString();
-  if (Array.isArray(value)) return value.map(jsonSafe);
-  if (value !== null && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, jsonSafe(v)]));
-  }
-  return value;
-}
-
 /** A rate in ppm given as a JSON integer in [min, max], as bigint inside. */
 export const ratePpmIn = (min: number, max: number) =>
   z.codec(z.int().min(min).max(max), z.bigint(), { decode: (n) => BigInt(n), encode: (b) => Number(b) });

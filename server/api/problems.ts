@@ -9,7 +9,7 @@ import type { NextFunction, Request, Response } from "express";
 import { z } from "zod";
 
 import type { Logger } from "../logger";
-import { jsonSafe } from "./money";
+import { jsonValue } from "../../core/json";
 
 /** The problem types this API answers with: slug -> status and title. */
 export const PROBLEM_TYPES = {
@@ -86,7 +86,7 @@ export class ApiError extends Error {
       detail: this.detail,
       ...(instance !== undefined ? { instance } : {}),
       ...(this.fields.field !== undefined ? { field: this.fields.field } : {}),
-      ...((jsonSafe(this.fields.extensions ?? {}) as Record<string, unknown>) ?? {}),
+      ...((jsonValue(this.fields.extensions ?? {}) as Record<string, unknown>) ?? {}),
     };
   }
 }

@@ -15,7 +15,7 @@ import type { IdempotencyScope, Operations } from "../services/operations";
 import type { ApiKeyRecord, OperationRecord, Scope, Store } from "../store/store";
 import type { Quote } from "../servicing/quotes";
 import { ledgerProblem } from "./ledger-problems";
-import { jsonSafe } from "./money";
+import { jsonValue } from "../../core/json";
 import { runMutation, type MutationSpec } from "./mutations";
 import { ApiError, POST_PROBLEMS, type ProblemSlug } from "./problems";
 import * as S from "./schemas";
@@ -404,7 +404,7 @@ export function buildRoutes(deps: RouteDeps): RouteDef[] {
       problems: ["unauthorized", "forbidden", "validation-failed", "account-not-found"],
       handle: async (ctx) => {
         const h = await accounts.history(ctx.params.accountId);
-        const body = { ...h, entries: h.entries.map((e) => ({ ...e, fields: jsonSafe(e.fields) as Record<string, unknown> })) };
+        const body = { ...h, entries: h.entries.map((e) => ({ ...e, fields: jsonValue(e.fields) as Record<string, unknown> })) };
         return { status: 200, body: z.encode(S.HistoryResponse, body) };
       },
     }),

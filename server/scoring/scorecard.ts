@@ -4,7 +4,7 @@
  * give the same score and reasons. The model id that goes on-chain is the keccak256 of the
  * model's canonical JSON, so any edit to a model is a new model id.
  */
-import { canonicalHash } from "../../core/canonical";
+import { canonicalHash } from "../../core/json";
 
 export interface Bin {
   /** Inclusive lower bound; absent = no lower bound. */

@@ -5,7 +5,7 @@
  * canonical JSON of `{features, salt}`: salted, because a handful of small integers could be
  * guessed from a plain hash; the salt stays off-chain with the features.
  */
-import { canonicalHash } from "../../core/canonical";
+import { canonicalHash } from "../../core/json";
 import modelV1 from "./models/scorecard-v1.json";
 import { decide, PRODUCT_IDS, REASON_SCORE_TOO_LOW, type ProductName } from "./policy";
 import { MAX_REASON_CODES, modelId, score, validateModel, type Features, type ScorecardModel } from "./scorecard";

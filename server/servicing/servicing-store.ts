@@ -9,7 +9,7 @@ import type Database from "better-sqlite3";
 
 import type { Clock } from "../clock";
 import type { IdempotencyRecord, StoredResponse } from "../store/store";
-import { fromStoredJson, toStoredJson } from "../store/stored-json";
+import { fromTaggedJson, taggedJson } from "../../core/json";
 import type { DelinquencyBucket } from "../../core/loan-math";
 import { deliveryIdOf, eventBody, type WebhookEvent } from "./webhook-events";
 
@@ -221,7 +221,7 @@ export class SqliteServicingStore implements ServicingStore {
       .all(accountId, kind) as Row[];
     return rows.map((r) => ({
       atMs: Date.parse(s(r.created_at)),
-      amount: BigInt((fromStoredJson<{ amount: bigint }>(s(r.context)).amount ?? 0n) as bigint),
+      amount: BigInt((fromTaggedJson<{ amount: bigint }>(s(r.context)).amount ?? 0n) as bigint),
     }));
   }
 
@@ -229,7 +229,7 @@ export class SqliteServicingStore implements ServicingStore {
     const r = this.db
       .prepare("SELECT features FROM decisions WHERE account_id = ? AND product_id = ? ORDER BY id DESC LIMIT 1")
       .get(accountId, productId) as Row | undefined;
-    return r ? fromStoredJson(s(r.features)) : undefined;
+    return r ? fromTaggedJson(s(r.features)) : undefined;
   }
 
   // ---------------------------------------------------------------- subscriptions
@@ -397,7 +397,7 @@ export class SqliteServicingStore implements ServicingStore {
           `INSERT OR IGNORE INTO servicing_contacts (id, type, account_id, loan_no, period, due_time, scheduled_at, not_before, data, status, created_at, updated_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)`
         )
-        .run(c.id, c.type, c.accountId, c.loanNo, c.period, Number(c.dueTime), Number(c.scheduledAt), Number(c.notBefore), toStoredJson(c.data), now, now)
+        .run(c.id, c.type, c.accountId, c.loanNo, c.period, Number(c.dueTime), Number(c.scheduledAt), Number(c.notBefore), taggedJson(c.data), now, now)
         .changes > 0
     );
   }
@@ -413,7 +413,7 @@ export class SqliteServicingStore implements ServicingStore {
       dueTime: BigInt(r.due_time as number),
       scheduledAt: BigInt(r.scheduled_at as number),
       notBefore: BigInt(r.not_before as number),
-      data: fromStoredJson(s(r.data)),
+      data: fromTaggedJson(s(r.data)),
       status: r.status as Contact["status"],
     }));
   }
@@ -508,7 +508,7 @@ export class SqliteServicingStore implements ServicingStore {
   async recordReview(v: LimitReviewRecord): Promise<void> {
     this.db
       .prepare("INSERT INTO limit_reviews (account_id, product_id, reviewed_at, outcome, score, features, operation_id, reason_code) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
-      .run(v.accountId, v.productId, Number(v.reviewedAt), v.outcome, v.score, toStoredJson(v.features), v.operationId ?? null, v.reasonCode ?? null);
+      .run(v.accountId, v.productId, Number(v.reviewedAt), v.outcome, v.score, taggedJson(v.features), v.operationId ?? null, v.reasonCode ?? null);
   }
 
   async reviewsOf(accountId: string): Promise<LimitReviewRecord[]> {
@@ -519,7 +519,7 @@ export class SqliteServicingStore implements ServicingStore {
       reviewedAt: BigInt(r.reviewed_at as number),
       outcome: s(r.outcome),
       score: r.score as number,
-      features: fromStoredJson(s(r.features)),
+      features: fromTaggedJson(s(r.features)),
       operationId: optS(r.operation_id),
       reasonCode: (r.reason_code as number | null) ?? undefined,
     }));

@@ -6,6 +6,8 @@
  */
 import { createHash } from "node:crypto";
 
+import { jsonValue } from "../../core/json";
+
 export const REMINDER_TYPES = [
   "reminder.due_soon",
   "reminder.due_today",
@@ -51,5 +53,5 @@ export const deliveryIdOf = (eventId: string, subscriptionId: string): string =>
 
 /** The delivery body: the event as JSON with amounts as decimal strings. */
 export function eventBody(event: WebhookEvent): string {
-  return JSON.stringify(event, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
+  return JSON.stringify(jsonValue(event));
 }

@@ -31,14 +31,14 @@ import type {
   TransactionRecord,
   VaultRecord,
 } from "./store";
-import { fromStoredJson, toStoredJson } from "./stored-json";
+import { fromTaggedJson, taggedJson } from "../../core/json";
 
 type Row = Record<string, unknown>;
 
 const str = (v: unknown): string => v as string;
 const optStr = (v: unknown): string | undefined => (v === null || v === undefined ? undefined : (v as string));
-const json = <T>(v: unknown): T => fromStoredJson<T>(v as string);
-const optJson = <T>(v: unknown): T | undefined => (v === null || v === undefined ? undefined : fromStoredJson<T>(v as string));
+const json = <T>(v: unknown): T => fromTaggedJson<T>(v as string);
+const optJson = <T>(v: unknown): T | undefined => (v === null || v === undefined ? undefined : fromTaggedJson<T>(v as string));
 
 const OPEN: readonly StepStatus[] = ["queued", "sent"];
 
@@ -152,13 +152,13 @@ export class SqliteStore implements Store {
             .prepare(
               "INSERT INTO operations (id, kind, account_id, status, context, created_at, updated_at) VALUES (?, ?, ?, 'pending', ?, ?, ?)"
             )
-            .run(op.id, op.kind, op.accountId, toStoredJson(op.context), now, now);
+            .run(op.id, op.kind, op.accountId, taggedJson(op.context), now, now);
           const insertStep = this.db.prepare(
             `INSERT INTO outbox (operation_id, step, account_id, fn, call, ref, status, from_block, created_at, updated_at)
            VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)`
           );
           op.steps.forEach((s, i) =>
-            insertStep.run(op.id, i, s.accountId, s.fn, toStoredJson(s.call), s.ref, op.fromBlock, now, now)
+            insertStep.run(op.id, i, s.accountId, s.fn, taggedJson(s.call), s.ref, op.fromBlock, now, now)
           );
           if (op.steps.length === 0) {
             this.db.prepare("UPDATE operations SET status = 'confirmed' WHERE id = ?").run(op.id);
@@ -193,7 +193,7 @@ export class SqliteStore implements Store {
               d.ratePpmPerDay.toString(),
               JSON.stringify(d.reasonCodes),
               d.modelId,
-              toStoredJson(d.features),
+              taggedJson(d.features),
               d.salt,
               d.featuresHash,
               d.createdAt
@@ -344,7 +344,7 @@ export class SqliteStore implements Store {
         if (!OPEN.includes(s.status)) throw new Error(`outbox step ${stepId} is ${s.status}, not open`);
         this.db
           .prepare("UPDATE outbox SET status = 'sent', expected_seq = ?, sent_call = ?, updated_at = ? WHERE id = ?")
-          .run(expectedSeq.toString(), toStoredJson(sentCall), this.now(), stepId);
+          .run(expectedSeq.toString(), taggedJson(sentCall), this.now(), stepId);
         this.insertTx(stepId, tx);
       })
       .immediate();
@@ -372,7 +372,7 @@ export class SqliteStore implements Store {
         const now = this.now();
         this.db
           .prepare("UPDATE outbox SET status = 'confirmed', landed = ?, updated_at = ? WHERE id = ?")
-          .run(toStoredJson(landed), now, stepId);
+          .run(taggedJson(landed), now, stepId);
         const open = this.db
           .prepare("SELECT COUNT(*) AS n FROM outbox WHERE operation_id = ? AND status <> 'confirmed'")
           .get(s.operationId) as { n: number };
@@ -390,7 +390,7 @@ export class SqliteStore implements Store {
       .transaction(() => {
         const s = this.step(stepId);
         const now = this.now();
-        const e = toStoredJson(error);
+        const e = taggedJson(error);
         this.db.prepare("UPDATE outbox SET status = 'failed', error = ?, updated_at = ? WHERE id = ?").run(e, now, stepId);
         this.db
           .prepare(
@@ -448,7 +448,7 @@ export class SqliteStore implements Store {
             e.head,
             e.payloadHash,
             e.ref,
-            toStoredJson(e.fields),
+            taggedJson(e.fields),
             e.txHash,
             e.blockNumber,
             e.logIndex
@@ -458,19 +458,19 @@ export class SqliteStore implements Store {
           `INSERT INTO accounts (account_id, state, block) VALUES (?, ?, ?)
          ON CONFLICT (account_id) DO UPDATE SET state = excluded.state, block = excluded.block WHERE excluded.block >= accounts.block`
         );
-        for (const a of b.accounts) upsertAccount.run(a.accountId, toStoredJson(a.account), a.block);
+        for (const a of b.accounts) upsertAccount.run(a.accountId, taggedJson(a.account), a.block);
         const upsertLine = this.db.prepare(
           `INSERT INTO lines (account_id, product_id, state, block) VALUES (?, ?, ?, ?)
          ON CONFLICT (account_id, product_id) DO UPDATE SET state = excluded.state, block = excluded.block WHERE excluded.block >= lines.block`
         );
-        for (const l of b.lines) upsertLine.run(l.accountId, l.productId, toStoredJson(l.line), l.block);
+        for (const l of b.lines) upsertLine.run(l.accountId, l.productId, taggedJson(l.line), l.block);
         const upsertLoan = this.db.prepare(
           `INSERT INTO loans (account_id, loan_no, product_id, terms, state, block) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT (account_id, loan_no) DO UPDATE SET product_id = excluded.product_id, terms = excluded.terms,
            state = excluded.state, block = excluded.block WHERE excluded.block >= loans.block`
         );
         for (const l of b.loans)
-          upsertLoan.run(l.accountId, l.loanNo, l.productId, toStoredJson(l.terms), toStoredJson(l.state), l.block);
+          upsertLoan.run(l.accountId, l.loanNo, l.productId, taggedJson(l.terms), taggedJson(l.state), l.block);
         this.db
           .prepare(
             "INSERT INTO indexer_cursor (id, next_block) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET next_block = excluded.next_block"
