@@ -8,7 +8,7 @@
  * `head`, so the chain can be recomputed from events alone and compared with one on-chain read
  * of `accountOf(account)`.
  */
-import { AbiCoder, keccak256, ZeroHash, type EventFragment, type ParamType, type Result } from "ethers";
+import { AbiCoder, keccak256, Result, ZeroHash, type EventFragment, type ParamType } from "ethers";
 
 /** Entry kinds, as `ICreditLedger.EntryKind`; the event of each kind has the same name. */
 export enum EntryKind {
@@ -41,14 +41,19 @@ export function nextHead(prevHead: string, seq: bigint, kind: EntryKind, payload
   return keccak256(coder.encode(["bytes32", "uint64", "uint8", "bytes32"], [prevHead, seq, kind, payloadHash]));
 }
 
-/** The payload hash of a decoded entry event: its fields except `seq` and `head`, ABI-encoded. */
-export function payloadHashOf(fragment: EventFragment, args: Result | readonly unknown[]): string {
+/**
+ * The payload hash of an entry event: its fields except `seq` and `head`, in event order,
+ * ABI-encoded. `args` gives the values by position (an ethers `Result`, an array) or by ABI
+ * name (a decoded event's fields, an export's JSON).
+ */
+export function payloadHashOf(fragment: EventFragment, args: Result | readonly unknown[] | Record<string, unknown>): string {
+  const byName = !Array.isArray(args) && !(args instanceof Result);
   const types: ParamType[] = [];
   const values: unknown[] = [];
   fragment.inputs.forEach((input, i) => {
     if (input.name === "seq" || input.name === "head") return;
     types.push(input);
-    values.push(args[i]);
+    values.push(byName ? (args as Record<string, unknown>)[input.name] : (args as readonly unknown[])[i]);
   });
   return keccak256(coder.encode(types, values));
 }

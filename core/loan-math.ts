@@ -241,37 +241,6 @@ export function delinquencyBucket(daysPastDue: bigint): DelinquencyBucket {
   return "90+";
 }
 
-// ---------------------------------------------------------------- reading terms and state by field name
-
-const bigOf = (v: unknown): bigint => BigInt(v as bigint | number | string);
-
-/** Loan terms from anything that names the fields (an ethers struct, a decoded event, a JSON object). */
-export function termsFromFields(r: { [field: string]: unknown }): LoanTerms {
-  return {
-    principal: bigOf(r.principal),
-    startTime: bigOf(r.startTime),
-    periods: Number(r.periods),
-    method: Number(r.method) as RepaymentMethod,
-    productId: Number(r.productId),
-    ratePpmPerDay: bigOf(r.ratePpmPerDay),
-    totalFee: bigOf(r.totalFee),
-    firstDueDay: bigOf(r.firstDueDay),
-    penaltyPpmPerDay: bigOf(r.penaltyPpmPerDay),
-  };
-}
-
-/** A loan's state from anything that names the fields. */
-export function stateFromFields(r: { [field: string]: unknown }): LoanState {
-  return {
-    principalSettled: bigOf(r.principalSettled),
-    feeSettled: bigOf(r.feeSettled),
-    interestOwed: bigOf(r.interestOwed),
-    penaltyOwed: bigOf(r.penaltyOwed),
-    checkpointDay: bigOf(r.checkpointDay),
-    status: Number(r.status) as LoanStatus,
-  };
-}
-
 // ---------------------------------------------------------------- position
 
 /** A position with nothing owed (a closed loan's). Copy it before changing it. */
@@ -329,6 +298,63 @@ export function position(t: LoanTerms, s: LoanState, day: bigint): LoanPosition 
     daysPastDue,
     nextDueTime,
   };
+}
+
+/** The loan as of loan day `day`, never before its last checkpoint (the state no longer tells what was owed earlier). */
+export function positionOnDay(t: LoanTerms, s: LoanState, day: bigint): LoanPosition {
+  return position(t, s, day > s.checkpointDay ? day : s.checkpointDay);
+}
+
+/** The loan as of `time` (unix seconds), never before its last checkpoint. */
+export function positionAt(t: LoanTerms, s: LoanState, time: bigint): LoanPosition {
+  return positionOnDay(t, s, dayOf(t, time));
+}
+
+/** Whether period `k` (1-based) is settled: its principal and its fee, filled oldest period first. */
+export function periodSettled(t: LoanTerms, s: LoanState, k: number, cum: bigint[] = cumulativePrincipals(t)): boolean {
+  return s.principalSettled >= cum[k] && s.feeSettled >= cumulativeFee(t, k);
+}
+
+/** One period of a loan's schedule with what of it is settled, as of a day. */
+export interface InstallmentStanding {
+  period: number;
+  dueTime: bigint;
+  principal: bigint;
+  fee: bigint;
+  principalPaid: bigint;
+  feePaid: bigint;
+  /** Principal and fee both settled. */
+  settled: boolean;
+  /** Days past its due day while unsettled (an amount is overdue once its due day has passed); 0 otherwise. */
+  daysOverdue: bigint;
+  /** The first unsettled period that is not overdue: the one to pay next. */
+  current: boolean;
+}
+
+/**
+ * The schedule as of `time`: settled principal and fee fill the periods oldest first (as the
+ * ledger applies repayments and refunds); a period is overdue once its due day is strictly
+ * before today. How a view names these (paid, due, waived...) is the view's business.
+ */
+export function installmentStandings(t: LoanTerms, s: LoanState, time: bigint): InstallmentStanding[] {
+  const cum = cumulativePrincipals(t);
+  const today = dayOf(t, time);
+  const clamp = (v: bigint, hi: bigint): bigint => (v < 0n ? 0n : v > hi ? hi : v);
+  const out: InstallmentStanding[] = [];
+  let currentFound = false;
+  for (let k = 1; k <= t.periods; k++) {
+    const principal = cum[k] - cum[k - 1];
+    const fee = cumulativeFee(t, k) - cumulativeFee(t, k - 1);
+    const principalPaid = clamp(s.principalSettled - cum[k - 1], principal);
+    const feePaid = clamp(s.feeSettled - cumulativeFee(t, k - 1), fee);
+    const settled = principalPaid === principal && feePaid === fee;
+    const due = dueDay(t, k);
+    const daysOverdue = !settled && today > due ? today - due : 0n;
+    const current = !settled && today <= due && !currentFound;
+    if (current) currentFound = true;
+    out.push({ period: k, dueTime: t.startTime + due * DAY, principal, fee, principalPaid, feePaid, settled, daysOverdue, current });
+  }
+  return out;
 }
 
 /** Days past due (delinquency) of a loan as of `day`. */

@@ -3,6 +3,7 @@
  * deployment module applies it; tests and the local system use it. Amounts are fen, rates
  * ppm (per day for interest and penalty, per year for the cost ceiling).
  */
+import { PRODUCT_IDS } from "../core/names";
 
 export const PRODUCT_KIND = { PayLater: 1, CashLoan: 2 } as const;
 
@@ -21,8 +22,9 @@ export type ProductConfig = {
   installmentFeePpm: [number, number, number, number];
 };
 
-export const PAY_LATER_ID = 1;
-export const CASH_LOAN_ID = 2;
+/** The product ids the gateway names pay_later and cash_loan (core/names.ts). */
+export const PAY_LATER_ID = PRODUCT_IDS.pay_later;
+export const CASH_LOAN_ID = PRODUCT_IDS.cash_loan;
 
 /** Pay-later (Huabei-like): 40 days interest-free, 3/6/9/12 installments at 2.3/4.5/6.0/7.5 %. */
 export const PAY_LATER: ProductConfig = {

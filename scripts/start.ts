@@ -259,7 +259,10 @@ async function startGateway(
 ): Promise<StartedGateway> {
   const { formatGatewaySummary, gatewayConfigFor } = await import("./lib/gateway-setup");
   const { createGateway } = await import("../server/gateway");
+  const { buildExplorerScript, EXPLORER_SCRIPT_FILE } = await import("../verifier/explorer/bundle");
   const config = gatewayConfigFor(setup, process.env);
+  await buildExplorerScript();
+  log(`built the explorer page's script (${path.relative(process.cwd(), EXPLORER_SCRIPT_FILE)})`);
   log(`starting the gateway (database ${path.relative(process.cwd(), config.store.path)})`);
   const gateway = await createGateway(config);
   parts.push({ name: "gateway", part: gateway });

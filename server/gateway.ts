@@ -11,9 +11,12 @@ import type { AddressInfo } from "node:net";
 import { id, JsonRpcProvider, Network, Wallet, type Provider, type Signer } from "ethers";
 import type express from "express";
 
+import { readExplorerScript, type ExplorerScript } from "../verifier/explorer/bundle";
 import { buildOpenApi } from "./api/openapi";
 import { answerClientErrors, createApp, type HealthReport } from "./api/app";
-import { buildRoutes, type RouteDef } from "./api/routes";
+import { ExplorerConfigSource } from "./api/explorer";
+import type { RouteDef } from "./api/route-table";
+import { buildRoutes } from "./api/routes";
 import { ApiKeys } from "./auth/api-keys";
 import { probeChainId } from "./chain/rpc-probe";
 import { Indexer } from "./chain/indexer";
@@ -21,21 +24,27 @@ import { LedgerClient } from "./chain/ledger-client";
 import { OutboxSender, type SenderHooks } from "./chain/outbox-sender";
 import { systemClock, type Clock } from "./clock";
 import { LOCAL_CHAIN_ID, waitsByDefault, type GatewayConfig } from "./config";
-import { ExplorerConfigSource } from "./explorer/explorer-config";
+import { Accounts } from "./lending/accounts";
+import { Applications } from "./lending/applications";
+import { Drawdowns } from "./lending/drawdowns";
+import { LineChanges } from "./lending/line-changes";
+import { LoanChanges } from "./lending/loan-changes";
+import { Operations } from "./lending/operations";
+import { Preflight } from "./lending/preflight";
+import { ProductCatalog } from "./lending/products";
 import { createLogger, type Logger } from "./logger";
 import { GatewayMetrics } from "./metrics";
 import { cryptoRandom, type Random } from "./randomness";
 import type { ScorecardModel } from "./scoring/scorecard";
 import { DEFAULT_MODEL } from "./scoring/underwriting";
-import { Accounts } from "./services/accounts";
-import { Applications } from "./services/applications";
-import { Lending } from "./services/lending";
-import { Operations } from "./services/operations";
-import { Preflight } from "./services/preflight";
-import { ProductCatalog } from "./services/products";
 import { BusinessClock, CLOCK_OFFSET_KEY } from "./servicing/business-clock";
-import { Servicing, type ChainControl } from "./servicing/servicing";
+import { CreditReports } from "./servicing/credit-reports";
+import { LimitReviews } from "./servicing/limit-reviews";
+import { LocalClock, type ChainControl } from "./servicing/local-clock";
+import { OperationEventRecorder } from "./servicing/operation-events";
+import { Servicing } from "./servicing/scheduler";
 import { SqliteServicingStore, type ServicingStore } from "./servicing/servicing-store";
+import { VelocityGuard } from "./servicing/velocity-guard";
 import { httpTransport, WebhookDeliverer, WebhookSecrets, WebhookSubscriptions, type WebhookTransport } from "./servicing/webhooks";
 import { SqliteStore } from "./store/sqlite-store";
 import type { Store } from "./store/store";
@@ -59,6 +68,8 @@ export interface GatewayEdges {
   chainControl?: ChainControl;
   /** How webhook deliveries are sent (default: fetch). */
   webhookTransport?: WebhookTransport;
+  /** The explorer page's script (default: the one `npm run build` wrote; none: /explorer/app.js answers 503). */
+  explorerScript?: ExplorerScript;
 }
 
 export interface Gateway {
@@ -71,11 +82,16 @@ export interface Gateway {
   vault: Vault;
   operations: Operations;
   applications: Applications;
-  lending: Lending;
+  drawdowns: Drawdowns;
+  loanChanges: LoanChanges;
+  lineChanges: LineChanges;
   accounts: Accounts;
   metrics: GatewayMetrics;
   logger: Logger;
   servicing: Servicing;
+  velocity: VelocityGuard;
+  limitReviews: LimitReviews;
+  creditReports: CreditReports;
   servicingStore: ServicingStore;
   webhooks: WebhookSubscriptions;
   deliverer: WebhookDeliverer;
@@ -169,8 +185,10 @@ export async function createGateway(config: GatewayConfig, edges: GatewayEdges =
   const businessClock = new BusinessClock(clock, Number((await servicingStore.getMeta(CLOCK_OFFSET_KEY)) ?? "0"));
   const products = new ProductCatalog(client, businessClock);
   const applications = new Applications(vault, client, store, preflight, model, random);
-  const lending = new Lending(client, store, products, preflight, businessClock);
-  const accounts = new Accounts(client, store, vault, preflight, model, random, businessClock);
+  const drawdowns = new Drawdowns(client, products, preflight, businessClock);
+  const loanChanges = new LoanChanges(client, store, products, preflight);
+  const lineChanges = new LineChanges(client, preflight, model, random);
+  const accounts = new Accounts(store, vault, businessClock);
   const rpc = provider as unknown as { send?: (method: string, params: unknown[]) => Promise<unknown> };
   const chainControl: ChainControl = edges.chainControl ?? {
     local: client.chainId === LOCAL_CHAIN_ID && typeof rpc.send === "function",
@@ -204,18 +222,48 @@ export async function createGateway(config: GatewayConfig, edges: GatewayEdges =
     logger.child({ component: "webhooks" }),
     webhookUrlPolicy
   );
-  const servicing = new Servicing({
+  const servicingLogger = logger.child({ component: "servicing" });
+  const limitReviews = new LimitReviews({
     store,
     servicingStore,
-    accounts,
+    lineChanges,
     operations,
-    deliverer,
-    settlements: sender,
-    chain: chainControl,
+    logger: servicingLogger,
+    reviewIntervalDays: config.servicing.reviewIntervalDays,
+    blockTime: (n) => chainControl.blockTime(n),
+  });
+  const creditReports = new CreditReports(store, servicingStore, businessClock, (n) => chainControl.blockTime(n));
+  // The servicing loop sends what these record at once (they wake it).
+  const wakeServicing = () => servicing.notify();
+  const velocity = new VelocityGuard({
+    servicingStore,
+    lineChanges,
     config: config.servicing,
     clock,
     business: businessClock,
-    logger: logger.child({ component: "servicing" }),
+    logger: servicingLogger,
+    onAlert: wakeServicing,
+  });
+  const operationEvents = new OperationEventRecorder({
+    store,
+    servicingStore,
+    settlements: sender,
+    clock,
+    business: businessClock,
+    logger: servicingLogger,
+    onRecorded: wakeServicing,
+  });
+  const servicing = new Servicing({
+    store,
+    servicingStore,
+    deliverer,
+    limitReviews,
+    localClock: new LocalClock(chainControl, businessClock, servicingStore, servicingLogger),
+    operationEvents,
+    config: config.servicing,
+    clock,
+    business: businessClock,
+    logger: servicingLogger,
     pollIntervalMs: config.chain.pollIntervalMs,
   });
   const defaultWait = waitsByDefault(config, client.chainId);
@@ -227,7 +275,24 @@ export async function createGateway(config: GatewayConfig, edges: GatewayEdges =
     chainId: client.chainId,
     deployBlock: config.chain.startBlock,
   });
-  const routes = buildRoutes({ store, operations, applications, lending, accounts, model, waitTimeoutMs: config.waitTimeoutMs, explorer, servicing, webhooks });
+  const routes = buildRoutes({
+    store,
+    operations,
+    waitTimeoutMs: config.waitTimeoutMs,
+    model,
+    applications,
+    drawdowns,
+    loanChanges,
+    lineChanges,
+    accounts,
+    velocity,
+    servicing,
+    limitReviews,
+    creditReports,
+    webhooks,
+    businessClock,
+    explorer,
+  });
   let openApi: Record<string, unknown> | undefined;
   const health = async (): Promise<HealthReport> => {
     const outbox = await store.outboxDepth();
@@ -262,6 +327,7 @@ export async function createGateway(config: GatewayConfig, edges: GatewayEdges =
     bodyLimitBytes: config.http.bodyLimitBytes,
     defaultWait,
     explorer,
+    explorerScript: edges.explorerScript ?? readExplorerScript(),
     openApi: () =>
       (openApi ??= buildOpenApi(routes, {
         version: GATEWAY_VERSION,
@@ -282,11 +348,16 @@ export async function createGateway(config: GatewayConfig, edges: GatewayEdges =
     vault,
     operations,
     applications,
-    lending,
+    drawdowns,
+    loanChanges,
+    lineChanges,
     accounts,
     metrics,
     logger,
     servicing,
+    velocity,
+    limitReviews,
+    creditReports,
     servicingStore,
     webhooks,
     deliverer,

@@ -4,11 +4,10 @@
  * and the ledger overview with delinquency buckets. Pure.
  */
 import {
-  dayOf,
   DELINQUENCY_BUCKETS,
   delinquencyBucket,
   LoanStatus,
-  position,
+  positionAt as positionAtTime,
   schedule,
   ZERO_POSITION,
   type DelinquencyBucket,
@@ -16,7 +15,8 @@ import {
   type LoanPosition,
 } from "../core/loan-math";
 import { replay, type LineR, type LoanR, type Replay } from "./replay";
-import type { LedgerEvent, LedgerHistory } from "./types";
+import type { LedgerEntry } from "../core/ledger-events";
+import type { TimedEvent, LedgerHistory } from "./types";
 
 /** One loan as replayed, with its schedule and its position at the history's last block. */
 export interface LoanView extends LoanR {
@@ -31,7 +31,7 @@ export interface AccountReplay {
   tier: number;
   exposureCap: bigint;
   used: bigint;
-  entries: LedgerEvent[];
+  entries: Array<TimedEvent & LedgerEntry>;
   lines: LineR[];
   loans: LoanView[];
   balanceSeries: { timestamp: bigint; blockNumber: number; outstanding: bigint }[];
@@ -64,7 +64,7 @@ export function replayAccount(history: LedgerHistory, account: string, replayed:
 /** A replayed loan's position at a time; for terms no schedule can be computed from, the principal left and nothing else. */
 function positionAt(loan: LoanR, time: bigint): LoanPosition {
   if (loan.terms.periods < 1) return { ...ZERO_POSITION, principalOutstanding: loan.terms.principal - loan.state.principalSettled };
-  return position(loan.terms, loan.state, dayOf(loan.terms, time));
+  return positionAtTime(loan.terms, loan.state, time);
 }
 
 export interface LedgerOverview {

@@ -6,9 +6,9 @@
  * (from the ledger's events), the first entry that differs is located even if the export's
  * heads were recomputed to hide an edit.
  */
-import { AbiCoder, keccak256, ZeroHash, type ParamType } from "ethers";
+import { ZeroHash, type ParamType } from "ethers";
 
-import { entryKindOf, nextHead } from "../core/hash-chain";
+import { entryKindOf, nextHead, payloadHashOf } from "../core/hash-chain";
 import { entryFragment } from "./abi";
 import type { Finding } from "./types";
 
@@ -35,7 +35,6 @@ export interface ExportCheck {
   findings: Finding[];
 }
 
-const coder = AbiCoder.defaultAbiCoder();
 
 /** What the ledger's event for a seq says (from `readLedger`), to locate an entry moved or re-hashed. */
 export interface OnchainEntry {
@@ -103,14 +102,12 @@ export function payloadHashOfFields(kind: string, fields: Record<string, unknown
   const names = new Set(fragment.inputs.map((i) => i.name));
   const extra = Object.keys(fields).filter((k) => !names.has(k));
   if (extra.length > 0) throw new Error(`fields the event does not have: ${extra.join(", ")}`);
-  const types = fragment.inputs.filter((i) => i.name !== "seq" && i.name !== "head");
-  const values = types.map((i) => {
+  for (const i of fragment.inputs.filter((input) => input.name !== "seq" && input.name !== "head")) {
     if (!(i.name in fields)) throw new Error(`field ${i.name} is missing`);
     const problem = strictValueProblem(i, fields[i.name], i.name);
     if (problem) throw new Error(problem);
-    return fields[i.name];
-  });
-  return keccak256(coder.encode(types, values));
+  }
+  return payloadHashOf(fragment, fields);
 }
 
 export function verifyExport(

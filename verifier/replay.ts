@@ -9,65 +9,50 @@
  */
 import { dataLength, getAddress, getBytes, recoverAddress, ZeroHash } from "ethers";
 
-import { decisionDigest, decisionDomain } from "../core/decision";
+import { decisionDigest, decisionDomain, type Decision } from "../core/decision";
 import { entryKindOf, nextHead } from "../core/hash-chain";
 import {
   applyRefund,
   applyRepayment,
+  allocatedPrincipal,
   applyRestructure,
   checkpoint,
   dayOf,
   DAYS_PER_YEAR,
   daysPastDue,
   emptyState,
-  installmentFee,
   LEDGER_LIMITS,
   LoanStatus,
   PERIOD_DAYS,
   ProductKind,
   RepaymentMethod,
-  stateFromFields,
-  termsFromFields,
   withinCostCeiling,
   type Allocation,
   type LoanState,
   type LoanTerms,
 } from "../core/loan-math";
+import { drawdownTerms } from "../core/drawdown-terms";
+import { isEntry, type LedgerEntry } from "../core/ledger-events";
+import { decisionFromFields, productFromFields, stateFromFields, termsFromFields, type LedgerAccount, type LedgerLine, type LedgerProduct } from "../core/ledger-structs";
+import { drawdownRoom, effectiveLimit } from "../core/limits";
 import { ROLE_IDS, ROLE_NAMES } from "./abi";
-import { decisionOf } from "./source";
 import {
   CHECKS,
   type CheckName,
   type Finding,
-  type LedgerEvent,
+  type TimedEvent,
   type LedgerHistory,
   type TimelineItem,
 } from "./types";
 
-const { maxRatePpmPerDay: MAX_RATE_PPM_PER_DAY, minCashPeriods: MIN_CASH_PERIODS, maxCashPeriods: MAX_CASH_PERIODS } = LEDGER_LIMITS;
+const { maxRatePpmPerDay: MAX_RATE_PPM_PER_DAY } = LEDGER_LIMITS;
 const { maxRestructurePeriods: MAX_RESTRUCTURE_PERIODS, maxHolidayDays: MAX_HOLIDAY_DAYS, writeOffFreezeReason: WRITE_OFF_FREEZE_REASON } = LEDGER_LIMITS;
 
-export interface ProductR {
-  kind: number;
-  graceDays: bigint;
-  allowedPeriods: number;
-  penaltyPpmPerDay: bigint;
-  costCeilingPpmPerYear: bigint;
-  writeOffDays: bigint;
-  active: boolean;
-  installmentFeePpm: bigint[];
-}
+export type ProductR = LedgerProduct;
 
-export interface LineR {
+/** A line as the replay holds it: the ledger's `Line` and its product. */
+export interface LineR extends LedgerLine {
   productId: number;
-  limit: bigint;
-  used: bigint;
-  tempLimit: bigint;
-  tempExpiry: bigint;
-  granted: boolean;
-  frozen: boolean;
-  ratePpmPerDay: bigint;
-  freezeReason: number;
 }
 
 export interface LoanR {
@@ -82,19 +67,13 @@ export interface LoanR {
   principalDrawn: bigint;
 }
 
-export interface AccountR {
+/** An account as the replay holds it: the ledger's `Account` (`opened` for its `exists`), its lines, loans and entries. */
+export interface AccountR extends Omit<LedgerAccount, "exists"> {
   account: string;
   opened: boolean;
-  tier: number;
-  exposureCap: bigint;
-  used: bigint;
-  seq: bigint;
-  head: string;
-  decisionNonce: bigint;
-  loanCount: number;
   lines: Map<number, LineR>;
   loans: Map<number, LoanR>;
-  entries: LedgerEvent[];
+  entries: Array<TimedEvent & LedgerEntry>;
   declines: number;
   /** Outstanding principal across lines after each entry. */
   series: { timestamp: bigint; blockNumber: number; outstanding: bigint }[];
@@ -122,22 +101,7 @@ export interface Replay {
 const big = (v: unknown): bigint => BigInt(v as bigint | number | string);
 const low = (v: unknown): string => String(v).toLowerCase();
 
-/** Loan terms and state by field name (the shared readers of core/loan-math.ts). */
-export const termsOf = termsFromFields;
-export const stateOf = stateFromFields;
 
-function productOf(r: Record<string, unknown>): ProductR {
-  return {
-    kind: Number(r.kind),
-    graceDays: big(r.graceDays),
-    allowedPeriods: Number(r.allowedPeriods),
-    penaltyPpmPerDay: big(r.penaltyPpmPerDay),
-    costCeilingPpmPerYear: big(r.costCeilingPpmPerYear),
-    writeOffDays: big(r.writeOffDays),
-    active: Boolean(r.active),
-    installmentFeePpm: (r.installmentFeePpm as unknown[]).map(big),
-  };
-}
 
 const ALLOCATION_FIELDS = ["penalty", "fee", "interest", "overduePrincipal", "currentPrincipal", "prepaidPrincipal"] as const;
 const TERM_FIELDS = [
@@ -180,7 +144,7 @@ class Replayer implements Replay {
   private roles = new Map<string, Set<string>>();
   /** The admin role of each role (AccessControl's getRoleAdmin; DEFAULT_ADMIN_ROLE unless changed). */
   private roleAdmins = new Map<string, string>();
-  private refs = new Map<string, LedgerEvent>();
+  private refs = new Map<string, TimedEvent>();
   private readonly domain;
 
   constructor(private readonly history: LedgerHistory) {
@@ -189,7 +153,7 @@ class Replayer implements Replay {
 
   run(): this {
     for (const e of this.history.events) {
-      if (e.payloadHash !== undefined) this.entry(e);
+      if (isEntry(e)) this.entry(e);
       else this.ledgerWide(e);
     }
     this.compareViews();
@@ -215,7 +179,7 @@ class Replayer implements Replay {
     for (const t of this.tally(check, account)) t.checked += 1;
   }
 
-  private fail(check: CheckName, e: LedgerEvent | undefined, account: string | undefined, message: string, loanNo?: number): void {
+  private fail(check: CheckName, e: TimedEvent | undefined, account: string | undefined, message: string, loanNo?: number): void {
     const finding: Finding = { check, message };
     if (account !== undefined) finding.account = account;
     if (e) {
@@ -269,14 +233,14 @@ class Replayer implements Replay {
   // -------------------------------------------------------------- ledger-wide events
 
   /** A ledger-wide change must come from a key holding `role` at that point of the chain. */
-  private requireRole(e: LedgerEvent, role: string, who: string, what: string): void {
+  private requireRole(e: TimedEvent, role: string, who: string, what: string): void {
     this.count("roles");
     if (!this.hasRole(role, who)) {
       this.fail("roles", e, undefined, `${what} by ${getAddress(who)}, which did not hold ${ROLE_NAMES[role.toLowerCase()] ?? role} at block ${e.blockNumber}`);
     }
   }
 
-  private ledgerWide(e: LedgerEvent): void {
+  private ledgerWide(e: TimedEvent): void {
     const at = { blockNumber: e.blockNumber, txHash: e.txHash, timestamp: e.timestamp };
     switch (e.name) {
       case "RoleAdminChanged":
@@ -311,7 +275,7 @@ class Replayer implements Replay {
         break;
       case "ProductConfigured": {
         const productId = Number(e.args.productId);
-        const p = productOf(e.args.current as Record<string, unknown>);
+        const p = productFromFields(e.args.current as Record<string, unknown>);
         this.requireRole(e, ROLE_IDS.DEFAULT_ADMIN_ROLE, low(e.args.by), `product ${productId} configured`);
         this.checkProduct(e, productId, p, this.products.get(productId));
         this.products.set(productId, p);
@@ -338,7 +302,7 @@ class Replayer implements Replay {
   }
 
   /** What `configureProduct` refuses. */
-  private checkProduct(e: LedgerEvent, productId: number, p: ProductR, previous: ProductR | undefined): void {
+  private checkProduct(e: TimedEvent, productId: number, p: ProductR, previous: ProductR | undefined): void {
     this.count("charges");
     this.count("cost-ceiling");
     const problems: string[] = [];
@@ -355,7 +319,7 @@ class Replayer implements Replay {
 
   // -------------------------------------------------------------- entries
 
-  private entry(e: LedgerEvent): void {
+  private entry(e: TimedEvent & LedgerEntry): void {
     const account = low(e.args.account);
     const a = this.accountState(account);
     a.entries.push(e);
@@ -376,7 +340,7 @@ class Replayer implements Replay {
     a.series.push({ timestamp: e.timestamp, blockNumber: e.blockNumber, outstanding: a.used });
   }
 
-  private checkChain(a: AccountR, e: LedgerEvent): void {
+  private checkChain(a: AccountR, e: TimedEvent & LedgerEntry): void {
     this.count("hash-chain", a.account);
     const seq = big(e.args.seq);
     const claimed = low(e.args.head);
@@ -394,7 +358,7 @@ class Replayer implements Replay {
           : `entries ${a.seq + 1n}..${seq - 1n} are missing before seq ${seq}`
       );
     } else {
-      const computed = nextHead(a.head, seq, kind, e.payloadHash!);
+      const computed = nextHead(a.head, seq, kind, e.payloadHash);
       if (computed.toLowerCase() !== claimed) {
         this.fail("hash-chain", e, a.account, `${e.name} at seq ${seq}: head ${claimed} is not keccak256(prevHead, seq, kind, payloadHash) = ${computed}`);
       }
@@ -403,7 +367,7 @@ class Replayer implements Replay {
     a.head = claimed;
   }
 
-  private checkReference(a: AccountR, e: LedgerEvent): void {
+  private checkReference(a: AccountR, e: TimedEvent): void {
     const ref = low(e.args.ref);
     this.count("references", a.account);
     const first = this.refs.get(ref);
@@ -419,13 +383,13 @@ class Replayer implements Replay {
     }
   }
 
-  private whilePaused(a: AccountR, e: LedgerEvent, what: string): void {
+  private whilePaused(a: AccountR, e: TimedEvent, what: string): void {
     if (this.paused) this.fail("limits", e, a.account, `${what} while the ledger was paused`);
   }
 
-  private checkDecision(a: AccountR, e: LedgerEvent, approved: boolean): ReturnType<typeof decisionOf> {
+  private checkDecision(a: AccountR, e: TimedEvent, approved: boolean): Decision {
     this.count("decisions", a.account);
-    const d = decisionOf(e.args.decision as Record<string, unknown>);
+    const d = decisionFromFields(e.args.decision as Record<string, unknown>);
     const scorer = getAddress(low(e.args.scorer));
     const problems: string[] = [];
     if (low(d.account) !== a.account) problems.push(`the decision is about account ${d.account}`);
@@ -473,9 +437,6 @@ class Replayer implements Replay {
     return d;
   }
 
-  private effectiveLimit(line: LineR, time: bigint): bigint {
-    return time < line.tempExpiry && line.tempLimit > line.limit ? line.tempLimit : line.limit;
-  }
 
   private release(a: AccountR, productId: number, principal: bigint): void {
     a.used -= principal;
@@ -483,14 +444,14 @@ class Replayer implements Replay {
     line.used -= principal;
   }
 
-  private loan(a: AccountR, e: LedgerEvent): LoanR | undefined {
+  private loan(a: AccountR, e: TimedEvent): LoanR | undefined {
     const loanNo = Number(e.args.loanNo);
     const loan = a.loans.get(loanNo);
     if (!loan) this.fail("balances", e, a.account, `${e.name} for loan ${loanNo}, which was never drawn`, loanNo);
     return loan;
   }
 
-  private checkDay(a: AccountR, e: LedgerEvent, loan: LoanR): bigint {
+  private checkDay(a: AccountR, e: TimedEvent, loan: LoanR): bigint {
     const day = dayOf(loan.terms, e.timestamp);
     this.count("charges", a.account);
     if (big(e.args.day) !== day) {
@@ -499,7 +460,7 @@ class Replayer implements Replay {
     return day;
   }
 
-  onAccountOpened(a: AccountR, e: LedgerEvent): void {
+  onAccountOpened(a: AccountR, e: TimedEvent): void {
     this.count("limits", a.account);
     if (a.opened) this.fail("hash-chain", e, a.account, `the account was opened twice`);
     if (a.account === ZeroHash) this.fail("limits", e, a.account, `an account with the zero id (the ledger refuses it)`);
@@ -514,7 +475,7 @@ class Replayer implements Replay {
     }
   }
 
-  onExposureCapChanged(a: AccountR, e: LedgerEvent): void {
+  onExposureCapChanged(a: AccountR, e: TimedEvent): void {
     this.count("balances", a.account);
     this.count("limits", a.account);
     const previous = big(e.args.previousCap);
@@ -526,12 +487,12 @@ class Replayer implements Replay {
     a.exposureCap = next;
   }
 
-  onDecisionDeclined(a: AccountR, e: LedgerEvent): void {
+  onDecisionDeclined(a: AccountR, e: TimedEvent): void {
     this.checkDecision(a, e, false);
     a.declines += 1;
   }
 
-  onLineGranted(a: AccountR, e: LedgerEvent): void {
+  onLineGranted(a: AccountR, e: TimedEvent): void {
     const d = this.checkDecision(a, e, true);
     this.whilePaused(a, e, "line granted");
     const line = this.line(a, d.productId);
@@ -542,7 +503,7 @@ class Replayer implements Replay {
     line.ratePpmPerDay = d.ratePpmPerDay;
   }
 
-  onLimitIncreased(a: AccountR, e: LedgerEvent): void {
+  onLimitIncreased(a: AccountR, e: TimedEvent): void {
     const d = this.checkDecision(a, e, true);
     this.whilePaused(a, e, "limit increased");
     const line = this.line(a, d.productId);
@@ -553,7 +514,7 @@ class Replayer implements Replay {
       ["limit", "tempLimit", "tempExpiry"]
     );
     if (before.length > 0) this.fail("balances", e, a.account, `the previous limits in the event disagree with the replay: ${before.join("; ")}`);
-    const current = this.effectiveLimit(line, e.timestamp);
+    const current = effectiveLimit(line, e.timestamp);
     if (!line.granted) this.fail("limits", e, a.account, `limit increase on product ${d.productId}, which was never granted`);
     if (d.limit <= current) this.fail("limits", e, a.account, `"increase" to ${d.limit} fen from a limit in force of ${current}`);
     if (d.limitExpiry === 0n) line.limit = d.limit;
@@ -565,10 +526,10 @@ class Replayer implements Replay {
     line.ratePpmPerDay = d.ratePpmPerDay;
   }
 
-  onLimitCut(a: AccountR, e: LedgerEvent): void {
+  onLimitCut(a: AccountR, e: TimedEvent): void {
     const productId = Number(e.args.productId);
     const line = this.line(a, productId);
-    const previous = this.effectiveLimit(line, e.timestamp);
+    const previous = effectiveLimit(line, e.timestamp);
     const next = big(e.args.newLimit);
     this.count("balances", a.account);
     this.count("limits", a.account);
@@ -586,16 +547,16 @@ class Replayer implements Replay {
     }
   }
 
-  onLineFrozen(a: AccountR, e: LedgerEvent): void {
+  onLineFrozen(a: AccountR, e: TimedEvent): void {
     this.setFrozen(a, e, true);
   }
 
-  onLineUnfrozen(a: AccountR, e: LedgerEvent): void {
+  onLineUnfrozen(a: AccountR, e: TimedEvent): void {
     this.whilePaused(a, e, "line unfrozen");
     this.setFrozen(a, e, false);
   }
 
-  private setFrozen(a: AccountR, e: LedgerEvent, frozen: boolean): void {
+  private setFrozen(a: AccountR, e: TimedEvent, frozen: boolean): void {
     const line = this.line(a, Number(e.args.productId));
     this.count("balances", a.account);
     if (!line.granted) this.fail("limits", e, a.account, `${e.name} on product ${line.productId}, which has no line on this account`);
@@ -604,9 +565,9 @@ class Replayer implements Replay {
     line.freezeReason = Number(e.args.reasonCode);
   }
 
-  onDrawn(a: AccountR, e: LedgerEvent): void {
+  onDrawn(a: AccountR, e: TimedEvent): void {
     const loanNo = Number(e.args.loanNo);
-    const terms = termsOf(e.args.terms as Record<string, unknown>);
+    const terms = termsFromFields(e.args.terms as Record<string, unknown>);
     const amount = terms.principal;
     const product = this.products.get(terms.productId);
     const line = this.line(a, terms.productId);
@@ -619,22 +580,20 @@ class Replayer implements Replay {
     if (!line.granted) limitProblems.push(`no line of product ${terms.productId} was granted`);
     if (line.frozen) limitProblems.push(`drawn on a frozen line (reason ${line.freezeReason})`);
     if (!product?.active) limitProblems.push(`product ${terms.productId} was not active`);
-    let limit = this.effectiveLimit(line, e.timestamp);
-    if (tier && limit > tier.maxLineLimit) limit = tier.maxLineLimit;
-    const available = limit > line.used ? limit - line.used : 0n;
-    if (amount > available) {
-      limitProblems.push(`${amount} fen above the line's available ${available} (limit in force ${limit}, used ${line.used})`);
+    const room = drawdownRoom(line, a, tier, e.timestamp);
+    if (amount > room.lineAvailable) {
+      limitProblems.push(`${amount} fen above the line's available ${room.lineAvailable} (limit in force ${room.limitInForce}, used ${line.used})`);
     }
-    const cap = tier && tier.maxExposure < a.exposureCap ? tier.maxExposure : a.exposureCap;
-    const capAvailable = cap > a.used ? cap - a.used : 0n;
-    if (amount > capAvailable) limitProblems.push(`${amount} fen above the exposure cap's available ${capAvailable} (cap ${cap}, used ${a.used})`);
+    if (amount > room.exposureAvailable) {
+      limitProblems.push(`${amount} fen above the exposure cap's available ${room.exposureAvailable} (cap ${room.exposureCap}, used ${a.used})`);
+    }
     if (amount === 0n) limitProblems.push("a zero drawdown");
     if (limitProblems.length > 0) this.fail("limits", e, a.account, `loan ${loanNo}: ${limitProblems.join("; ")}`, loanNo);
 
     // charges: the terms are what the product and line give at this block
     this.count("charges", a.account);
     if (product) {
-      const expected = expectedTerms(product, line, terms, e.timestamp);
+      const expected = drawdownTerms(terms.productId, product, line, { amount: terms.principal, periods: terms.periods, method: terms.method }, e.timestamp);
       const diff = expected ? differences(terms as never, expected as never, TERM_FIELDS) : [`${terms.periods} periods (${RepaymentMethod[terms.method] ?? terms.method}) are not allowed by product ${terms.productId}`];
       if (diff.length > 0) this.fail("charges", e, a.account, `loan ${loanNo} terms differ from the product's: ${diff.join("; ")}`, loanNo);
     }
@@ -666,7 +625,7 @@ class Replayer implements Replay {
     });
   }
 
-  onRefunded(a: AccountR, e: LedgerEvent): void {
+  onRefunded(a: AccountR, e: TimedEvent): void {
     const loan = this.loan(a, e);
     if (!loan) return;
     const day = this.checkDay(a, e, loan);
@@ -688,7 +647,7 @@ class Replayer implements Replay {
     this.release(a, loan.productId, amount);
   }
 
-  onRepaid(a: AccountR, e: LedgerEvent): void {
+  onRepaid(a: AccountR, e: TimedEvent): void {
     const loan = this.loan(a, e);
     if (!loan) return;
     const day = this.checkDay(a, e, loan);
@@ -719,14 +678,14 @@ class Replayer implements Replay {
     loan.state = result.state;
   }
 
-  onRestructured(a: AccountR, e: LedgerEvent): void {
+  onRestructured(a: AccountR, e: TimedEvent): void {
     const loan = this.loan(a, e);
     if (!loan) return;
     this.count("balances", a.account);
-    const previous = termsOf(e.args.previousTerms as Record<string, unknown>);
+    const previous = termsFromFields(e.args.previousTerms as Record<string, unknown>);
     const diff = differences(previous as never, loan.terms as never, TERM_FIELDS);
     if (diff.length > 0) this.fail("balances", e, a.account, `previous terms of loan ${loan.loanNo} disagree with the replay: ${diff.join("; ")}`, loan.loanNo);
-    const claimed = termsOf(e.args.newTerms as Record<string, unknown>);
+    const claimed = termsFromFields(e.args.newTerms as Record<string, unknown>);
     this.count("charges", a.account);
     if (loan.state.status !== LoanStatus.Active) {
       this.fail("charges", e, a.account, `restructure of loan ${loan.loanNo}, which is ${LoanStatus[loan.state.status]}`, loan.loanNo);
@@ -755,7 +714,7 @@ class Replayer implements Replay {
     loan.state = r.state;
   }
 
-  onWrittenOff(a: AccountR, e: LedgerEvent): void {
+  onWrittenOff(a: AccountR, e: TimedEvent): void {
     const loan = this.loan(a, e);
     if (!loan) return;
     const product = this.products.get(loan.productId);
@@ -840,8 +799,8 @@ class Replayer implements Replay {
           continue;
         }
         const diff = [
-          ...differences(termsOf(loanView.terms) as never, loan.terms as never, TERM_FIELDS),
-          ...differences(stateOf(loanView.state) as never, loan.state as never, STATE_FIELDS),
+          ...differences(termsFromFields(loanView.terms) as never, loan.terms as never, TERM_FIELDS),
+          ...differences(stateFromFields(loanView.state) as never, loan.state as never, STATE_FIELDS),
         ];
         if (diff.length > 0) this.fail("balances", undefined, a.account, `the ledger's loanOf(${loanNo}) disagrees with the replay: ${diff.join("; ")}`, Number(loanNo));
       }
@@ -849,7 +808,7 @@ class Replayer implements Replay {
   }
 }
 
-type EntryHandler = (this: Replayer, a: AccountR, e: LedgerEvent) => void;
+type EntryHandler = (this: Replayer, a: AccountR, e: TimedEvent) => void;
 const ENTRY_HANDLERS: Record<string, EntryHandler> = {
   AccountOpened: Replayer.prototype.onAccountOpened,
   ExposureCapChanged: Replayer.prototype.onExposureCapChanged,
@@ -866,42 +825,7 @@ const ENTRY_HANDLERS: Record<string, EntryHandler> = {
   WrittenOff: Replayer.prototype.onWrittenOff,
 };
 
-const allocatedPrincipal = (x: Allocation): bigint => x.overduePrincipal + x.currentPrincipal + x.prepaidPrincipal;
 
-/** The terms a drawdown must have, from the product and line at that block; undefined when its periods are not allowed. */
-function expectedTerms(product: ProductR, line: LineR, t: LoanTerms, time: bigint): LoanTerms | undefined {
-  const allowed = (product.allowedPeriods >> t.periods) & 1;
-  if (!allowed) return undefined;
-  if (product.kind === ProductKind.PayLater) {
-    if (t.periods !== 1 && (t.periods % 3 !== 0 || t.periods > 12)) return undefined;
-    return {
-      principal: t.principal,
-      startTime: time,
-      periods: t.periods,
-      method: t.periods === 1 ? RepaymentMethod.Bullet : RepaymentMethod.EqualPrincipal,
-      productId: t.productId,
-      ratePpmPerDay: 0n,
-      totalFee: t.periods === 1 ? 0n : installmentFee(t.principal, product.installmentFeePpm[t.periods / 3 - 1]),
-      firstDueDay: product.graceDays,
-      penaltyPpmPerDay: product.penaltyPpmPerDay,
-    };
-  }
-  if (product.kind === ProductKind.CashLoan) {
-    if (t.method === RepaymentMethod.Bullet || t.periods < MIN_CASH_PERIODS || t.periods > MAX_CASH_PERIODS) return undefined;
-    return {
-      principal: t.principal,
-      startTime: time,
-      periods: t.periods,
-      method: t.method,
-      productId: t.productId,
-      ratePpmPerDay: line.ratePpmPerDay,
-      totalFee: 0n,
-      firstDueDay: PERIOD_DAYS,
-      penaltyPpmPerDay: product.penaltyPpmPerDay,
-    };
-  }
-  return undefined;
-}
 
 /** Replay a history (pure). */
 export function replay(history: LedgerHistory): Replay {

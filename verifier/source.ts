@@ -6,10 +6,12 @@
  */
 import { Contract, getAddress, Interface, recoverAddress, zeroPadValue, type Log, type Provider } from "ethers";
 
-import { decisionDigest, decisionDomain, type Decision } from "../core/decision";
-import { decodeLog, LEDGER_ABI, ledgerInterface, plainArgs } from "./abi";
+import { decisionDigest, decisionDomain } from "../core/decision";
+import { isEntry } from "../core/ledger-events";
+import { decisionFromFields, plain } from "../core/ledger-structs";
+import { decodeLog, LEDGER_ABI, ledgerInterface } from "./abi";
 import { compareRuntime, type RuntimeArtifacts } from "./bytecode";
-import type { AccountViews, LedgerEvent, LedgerHistory } from "./types";
+import type { AccountViews, TimedEvent, LedgerHistory } from "./types";
 
 export type Phase = "logs" | "blocks" | "views" | "signatures" | "bytecode";
 
@@ -68,7 +70,7 @@ export async function readLedger(provider: Provider, options: ReadOptions): Prom
     times.set(n, BigInt(block.timestamp));
   }, (done) => progress(done, blocks.length, "blocks"));
 
-  const events: LedgerEvent[] = [];
+  const events: TimedEvent[] = [];
   for (const log of logs) {
     const e = decodeLog(log, times.get(log.blockNumber)!);
     if (e) events.push(e);
@@ -153,7 +155,7 @@ async function readLogs(
 
 async function readViews(
   contract: Contract,
-  events: readonly LedgerEvent[],
+  events: readonly TimedEvent[],
   blockTag: number,
   onlyAccount: string | undefined,
   progress: (done: number, total: number, phase: Phase) => void,
@@ -163,7 +165,7 @@ async function readViews(
   const drawn = new Map<string, number>();
   for (const e of events) {
     const account = typeof e.args.account === "string" ? e.args.account.toLowerCase() : undefined;
-    if (account === undefined || e.payloadHash === undefined) continue;
+    if (account === undefined || !isEntry(e)) continue;
     if (onlyAccount !== undefined && account !== onlyAccount.toLowerCase()) continue;
     const set = products.get(account) ?? new Set<number>();
     products.set(account, set);
@@ -184,11 +186,11 @@ async function readViews(
         return undefined;
       }
     };
-    const a = (plainArgs(await read("accountOf", () => contract.accountOf(account, { blockTag }))) ?? {}) as Record<string, unknown>;
+    const a = (plain(await read("accountOf", () => contract.accountOf(account, { blockTag }))) ?? {}) as Record<string, unknown>;
     const lines: AccountViews["lines"] = {};
     for (const productId of products.get(account)!) {
       const line = await read(`lineOf(${productId})`, () => contract.lineOf(account, productId, { blockTag }));
-      if (line !== undefined) lines[productId] = plainArgs(line) as Record<string, unknown>;
+      if (line !== undefined) lines[productId] = plain(line) as Record<string, unknown>;
     }
     const loans: AccountViews["loans"] = {};
     // The loans the events name, and one more: a loan the ledger holds without a Drawn event shows
@@ -197,7 +199,7 @@ async function readViews(
     const loanCount = Math.min(Number(a.loanCount ?? 0), (drawn.get(account) ?? 0) + 1);
     for (let loanNo = 1; loanNo <= loanCount; loanNo++) {
       const loan = await read(`loanOf(${loanNo})`, () => contract.loanOf(account, loanNo, { blockTag }));
-      if (loan !== undefined) loans[loanNo] = { terms: plainArgs(loan[0]) as Record<string, unknown>, state: plainArgs(loan[1]) as Record<string, unknown> };
+      if (loan !== undefined) loans[loanNo] = { terms: plain(loan[0]) as Record<string, unknown>, state: plain(loan[1]) as Record<string, unknown> };
     }
     views[account] = { account: a, lines, loans };
     if (errors.length > 0) viewErrors[account] = errors;
@@ -206,7 +208,7 @@ async function readViews(
 }
 
 /** The product an entry event is about, where its fields say so. */
-export function productOfEvent(e: LedgerEvent): number | undefined {
+export function productOfEvent(e: TimedEvent): number | undefined {
   const a = e.args;
   if (a.productId !== undefined) return Number(a.productId);
   const d = a.decision as Record<string, unknown> | undefined;
@@ -221,7 +223,7 @@ async function readContractSignatures(
   provider: Provider,
   chainId: bigint,
   ledger: string,
-  events: readonly LedgerEvent[],
+  events: readonly TimedEvent[],
   progress: (done: number, total: number, phase: Phase) => void
 ): Promise<Record<string, boolean>> {
   const domain = decisionDomain(chainId, ledger);
@@ -231,7 +233,7 @@ async function readContractSignatures(
   for (const e of candidates) {
     const scorer = getAddress(e.args.scorer as string);
     const signature = e.args.signature as string;
-    const digest = decisionDigest(domain, decisionOf(e.args.decision as Record<string, unknown>));
+    const digest = decisionDigest(domain, decisionFromFields(e.args.decision as Record<string, unknown>));
     let recovered: string | undefined;
     try {
       recovered = recoverAddress(digest, signature);
@@ -254,24 +256,6 @@ async function readContractSignatures(
   return out;
 }
 
-/** A decoded `Decision` struct as the mirror's type. */
-export function decisionOf(d: Record<string, unknown>): Decision {
-  return {
-    account: d.account as string,
-    productId: Number(d.productId),
-    approved: Boolean(d.approved),
-    tier: Number(d.tier),
-    score: Number(d.score),
-    limit: BigInt(d.limit as bigint),
-    limitExpiry: BigInt(d.limitExpiry as bigint),
-    ratePpmPerDay: BigInt(d.ratePpmPerDay as bigint),
-    modelId: d.modelId as string,
-    featuresHash: d.featuresHash as string,
-    reasonCodes: (d.reasonCodes as unknown[]).map(Number) as [number, number, number, number],
-    nonce: BigInt(d.nonce as bigint),
-    deadline: BigInt(d.deadline as bigint),
-  };
-}
 
 /** Compare the deployed ledger, and the LoanServicing library it links, with compiled runtime code. */
 async function compareDeployed(provider: Provider, ledger: string, blockTag: number, artifacts: RuntimeArtifacts) {

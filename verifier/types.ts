@@ -1,3 +1,5 @@
+import type { LedgerEntry, LedgerEvent } from "../core/ledger-events";
+
 /**
  * What the verifier reads and what it reports. The verifier trusts only the chain and the
  * compiled artifacts: `source.ts` reads a `LedgerHistory` from any JSON-RPC provider (Node or
@@ -5,20 +7,12 @@
  * `core/`), and `report.ts` renders the `AuditReport` as text, JSON or HTML.
  */
 
-/** One ledger log, decoded with the ledger's ABI. Integers are bigint; structs are objects by field name. */
-export interface LedgerEvent {
-  /** Event name as in the ABI (`Drawn`, `RoleGranted`, `Paused`, ...). */
-  name: string;
-  /** Decoded arguments by ABI name (ethers Result turned into plain objects/arrays, bigint integers). */
-  args: Record<string, unknown>;
-  /** keccak256 of the ABI-encoded fields except seq and head, for entry events (hash chain). */
-  payloadHash?: string;
-  blockNumber: number;
-  logIndex: number;
-  txHash: string;
-  /** Timestamp of the block, in seconds. */
-  timestamp: bigint;
-}
+/**
+ * One ledger event as the verifier reads it: the shared decoding of its log (core/ledger-events.ts,
+ * a `LedgerEntry` for hash-chain entries, so `payloadHash` is set exactly on entries) and the
+ * time of its block, in seconds.
+ */
+export type TimedEvent = ((LedgerEvent & { payloadHash?: undefined }) | LedgerEntry) & { timestamp: bigint };
 
 /** The ledger's views for one account, read at `LedgerHistory.toBlock`. */
 export interface AccountViews {
@@ -38,7 +32,7 @@ export interface LedgerHistory {
   /** Timestamp of `toBlock`. */
   toTime: bigint;
   /** Every log of the ledger (and of its linked library, which emits on the ledger's address) in [fromBlock, toBlock], in chain order. */
-  events: LedgerEvent[];
+  events: TimedEvent[];
   /** Views at `toBlock` for every account in `events` (or the one account asked for). */
   views: Record<string, AccountViews>;
   /** ERC-1271 answers for decisions whose signer is a contract: key `${txHash}:${logIndex}`. */

@@ -5,7 +5,7 @@
  */
 import { jsonValue } from "../../core/json";
 import type { Gateway } from "../../server/gateway";
-import type { PreparedOperation } from "../../server/services/operations";
+import type { PreparedOperation } from "../../server/lending/operations";
 
 export interface DemoAccount {
   name: string;
@@ -58,9 +58,9 @@ export async function seedDemo(gateway: Gateway, apiKeyId: string): Promise<Demo
       throw new Error(
         `demo step ${n} (${prepared.kind}) ended ${op.status}: ${JSON.stringify(jsonValue(op.error))}`
       );
-    return op.steps[op.steps.length - 1].landed!.result.fields;
+    return op.steps[op.steps.length - 1].landed!.args;
   };
-  const { applications, lending } = gateway;
+  const { applications, drawdowns, loanChanges } = gateway;
 
   const wangPayLater = await applications.prepare({
     identity: { ...PEOPLE.wang, verification: "verified" },
@@ -79,12 +79,12 @@ export async function seedDemo(gateway: Gateway, apiKeyId: string): Promise<Demo
     })
   );
   const phone = await run(
-    await lending.preparePurchase({ accountId: wang, amount: 599_900n, installments: 6, merchantReference: "phone-order-1001" })
+    await drawdowns.preparePurchase({ accountId: wang, amount: 599_900n, installments: 6, merchantReference: "phone-order-1001" })
   );
-  await run(await lending.preparePurchase({ accountId: wang, amount: 8_850n, installments: 1, merchantReference: "coffee-88" }));
-  await run(await lending.prepareRefund(`${wang}:${phone.loanNo}`, 100_000n));
-  const cash = await run(await lending.prepareCashLoan({ accountId: wang, amount: 1_200_000n, periods: 6, method: "annuity" }));
-  await run(await lending.prepareRepayment(`${wang}:${cash.loanNo}`, 150_000n));
+  await run(await drawdowns.preparePurchase({ accountId: wang, amount: 8_850n, installments: 1, merchantReference: "coffee-88" }));
+  await run(await loanChanges.prepareRefund(`${wang}:${phone.loanNo}`, 100_000n));
+  const cash = await run(await drawdowns.prepareCashLoan({ accountId: wang, amount: 1_200_000n, periods: 6, method: "annuity" }));
+  await run(await loanChanges.prepareRepayment(`${wang}:${cash.loanNo}`, 150_000n));
 
   const zhaoPayLater = await applications.prepare({
     identity: { ...PEOPLE.zhao, verification: "none" },
@@ -94,8 +94,8 @@ export async function seedDemo(gateway: Gateway, apiKeyId: string): Promise<Demo
   });
   await run(zhaoPayLater);
   const zhao = zhaoPayLater.accountId;
-  const groceries = await run(await lending.preparePurchase({ accountId: zhao, amount: 45_000n, installments: 1 }));
-  await run(await lending.prepareRepayment(`${zhao}:${groceries.loanNo}`, 45_000n));
+  const groceries = await run(await drawdowns.preparePurchase({ accountId: zhao, amount: 45_000n, installments: 1 }));
+  await run(await loanChanges.prepareRepayment(`${zhao}:${groceries.loanNo}`, 45_000n));
 
   const sunApplication = await applications.prepare({
     identity: { ...PEOPLE.sun, verification: "verified" },

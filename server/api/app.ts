@@ -13,11 +13,12 @@ import type { Logger } from "../logger";
 import type { GatewayMetrics } from "../metrics";
 import { authenticate } from "./auth";
 import { DOCS_PAGE } from "./docs-page";
-import type { ExplorerConfigSource } from "../explorer/explorer-config";
-import { mountExplorer } from "../explorer/http";
+import type { ExplorerScript } from "../../verifier/explorer/bundle";
+import { asApiError, problemMiddleware } from "./error-answers";
+import { mountExplorer, type ExplorerConfigSource } from "./explorer";
 import { idempotencyKeyOf, requestFingerprint } from "./idempotency";
-import { ApiError, asApiError, problemMiddleware, sendProblem, validationProblem } from "./problems";
-import { expressPath, type HandlerContext, type RouteDef } from "./routes";
+import { ApiError, sendProblem, validationProblem } from "./problems";
+import { expressPath, type HandlerContext, type RouteDef } from "./route-table";
 
 export interface HealthReport {
   healthy: boolean;
@@ -34,8 +35,9 @@ export interface AppDeps {
   bodyLimitBytes: number;
   /** Whether POSTs without ?wait= wait for confirmation. */
   defaultWait: boolean;
-  /** The explorer page (/explorer, /explorer/app.js), when given. */
+  /** The explorer page (/explorer, /explorer/app.js), when given, with its built script (undefined: not built). */
   explorer?: ExplorerConfigSource;
+  explorerScript?: ExplorerScript;
 }
 
 /** Routes without query parameters refuse any. */
@@ -82,7 +84,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.get("/docs", (_req, res) => {
     res.type("text/html").send(DOCS_PAGE);
   });
-  if (deps.explorer) mountExplorer(app, deps.explorer);
+  if (deps.explorer) mountExplorer(app, deps.explorer, deps.explorerScript);
 
   for (const route of deps.routes) {
     app[route.method](expressPath(route.path), async (req: Request, res: Response) => {

@@ -157,5 +157,11 @@ export function ledgerProblem(revert: LedgerRevert, options: LedgerProblemOption
   return new ApiError(slug, detail, { status: mapping.status, title: mapping.title, field, extensions: rule });
 }
 
+/** The rule a `ledger/<rule>` problem type names (its status and title), if this mapping knows it. */
+export function ledgerRuleOfSlug(slug: string): { status: number; title: string } | undefined {
+  const name = Object.keys(RULES).find((rule) => `ledger/${kebab(rule)}` === slug);
+  return name === undefined ? undefined : RULES[name];
+}
+
 /** The rules this mapping knows (for the API guide). */
 export const LEDGER_RULES = Object.keys(RULES);

@@ -1,19 +1,25 @@
 /**
  * The life of a POST: replay if its Idempotency-Key was seen (the first response, or the
  * same operation's current state), else prepare (validation and pre-flight: a refusal is a
- * 4xx and nothing is written), accept (idempotency record + outbox, one transaction), then
- * wait for confirmation or answer 202 with the operation. Responses are encoded through the
- * route's schema; a final one (confirmed, failed, or immediate) is stored for replays, and so
- * is a problem the route declares final (a velocity hold). A route can run the section from
- * the idempotency check to the acceptance exclusively (drawdowns: one per account at a time).
+ * 4xx and nothing is written), run the route's guard (drawdowns: the velocity rules), accept
+ * (idempotency record + outbox, one transaction), then wait for confirmation or answer 202
+ * with the operation. Responses are encoded through the route's schema; a final one
+ * (confirmed, failed, or immediate) is stored for replays. A guard that holds a drawdown hands
+ * back the operation to accept instead (the line's freeze) and the refusal that answers the
+ * request: both are written in one transaction, so a retry gets the same refusal. A guard runs
+ * the section from the idempotency check to the acceptance exclusively (one drawdown per
+ * account at a time), so what it counted still holds when the operation is written.
  */
 import { z } from "zod";
 
 import type { StepFailure } from "../chain/outbox-sender";
+import { idempotencyKeyReused } from "../errors";
+import { isImmediate, summarize, type IdempotencyScope, type Operations, type Prepared, type PreparedOperation } from "../lending/operations";
+import type { GuardVerdict } from "../servicing/velocity-guard";
 import type { OperationRecord, Store, StoredResponse } from "../store/store";
-import { isImmediate, summarize, type IdempotencyScope, type Operations, type Prepared } from "../services/operations";
+import { asApiError } from "./error-answers";
 import { ledgerProblem } from "./ledger-problems";
-import { ApiError, type ProblemSlug } from "./problems";
+import { instanceOf, type HandlerContext, type HandlerResult } from "./route-table";
 
 export interface MutationDeps {
   store: Store;
@@ -30,19 +36,16 @@ export interface MutationSpec<C> {
   successStatus: number;
   /** The request's names for fields a ledger rule blames. */
   fieldAliases?: Record<string, string>;
-  /**
-   * Runs the section from the idempotency check to the acceptance (prepare included) so that no
-   * other request of the same scope interleaves: a rule checked in `prepare` (velocity) still
-   * holds when the operation is written. Default: no exclusion.
-   */
-  exclusive?: <T>(section: () => Promise<T>) => Promise<T>;
-  /**
-   * Problems `prepare` throws that are final answers (something was recorded, e.g. a velocity
-   * hold froze the line): stored with the Idempotency-Key, so a retry gets the same answer.
-   */
-  finalProblems?: readonly ProblemSlug[];
+  /** Screens the prepared operation before acceptance, inside its exclusive section. */
+  guard?: MutationGuard<C>;
   /** Called once a new request is accepted (not on a replay): the context and the operation id, if any. */
   afterAccept?(context: C, operationId: string | undefined): Promise<void>;
+}
+
+export interface MutationGuard<C> {
+  /** Runs the section from the idempotency check to the acceptance with no other request of its scope in between. */
+  section<T>(work: () => Promise<T>): Promise<T>;
+  screen(prepared: PreparedOperation<C>): Promise<GuardVerdict>;
 }
 
 export interface MutationRequest {
@@ -62,7 +65,7 @@ export async function runMutation<C>(
   spec: MutationSpec<C>
 ): Promise<MutationResult> {
   const { operations } = deps;
-  const exclusive = spec.exclusive ?? (<T>(section: () => Promise<T>) => section());
+  const exclusive = spec.guard ? <T>(work: () => Promise<T>) => spec.guard!.section(work) : <T>(work: () => Promise<T>) => work();
   const outcome = await exclusive(() => prepareAndAccept(deps, request, spec));
   // A replay may wait for its operation: outside the exclusive section.
   if ("seen" in outcome) return replay(deps, request, spec, outcome.seen.fingerprint, outcome.seen.response, outcome.seen.operationId);
@@ -83,19 +86,16 @@ async function prepareAndAccept<C>(
   const seen = await store.findIdempotency(apiKeyId, key);
   if (seen) return { seen };
 
-  let prepared: Prepared<C>;
-  try {
-    prepared = await spec.prepare();
-  } catch (error) {
-    if (!(error instanceof ApiError) || !spec.finalProblems?.includes(error.slug)) throw error;
-    return answerNow(deps, request, { status: error.status, body: error.toProblem(request.instance) });
-  }
+  let prepared: Prepared<C> = await spec.prepare();
   if (isImmediate(prepared)) {
     const response: StoredResponse = { status: spec.successStatus, body: await encode(spec, prepared.immediate, undefined) };
     const answered = await answerNow(deps, request, response);
     if ("result" in answered) await spec.afterAccept?.(prepared.immediate, undefined);
     return answered;
   }
+
+  const verdict = spec.guard ? await spec.guard.screen(prepared) : { hold: false as const };
+  if (verdict.hold) return hold(deps, request, verdict);
 
   let accepted = await operations.accept(prepared, request.idempotency);
   if (!accepted.accepted && accepted.conflict === "identity") {
@@ -114,6 +114,26 @@ async function prepareAndAccept<C>(
   const id = accepted.operationId!;
   await spec.afterAccept?.(prepared.context, id);
   return { operationId: id };
+}
+
+/** A held request: its substitute (the freeze) accepted with the refusal as its final answer, atomically. */
+async function hold(
+  deps: MutationDeps,
+  request: MutationRequest,
+  verdict: Extract<GuardVerdict, { hold: true }>
+): Promise<{ result: MutationResult } | { seen: Seen }> {
+  let response: StoredResponse | undefined;
+  const accepted = await deps.operations.accept(verdict.freeze, request.idempotency, (id) => {
+    const problem = asApiError(verdict.refusal(id));
+    response = { status: problem.status, body: problem.toProblem(request.instance) };
+    return response;
+  });
+  if (!accepted.accepted) {
+    if (accepted.conflict === "idempotency") return { seen: accepted.existing };
+    throw new Error("a velocity hold's freeze met an identity conflict");
+  }
+  await verdict.recorded(accepted.operationId!);
+  return { result: { ...response!, replayed: false } };
 }
 
 /** What an Idempotency-Key already answered. */
@@ -138,15 +158,7 @@ async function replay<C>(
   response: StoredResponse | undefined,
   operationId: string | undefined
 ): Promise<MutationResult> {
-  if (fingerprint !== request.idempotency.fingerprint) {
-    throw new ApiError(
-      "idempotency-key-reused",
-      "this Idempotency-Key was used with a different request; use a new key for a new request",
-      {
-        field: "Idempotency-Key",
-      }
-    );
-  }
+  if (fingerprint !== request.idempotency.fingerprint) throw idempotencyKeyReused();
   if (response) return { ...response, replayed: true };
   const op = operationId === undefined ? undefined : await deps.operations.get(operationId);
   if (!op) throw new Error(`idempotency record without operation or response`);
@@ -176,4 +188,20 @@ async function respond<C>(
 
 async function encode<C>(spec: MutationSpec<C>, context: C, op: OperationRecord | undefined): Promise<unknown> {
   return z.encode(spec.schema, await spec.present(context, op));
+}
+
+/** Runs a route's POST through the pipeline and answers it (a problem document when it failed). */
+export async function mutationAnswer<C>(deps: MutationDeps, ctx: HandlerContext, spec: MutationSpec<C>): Promise<HandlerResult> {
+  const result = await runMutation(deps, { idempotency: ctx.idempotency, wait: ctx.wait, instance: instanceOf(ctx) }, spec);
+  return {
+    status: result.status,
+    body: result.body,
+    contentType: result.status >= 400 ? "application/problem+json" : "application/json",
+    headers: result.replayed ? { "Idempotent-Replayed": "true" } : {},
+  };
+}
+
+/** A POST answered at once through the pipeline (a retry with the same key returns the first answer). */
+export function immediateAnswer(deps: MutationDeps, ctx: HandlerContext, schema: z.ZodType, status: number, work: () => Promise<unknown>): Promise<HandlerResult> {
+  return mutationAnswer(deps, { ...ctx, wait: false }, { prepare: async () => ({ immediate: await work() }), present: (c) => c, schema, successStatus: status });
 }

@@ -5,8 +5,9 @@
  */
 import { z } from "zod";
 
-import { PROBLEM_TYPES, ProblemSchema, problemTypeUri } from "./problems";
-import type { RouteDef } from "./routes";
+import { ProblemSchema } from "../schemas/problem";
+import { PROBLEM_TYPES, problemTypeUri } from "./problems";
+import type { RouteDef } from "./route-table";
 
 const ref = (id: string) => ({ $ref: `#/components/schemas/${id}` });
 
@@ -110,6 +111,10 @@ export function buildOpenApi(routes: RouteDef[], info: OpenApiInfo): Record<stri
   paths["/docs"] = system("The API reference rendered from this document", { type: "string" }, "text/html");
   paths["/explorer"] = system("The ledger explorer page (asks for an auditor key; reads the chain in the browser)", { type: "string" }, "text/html");
   paths["/explorer/app.js"] = system("The explorer page's script", { type: "string" }, "text/javascript");
+  (paths["/explorer/app.js"].get as { responses: Record<string, unknown> }).responses["503"] = {
+    description: `Problem document; type ${problemTypeUri("explorer-not-built")}: the script was not built (npm run build)`,
+    content: { "application/problem+json": { schema: ref("Problem") } },
+  };
 
   return {
     openapi: "3.1.0",

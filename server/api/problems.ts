@@ -1,14 +1,13 @@
 /**
- * Errors as values with codes, answered as RFC 9457 problem documents
- * (`application/problem+json`). Every problem has a stable `type` (`/problems/<slug>`), its
- * HTTP status and title from the catalog below, a `detail` for people and, where one input
- * is at fault, the offending `field`. The Express error middleware is the one place errors
- * become responses; anything unexpected is a 500 whose detail says nothing internal.
+ * The HTTP answers for errors: RFC 9457 problem documents (`application/problem+json`). Every
+ * problem has a stable `type` (`/problems/<slug>`), its HTTP status and title from the catalog
+ * below, a `detail` for people and, where one input is at fault, the offending `field`. The
+ * services throw domain errors (server/errors.ts); error-answers.ts turns every error into one
+ * of these, in one place.
  */
-import type { NextFunction, Request, Response } from "express";
+import type { Response } from "express";
 import { z } from "zod";
 
-import type { Logger } from "../logger";
 import { jsonValue } from "../../core/json";
 
 /** The problem types this API answers with: slug -> status and title. */
@@ -36,6 +35,7 @@ export const PROBLEM_TYPES = {
   "delivery-not-found": { status: 404, title: "No such webhook delivery" },
   "ledger-unavailable": { status: 503, title: "The ledger cannot be reached" },
   "ledger-paused": { status: 503, title: "The ledger is paused: no new credit until it resumes" },
+  "explorer-not-built": { status: 503, title: "The explorer page's script was not built" },
   "gateway-misconfigured": { status: 500, title: "The gateway's keys or roles are misconfigured" },
   internal: { status: 500, title: "Internal error" },
 } as const;
@@ -101,21 +101,6 @@ export interface ProblemDocument {
   [extension: string]: unknown;
 }
 
-/** The problem document schema (for the OpenAPI document). */
-export const ProblemSchema = z
-  .looseObject({
-    type: z.string().describe("Stable problem type: /problems/<slug>; ledger rules are /problems/ledger/<rule>"),
-    title: z.string(),
-    status: z.int(),
-    detail: z.string(),
-    instance: z.string().optional(),
-    field: z.string().optional().describe("The offending input: a dotted body path or a header name"),
-    errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
-    rule: z.string().optional().describe("The ledger's custom error, for ledger rules"),
-    values: z.record(z.string(), z.unknown()).optional().describe("The custom error's values (amounts as decimal strings)"),
-  })
-  .meta({ id: "Problem" });
-
 /** A zod failure as a 400 naming every offending field (the first one as `field`). */
 export function validationProblem(error: z.ZodError, prefix?: string): ApiError {
   const errors = error.issues.flatMap((issue) => {
@@ -134,33 +119,4 @@ export function validationProblem(error: z.ZodError, prefix?: string): ApiError 
 
 export function sendProblem(res: Response, problem: ProblemDocument): void {
   res.status(problem.status).type("application/problem+json").send(JSON.stringify(problem));
-}
-
-/** The error middleware: every error leaves as a problem document. */
-export function problemMiddleware(logger: Logger) {
-  return (error: unknown, req: Request, res: Response, _next: NextFunction): void => {
-    const apiError = asApiError(error);
-    if (apiError.status >= 500) logger.error({ err: error, path: req.path }, "request failed");
-    if (res.headersSent) return;
-    sendProblem(res, apiError.toProblem(req.originalUrl.split("?")[0]));
-  };
-}
-
-/** Body-parser and other framework errors as problems; anything else is internal. */
-export function asApiError(error: unknown): ApiError {
-  if (error instanceof ApiError) return error;
-  const e = error as { type?: string; status?: number; message?: string } | null;
-  if (e?.type === "entity.parse.failed")
-    return new ApiError("malformed-json", "the body could not be parsed as JSON", { field: "(body)" });
-  if (e?.type === "entity.too.large")
-    return new ApiError("body-too-large", "the body exceeds the size limit", { field: "(body)" });
-  if (e?.type === "encoding.unsupported" || e?.type === "charset.unsupported") {
-    return new ApiError("unsupported-media-type", "the body's encoding or charset is not supported", { field: "Content-Type" });
-  }
-  // Any other client error the framework raises (a body that does not inflate, a path
-  // parameter that is not valid percent-encoding: status 400 without a body-parser type).
-  if (typeof e?.status === "number" && e.status >= 400 && e.status < 500) {
-    return new ApiError("validation-failed", "the request could not be read (its encoding is broken)", e.status === 400 ? {} : { status: e.status });
-  }
-  return new ApiError("internal", "the gateway could not complete the request");
 }

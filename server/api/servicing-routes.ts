@@ -1,36 +1,16 @@
 /**
- * The servicing endpoints in the route table: webhooks (register, list, delete, deliveries,
- * replay), the credit-report view, and the admin clock and servicing run. Mounted and
- * documented like every other route (routes.ts).
+ * The servicing routes: webhooks (register, list, delete, deliveries, replay) and the admin
+ * clock and servicing run. Mounted and documented like every other route (route-table.ts).
  */
 import { z } from "zod";
 
-import type { Servicing, ServicingTask } from "../servicing/servicing";
+import { DomainError, idempotencyKeyReused } from "../errors";
+import * as V from "../schemas/servicing";
 import type { Delivery, DeliveryAttempt } from "../servicing/servicing-store";
-import { WebhookSecrets, type WebhookSubscriptions } from "../servicing/webhooks";
-import type { Store } from "../store/store";
-import { runMutation } from "./mutations";
-import { ApiError, POST_PROBLEMS, type ProblemSlug } from "./problems";
-import type { HandlerContext, HandlerResult, RouteDef } from "./routes";
-import * as S from "./schemas";
-import * as V from "./servicing-schemas";
-
-export interface ServicingRouteDeps {
-  store: Store;
-  operations: Parameters<typeof runMutation>[0]["operations"];
-  waitTimeoutMs: number;
-  servicing: Servicing;
-  webhooks: WebhookSubscriptions;
-}
-
-const PARTNER = ["partner", "admin"] as const;
-const READERS = ["partner", "auditor", "admin"] as const;
-const ADMIN = ["admin"] as const;
-const READ_PROBLEMS: ProblemSlug[] = ["unauthorized", "forbidden", "validation-failed"];
-
-type Ctx<P = unknown, Q = unknown, B = unknown> = HandlerContext<P, Q, B>;
-const route = <P, Q, B>(def: Omit<RouteDef<P, Q, B>, "scopes"> & { scopes: readonly string[] }): RouteDef =>
-  def as unknown as RouteDef;
+import { WebhookSecrets } from "../servicing/webhooks";
+import { immediateAnswer } from "./mutations";
+import { POST_PROBLEMS } from "./problems";
+import { ADMIN, defineRoute, PARTNER, READ_PROBLEMS, type HandlerContext, type HandlerResult, type RouteDef, type RouteDeps } from "./route-table";
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -57,31 +37,16 @@ function deliveryBody(d: Delivery & { attemptLog: DeliveryAttempt[] }) {
   };
 }
 
-export function servicingRoutes(deps: ServicingRouteDeps): RouteDef[] {
-  /** An admin or partner POST answered at once, through the idempotency pipeline (a retry returns the first answer). */
-  const immediate = async (ctx: Ctx, schema: z.ZodType, status: number, work: () => Promise<unknown>): Promise<HandlerResult> => {
-    const result = await runMutation(
-      deps,
-      { idempotency: ctx.idempotency, wait: false, instance: ctx.req.originalUrl.split("?")[0] },
-      { prepare: async () => ({ immediate: await work() }), present: (c) => c, schema, successStatus: status }
-    );
-    return {
-      status: result.status,
-      body: result.body,
-      contentType: result.status >= 400 ? "application/problem+json" : "application/json",
-      headers: result.replayed ? { "Idempotent-Replayed": "true" } : {},
-    };
-  };
-
-  const ownedOr404 = async (ctx: Ctx<{ webhookId: string }>) => {
+export function servicingRoutes(deps: RouteDeps): RouteDef[] {
+  const ownedOr404 = async (ctx: HandlerContext<{ webhookId: string }>) => {
     const sub = await deps.webhooks.owned(ctx.auth.id, ctx.params.webhookId);
-    if (!sub) throw new ApiError("webhook-not-found", `no webhook ${ctx.params.webhookId} registered with this API key`, { field: "webhookId" });
+    if (!sub) throw new DomainError("webhook-not-found", `no webhook ${ctx.params.webhookId} registered with this API key`, { field: "webhookId" });
     return sub;
   };
 
   return [
     // ------------------------------------------------------------ webhooks
-    route<undefined, undefined, z.output<typeof V.WebhookRequest>>({
+    defineRoute({
       method: "post",
       path: "/v1/webhooks",
       operationId: "registerWebhook",
@@ -98,11 +63,7 @@ export function servicingRoutes(deps: ServicingRouteDeps): RouteDef[] {
         const { apiKeyId, key, fingerprint } = ctx.idempotency;
         const withSecret = (body: { id: string }) => ({ ...body, secret: deps.webhooks.secrets.secretOf(body.id) });
         const replay = (existing: { fingerprint: string; response?: { status: number; body: unknown } }): HandlerResult => {
-          if (existing.fingerprint !== fingerprint || !existing.response) {
-            throw new ApiError("idempotency-key-reused", "this Idempotency-Key was used with a different request; use a new key for a new request", {
-              field: "Idempotency-Key",
-            });
-          }
+          if (existing.fingerprint !== fingerprint || !existing.response) throw idempotencyKeyReused();
           return { status: existing.response.status, body: withSecret(existing.response.body as { id: string }), headers: { "Idempotent-Replayed": "true" } };
         };
         const seen = await deps.store.findIdempotency(apiKeyId, key);
@@ -117,7 +78,7 @@ export function servicingRoutes(deps: ServicingRouteDeps): RouteDef[] {
         return { status: 201, body: withSecret(body) };
       },
     }),
-    route({
+    defineRoute({
       method: "get",
       path: "/v1/webhooks",
       operationId: "listWebhooks",
@@ -131,7 +92,7 @@ export function servicingRoutes(deps: ServicingRouteDeps): RouteDef[] {
         body: z.encode(V.WebhookListResponse, { webhooks: (await deps.webhooks.list(ctx.auth.id)).map((s) => deps.webhooks.view(s)) }),
       }),
     }),
-    route<{ webhookId: string }, undefined, undefined>({
+    defineRoute({
       method: "delete",
       path: "/v1/webhooks/{webhookId}",
       operationId: "deleteWebhook",
@@ -143,12 +104,12 @@ export function servicingRoutes(deps: ServicingRouteDeps): RouteDef[] {
       problems: [...READ_PROBLEMS, "webhook-not-found"],
       handle: async (ctx) => {
         if (!(await deps.webhooks.remove(ctx.auth.id, ctx.params.webhookId))) {
-          throw new ApiError("webhook-not-found", `no webhook ${ctx.params.webhookId} registered with this API key`, { field: "webhookId" });
+          throw new DomainError("webhook-not-found", `no webhook ${ctx.params.webhookId} registered with this API key`, { field: "webhookId" });
         }
         return { status: 204 };
       },
     }),
-    route<{ webhookId: string }, z.output<typeof V.DeliveriesQuery>, undefined>({
+    defineRoute({
       method: "get",
       path: "/v1/webhooks/{webhookId}/deliveries",
       operationId: "listWebhookDeliveries",
@@ -165,7 +126,7 @@ export function servicingRoutes(deps: ServicingRouteDeps): RouteDef[] {
         return { status: 200, body: z.encode(V.DeliveriesResponse, { deliveries: deliveries.map(deliveryBody) }) };
       },
     }),
-    route<{ webhookId: string }, undefined, z.output<typeof V.ReplayRequest>>({
+    defineRoute({
       method: "post",
       path: "/v1/webhooks/{webhookId}/replays",
       operationId: "replayWebhookDelivery",
@@ -178,30 +139,16 @@ export function servicingRoutes(deps: ServicingRouteDeps): RouteDef[] {
       problems: [...POST_PROBLEMS, "webhook-not-found", "delivery-not-found"],
       handle: async (ctx) => {
         const sub = await ownedOr404(ctx);
-        return immediate(ctx, V.DeliveryView, 200, async () => {
+        return immediateAnswer(deps, ctx, V.DeliveryView, 200, async () => {
           const d = await deps.webhooks.replay(sub.id, ctx.body.deliveryId);
-          if (!d) throw new ApiError("delivery-not-found", `no delivery ${ctx.body.deliveryId} to webhook ${sub.id}`, { field: "deliveryId" });
+          if (!d) throw new DomainError("delivery-not-found", `no delivery ${ctx.body.deliveryId} to webhook ${sub.id}`, { field: "deliveryId" });
           return deliveryBody(d);
         });
       },
     }),
 
-    // ------------------------------------------------------------ credit report
-    route<{ accountId: string }, undefined, undefined>({
-      method: "get",
-      path: "/v1/accounts/{accountId}/credit-report",
-      operationId: "getCreditReport",
-      tag: "Accounts",
-      summary: "Monthly status of the account, credit-bureau style (N, 1-7, C, D), rebuilt from the ledger",
-      scopes: READERS,
-      params: S.AccountParams,
-      responses: { 200: { description: "The months", schema: V.CreditReportResponse } },
-      problems: [...READ_PROBLEMS, "account-not-found"],
-      handle: async (ctx) => ({ status: 200, body: z.encode(V.CreditReportResponse, await deps.servicing.creditReport(ctx.params.accountId)) }),
-    }),
-
     // ------------------------------------------------------------ admin: clock and servicing
-    route<undefined, undefined, z.output<typeof V.ClockAdvanceRequest>>({
+    defineRoute({
       method: "post",
       path: "/v1/admin/clock/advance",
       operationId: "advanceClock",
@@ -213,11 +160,11 @@ export function servicingRoutes(deps: ServicingRouteDeps): RouteDef[] {
       responses: { 200: { description: "The new time and the servicing run", schema: V.ClockAdvanceResponse } },
       problems: [...POST_PROBLEMS, "clock-advance-refused", "ledger-unavailable"],
       handle: (ctx) =>
-        immediate(ctx, V.ClockAdvanceResponse, 200, () =>
+        immediateAnswer(deps, ctx, V.ClockAdvanceResponse, 200, () =>
           deps.servicing.advance(ctx.body.days, { request: `${ctx.idempotency.apiKeyId}:${ctx.idempotency.key}`, fingerprint: ctx.idempotency.fingerprint })
         ),
     }),
-    route<undefined, undefined, z.output<typeof V.ServicingRunRequest>>({
+    defineRoute({
       method: "post",
       path: "/v1/admin/servicing/run",
       operationId: "runServicing",
@@ -227,7 +174,7 @@ export function servicingRoutes(deps: ServicingRouteDeps): RouteDef[] {
       body: V.ServicingRunRequest,
       responses: { 200: { description: "What the run did", schema: V.RunSummaryResponse } },
       problems: [...POST_PROBLEMS, "ledger-unavailable"],
-      handle: (ctx) => immediate(ctx, V.RunSummaryResponse, 200, () => deps.servicing.run(ctx.body.tasks as ServicingTask[])),
+      handle: (ctx) => immediateAnswer(deps, ctx, V.RunSummaryResponse, 200, () => deps.servicing.run(ctx.body.tasks)),
     }),
   ];
 }

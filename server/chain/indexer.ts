@@ -9,9 +9,10 @@
  */
 import type { Logger } from "../logger";
 import type { GatewayMetrics } from "../metrics";
-import type { AccountSnapshot, EntryRecord, LineSnapshot, LoanSnapshot, Store } from "../store/store";
+import type { LedgerEntry } from "../../core/ledger-events";
+import { numField, structField } from "../../core/ledger-structs";
+import type { AccountSnapshot, LineSnapshot, LoanSnapshot, Store } from "../store/store";
 import { backoffDelay, DEFAULT_BACKOFF, Sleeper } from "./backoff";
-import { numField } from "./chain-values";
 import type { LedgerClient } from "./ledger-client";
 
 export interface IndexerOptions {
@@ -95,30 +96,19 @@ export class Indexer {
     if (from > head) return false;
     const to = Math.min(head, from + (this.options.batchBlocks ?? 2_000) - 1);
 
-    const entries: EntryRecord[] = [];
+    const entries: LedgerEntry[] = [];
     const accounts = new Set<string>();
     const lines = new Map<string, { accountId: string; productId: number }>();
     const loans = new Map<string, { accountId: string; loanNo: number }>();
     for (const log of await client.logs(from, to)) {
       const e = client.decodeEntry(log);
       if (!e) continue;
-      entries.push({
-        accountId: e.account,
-        seq: e.seq,
-        kind: e.event,
-        head: e.head,
-        payloadHash: e.payloadHash,
-        ref: e.ref,
-        fields: e.fields,
-        txHash: e.txHash,
-        blockNumber: e.blockNumber,
-        logIndex: e.logIndex,
-      });
+      entries.push(e);
       accounts.add(e.account);
-      const productId = productIdOf(e.fields);
+      const productId = productIdOf(e.args);
       if (productId !== undefined) lines.set(`${e.account}:${productId}`, { accountId: e.account, productId });
-      if (LOAN_EVENTS.has(e.event)) {
-        const loanNo = numField(e.fields, "loanNo");
+      if (LOAN_EVENTS.has(e.name)) {
+        const loanNo = numField(e.args, "loanNo");
         loans.set(`${e.account}:${loanNo}`, { accountId: e.account, loanNo });
       }
     }
@@ -130,7 +120,7 @@ export class Indexer {
     const loanSnapshots: LoanSnapshot[] = [];
     for (const { accountId, loanNo } of loans.values()) {
       const { terms, state } = await client.loanOf(accountId, loanNo, to);
-      const productId = numField(terms, "productId");
+      const productId = terms.productId;
       lines.set(`${accountId}:${productId}`, { accountId, productId });
       loanSnapshots.push({ accountId, loanNo, productId, terms, state, block: to });
     }
@@ -153,11 +143,10 @@ export class Indexer {
 }
 
 /** The product an entry is about, where its fields say so directly. */
-function productIdOf(fields: Record<string, unknown>): number | undefined {
-  if (fields.productId !== undefined) return numField(fields, "productId");
-  const decision = fields.decision as Record<string, unknown> | undefined;
-  if (decision?.productId !== undefined) return numField(decision, "productId");
-  const terms = fields.terms as Record<string, unknown> | undefined;
-  if (terms?.productId !== undefined) return numField(terms, "productId");
+function productIdOf(args: Record<string, unknown>): number | undefined {
+  if (args.productId !== undefined) return numField(args, "productId");
+  for (const struct of ["decision", "terms"]) {
+    if (args[struct] !== undefined && structField(args, struct).productId !== undefined) return numField(structField(args, struct), "productId");
+  }
   return undefined;
 }

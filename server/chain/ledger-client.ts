@@ -16,29 +16,28 @@ import {
 } from "ethers";
 
 import { decisionDomain, signDecision, type Decision } from "../../core/decision";
-import { entryKindOf, payloadHashOf } from "../../core/hash-chain";
-import type { LandedEntry } from "../store/store";
+import { decodeLedgerLog, isEntry, type LedgerEntry, type LogLike } from "../../core/ledger-events";
+import {
+  accountFromFields,
+  lineFromFields,
+  plain,
+  productFromFields,
+  stateFromFields,
+  termsFromFields,
+  tierPolicyFromFields,
+  type LedgerAccount,
+  type LedgerLine,
+  type LedgerProduct,
+  type Plain,
+  type TierPolicy,
+} from "../../core/ledger-structs";
+import type { LoanState, LoanTerms } from "../../core/loan-math";
 import { CreditLedger__factory, ICreditLedger__factory, type CreditLedger } from "../../typechain-types";
-import { plain, type Plain } from "./chain-values";
 import { decodeRevert, LedgerRevertError, type LedgerRevert } from "./ledger-errors";
 import type { LedgerFunction, SignedDecision } from "./ledger-calls";
 
 /** Largest block range asked of `eth_getLogs` at once (many providers limit it). */
 export const LOG_RANGE = 5_000;
-
-/** A decoded ledger entry event, as found in a receipt or a log query. */
-export interface DecodedEntry {
-  event: string;
-  account: string;
-  seq: bigint;
-  head: string;
-  ref: string;
-  payloadHash: string;
-  fields: Record<string, Plain>;
-  txHash: string;
-  blockNumber: number;
-  logIndex: number;
-}
 
 export interface LedgerClientOptions {
   provider: Provider;
@@ -89,32 +88,27 @@ export class LedgerClient {
     return this.scorerAddress;
   }
 
-  // ---------------------------------------------------------------- reads (plain objects by ABI name)
+  // ---------------------------------------------------------------- reads (typed by the core's struct readers)
 
-  async accountOf(account: string, blockTag?: BlockTag): Promise<Record<string, Plain>> {
-    return plain(await this.contract.accountOf(account, { blockTag })) as Record<string, Plain>;
+  async accountOf(account: string, blockTag?: BlockTag): Promise<LedgerAccount> {
+    return accountFromFields(plain(await this.contract.accountOf(account, { blockTag })) as Record<string, Plain>);
   }
 
-  async lineOf(account: string, productId: number, blockTag?: BlockTag): Promise<Record<string, Plain>> {
-    return plain(await this.contract.lineOf(account, productId, { blockTag })) as Record<string, Plain>;
+  async lineOf(account: string, productId: number, blockTag?: BlockTag): Promise<LedgerLine> {
+    return lineFromFields(plain(await this.contract.lineOf(account, productId, { blockTag })) as Record<string, Plain>);
   }
 
-  async loanOf(
-    account: string,
-    loanNo: number,
-    blockTag?: BlockTag
-  ): Promise<{ terms: Record<string, Plain>; state: Record<string, Plain> }> {
+  async loanOf(account: string, loanNo: number, blockTag?: BlockTag): Promise<{ terms: LoanTerms; state: LoanState }> {
     const [terms, state] = await this.contract.loanOf(account, loanNo, { blockTag });
-    return { terms: plain(terms) as Record<string, Plain>, state: plain(state) as Record<string, Plain> };
+    return { terms: termsFromFields(plain(terms) as Record<string, Plain>), state: stateFromFields(plain(state) as Record<string, Plain>) };
   }
 
-  async productOf(productId: number): Promise<Record<string, Plain>> {
-    return plain(await this.contract.productOf(productId)) as Record<string, Plain>;
+  async productOf(productId: number): Promise<LedgerProduct> {
+    return productFromFields(plain(await this.contract.productOf(productId)) as Record<string, Plain>);
   }
 
-  async tierPolicyOf(tier: number): Promise<{ maxLineLimit: bigint; maxExposure: bigint }> {
-    const p = await this.contract.tierPolicyOf(tier);
-    return { maxLineLimit: p.maxLineLimit, maxExposure: p.maxExposure };
+  async tierPolicyOf(tier: number): Promise<TierPolicy> {
+    return tierPolicyFromFields(plain(await this.contract.tierPolicyOf(tier)) as Record<string, Plain>);
   }
 
   async effectiveLimit(account: string, productId: number): Promise<bigint> {
@@ -177,29 +171,10 @@ export class LedgerClient {
 
   // ---------------------------------------------------------------- entries
 
-  /** Decodes a ledger log into an entry, or undefined for logs that are not entries. */
-  decodeEntry(log: Log): DecodedEntry | undefined {
-    if (getAddress(log.address) !== this.address) return undefined;
-    let parsed;
-    try {
-      parsed = this.iface.parseLog({ topics: [...log.topics], data: log.data });
-    } catch {
-      return undefined;
-    }
-    if (!parsed || entryKindOf(parsed.name) === undefined) return undefined;
-    const fields = plain(parsed.args) as Record<string, Plain>;
-    return {
-      event: parsed.name,
-      account: fields.account as string,
-      seq: fields.seq as bigint,
-      head: fields.head as string,
-      ref: fields.ref as string,
-      payloadHash: payloadHashOf(parsed.fragment, parsed.args),
-      fields,
-      txHash: log.transactionHash,
-      blockNumber: log.blockNumber,
-      logIndex: log.index,
-    };
+  /** Decodes a ledger log into its entry (core/ledger-events.ts), or undefined for logs that are not entries. */
+  decodeEntry(log: LogLike): LedgerEntry | undefined {
+    const event = decodeLedgerLog(this.iface, log, this.address);
+    return event && isEntry(event) ? event : undefined;
   }
 
   /** The ledger's logs in [fromBlock, toBlock], optionally of one account, asked in ranges of LOG_RANGE. */
@@ -214,7 +189,7 @@ export class LedgerClient {
   }
 
   /** The entry carrying `ref` on `account` since `fromBlock`, if it landed. */
-  async findEntryByRef(account: string, ref: string, fromBlock: number): Promise<DecodedEntry | undefined> {
+  async findEntryByRef(account: string, ref: string, fromBlock: number): Promise<LedgerEntry | undefined> {
     const latest = await this.provider.getBlockNumber();
     for (const log of await this.logs(fromBlock, latest, account)) {
       const entry = this.decodeEntry(log);
@@ -222,16 +197,4 @@ export class LedgerClient {
     }
     return undefined;
   }
-}
-
-/** What the outbox records of a landed entry. */
-export function landedEntryOf(entry: DecodedEntry): LandedEntry {
-  return {
-    txHash: entry.txHash,
-    blockNumber: entry.blockNumber,
-    logIndex: entry.logIndex,
-    entrySeq: entry.seq,
-    entryHead: entry.head,
-    result: { event: entry.event, fields: entry.fields },
-  };
 }

@@ -6,7 +6,7 @@
  */
 import { isError, type Interface } from "ethers";
 
-import { plain } from "./chain-values";
+import { plain } from "../../core/ledger-structs";
 
 export interface LedgerRevert {
   /** The custom error's name (`LimitExceeded`), or `Error` / `Panic` for the built-ins. */

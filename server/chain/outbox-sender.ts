@@ -27,7 +27,8 @@ import type { GatewayMetrics } from "../metrics";
 import type { StepRecord, Store, TransactionRecord } from "../store/store";
 import { backoffDelay, DEFAULT_BACKOFF, Sleeper, type BackoffPolicy } from "./backoff";
 import { accountOfCall, callArguments, isDecisionCall, type LedgerCall, type SignedDecision } from "./ledger-calls";
-import { landedEntryOf, type DecodedEntry, type LedgerClient } from "./ledger-client";
+import type { LedgerEntry } from "../../core/ledger-events";
+import type { LedgerClient } from "./ledger-client";
 import type { LedgerRevert } from "./ledger-errors";
 import { NonceManager } from "./nonce-manager";
 
@@ -150,12 +151,12 @@ export class OutboxSender extends EventEmitter {
   private async send(step: StepRecord): Promise<void> {
     const call = step.call as LedgerCall;
     const account = await this.client.accountOf(accountOfCall(call));
-    const expectedSeq = call.fn === "openAccount" ? 0n : (account.seq as bigint);
+    const expectedSeq = call.fn === "openAccount" ? 0n : account.seq;
     let signed: SignedDecision | undefined;
     if (isDecisionCall(call)) {
       const latest = await this.client.latestBlock();
       const deadline = latest.timestamp + BigInt(this.options.decisionTtlSeconds);
-      signed = await this.client.signDecision(call.decision, account.decisionNonce as bigint, deadline);
+      signed = await this.client.signDecision(call.decision, account.decisionNonce, deadline);
     }
     const args = callArguments(call, step.ref, expectedSeq, signed);
     const data = this.client.encode(call.fn, args);
@@ -244,7 +245,7 @@ export class OutboxSender extends EventEmitter {
       if (!(await this.deepEnough(entry.blockNumber))) return this.pause();
       return this.confirm(step, entry);
     }
-    const seq = (await this.client.accountOf(step.accountId)).seq as bigint;
+    const seq = (await this.client.accountOf(step.accountId)).seq;
     if (step.expectedSeq !== undefined && seq > step.expectedSeq && step.attempts < MAX_REF_LOOKUPS) {
       // The seq moved on but the entry is not (yet) in the logs: look again before resending.
       await this.store.recordAttempt(step.id, `${why}; seq is ${seq}, past ${step.expectedSeq}, entry not found yet`);
@@ -290,8 +291,8 @@ export class OutboxSender extends EventEmitter {
 
   // ---------------------------------------------------------------- outcomes
 
-  private async confirm(step: StepRecord, entry: DecodedEntry): Promise<void> {
-    await this.store.recordConfirmed(step.id, landedEntryOf(entry));
+  private async confirm(step: StepRecord, entry: LedgerEntry): Promise<void> {
+    await this.store.recordConfirmed(step.id, entry);
     this.options.metrics?.stepsSettled.inc({ fn: step.fn, outcome: "confirmed" });
     this.options.logger.info(
       { operation: step.operationId, fn: step.fn, tx: entry.txHash, seq: String(entry.seq) },

@@ -1,14 +1,11 @@
 /**
- * Credit policy: maps a score and the applicant's verified identity tier to an outcome, a
- * limit and a daily rate per product. Limits are capped by the tier (small limits on the
- * behavioural score alone; larger ones only with verified identity), the same caps the ledger
- * enforces on-chain (`deploy/defaults.ts`). Pure.
+ * Credit policy: maps a score and the applicant's identity tier to an outcome, a limit and a
+ * daily rate per product. Limits are capped by the tier's policy (small limits on the
+ * behavioural score alone; larger ones only with verified identity): the caller passes the
+ * caps the ledger enforces, read from the chain (`tierPolicyOf`). Pure.
  */
-import { CASH_LOAN_ID, PAY_LATER_ID, TIERS } from "../../deploy/defaults";
-
-export type ProductName = "pay_later" | "cash_loan";
-
-export const PRODUCT_IDS: Record<ProductName, number> = { pay_later: PAY_LATER_ID, cash_loan: CASH_LOAN_ID };
+import type { TierPolicy } from "../../core/ledger-structs";
+import type { ProductName } from "../../core/names";
 
 export interface PolicyBand {
   /** Lowest score in the band (inclusive). */
@@ -37,10 +34,10 @@ export interface PolicyDecision {
   cappedByTier: boolean;
 }
 
-export function decide(score: number, tier: number, product: ProductName): PolicyDecision {
+/** The decision for `score`; a tier with no policy on the ledger (`caps` undefined or a zero cap, as the ledger reads it) declines. */
+export function decide(score: number, caps: Pick<TierPolicy, "maxLineLimit"> | undefined, product: ProductName): PolicyDecision {
   const band = POLICY_BANDS.find((b) => score >= b.minScore);
-  const caps = TIERS[tier];
-  if (!band || !caps) return { approved: false, limit: 0n, ratePpmPerDay: 0n, cappedByTier: false };
+  if (!band || !caps || caps.maxLineLimit === 0n) return { approved: false, limit: 0n, ratePpmPerDay: 0n, cappedByTier: false };
   const wanted = band.limit[product];
   const limit = wanted < caps.maxLineLimit ? wanted : caps.maxLineLimit;
   return {

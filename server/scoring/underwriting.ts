@@ -7,7 +7,9 @@
  */
 import { canonicalHash } from "../../core/json";
 import modelV1 from "./models/scorecard-v1.json";
-import { decide, PRODUCT_IDS, REASON_SCORE_TOO_LOW, type ProductName } from "./policy";
+import type { TierPolicy } from "../../core/ledger-structs";
+import { PRODUCT_IDS, type ProductName } from "../../core/names";
+import { decide, REASON_SCORE_TOO_LOW } from "./policy";
 import { MAX_REASON_CODES, modelId, score, validateModel, type Features, type ScorecardModel } from "./scorecard";
 
 /** The default model shipped with the gateway (server/scoring/models/scorecard-v1.json). */
@@ -18,6 +20,8 @@ export interface UnderwritingInput {
   model: ScorecardModel;
   features: Features;
   tier: number;
+  /** The tier's caps as the ledger holds them (undefined: the tier has no policy). */
+  caps: Pick<TierPolicy, "maxLineLimit"> | undefined;
   product: ProductName;
   /** 0x-hex salt of the features hash. */
   salt: string;
@@ -43,7 +47,7 @@ export function featuresHash(features: Features, salt: string): string {
 
 export function underwrite(input: UnderwritingInput): Underwriting {
   const scored = score(input.model, input.features);
-  const policy = decide(scored.score, input.tier, input.product);
+  const policy = decide(scored.score, input.caps, input.product);
   const reasonCodes = policy.approved
     ? scored.reasonCodes
     : [REASON_SCORE_TOO_LOW, ...scored.reasonCodes].slice(0, MAX_REASON_CODES);

@@ -5,7 +5,7 @@
  * deferred to the first instant it may, with the reason. Pure: the policy, the instant, the
  * zone and the day's count go in, a decision comes out (the caller logs every decision).
  */
-import { localTime, nextLocalDayAt, nextLocalHour } from "./zone-time";
+import { localTime, nextLocalDayAt, nextLocalHour } from "../../core/zone-time";
 
 export interface QuietHours {
   /** Local hour (0-23) quiet hours begin, inclusive. */

@@ -6,19 +6,20 @@
  * mirror of the ledger's math, so amounts, penalty and days past due are the ledger's. Pure.
  */
 import {
-  cumulativeFee,
   cumulativePrincipals,
   DAY,
   delinquencyBucket,
   dueDay,
   LoanStatus,
-  position,
+  periodSettled,
+  positionOnDay,
   type DelinquencyBucket,
   type LoanPosition,
   type LoanState,
   type LoanTerms,
 } from "../../core/loan-math";
-import { eventIdOf, type ReminderType } from "./webhook-events";
+import type { ReminderType } from "../schemas/servicing";
+import { eventIdOf } from "./webhook-events";
 
 export const OVERDUE_REMINDER_DAYS = [1n, 7n, 30n] as const;
 
@@ -48,14 +49,9 @@ export interface Reminder {
   daysPastDue: bigint;
 }
 
-/** Whether period k (1-based) is fully paid (principal and fee). */
-export function periodSettled(terms: LoanTerms, state: LoanState, k: number, cum = cumulativePrincipals(terms)): boolean {
-  return state.principalSettled >= cum[k] && state.feeSettled >= cumulativeFee(terms, k);
-}
-
 /** The loan's position and bucket on loan day `day`. */
 export function loanDay(terms: LoanTerms, state: LoanState, day: bigint): { position: LoanPosition; bucket: DelinquencyBucket } {
-  const p = position(terms, state, day > state.checkpointDay ? day : state.checkpointDay);
+  const p = positionOnDay(terms, state, day);
   return { position: p, bucket: state.status === LoanStatus.Active ? delinquencyBucket(p.daysPastDue) : "current" };
 }
 

@@ -5,10 +5,9 @@
  * repayment in the last 12. Declared facts the ledger cannot know (income) are carried over
  * from the account's last decision. Pure.
  */
-import { DAY, dueDay, LoanStatus } from "../../core/loan-math";
+import { DAY, dueDay, LoanStatus, periodSettled } from "../../core/loan-math";
 import type { Features } from "../scoring/scorecard";
-import { loanAt, type LoanHistory } from "./loan-history";
-import { periodSettled } from "./reminders";
+import { loanAt, type LoanHistory } from "../../core/loan-history";
 
 const MONTH = 30n * DAY;
 const YEAR = 365n * DAY;

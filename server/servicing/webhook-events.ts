@@ -7,27 +7,8 @@
 import { createHash } from "node:crypto";
 
 import { jsonValue } from "../../core/json";
+import { REMINDER_TYPES, type EventType, type ReminderType } from "../schemas/servicing";
 
-export const REMINDER_TYPES = [
-  "reminder.due_soon",
-  "reminder.due_today",
-  "reminder.overdue_day_1",
-  "reminder.overdue_day_7",
-  "reminder.overdue_day_30",
-] as const;
-
-export const EVENT_TYPES = [
-  ...REMINDER_TYPES,
-  "decision.made",
-  "operation.confirmed",
-  "operation.failed",
-  "line.frozen",
-  "limit.changed",
-  "alert.velocity",
-] as const;
-
-export type ReminderType = (typeof REMINDER_TYPES)[number];
-export type EventType = (typeof EVENT_TYPES)[number];
 
 export const isReminder = (type: string): type is ReminderType => (REMINDER_TYPES as readonly string[]).includes(type);
 

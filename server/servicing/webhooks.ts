@@ -6,7 +6,7 @@
  * attempt (or from the last replay). Every attempt is logged. A partner lists its deliveries
  * and replays one (same event, same id, signed anew). Secrets are derived from a key held by
  * the gateway, never stored or logged: HMAC-SHA256(webhook key, subscription id). Deliveries
- * go only to public addresses (webhook-addresses.ts), checked after resolving the host, and
+ * go only to public addresses (server/schemas/webhook-url.ts), checked after resolving the host, and
  * the connection is made to the address checked.
  */
 import { createHash, createHmac } from "node:crypto";
@@ -15,13 +15,12 @@ import { request as httpRequest, type IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { isIP, type LookupFunction } from "node:net";
 
-import { ApiError } from "../api/problems";
-
 import type { Clock } from "../clock";
+import { DomainError } from "../errors";
 import type { Logger } from "../logger";
 import { randomHex, type Random } from "../randomness";
 import type { Delivery, DeliveryAttempt, ServicingStore } from "./servicing-store";
-import { bareHost, mayConnect, webhookUrlProblem, type WebhookUrlPolicy } from "./webhook-addresses";
+import { bareHost, mayConnect, webhookUrlProblem, type WebhookUrlPolicy } from "../schemas/webhook-url";
 import { SIGNATURE_HEADER, signWebhook } from "./webhook-signature";
 
 export interface WebhookSettings {
@@ -263,7 +262,7 @@ export class WebhookSubscriptions {
   checkUrl(url: string): void {
     const problem = webhookUrlProblem(url, this.urlPolicy);
     if (problem === undefined) return;
-    throw new ApiError("validation-failed", `url: ${problem}`, { field: "url", extensions: { errors: [{ field: "url", message: problem }] } });
+    throw new DomainError("validation-failed", `url: ${problem}`, { field: "url", extensions: { errors: [{ field: "url", message: problem }] } });
   }
 
   newSubscription(apiKeyId: string, url: string, events: string[]) {

@@ -314,6 +314,29 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE webhook_deliveries ADD COLUMN retry_from_attempt INTEGER;
     `,
   },
+  {
+    version: 5,
+    name: "a landed step holds the decoded entry in the shape the indexer and the verifier use (core/ledger-events.ts)",
+    // Before: {txHash, blockNumber, logIndex, entrySeq, entryHead, result: {event, fields}}. The payload
+    // hash comes from the indexed entry (null while the entry is not indexed: nothing reads it from a step).
+    sql: `
+      UPDATE outbox SET landed = json_object(
+        'name', json_extract(landed, '$.result.event'),
+        'args', json(json_extract(landed, '$.result.fields')),
+        'txHash', json_extract(landed, '$.txHash'),
+        'blockNumber', json_extract(landed, '$.blockNumber'),
+        'logIndex', json_extract(landed, '$.logIndex'),
+        'kind', CASE json_extract(landed, '$.result.event') WHEN 'AccountOpened' THEN 1 WHEN 'DecisionDeclined' THEN 2 WHEN 'LineGranted' THEN 3 WHEN 'LimitIncreased' THEN 4 WHEN 'LimitCut' THEN 5 WHEN 'LineFrozen' THEN 6 WHEN 'LineUnfrozen' THEN 7 WHEN 'ExposureCapChanged' THEN 8 WHEN 'Drawn' THEN 9 WHEN 'Refunded' THEN 10 WHEN 'Repaid' THEN 11 WHEN 'Restructured' THEN 12 WHEN 'WrittenOff' THEN 13 END,
+        'account', account_id,
+        'seq', json(json_extract(landed, '$.entrySeq')),
+        'head', json_extract(landed, '$.entryHead'),
+        'ref', ref,
+        'payloadHash', (SELECT e.payload_hash FROM entries e WHERE e.account_id = outbox.account_id
+                          AND e.seq = CAST(json_extract(outbox.landed, '$.entrySeq."$bigint"') AS INTEGER))
+      )
+      WHERE landed IS NOT NULL AND json_extract(landed, '$.result') IS NOT NULL;
+    `,
+  },
 ];
 
 export interface AppliedMigration {

@@ -15,10 +15,8 @@ import type {
   ApiKeyRecord,
   ChainBinding,
   DecisionRecord,
-  EntryRecord,
   IdempotencyRecord,
   IndexedBatch,
-  LandedEntry,
   LineSnapshot,
   LoanSnapshot,
   OperationRecord,
@@ -31,7 +29,10 @@ import type {
   TransactionRecord,
   VaultRecord,
 } from "./store";
+import { EntryKind } from "../../core/hash-chain";
 import { fromTaggedJson, taggedJson } from "../../core/json";
+import type { LedgerEntry } from "../../core/ledger-events";
+import { accountFromFields, lineFromFields, stateFromFields, termsFromFields } from "../../core/ledger-structs";
 
 type Row = Record<string, unknown>;
 
@@ -306,7 +307,7 @@ export class SqliteStore implements Store {
       status: r.status as StepStatus,
       expectedSeq: r.expected_seq === null ? undefined : BigInt(str(r.expected_seq)),
       sentCall: optJson(r.sent_call),
-      landed: optJson<LandedEntry>(r.landed),
+      landed: optJson<LedgerEntry>(r.landed),
       error: optJson(r.error),
       attempts: r.attempts as number,
       lastError: optStr(r.last_error),
@@ -365,7 +366,7 @@ export class SqliteStore implements Store {
       .immediate();
   }
 
-  async recordConfirmed(stepId: number, landed: LandedEntry): Promise<void> {
+  async recordConfirmed(stepId: number, landed: LedgerEntry): Promise<void> {
     this.db
       .transaction(() => {
         const s = this.step(stepId);
@@ -442,13 +443,13 @@ export class SqliteStore implements Store {
         );
         for (const e of b.entries) {
           insertEntry.run(
-            e.accountId,
+            e.account,
             Number(e.seq),
-            e.kind,
+            e.name,
             e.head,
             e.payloadHash,
             e.ref,
-            taggedJson(e.fields),
+            taggedJson(e.args),
             e.txHash,
             e.blockNumber,
             e.logIndex
@@ -480,16 +481,17 @@ export class SqliteStore implements Store {
       .immediate();
   }
 
-  async entriesOf(accountId: string): Promise<EntryRecord[]> {
+  async entriesOf(accountId: string): Promise<LedgerEntry[]> {
     const rows = this.db.prepare("SELECT * FROM entries WHERE account_id = ? ORDER BY seq").all(accountId) as Row[];
     return rows.map((r) => ({
-      accountId: str(r.account_id),
+      name: str(r.kind),
+      kind: EntryKind[str(r.kind) as keyof typeof EntryKind],
+      account: str(r.account_id),
       seq: BigInt(r.seq as number),
-      kind: str(r.kind),
       head: str(r.head),
-      payloadHash: str(r.payload_hash),
       ref: str(r.ref),
-      fields: json(r.fields),
+      payloadHash: str(r.payload_hash),
+      args: json(r.fields),
       txHash: str(r.tx_hash),
       blockNumber: r.block_number as number,
       logIndex: r.log_index as number,
@@ -498,7 +500,7 @@ export class SqliteStore implements Store {
 
   async accountSnapshot(accountId: string): Promise<AccountSnapshot | undefined> {
     const r = this.db.prepare("SELECT * FROM accounts WHERE account_id = ?").get(accountId) as Row | undefined;
-    return r && { accountId: str(r.account_id), account: json(r.state), block: r.block as number };
+    return r && { accountId: str(r.account_id), account: accountFromFields(json(r.state)), block: r.block as number };
   }
 
   async linesOf(accountId: string): Promise<LineSnapshot[]> {
@@ -506,7 +508,7 @@ export class SqliteStore implements Store {
     return rows.map((r) => ({
       accountId: str(r.account_id),
       productId: r.product_id as number,
-      line: json(r.state),
+      line: lineFromFields(json(r.state)),
       block: r.block as number,
     }));
   }
@@ -542,8 +544,8 @@ function loanFrom(r: Row): LoanSnapshot {
     accountId: str(r.account_id),
     loanNo: r.loan_no as number,
     productId: r.product_id as number,
-    terms: json(r.terms),
-    state: json(r.state),
+    terms: termsFromFields(json(r.terms)),
+    state: stateFromFields(json(r.state)),
     block: r.block as number,
   };
 }

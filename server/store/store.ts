@@ -3,8 +3,12 @@
  * (sqlite-store.ts) can be swapped for PostgreSQL by configuration. Every method is one
  * atomic unit: an implementation runs each in a single database transaction. Amounts,
  * sequence numbers and other chain integers are bigint; structured values (contexts, calls,
- * decoded events, chain views) are plain objects the store serializes as it likes.
+ * decoded events) are plain objects the store serializes as it likes; entries and chain views
+ * are the core's types (core/ledger-events.ts, core/ledger-structs.ts).
  */
+import type { LedgerEntry } from "../../core/ledger-events";
+import type { LedgerAccount, LedgerLine } from "../../core/ledger-structs";
+import type { LoanState, LoanTerms } from "../../core/loan-math";
 
 export type Scope = "partner" | "auditor" | "admin";
 export const SCOPES: readonly Scope[] = ["partner", "auditor", "admin"];
@@ -65,17 +69,6 @@ export interface TransactionRecord {
   createdAt: string;
 }
 
-/** Where an applied step's entry landed on-chain, and its decoded event. */
-export interface LandedEntry {
-  txHash: string;
-  blockNumber: number;
-  logIndex: number;
-  entrySeq: bigint;
-  entryHead: string;
-  /** The entry event's name and decoded fields. */
-  result: { event: string; fields: Record<string, unknown> };
-}
-
 export interface StepRecord {
   /** Position in the outbox: steps are sent in this order. */
   id: number;
@@ -93,7 +86,8 @@ export interface StepRecord {
   expectedSeq?: bigint;
   /** The exact arguments last signed (with the decision's nonce and signature, if any). */
   sentCall?: unknown;
-  landed?: LandedEntry;
+  /** The step's entry, once it landed on-chain (where: tx, block, log index; what: the decoded event). */
+  landed?: LedgerEntry;
   error?: unknown;
   attempts: number;
   lastError?: string;
@@ -178,32 +172,17 @@ export type AcceptOutcome =
 
 // ---------------------------------------------------------------- read model
 
-/** One hash-chain entry as indexed from its event. */
-export interface EntryRecord {
-  accountId: string;
-  seq: bigint;
-  kind: string;
-  head: string;
-  payloadHash: string;
-  ref: string;
-  /** The event's decoded fields (by ABI name). */
-  fields: Record<string, unknown>;
-  txHash: string;
-  blockNumber: number;
-  logIndex: number;
-}
-
-/** A chain view (`accountOf`, `lineOf`, `loanOf`) as of `block`, fields by ABI name. */
+/** A chain view (`accountOf`, `lineOf`, `loanOf`) as of `block`. */
 export interface AccountSnapshot {
   accountId: string;
-  account: Record<string, unknown>;
+  account: LedgerAccount;
   block: number;
 }
 
 export interface LineSnapshot {
   accountId: string;
   productId: number;
-  line: Record<string, unknown>;
+  line: LedgerLine;
   block: number;
 }
 
@@ -211,13 +190,13 @@ export interface LoanSnapshot {
   accountId: string;
   loanNo: number;
   productId: number;
-  terms: Record<string, unknown>;
-  state: Record<string, unknown>;
+  terms: LoanTerms;
+  state: LoanState;
   block: number;
 }
 
 export interface IndexedBatch {
-  entries: EntryRecord[];
+  entries: LedgerEntry[];
   accounts: AccountSnapshot[];
   lines: LineSnapshot[];
   loans: LoanSnapshot[];
@@ -271,7 +250,7 @@ export interface Store {
   /** A replacement (same nonce, higher fee) of a step's transaction. */
   recordReplacement(stepId: number, tx: TransactionRecord): Promise<void>;
   /** The step's entry is on-chain; its operation is confirmed when every step is. */
-  recordConfirmed(stepId: number, landed: LandedEntry): Promise<void>;
+  recordConfirmed(stepId: number, landed: LedgerEntry): Promise<void>;
   /** The ledger refused the step: it and its operation fail, later steps are cancelled. */
   recordFailed(stepId: number, error: unknown): Promise<void>;
   /** Back to `queued` (no transaction of it can apply any more); the next send reads a fresh seq. */
@@ -283,7 +262,7 @@ export interface Store {
   // read model (written by the indexer only)
   indexerNextBlock(): Promise<number | undefined>;
   applyIndexed(batch: IndexedBatch): Promise<void>;
-  entriesOf(accountId: string): Promise<EntryRecord[]>;
+  entriesOf(accountId: string): Promise<LedgerEntry[]>;
   accountSnapshot(accountId: string): Promise<AccountSnapshot | undefined>;
   linesOf(accountId: string): Promise<LineSnapshot[]>;
   loansOf(accountId: string): Promise<LoanSnapshot[]>;

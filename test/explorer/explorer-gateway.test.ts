@@ -11,7 +11,7 @@ import request from "supertest";
 
 import { ConfigError, readGatewayConfig } from "../../server/config";
 import { compareRuntime } from "../../verifier/bytecode";
-import { get, hardhatKey, testGateway, type TestGateway } from "../helpers/gateway";
+import { get, hardhatKey, testExplorerScript, testGateway, type TestGateway } from "../helpers/gateway";
 
 const EXPLORER_RPC = "http://rpc.example.test:8545";
 
@@ -19,7 +19,7 @@ describe("explorer: gateway endpoints", () => {
   let t: TestGateway;
 
   before(async () => {
-    t = await testGateway({ GATEWAY_EXPLORER_RPC_URL: EXPLORER_RPC, GATEWAY_LEDGER_START_BLOCK: "3" });
+    t = await testGateway({ GATEWAY_EXPLORER_RPC_URL: EXPLORER_RPC, GATEWAY_LEDGER_START_BLOCK: "3" }, { explorerScript: await testExplorerScript() });
   });
   after(async () => {
     await t?.gateway.stop();

@@ -1,5 +1,5 @@
 /**
- * The explorer's pure parts (server/explorer/client/format.ts and model.ts): money written
+ * The explorer's pure parts (verifier/explorer/client/format.ts and model.ts): money written
  * exactly from fen, lookups and routes, installment status by the ledger's overdue rule, and
  * the chart's geometry. The browser test covers them rendered; these pin the edge cases.
  */
@@ -7,9 +7,9 @@ import { expect } from "chai";
 import fc from "fast-check";
 
 import { LoanStatus, RepaymentMethod, schedule, type LoanState, type LoanTerms } from "../../core/loan-math";
-import { percentOfPpm, ratePerDay, short, utc, yuan } from "../../server/explorer/client/format";
-import { chartGeometry, hashOf, installmentRows, loanSeries, parseLookup, routeOf, tickStep } from "../../server/explorer/client/model";
-import type { LedgerEvent } from "../../verifier/types";
+import { percentOfPpm, ratePerDay, short, utc, yuan } from "../../verifier/explorer/client/format";
+import { chartGeometry, hashOf, installmentRows, loanSeries, parseLookup, routeOf, tickStep } from "../../verifier/explorer/client/model";
+import type { TimedEvent } from "../../verifier/types";
 
 const DAY = 86_400n;
 const ACCOUNT = `0x${"ab".repeat(32)}`;
@@ -143,7 +143,7 @@ describe("explorer: chart", () => {
   });
 
   it("follows one loan's outstanding principal through draw, refund, repayment and write-off", () => {
-    const e = (name: string, args: Record<string, unknown>, t: bigint): LedgerEvent => ({ name, args: { loanNo: 2n, ...args }, blockNumber: Number(t), logIndex: 0, txHash: "0x", timestamp: t });
+    const e = (name: string, args: Record<string, unknown>, t: bigint): TimedEvent => ({ name, args: { loanNo: 2n, ...args }, blockNumber: Number(t), logIndex: 0, txHash: "0x", timestamp: t });
     const entries = [
       e("Drawn", { terms: { principal: 10_000n } }, 1n),
       e("Drawn", { loanNo: 1n, terms: { principal: 99n } }, 2n),

@@ -16,7 +16,7 @@ import { JsonRpcProvider, zeroPadValue } from "ethers";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 
 import { CreditLedger__factory, type CreditLedger } from "../../typechain-types";
-import { yuan } from "../../server/explorer/client/format";
+import { yuan } from "../../verifier/explorer/client/format";
 import { CHECKS } from "../../verifier/types";
 import { startLocalSystem, type LocalSystem } from "../helpers/local-system";
 

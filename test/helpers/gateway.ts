@@ -5,6 +5,9 @@
  * the chain's time, and a silent logger. Each test file builds its own.
  */
 import { randomBytes } from "node:crypto";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import hre, { network } from "hardhat";
 import { BrowserProvider, Wallet } from "ethers";
 import request from "supertest";
@@ -12,6 +15,8 @@ import request from "supertest";
 import { ManualClock } from "../../server/clock";
 import { localAccountKey, type HdAccountsConfig } from "../../server/chain/local-keys";
 import { readGatewayConfig } from "../../server/config";
+
+import { buildExplorerScript, type ExplorerScript } from "../../verifier/explorer/bundle";
 import { createGateway, type Gateway } from "../../server/gateway";
 import { GatewayMetrics } from "../../server/metrics";
 import { LedgerClient } from "../../server/chain/ledger-client";
@@ -72,7 +77,14 @@ export interface TestGateway extends ChainEdges {
 }
 
 /** A gateway on a fresh ledger, its sender and indexer running, with a key of each scope. */
-export async function testGateway(env: Record<string, string> = {}): Promise<TestGateway> {
+/** The explorer page's script, built once per test run into a temporary file (never into the tree). */
+let explorerScript: Promise<ExplorerScript> | undefined;
+export function testExplorerScript(): Promise<ExplorerScript> {
+  explorerScript ??= buildExplorerScript(path.join(mkdtempSync(path.join(tmpdir(), "explorer-")), "app.js"));
+  return explorerScript;
+}
+
+export async function testGateway(env: Record<string, string> = {}, options: { explorerScript?: ExplorerScript } = {}): Promise<TestGateway> {
   const edges = await chainEdges();
   const config = readGatewayConfig({
     GATEWAY_RPC_URL: "http://127.0.0.1:9",
@@ -95,6 +107,7 @@ export async function testGateway(env: Record<string, string> = {}): Promise<Tes
     clock: edges.clock,
     logger: silentLogger(),
     metrics: new GatewayMetrics({ defaultMetrics: false }),
+    explorerScript: options.explorerScript,
   });
   await gateway.start({ listen: false });
   const keys = {

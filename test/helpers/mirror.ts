@@ -10,9 +10,8 @@ import {
   type LoanPosition,
   type LoanState,
   type LoanTerms,
-  stateFromFields,
-  termsFromFields,
 } from "../../core/loan-math";
+import { stateFromFields, termsFromFields } from "../../core/ledger-structs";
 
 /** An ethers `Result` (or typechain struct output) or a plain object, read by field name. */
 type Fields = { [key: string]: unknown };

@@ -2,7 +2,7 @@
  * The published hash-chain rule, recomputed by an outsider. The payload table of
  * `ICreditLedger.sol`'s header and docs/VERIFIER.md is written here as data (entry kind ->
  * ordered (field name, ABI type) list). It is deliberately independent of
- * `server/core/hash-chain.ts`: nothing here reads event fragments to decide what is hashed. A
+ * `core/hash-chain.ts`: nothing here reads event fragments to decide what is hashed. A
  * scenario on the real ledger records every entry kind. Then, for every entry of every
  * account, the payload hash is encoded from the decoded event's fields named by the table, and
  * the head chain is rebuilt from the zero genesis:

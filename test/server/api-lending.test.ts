@@ -1,9 +1,8 @@
 import { expect } from "chai";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 
-import { plain } from "../../server/chain/chain-values";
+import { plain, termsFromFields } from "../../core/ledger-structs";
 import { aprPpm } from "../../core/loan-math";
-import { termsFromChain } from "../../server/servicing/loan-view";
 import { CASH_LOAN_ID, DAY, PAY_LATER_ID } from "../helpers/fixtures";
 import { approvedAccount, followChainTime, get, post, testGateway, type TestGateway } from "../helpers/gateway";
 import { randomNationalId } from "../helpers/identities";
@@ -101,7 +100,7 @@ describe("API: quotes, purchases, refunds, loans, repayments, restructures", fun
       const [terms] = await t.l.ledger.loanOf(account, 1);
       expect(terms.principal).to.equal(300_000n);
       expect(terms.totalFee).to.equal(6_900n);
-      expect(BigInt(res.body.aprPpm)).to.equal(aprPpm(termsFromChain(plain(terms) as Record<string, unknown>)));
+      expect(BigInt(res.body.aprPpm)).to.equal(aprPpm(termsFromFields(plain(terms) as Record<string, unknown>)));
       expect(res.body.schedule[0].dueTime).to.equal(Number(terms.startTime) + 40 * DAY);
     });
 

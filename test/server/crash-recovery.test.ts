@@ -26,7 +26,8 @@ import type { EIP1193Provider, RequestArguments } from "hardhat/types";
 import { BrowserProvider, Wallet } from "ethers";
 
 import { ApiKeys } from "../../server/auth/api-keys";
-import { LedgerClient, type DecodedEntry } from "../../server/chain/ledger-client";
+import type { LedgerEntry } from "../../core/ledger-events";
+import { LedgerClient } from "../../server/chain/ledger-client";
 import { systemClock } from "../../server/clock";
 import { EntryKind, verifyChain } from "../../core/hash-chain";
 import { cryptoRandom } from "../../server/randomness";
@@ -456,8 +457,8 @@ describe("gateway crash recovery: SIGKILL at random points while requests are in
 
       // -------------------------------------------------------- the chain: every entry, by account
       const latest = await ethers.provider.getBlockNumber();
-      const entries = (await client.logs(startBlock, latest)).map((log) => client.decodeEntry(log)).filter((e): e is DecodedEntry => e !== undefined);
-      const byRef = new Map<string, DecodedEntry[]>();
+      const entries = (await client.logs(startBlock, latest)).map((log) => client.decodeEntry(log)).filter((e): e is LedgerEntry => e !== undefined);
+      const byRef = new Map<string, LedgerEntry[]>();
       for (const e of entries) byRef.set(e.ref.toLowerCase(), [...(byRef.get(e.ref.toLowerCase()) ?? []), e]);
       const twice = [...byRef.entries()].filter(([, es]) => es.length > 1).map(([ref]) => ref);
       expect(twice, "no reference is on-chain twice").to.deep.equal([]);
@@ -474,7 +475,7 @@ describe("gateway crash recovery: SIGKILL at random points while requests are in
           expect(onChain, `${r.label}: ${step.call} is on-chain once`).to.have.length(1);
           const [e] = onChain;
           expect(step.status).to.equal("confirmed");
-          expect(e.event, `${r.label}: ${step.call}`).to.equal(expectedEvent[step.call]);
+          expect(e.name, `${r.label}: ${step.call}`).to.equal(expectedEvent[step.call]);
           expect({ txHash: e.txHash, seq: String(e.seq), block: e.blockNumber, logIndex: e.logIndex }, r.label).to.deep.equal({
             txHash: step.txHash,
             seq: step.entrySeq,
@@ -486,17 +487,17 @@ describe("gateway crash recovery: SIGKILL at random points while requests are in
         // The entry is the request's: the amounts on-chain are the ones asked for.
         const main = byRef.get(op.steps[op.steps.length - 1].ref.toLowerCase())![0];
         if (r.kind === "purchase" || r.kind === "cash_loan") {
-          const terms = main.fields.terms as Record<string, unknown>;
+          const terms = main.args.terms as Record<string, unknown>;
           expect(String(terms.principal), r.label).to.equal(r.body.amount);
         } else if (r.kind === "repayment") {
-          expect(String(main.fields.amount), r.label).to.equal(r.body.amount);
+          expect(String(main.args.amount), r.label).to.equal(r.body.amount);
         } else {
-          const decision = main.fields.decision as Record<string, unknown>;
+          const decision = main.args.decision as Record<string, unknown>;
           expect(Number(decision.productId), r.label).to.equal(r.body.product === "pay_later" ? 1 : 2);
         }
       }
       // ... and nothing else is on-chain: no entry without a request behind it.
-      const orphans = entries.filter((e) => !stepRefs.has(e.ref.toLowerCase())).map((e) => `${e.event} ${e.account} seq ${e.seq}`);
+      const orphans = entries.filter((e) => !stepRefs.has(e.ref.toLowerCase())).map((e) => `${e.name} ${e.account} seq ${e.seq}`);
       expect(orphans, "every on-chain entry belongs to an accepted request").to.deep.equal([]);
 
       // Per account: one opening, a grant per application, a draw per purchase or loan, a repayment per repayment.
@@ -505,7 +506,7 @@ describe("gateway crash recovery: SIGKILL at random points while requests are in
       for (const account of accounts) {
         const mine = entries.filter((e) => e.account.toLowerCase() === account.toLowerCase()).sort((a, b) => Number(a.seq - b.seq));
         const asked = (kind: Kind) => requests.filter((r) => r.kind === kind && (r.final!.body.accountId ?? (r.final!.body.loanId as string).split(":")[0]) === account).length;
-        const count = (event: string) => mine.filter((e) => e.event === event).length;
+        const count = (event: string) => mine.filter((e) => e.name === event).length;
         expect(count("AccountOpened"), account).to.equal(1);
         expect(count("LineGranted"), account).to.equal(asked("application"));
         expect(count("Drawn"), account).to.equal(asked("purchase") + asked("cash_loan"));
@@ -515,7 +516,7 @@ describe("gateway crash recovery: SIGKILL at random points while requests are in
         // The hash chain rebuilt from the events ends at the on-chain seq and head.
         const onChain = await client.accountOf(account);
         const check = verifyChain(
-          mine.map((e) => ({ seq: e.seq, kind: EntryKind[e.event as keyof typeof EntryKind], payloadHash: e.payloadHash, head: e.head })),
+          mine.map((e) => ({ seq: e.seq, kind: EntryKind[e.name as keyof typeof EntryKind], payloadHash: e.payloadHash, head: e.head })),
           { seq: onChain.seq as bigint, head: onChain.head as string },
         );
         expect(check, account).to.deep.include({ ok: true });
@@ -533,7 +534,7 @@ describe("gateway crash recovery: SIGKILL at random points while requests are in
           verified: true,
         });
         expect(history.entries.map((e) => [e.seq, e.kind, e.head, e.payloadHash, e.ref, e.txHash, e.blockNumber, e.logIndex])).to.deep.equal(
-          mine.map((e) => [String(e.seq), e.event, e.head, e.payloadHash, e.ref, e.txHash, e.blockNumber, e.logIndex]),
+          mine.map((e) => [String(e.seq), e.name, e.head, e.payloadHash, e.ref, e.txHash, e.blockNumber, e.logIndex]),
         );
         const view = (await (await fetch(`${base}/v1/accounts/${account}`, { headers: auth })).json()) as {
           seq: string;

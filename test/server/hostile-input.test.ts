@@ -23,7 +23,8 @@ import { gzipSync } from "node:zlib";
 import request from "supertest";
 
 import { answerClientErrors } from "../../server/api/app";
-import { buildRoutes, expressPath, type RouteDef } from "../../server/api/routes";
+import { expressPath, type RouteDef } from "../../server/api/route-table";
+import { buildRoutes } from "../../server/api/routes";
 import { DEFAULT_MODEL } from "../../server/scoring/underwriting";
 import { GOOD_FEATURES, nationalIdFrom } from "../helpers/identities";
 import { approvedAccount, post, testGateway, type TestGateway } from "../helpers/gateway";

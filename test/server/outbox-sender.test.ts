@@ -101,16 +101,16 @@ describe("outbox sender", function () {
     await sender().drain();
     const record = (await store.getOperation(op))!;
     expect(record.status).to.equal("confirmed");
-    expect(record.steps.map((s) => s.landed?.result.event)).to.deep.equal(["AccountOpened", "LineGranted", "Drawn"]);
-    expect(record.steps.map((s) => s.landed?.entrySeq)).to.deep.equal([1n, 2n, 3n]);
+    expect(record.steps.map((s) => s.landed?.name)).to.deep.equal(["AccountOpened", "LineGranted", "Drawn"]);
+    expect(record.steps.map((s) => s.landed?.seq)).to.deep.equal([1n, 2n, 3n]);
     const drawn = record.steps[2].landed!;
-    expect(drawn.result.fields.loanNo).to.equal(1n);
+    expect(drawn.args.loanNo).to.equal(1n);
     const receipt = await edges.provider.getTransactionReceipt(drawn.txHash);
     expect(receipt?.blockNumber).to.equal(drawn.blockNumber);
     expect(receipt?.logs.some((l) => l.index === drawn.logIndex)).to.equal(true);
     const onChain = await edges.l.ledger.accountOf(account);
     expect(onChain.seq).to.equal(3n);
-    expect(onChain.head).to.equal(drawn.entryHead);
+    expect(onChain.head).to.equal(drawn.head);
     // The decision was completed and signed by the scorer when sent.
     const sent = record.steps[1].sentCall as { decision: { nonce: bigint }; scorer: string };
     expect(sent.scorer).to.equal(edges.scorer.address);
@@ -173,7 +173,7 @@ describe("outbox sender", function () {
     await sender().drain();
     const record = (await store.getOperation(op))!;
     expect(record.status).to.equal("confirmed");
-    expect(record.steps.map((s) => s.landed?.entrySeq)).to.deep.equal([1n, 2n]);
+    expect(record.steps.map((s) => s.landed?.seq)).to.deep.equal([1n, 2n]);
     expect((await edges.l.ledger.accountOf(account)).seq).to.equal(2n);
   });
 
@@ -298,12 +298,12 @@ describe("outbox sender", function () {
     });
     await indexer.syncTo(await edges.provider.getBlockNumber());
     const entries = await store.entriesOf(account);
-    expect(entries.map((e) => e.kind)).to.deep.equal(["AccountOpened", "LineGranted", "LineGranted", "Drawn", "Repaid"]);
+    expect(entries.map((e) => e.name)).to.deep.equal(["AccountOpened", "LineGranted", "LineGranted", "Drawn", "Repaid"]);
     const onChain = await edges.l.ledger.accountOf(account);
     const check = verifyChain(
       entries.map((e) => ({
         seq: e.seq,
-        kind: EntryKind[e.kind as keyof typeof EntryKind],
+        kind: e.kind,
         payloadHash: e.payloadHash,
         head: e.head,
       })),

@@ -2,7 +2,8 @@ import { expect } from "chai";
 import { z } from "zod";
 
 import { ledgerProblem } from "../../server/api/ledger-problems";
-import { ApiError, asApiError, validationProblem } from "../../server/api/problems";
+import { asApiError } from "../../server/api/error-answers";
+import { ApiError, validationProblem } from "../../server/api/problems";
 import { decodeRevert, isTransient } from "../../server/chain/ledger-errors";
 import { CreditLedger__factory } from "../../typechain-types";
 

@@ -1,5 +1,6 @@
 import { expect } from "chai";
 
+import { TIERS } from "../../deploy/defaults";
 import { decide, POLICY_BANDS, REASON_SCORE_TOO_LOW } from "../../server/scoring/policy";
 import { modelId, score, validateModel, type ScorecardModel } from "../../server/scoring/scorecard";
 import { DEFAULT_MODEL, featuresHash, reasonCodeSlots, underwrite } from "../../server/scoring/underwriting";
@@ -50,20 +51,20 @@ describe("scorecard v1 and policy", () => {
   });
 
   it("caps limits by the identity tier: small on behaviour alone, larger when verified", () => {
-    expect(decide(920, 0, "pay_later")).to.deep.equal({ approved: true, limit: 500_000n, ratePpmPerDay: 0n, cappedByTier: true });
-    expect(decide(920, 1, "pay_later")).to.deep.equal({
+    expect(decide(920, TIERS[0], "pay_later")).to.deep.equal({ approved: true, limit: 500_000n, ratePpmPerDay: 0n, cappedByTier: true });
+    expect(decide(920, TIERS[1], "pay_later")).to.deep.equal({
       approved: true,
       limit: 2_000_000n,
       ratePpmPerDay: 0n,
       cappedByTier: false,
     });
-    expect(decide(920, 1, "cash_loan")).to.deep.equal({
+    expect(decide(920, TIERS[1], "cash_loan")).to.deep.equal({
       approved: true,
       limit: 5_000_000n,
       ratePpmPerDay: 300n,
       cappedByTier: false,
     });
-    expect(decide(650, 1, "cash_loan")).to.deep.equal({
+    expect(decide(650, TIERS[1], "cash_loan")).to.deep.equal({
       approved: true,
       limit: 2_000_000n,
       ratePpmPerDay: 450n,
@@ -73,8 +74,8 @@ describe("scorecard v1 and policy", () => {
 
   it("declines below the lowest band, leading the reasons with REASON_SCORE_TOO_LOW", () => {
     const lowest = POLICY_BANDS[POLICY_BANDS.length - 1].minScore;
-    expect(decide(lowest - 1, 2, "pay_later").approved).to.equal(false);
-    const u = underwrite({ model: DEFAULT_MODEL, features: WEAK_FEATURES, tier: 1, product: "cash_loan", salt: "0x01" });
+    expect(decide(lowest - 1, TIERS[2], "pay_later").approved).to.equal(false);
+    const u = underwrite({ model: DEFAULT_MODEL, features: WEAK_FEATURES, tier: 1, caps: TIERS[1], product: "cash_loan", salt: "0x01" });
     expect(u).to.include({ approved: false, score: 350, limit: 0n, ratePpmPerDay: 0n, productId: 2 });
     expect(u.reasonCodes).to.deep.equal([REASON_SCORE_TOO_LOW, 101, 104, 102]);
     expect(reasonCodeSlots(u.reasonCodes)).to.deep.equal([900, 101, 104, 102]);

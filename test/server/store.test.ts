@@ -4,6 +4,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
+import { EntryKind } from "../../core/hash-chain";
+import type { LedgerEntry } from "../../core/ledger-events";
 import { ManualClock } from "../../server/clock";
 import { appliedMigrations, migrate, MIGRATIONS, type Migration } from "../../server/store/migrations";
 import { SqliteStore } from "../../server/store/sqlite-store";
@@ -80,6 +82,45 @@ describe("SQLite store", () => {
       expect(() => migrate(db, [...MIGRATIONS, bad])).to.throw();
       expect(appliedMigrations(db).map((m) => m.version)).to.deep.equal(VERSIONS);
       expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 'half_done'").get()).to.equal(undefined);
+    });
+
+    it("rewrites a step landed before version 5 into the decoded entry the indexer stores", () => {
+      const db = new Database(":memory:");
+      migrate(db, MIGRATIONS.filter((m) => m.version < 5));
+      const account = `0x${"ab".repeat(32)}`;
+      db.prepare("INSERT INTO operations (id, kind, account_id, status, context, created_at, updated_at) VALUES ('op_1', 'purchase', ?, 'confirmed', '{}', 't', 't')").run(account);
+      const old = JSON.stringify({
+        txHash: "0xtx",
+        blockNumber: 9,
+        logIndex: 2,
+        entrySeq: { $bigint: "4" },
+        entryHead: "0xhead",
+        result: { event: "Drawn", fields: { loanNo: { $bigint: "1" }, account } },
+      });
+      db.prepare(
+        `INSERT INTO outbox (operation_id, step, account_id, fn, call, ref, status, from_block, created_at, updated_at, landed)
+         VALUES ('op_1', 0, ?, 'purchase', '{}', '0xref', 'confirmed', 1, 't', 't', ?)`
+      ).run(account, old);
+      db.prepare(
+        "INSERT INTO entries (account_id, seq, kind, head, payload_hash, ref, fields, tx_hash, block_number, log_index) VALUES (?, 4, 'Drawn', '0xhead', '0xpayload', '0xref', '{}', '0xtx', 9, 2)"
+      ).run(account);
+      expect(migrate(db)).to.deep.equal(VERSIONS.filter((v) => v >= 5));
+      const store = Object.assign(Object.create(SqliteStore.prototype) as SqliteStore, { db });
+      return store.getOperation("op_1").then((op) => {
+        expect(op!.steps[0].landed).to.deep.equal({
+          name: "Drawn",
+          args: { loanNo: 1n, account },
+          txHash: "0xtx",
+          blockNumber: 9,
+          logIndex: 2,
+          kind: EntryKind.Drawn,
+          account,
+          seq: 4n,
+          head: "0xhead",
+          ref: "0xref",
+          payloadHash: "0xpayload",
+        });
+      });
     });
 
     it("refuses a database written by a newer gateway", () => {
@@ -178,13 +219,18 @@ describe("SQLite store", () => {
       expect(sent.status).to.equal("sent");
       expect(sent.expectedSeq).to.equal(3n);
       expect(sent.transactions.map((t) => t.hash)).to.deep.equal(["0x01"]);
-      const landed = {
+      const landed: LedgerEntry = {
+        name: "Drawn",
+        kind: EntryKind.Drawn,
+        account: "0xacc",
+        seq: 4n,
+        head: "0xhead",
+        ref: "0xref",
+        payloadHash: "0xpayload",
+        args: { loanNo: 1n },
         txHash: "0x01",
         blockNumber: 9,
         logIndex: 0,
-        entrySeq: 4n,
-        entryHead: "0xhead",
-        result: { event: "Drawn", fields: { loanNo: 1n } },
       };
       await store.recordConfirmed(first.id, landed);
       expect((await store.getOperation("op_a"))?.status).to.equal("pending");

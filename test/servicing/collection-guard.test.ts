@@ -1,7 +1,7 @@
 import { expect } from "chai";
 
 import { guardContact, isQuietHour, type GuardPolicy } from "../../server/servicing/collection-guard";
-import { isTimeZone, localMidnight, localTime, nextLocalHour } from "../../server/servicing/zone-time";
+import { isTimeZone, localMidnight, localTime, nextLocalHour } from "../../core/zone-time";
 
 const POLICY: GuardPolicy = { quietHours: { startHour: 22, endHour: 8 }, maxContactsPerDay: 3 };
 /** Unix seconds of a UTC wall time. */

@@ -1,8 +1,8 @@
 import { expect } from "chai";
 
 import { DAY } from "../../core/loan-math";
-import { creditReport, overdueCode } from "../../server/servicing/credit-report";
-import { localMidnight } from "../../server/servicing/zone-time";
+import { creditReport, overdueCode } from "../../core/credit-report";
+import { localMidnight } from "../../core/zone-time";
 
 const ZONE = "Asia/Shanghai";
 const terms = (start: bigint, principal = 100_000n) => ({
@@ -27,9 +27,9 @@ describe("credit report: monthly statuses rebuilt from the ledger's entries (pur
   it("reads each month at its end in the borrower's zone: N, then the overdue code, then C once repaid", () => {
     const opened = localMidnight(2025, 1, 10, ZONE) + 12n * 3600n; // 10 Jan, noon in Shanghai
     const entries = [
-      { seq: 3n, kind: "Drawn", fields: { loanNo: 1n, terms: terms(opened) } },
+      { seq: 3n, name: "Drawn", args: { loanNo: 1n, terms: terms(opened) } },
       // Repaid on loan day 85 (45 days past due): 100,000 + 45 days x 50 fen penalty.
-      { seq: 4n, kind: "Repaid", fields: { loanNo: 1n, day: 85n, amount: 102_250n } },
+      { seq: 4n, name: "Repaid", args: { loanNo: 1n, day: 85n, amount: 102_250n } },
     ];
     const now = opened + 120n * DAY;
     const months = creditReport(entries, opened, now, ZONE);
@@ -49,9 +49,9 @@ describe("credit report: monthly statuses rebuilt from the ledger's entries (pur
   it("reports D from the month of a write-off, and the worst loan decides", () => {
     const opened = localMidnight(2025, 1, 1, ZONE);
     const entries = [
-      { seq: 3n, kind: "Drawn", fields: { loanNo: 1n, terms: terms(opened) } },
-      { seq: 4n, kind: "Drawn", fields: { loanNo: 2n, terms: terms(opened + 20n * DAY, 5_000n) } },
-      { seq: 5n, kind: "WrittenOff", fields: { loanNo: 1n, daysPastDue: 100n } }, // day 140: 21 May
+      { seq: 3n, name: "Drawn", args: { loanNo: 1n, terms: terms(opened) } },
+      { seq: 4n, name: "Drawn", args: { loanNo: 2n, terms: terms(opened + 20n * DAY, 5_000n) } },
+      { seq: 5n, name: "WrittenOff", args: { loanNo: 1n, daysPastDue: 100n } }, // day 140: 21 May
     ];
     const months = creditReport(entries, opened, opened + 160n * DAY, ZONE);
     expect(months.map((m) => m.status)).to.deep.equal(["N", "1", "2", "3", "D", "D"]);

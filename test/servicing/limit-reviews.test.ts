@@ -7,7 +7,7 @@ import { expect } from "chai";
 
 import { PAY_LATER_ID } from "../helpers/fixtures";
 import { DAY } from "../../core/loan-math";
-import { replayLoans } from "../../server/servicing/loan-history";
+import { replayLoans } from "../../core/loan-history";
 import { reviewFeatures } from "../../server/servicing/review-features";
 import { applicationBody, get, post, testGateway, type TestGateway } from "../helpers/gateway";
 import { GOOD_FEATURES, MIDDLE_FEATURES } from "../helpers/identities";
@@ -86,9 +86,9 @@ describe("limit reviews from the account's own history", function () {
     const start = 1_700_000_000n;
     const terms = { principal: 90_000n, startTime: start, periods: 3n, method: 1n, productId: 1n, ratePpmPerDay: 0n, totalFee: 0n, firstDueDay: 40n, penaltyPpmPerDay: 500n };
     const entries = [
-      { seq: 3n, kind: "Drawn", fields: { loanNo: 1n, terms } },
-      { seq: 4n, kind: "Repaid", fields: { loanNo: 1n, day: 40n, amount: 30_000n } }, // period 1 on its due day
-      { seq: 5n, kind: "Repaid", fields: { loanNo: 1n, day: 75n, amount: 30_075n } }, // period 2 five days late (with penalty)
+      { seq: 3n, name: "Drawn", args: { loanNo: 1n, terms } },
+      { seq: 4n, name: "Repaid", args: { loanNo: 1n, day: 40n, amount: 30_000n } }, // period 1 on its due day
+      { seq: 5n, name: "Repaid", args: { loanNo: 1n, day: 75n, amount: 30_075n } }, // period 2 five days late (with penalty)
     ];
     const features = reviewFeatures({
       loans: replayLoans(entries),

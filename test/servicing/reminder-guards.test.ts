@@ -10,7 +10,7 @@ import { randomBytes } from "node:crypto";
 import { readGatewayConfig } from "../../server/config";
 import { createGateway } from "../../server/gateway";
 import { GatewayMetrics } from "../../server/metrics";
-import { REMINDER_TYPES } from "../../server/servicing/webhook-events";
+import { REMINDER_TYPES } from "../../server/schemas/servicing";
 import { applicationBody, hardhatKey, memoryStore, post, silentLogger, testGateway, type TestGateway } from "../helpers/gateway";
 import { startReceiver, zoneAtHour, type Receiver } from "./receiver";
 

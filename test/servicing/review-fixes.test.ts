@@ -9,7 +9,7 @@ import type { AddressInfo } from "node:net";
 
 import { expect } from "chai";
 
-import { isPublicAddress, webhookUrlProblem } from "../../server/servicing/webhook-addresses";
+import { isPublicAddress, webhookUrlProblem } from "../../server/schemas/webhook-url";
 import { checkedAddress, httpTransport, RESPONSE_EXCERPT_CHARS } from "../../server/servicing/webhooks";
 import { applicationBody, newIdempotencyKey, post, testGateway, type TestGateway } from "../helpers/gateway";
 import { MIDDLE_FEATURES } from "../helpers/identities";

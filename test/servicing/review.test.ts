@@ -152,7 +152,7 @@ describe("review: velocity rules hold under concurrent drawdowns", function () {
     // Make the interleaving the race needs happen every time: a purchase is accepted only once the
     // five requests have been screened (or after a bounded number of event-loop turns, so a fix that
     // serializes screen-and-accept per account does not deadlock here).
-    const servicing = t.gateway.servicing as unknown as { screen: (p: unknown) => Promise<unknown> };
+    const servicing = t.gateway.velocity as unknown as { screen: (p: unknown) => Promise<unknown> };
     const operations = t.gateway.operations as unknown as { accept: (p: { kind: string }, i: unknown) => Promise<unknown> };
     const screen = servicing.screen.bind(servicing);
     const accept = operations.accept.bind(operations);

@@ -8,9 +8,9 @@
 import { expect } from "chai";
 
 import { DAY } from "../../core/loan-math";
-import { REMINDER_TYPES } from "../../server/servicing/webhook-events";
+import { REMINDER_TYPES } from "../../server/schemas/servicing";
 import { verifyWebhook } from "../../server/servicing/webhook-signature";
-import { localTime } from "../../server/servicing/zone-time";
+import { localTime } from "../../core/zone-time";
 import { applicationBody, get, post, testGateway, type TestGateway } from "../helpers/gateway";
 import { startReceiver, zoneAtNoon, type Receiver } from "./receiver";
 import { expectAuditPasses } from "../helpers/audit";

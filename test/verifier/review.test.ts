@@ -23,7 +23,7 @@ import { CASH_LOAN_ID, PAY_LATER, PAY_LATER_ID } from "../../deploy/defaults";
 import { signDecision } from "../../core/decision";
 import { RepaymentMethod } from "../../core/loan-math";
 import { verifyExport, type OnchainEntry } from "../../verifier/export";
-import type { AuditReport, LedgerEvent } from "../../verifier/types";
+import type { AuditReport, TimedEvent } from "../../verifier/types";
 import { audit, describeFindings } from "../helpers/audit";
 import {
   accountWithLines,
@@ -273,7 +273,7 @@ describe("verifier review: export tampering that verifyExport lets through", fun
   }
 
   /** An export of the account's history in the gateway's shape (integers as decimal strings), built from the ledger's events. */
-  async function exported(): Promise<{ exp: { accountId: string; entries: Row[] }; onchain: { seq: bigint; head: string }; heads: Map<bigint, OnchainEntry>; events: LedgerEvent[] }> {
+  async function exported(): Promise<{ exp: { accountId: string; entries: Row[] }; onchain: { seq: bigint; head: string }; heads: Map<bigint, OnchainEntry>; events: TimedEvent[] }> {
     const l = await loadFixture(deployLedger);
     const account = await accountWithLines(l);
     const loanNo = await purchase(l, account, 300_000n, 3);

@@ -1,0 +1,112 @@
+/**
+ * Changes to a drawn loan: merchant refunds, repayments and hardship restructures. Each
+ * `prepare*` resolves the loan id, pre-flights the ledger call and returns the operation to
+ * accept; each `present*` builds its response body from the request-time facts and, once the
+ * step landed, the decoded entry (the Refunded fee waived, the Repaid allocation, the
+ * Restructured terms).
+ */
+import type { z } from "zod";
+
+import { allocationFromFields, bigField, numField, structField, termsFromFields } from "../../core/ledger-structs";
+import type { LoanStatus } from "../../core/loan-math";
+import { LOAN_STATUS_NAMES } from "../../core/names";
+import { quote } from "../../core/pricing";
+import type { LedgerClient } from "../chain/ledger-client";
+import type { RefundResponse, RepaymentResponse, RestructureRequest, RestructureResponse } from "../schemas/lending";
+import type { OperationRecord, Store } from "../store/store";
+import { loanIdOf, resolveLoanId, type LoanKey } from "./loan-ids";
+import { landedResult, summarize, type PreparedOperation } from "./operations";
+import { chainRead, type Preflight } from "./preflight";
+import type { ProductCatalog } from "./products";
+
+export type RestructureInput = z.output<typeof RestructureRequest>;
+
+export interface LoanAmountContext extends LoanKey {
+  amount: bigint;
+}
+
+export interface RestructureContext extends LoanKey, RestructureInput {
+  dailyRatePpm: bigint;
+}
+
+export class LoanChanges {
+  constructor(
+    private readonly client: LedgerClient,
+    private readonly store: Store,
+    private readonly products: ProductCatalog,
+    private readonly preflight: Preflight
+  ) {}
+
+  prepareRefund(loanId: string, amount: bigint): Promise<PreparedOperation<LoanAmountContext>> {
+    return this.prepareLoanAmount("refund", "refund", loanId, amount);
+  }
+
+  presentRefund(context: LoanAmountContext, op: OperationRecord): z.output<typeof RefundResponse> {
+    const refunded = landedResult(op, "refund");
+    return { loanId: loanIdOf(context), amount: context.amount, feeWaived: refunded ? bigField(refunded, "feeWaived") : null, operation: summarize(op) };
+  }
+
+  prepareRepayment(loanId: string, amount: bigint): Promise<PreparedOperation<LoanAmountContext>> {
+    return this.prepareLoanAmount("repay", "repayment", loanId, amount);
+  }
+
+  presentRepayment(context: LoanAmountContext, op: OperationRecord): z.output<typeof RepaymentResponse> {
+    const repaid = landedResult(op, "repay");
+    return {
+      loanId: loanIdOf(context),
+      amount: context.amount,
+      allocation: repaid ? allocationFromFields(structField(repaid, "allocation")) : null,
+      loanStatus: repaid ? LOAN_STATUS_NAMES[numField(repaid, "status") as LoanStatus] : null,
+      operation: summarize(op),
+    };
+  }
+
+  /** A refund or a repayment: one ledger call with an amount against one loan, pre-flighted. */
+  private async prepareLoanAmount(
+    fn: "refund" | "repay",
+    kind: "refund" | "repayment",
+    loanId: string,
+    amount: bigint
+  ): Promise<PreparedOperation<LoanAmountContext>> {
+    const key = await resolveLoanId(this.store, loanId);
+    const call = { fn, account: key.accountId, loanNo: key.loanNo, amount };
+    await this.preflight.check(call);
+    return { kind, accountId: key.accountId, calls: [call], context: { ...key, amount } };
+  }
+
+  async prepareRestructure(loanId: string, input: RestructureInput): Promise<PreparedOperation<RestructureContext>> {
+    const key = await resolveLoanId(this.store, loanId);
+    let rate = input.dailyRatePpm;
+    if (rate === undefined) {
+      const loan = await chainRead(() => this.client.loanOf(key.accountId, key.loanNo)).catch(() => undefined);
+      rate = loan ? loan.terms.ratePpmPerDay : 0n;
+    }
+    const call = {
+      fn: "restructure" as const,
+      account: key.accountId,
+      loanNo: key.loanNo,
+      newPeriods: input.periods,
+      holidayDays: input.holidayDays,
+      newRatePpmPerDay: rate,
+    };
+    await this.preflight.check(call, { newPeriods: "periods", holidayDays: "holidayDays", newRatePpmPerDay: "dailyRatePpm" });
+    return { kind: "restructure", accountId: key.accountId, calls: [call], context: { ...key, ...input, dailyRatePpm: rate } };
+  }
+
+  async presentRestructure(context: RestructureContext, op: OperationRecord): Promise<z.output<typeof RestructureResponse>> {
+    const restructured = landedResult(op, "restructure");
+    let schedule: z.output<typeof RestructureResponse>["schedule"] = null;
+    if (restructured) {
+      const terms = termsFromFields(structField(restructured, "newTerms"));
+      schedule = quote(terms, (await this.products.byId(terms.productId)).costCeilingPpmPerYear).schedule;
+    }
+    return {
+      loanId: loanIdOf(context),
+      periods: context.periods,
+      holidayDays: context.holidayDays,
+      dailyRatePpm: context.dailyRatePpm,
+      schedule,
+      operation: summarize(op),
+    };
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * Pre-flight: before a request is accepted, its ledger call is simulated from the operator's
+ * address against the account's current state, so a rule violation is answered at once
+ * (a `LedgerRefusal` naming the rule) with nothing written. When earlier operations on the
+ * account are still in the outbox the chain does not show their effect yet; the simulation is
+ * then left to the sender, and a refusal fails the operation (visible on it, and in a waiting
+ * response).
+ */
+import { ZeroHash } from "ethers";
+
+import type { Plain } from "../../core/ledger-structs";
+import { callArguments, isDecisionCall, accountOfCall, type LedgerCall } from "../chain/ledger-calls";
+import type { LedgerClient } from "../chain/ledger-client";
+import { LedgerRevertError } from "../chain/ledger-errors";
+import { LedgerRefusal, ledgerUnavailable } from "../errors";
+import type { Store } from "../store/store";
+
+export class Preflight {
+  constructor(
+    private readonly client: LedgerClient,
+    private readonly store: Store,
+    private readonly decisionTtlSeconds: number
+  ) {}
+
+  /** Whether the account has operations not yet on-chain (their effects are not visible to a simulation). */
+  async hasPending(accountId: string): Promise<boolean> {
+    return (await this.store.openStepsOf(accountId)).length > 0;
+  }
+
+  /**
+   * Simulates `call`; throws a `LedgerRefusal` when the ledger would refuse it (`fieldAliases`:
+   * the request's names for the call's parameters). Returns the call's decoded result, or
+   * undefined when the simulation was left to the sender.
+   */
+  async check(call: LedgerCall, fieldAliases?: Record<string, string>): Promise<Record<string, Plain> | Plain[] | undefined> {
+    const accountId = accountOfCall(call);
+    if (await this.hasPending(accountId)) return undefined;
+    try {
+      const account = await this.client.accountOf(accountId);
+      const seq = call.fn === "openAccount" ? 0n : account.seq;
+      let args: Record<string, unknown>;
+      if (isDecisionCall(call)) {
+        const latest = await this.client.latestBlock();
+        const signed = await this.client.signDecision(call.decision, account.decisionNonce, latest.timestamp + BigInt(this.decisionTtlSeconds));
+        args = callArguments(call, ZeroHash, seq, signed);
+      } else {
+        args = callArguments(call, ZeroHash, seq);
+      }
+      return await this.client.preflight(call.fn, args);
+    } catch (error) {
+      if (error instanceof LedgerRevertError) throw new LedgerRefusal(error.revert, fieldAliases);
+      throw ledgerUnavailable(error);
+    }
+  }
+}
+
+/** Runs a chain read; a failure that is not an answer of the ledger means it cannot be reached. */
+export async function chainRead<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    throw ledgerUnavailable(error);
+  }
+}
