@@ -68,8 +68,8 @@ export interface GatewayEdges {
   chainControl?: ChainControl;
   /** How webhook deliveries are sent (default: fetch). */
   webhookTransport?: WebhookTransport;
-  /** The explorer page's script (default: the one `npm run build` wrote; none: /explorer/app.js answers 503). */
-  explorerScript?: ExplorerScript;
+  /** The explorer page's script (default: the one the build wrote; null: none, /explorer/app.js answers 503). */
+  explorerScript?: ExplorerScript | null;
 }
 
 export interface Gateway {
@@ -327,7 +327,7 @@ export async function createGateway(config: GatewayConfig, edges: GatewayEdges =
     bodyLimitBytes: config.http.bodyLimitBytes,
     defaultWait,
     explorer,
-    explorerScript: edges.explorerScript ?? readExplorerScript(),
+    explorerScript: edges.explorerScript === undefined ? readExplorerScript() : (edges.explorerScript ?? undefined),
     openApi: () =>
       (openApi ??= buildOpenApi(routes, {
         version: GATEWAY_VERSION,

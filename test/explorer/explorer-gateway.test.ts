@@ -91,6 +91,28 @@ describe("explorer: gateway endpoints", () => {
   });
 });
 
+describe("explorer: a gateway whose script was not built", function () {
+  let t: TestGateway;
+
+  before(async () => {
+    t = await testGateway();
+  });
+
+  after(async () => {
+    await t.gateway.stop();
+  });
+
+  it("answers /explorer/app.js with a 503 problem saying how to build it, as its OpenAPI entry declares", async () => {
+    const res = await request(t.gateway.app).get("/explorer/app.js");
+    expect(res.status).to.equal(503);
+    expect(res.headers["content-type"]).to.match(/^application\/problem\+json/);
+    expect(res.body.type).to.equal("/problems/explorer-not-built");
+    expect(res.body.detail).to.include("npm run build");
+    const doc = (await request(t.gateway.app).get("/openapi.json")).body;
+    expect(Object.keys(doc.paths["/explorer/app.js"].get.responses)).to.include("503");
+  });
+});
+
 describe("explorer: GATEWAY_EXPLORER_RPC_URL", () => {
   const env = {
     GATEWAY_RPC_URL: "http://127.0.0.1:8545",

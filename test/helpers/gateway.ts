@@ -107,7 +107,7 @@ export async function testGateway(env: Record<string, string> = {}, options: { e
     clock: edges.clock,
     logger: silentLogger(),
     metrics: new GatewayMetrics({ defaultMetrics: false }),
-    explorerScript: options.explorerScript,
+    explorerScript: options.explorerScript ?? null,
   });
   await gateway.start({ listen: false });
   const keys = {
