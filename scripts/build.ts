@@ -9,15 +9,17 @@
  *      bytecode check compares, and their build info) into dist/artifacts/
  *   4. the explorer page's script, bundled by esbuild, into dist/verifier/explorer/app.js
  *
- *   npm run build               # the whole build
- *   npm run build -- --no-clean # keep what dist/ holds (faster when only TypeScript changed)
+ *   npm run build                 # the whole build, into dist/
+ *   npm run build -- --out DIR    # into DIR instead (inside the repository, so node finds node_modules)
  */
 import { spawnSync } from "node:child_process";
+import { parseArgs } from "node:util";
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import path from "node:path";
 
 const ROOT = path.resolve(__dirname, "..");
-const DIST = path.join(ROOT, "dist");
+const { values: flags } = parseArgs({ options: { out: { type: "string" } }, strict: true });
+const DIST = path.resolve(ROOT, flags.out ?? "dist");
 /** The contracts whose compiled output the runtime reads (the ledger, its linked library and its interface). */
 const CONTRACTS = ["CreditLedger.sol", path.join("libraries", "LoanServicing.sol"), path.join("interfaces", "ICreditLedger.sol")];
 
@@ -59,15 +61,15 @@ function copyArtifacts(): void {
 }
 
 async function main(): Promise<void> {
-  if (!process.argv.includes("--no-clean")) rmSync(DIST, { recursive: true, force: true });
+  rmSync(DIST, { recursive: true, force: true });
   run("contracts", "npx", ["hardhat", "compile", "--quiet"]);
-  run("TypeScript", "npx", ["tsc", "-p", "tsconfig.build.json"]);
+  run("TypeScript", "npx", ["tsc", "-p", "tsconfig.build.json", "--outDir", DIST]);
   copyArtifacts();
   const { buildExplorerScript } = await import("../verifier/explorer/bundle");
   const out = path.join(DIST, "verifier", "explorer", "app.js");
   const script = await buildExplorerScript(out);
   log(`explorer page's script: ${path.relative(ROOT, out)} (${Math.round(script.text.length / 1024)} KiB)`);
-  log("done: node dist/server/main.js runs the gateway (configuration: docs/DEPLOYMENT.md)");
+  log(`done: node ${path.relative(ROOT, path.join(DIST, "server", "main.js"))} runs the gateway (configuration: docs/DEPLOYMENT.md)`);
 }
 
 main().catch((error: unknown) => {

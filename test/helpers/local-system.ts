@@ -21,6 +21,7 @@ export interface ReadyFile {
   rpcUrl: string;
   chainId: number;
   ledger: string;
+  /** Absent with `chainOnly`. */
   gateway: { url: string; explorer: string; dataDir: string; keys: { partner: string; auditor: string; admin: string } };
   demo: Array<{ name: string; accountId: string; story: string }>;
 }
@@ -31,7 +32,8 @@ export interface LocalSystem extends ReadyFile {
   stop(): Promise<void>;
 }
 
-export async function startLocalSystem(options: { timeoutMs?: number } = {}): Promise<LocalSystem> {
+/** Starts the system (`chainOnly`: the node and the ledger, no gateway: `npm start -- --chain-only`). */
+export async function startLocalSystem(options: { timeoutMs?: number; chainOnly?: boolean } = {}): Promise<LocalSystem> {
   const dir = mkdtempSync(path.join(tmpdir(), "credit-ledger-system-"));
   const readyFile = path.join(dir, "ready.json");
   const [nodePort, gatewayPort] = [await freePort(), await freePort()];
@@ -41,7 +43,7 @@ export async function startLocalSystem(options: { timeoutMs?: number } = {}): Pr
   );
   const child = spawn(
     process.execPath,
-    ["-r", "ts-node/register/transpile-only", path.join("scripts", "start.ts"), "--port", String(nodePort), "--gateway-port", String(gatewayPort), "--ready-file", readyFile],
+    ["-r", "ts-node/register/transpile-only", path.join("scripts", "start.ts"), "--port", String(nodePort), "--gateway-port", String(gatewayPort), "--ready-file", readyFile, ...(options.chainOnly ? ["--chain-only"] : [])],
     { cwd: ROOT, env: { ...env, TS_NODE_TRANSPILE_ONLY: "true" }, stdio: ["ignore", "pipe", "pipe"] }
   );
   const lines: string[] = [];
