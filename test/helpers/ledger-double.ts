@@ -3,6 +3,11 @@
  * `contracts/test/LedgerDouble.sol`: it emits the real ledger's events (same selectors, so the
  * verifier decodes them with the real ABI) and answers the same views, enforcing nothing.
  *
+ * Independent on purpose: this model's lines, limits (the limit in force, availability) and
+ * loan bookkeeping are written here again rather than imported from core/ (limits.ts,
+ * drawdown-terms.ts) or verifier/replay.ts, because the verifier is what these staged histories
+ * test; a shared copy would make a bug in one invisible to the other.
+ *
  * `StagedLedger` keeps its own model of every account, as the real ledger would hold it:
  * `seq` and `head` advanced with `core/hash-chain.ts`, loans replayed with
  * `core/loan-math.ts`, lines and caps as `CreditLedger` changes them. Each operation

@@ -32,6 +32,12 @@
  * `LEDGER_FUZZ_RUNS=10` runs 500); replay a failure with LEDGER_FUZZ_SEED=<seed printed by
  * fast-check>. See test/helpers/fuzz.ts.
  *
+ * The model is independent on purpose: its lines, limit in force, availability and caps are
+ * written here again rather than imported from core/ (limits.ts, drawdown-terms.ts), so it
+ * checks the contract and the TypeScript mirror against a third statement of the rules. Only the
+ * loan math (allocations) comes from core/loan-math.ts, itself proven equal to the contract by
+ * the differential tests.
+ *
  * One deliberate exception to "a retry fails with SeqMismatch": retrying `openAccount` fails
  * with `AccountExists`, which the contract checks before the seq (the account's seq is 1, not 0,
  * once it exists); it cannot post twice either way.
