@@ -4,7 +4,7 @@ pragma solidity 0.8.30;
 import {ICreditLedger} from "../interfaces/ICreditLedger.sol";
 
 /// @title DecisionHash — EIP-712 struct hash of a credit decision
-/// @notice Mirrored by `server/core/decision.ts` (ethers' TypedDataEncoder over the same type).
+/// @notice Mirrored by `core/decision.ts` (ethers' TypedDataEncoder over the same type).
 library DecisionHash {
     /// @dev keccak256 of the EIP-712 type string below.
     bytes32 internal constant TYPEHASH = keccak256(

@@ -5,7 +5,7 @@ import {ICreditLedger} from "../interfaces/ICreditLedger.sol";
 
 /// @title LoanMath — the loan servicing rules of DESIGN.md, as pure functions
 /// @notice Schedules, accrual, positions, allocation and the cost-ceiling test. Mirrored to the
-/// unit by `server/core/loan-math.ts`; differential tests prove they agree.
+/// unit by `core/loan-math.ts`; differential tests prove they agree.
 /// @dev Rounding, everywhere: every division rounds down unless its name says otherwise.
 /// Leftovers of principal and fee from spreading over periods go into the first period.
 /// Interest and penalty are rounded down once per checkpoint (a repayment, refund,

@@ -6,7 +6,7 @@ import {LoanMath} from "../libraries/LoanMath.sol";
 
 /// @title LoanMathHarness — test only: `LoanMath`'s internal functions as external pure calls
 /// @notice Not deployed by `deploy/`; the differential tests (test/differential/loan-math)
-/// call it to compare the Solidity math with the TypeScript mirror `server/core/loan-math.ts`.
+/// call it to compare the Solidity math with the TypeScript mirror `core/loan-math.ts`.
 /// @dev Each function is a one-line pass-through, so what is tested is the library itself.
 contract LoanMathHarness {
     function dayOf(ICreditLedger.LoanTerms memory t, uint256 time) external pure returns (uint256) {
