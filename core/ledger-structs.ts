@@ -65,6 +65,19 @@ const boolField = (object: Fields, name: string): boolean => object[name] === tr
 
 // ---------------------------------------------------------------- the structs
 
+/** Each struct's fields, in the ABI's order (what the readers below read; what a comparison of two values walks). */
+export const STRUCT_FIELDS = {
+  line: ["limit", "used", "tempLimit", "tempExpiry", "granted", "frozen", "ratePpmPerDay", "freezeReason"],
+  terms: ["principal", "startTime", "periods", "method", "productId", "ratePpmPerDay", "totalFee", "firstDueDay", "penaltyPpmPerDay"],
+  state: ["principalSettled", "feeSettled", "interestOwed", "penaltyOwed", "checkpointDay", "status"],
+  allocation: ["penalty", "fee", "interest", "overduePrincipal", "currentPrincipal", "prepaidPrincipal"],
+} as const satisfies {
+  line: readonly (keyof LedgerLine)[];
+  terms: readonly (keyof LoanTerms)[];
+  state: readonly (keyof LoanState)[];
+  allocation: readonly (keyof Allocation)[];
+};
+
 /** `ICreditLedger.Product`: a product's terms as the admin configured them. */
 export interface LedgerProduct {
   kind: ProductKind;

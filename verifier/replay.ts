@@ -33,7 +33,7 @@ import {
 } from "../core/loan-math";
 import { drawdownTerms } from "../core/drawdown-terms";
 import { isEntry, type LedgerEntry } from "../core/ledger-events";
-import { decisionFromFields, productFromFields, stateFromFields, termsFromFields, type LedgerAccount, type LedgerLine, type LedgerProduct } from "../core/ledger-structs";
+import { decisionFromFields, productFromFields, stateFromFields, termsFromFields, STRUCT_FIELDS, type LedgerAccount, type LedgerLine, type LedgerProduct } from "../core/ledger-structs";
 import { drawdownRoom, effectiveLimit } from "../core/limits";
 import { ROLE_IDS, ROLE_NAMES } from "./abi";
 import {
@@ -103,26 +103,7 @@ const low = (v: unknown): string => String(v).toLowerCase();
 
 
 
-const ALLOCATION_FIELDS = ["penalty", "fee", "interest", "overduePrincipal", "currentPrincipal", "prepaidPrincipal"] as const;
-const TERM_FIELDS = [
-  "principal",
-  "startTime",
-  "periods",
-  "method",
-  "productId",
-  "ratePpmPerDay",
-  "totalFee",
-  "firstDueDay",
-  "penaltyPpmPerDay",
-] as const satisfies readonly (keyof LoanTerms)[];
-const STATE_FIELDS = [
-  "principalSettled",
-  "feeSettled",
-  "interestOwed",
-  "penaltyOwed",
-  "checkpointDay",
-  "status",
-] as const satisfies readonly (keyof LoanState)[];
+const { allocation: ALLOCATION_FIELDS, terms: TERM_FIELDS, state: STATE_FIELDS, line: LINE_FIELDS } = STRUCT_FIELDS;
 
 /** Fields where two records differ, as "name a≠b". */
 function differences(actual: Record<string, unknown>, expected: Record<string, unknown>, fields: readonly string[]): string[] {
@@ -779,16 +760,7 @@ class Replayer implements Replay {
       for (const [productId, lineView] of Object.entries(views.lines)) {
         this.count("balances", a.account);
         const line = this.line(a, Number(productId));
-        const diff = differences(lineView, line as unknown as Record<string, unknown>, [
-          "limit",
-          "used",
-          "tempLimit",
-          "tempExpiry",
-          "granted",
-          "frozen",
-          "ratePpmPerDay",
-          "freezeReason",
-        ]);
+        const diff = differences(lineView, line as unknown as Record<string, unknown>, LINE_FIELDS);
         if (diff.length > 0) this.fail("balances", undefined, a.account, `the ledger's lineOf(product ${productId}) disagrees with the replay: ${diff.join("; ")}`);
       }
       for (const [loanNo, loanView] of Object.entries(views.loans)) {
