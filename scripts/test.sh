@@ -30,7 +30,7 @@ ensure_chromium() {
 
 ensure_chromium
 if [ "$#" -eq 0 ]; then
-  say "type-checking (npm run typecheck)"
+  say "compiling the contracts and type-checking (npm run typecheck)"
   npm run --silent typecheck || { say "the type check failed: fix the errors above"; exit 1; }
 fi
 exec npx hardhat test "$@"
