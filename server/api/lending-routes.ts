@@ -11,7 +11,20 @@ import * as C from "../schemas/common";
 import * as S from "../schemas/lending";
 import type { GuardedDrawdown } from "../servicing/velocity-guard";
 import { mutationAnswer, type MutationGuard } from "./mutations";
+import type { ProblemSlug } from "./problems";
 import { ADMIN, defineRoute, LEDGER_POST_PROBLEMS, PARTNER, written, type RouteDef, type RouteDeps } from "./route-table";
+
+/** What a drawdown can answer besides its own: the ledger's limits, a frozen line, a pause, a velocity hold. */
+const DRAWDOWN_PROBLEMS: ProblemSlug[] = [
+  ...LEDGER_POST_PROBLEMS,
+  "ledger/limit-exceeded",
+  "ledger/exposure-cap-exceeded",
+  "ledger/line-is-frozen",
+  "ledger/periods-not-allowed",
+  "ledger/no-line",
+  "ledger-paused",
+  "velocity-hold",
+];
 
 export function lendingRoutes(deps: RouteDeps): RouteDef[] {
   const ApplicationRequest = S.applicationRequest(deps.model);
@@ -75,17 +88,7 @@ export function lendingRoutes(deps: RouteDeps): RouteDef[] {
       query: C.WaitQuery,
       body: S.PurchaseRequest,
       responses: written(201, S.DrawResponse, "The purchase is drawn"),
-      problems: [
-        ...LEDGER_POST_PROBLEMS,
-        "ledger/limit-exceeded",
-        "ledger/exposure-cap-exceeded",
-        "ledger/line-is-frozen",
-        "ledger/periods-not-allowed",
-        "ledger/no-line",
-        "ledger/unknown-account",
-        "ledger-paused",
-        "velocity-hold",
-      ],
+      problems: [...DRAWDOWN_PROBLEMS, "ledger/unknown-account"],
       handle: (ctx) =>
         mutationAnswer<DrawContext>(deps, ctx, {
           prepare: () => deps.drawdowns.preparePurchase(ctx.body),
@@ -133,17 +136,7 @@ export function lendingRoutes(deps: RouteDeps): RouteDef[] {
       query: C.WaitQuery,
       body: S.CashLoanRequest,
       responses: written(201, S.DrawResponse, "The loan is drawn"),
-      problems: [
-        ...LEDGER_POST_PROBLEMS,
-        "ledger/limit-exceeded",
-        "ledger/exposure-cap-exceeded",
-        "ledger/line-is-frozen",
-        "ledger/periods-not-allowed",
-        "ledger/cost-ceiling-exceeded",
-        "ledger/no-line",
-        "ledger-paused",
-        "velocity-hold",
-      ],
+      problems: [...DRAWDOWN_PROBLEMS, "ledger/cost-ceiling-exceeded"],
       handle: (ctx) =>
         mutationAnswer<DrawContext>(deps, ctx, {
           prepare: () => deps.drawdowns.prepareCashLoan(ctx.body),
