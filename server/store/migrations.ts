@@ -337,6 +337,71 @@ export const MIGRATIONS: readonly Migration[] = [
       WHERE landed IS NOT NULL AND json_extract(landed, '$.result') IS NOT NULL;
     `,
   },
+  {
+    version: 6,
+    name: "partners as tenants: partners, keys per partner with expiry, account links, owners of operations, loans and webhook subscriptions, the admin audit log",
+    // Keys with the partner scope from before become one partner's, with what they did:
+    // their idempotency records, webhooks, operations, the accounts and loans those reached.
+    sql: `
+      CREATE TABLE partners (
+        id               TEXT PRIMARY KEY,
+        name             TEXT NOT NULL,
+        status           TEXT NOT NULL CHECK (status IN ('active', 'suspended')),
+        rate_per_minute  INTEGER NOT NULL,
+        burst            INTEGER NOT NULL,
+        products         TEXT NOT NULL,
+        webhook_quota    INTEGER NOT NULL,
+        created_at       TEXT NOT NULL,
+        updated_at       TEXT NOT NULL
+      );
+      ALTER TABLE api_keys ADD COLUMN partner_id TEXT REFERENCES partners (id);
+      ALTER TABLE api_keys ADD COLUMN expires_at TEXT;
+      CREATE INDEX api_keys_partner ON api_keys (partner_id);
+      CREATE TABLE account_links (
+        partner_id  TEXT NOT NULL REFERENCES partners (id),
+        account_id  TEXT NOT NULL,
+        created_at  TEXT NOT NULL,
+        PRIMARY KEY (partner_id, account_id)
+      );
+      CREATE INDEX account_links_account ON account_links (account_id);
+      ALTER TABLE operations ADD COLUMN partner_id TEXT;
+      CREATE INDEX operations_partner ON operations (partner_id, account_id);
+      CREATE TABLE loan_owners (
+        account_id  TEXT NOT NULL,
+        loan_no     INTEGER NOT NULL,
+        partner_id  TEXT NOT NULL,
+        PRIMARY KEY (account_id, loan_no)
+      );
+      ALTER TABLE webhook_subscriptions ADD COLUMN owner TEXT;
+      UPDATE webhook_subscriptions SET owner = api_key_id;
+      CREATE TABLE admin_audit (
+        id      INTEGER PRIMARY KEY AUTOINCREMENT,
+        at      TEXT NOT NULL,
+        actor   TEXT NOT NULL,
+        action  TEXT NOT NULL,
+        target  TEXT,
+        reason  TEXT,
+        before  TEXT,
+        after   TEXT
+      );
+
+      INSERT INTO partners (id, name, status, rate_per_minute, burst, products, webhook_quota, created_at, updated_at)
+        SELECT 'ptr_before_tenancy', 'the partner keys from before tenancy', 'active', 600, 100, 'pay_later,cash_loan', 20,
+               strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+        WHERE EXISTS (SELECT 1 FROM api_keys WHERE ',' || scopes || ',' LIKE '%,partner,%');
+      UPDATE api_keys SET partner_id = 'ptr_before_tenancy' WHERE ',' || scopes || ',' LIKE '%,partner,%';
+      UPDATE operations SET partner_id = 'ptr_before_tenancy' WHERE id IN (
+        SELECT i.operation_id FROM idempotency i JOIN api_keys k ON k.id = i.api_key_id WHERE k.partner_id = 'ptr_before_tenancy');
+      UPDATE idempotency SET api_key_id = 'ptr_before_tenancy' WHERE api_key_id IN (SELECT id FROM api_keys WHERE partner_id = 'ptr_before_tenancy');
+      UPDATE webhook_subscriptions SET owner = 'ptr_before_tenancy' WHERE api_key_id IN (SELECT id FROM api_keys WHERE partner_id = 'ptr_before_tenancy');
+      INSERT OR IGNORE INTO account_links (partner_id, account_id, created_at)
+        SELECT DISTINCT partner_id, account_id, created_at FROM operations WHERE partner_id IS NOT NULL;
+      INSERT OR IGNORE INTO loan_owners (account_id, loan_no, partner_id)
+        SELECT o.account_id, CAST(json_extract(s.landed, '$.args.loanNo."$bigint"') AS INTEGER), o.partner_id
+        FROM operations o JOIN outbox s ON s.operation_id = o.id
+        WHERE o.partner_id IS NOT NULL AND s.fn IN ('purchase', 'drawCash') AND s.landed IS NOT NULL;
+    `,
+  },
 ];
 
 export interface AppliedMigration {

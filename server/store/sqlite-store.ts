@@ -12,6 +12,7 @@ import type {
   Acceptance,
   AcceptOutcome,
   AccountSnapshot,
+  AdminAuditRecord,
   ApiKeyRecord,
   ChainBinding,
   DecisionRecord,
@@ -19,8 +20,11 @@ import type {
   IndexedBatch,
   LineSnapshot,
   LoanSnapshot,
+  NewAdminAudit,
   OperationRecord,
   OutboxDepth,
+  PartnerRecord,
+  PartnerStatus,
   Scope,
   StepRecord,
   StepStatus,
@@ -71,25 +75,151 @@ export class SqliteStore implements Store {
       .immediate();
   }
 
-  // ---------------------------------------------------------------- api keys
+  // ---------------------------------------------------------------- api keys and partners
 
-  async insertApiKey(k: ApiKeyRecord): Promise<void> {
+  private audit(a: NewAdminAudit | undefined): void {
+    if (!a) return;
     this.db
-      .prepare("INSERT INTO api_keys (id, key_hash, name, scopes, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)")
-      .run(k.id, k.keyHash, k.name, k.scopes.join(","), k.createdAt, k.revokedAt ?? null);
+      .prepare("INSERT INTO admin_audit (at, actor, action, target, reason, before, after) VALUES (?, ?, ?, ?, ?, ?, ?)")
+      .run(this.now(), a.actor, a.action, a.target ?? null, a.reason ?? null, a.before === undefined ? null : taggedJson(a.before), a.after === undefined ? null : taggedJson(a.after));
+  }
+
+  private insertKeyRow(k: ApiKeyRecord): void {
+    this.db
+      .prepare("INSERT INTO api_keys (id, key_hash, name, scopes, partner_id, created_at, revoked_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+      .run(k.id, k.keyHash, k.name, k.scopes.join(","), k.partnerId ?? null, k.createdAt, k.revokedAt ?? null, k.expiresAt ?? null);
+  }
+
+  async insertApiKey(k: ApiKeyRecord, audit?: NewAdminAudit): Promise<void> {
+    this.db
+      .transaction(() => {
+        this.insertKeyRow(k);
+        this.audit(audit);
+      })
+      .immediate();
   }
 
   async findApiKeyByHash(keyHash: string): Promise<ApiKeyRecord | undefined> {
     const r = this.db.prepare("SELECT * FROM api_keys WHERE key_hash = ?").get(keyHash) as Row | undefined;
-    if (!r) return undefined;
-    return {
-      id: str(r.id),
-      name: str(r.name),
-      keyHash: str(r.key_hash),
-      scopes: str(r.scopes).split(",").filter(Boolean) as Scope[],
-      createdAt: str(r.created_at),
-      revokedAt: optStr(r.revoked_at),
-    };
+    return r && apiKeyFrom(r);
+  }
+
+  async apiKey(id: string): Promise<ApiKeyRecord | undefined> {
+    const r = this.db.prepare("SELECT * FROM api_keys WHERE id = ?").get(id) as Row | undefined;
+    return r && apiKeyFrom(r);
+  }
+
+  async apiKeysOf(partnerId: string): Promise<ApiKeyRecord[]> {
+    return (this.db.prepare("SELECT * FROM api_keys WHERE partner_id = ? ORDER BY created_at, id").all(partnerId) as Row[]).map(apiKeyFrom);
+  }
+
+  async updateApiKey(id: string, change: { revokedAt?: string; expiresAt?: string }, audit: NewAdminAudit): Promise<void> {
+    this.db
+      .transaction(() => {
+        this.db
+          .prepare("UPDATE api_keys SET revoked_at = COALESCE(?, revoked_at), expires_at = COALESCE(?, expires_at) WHERE id = ?")
+          .run(change.revokedAt ?? null, change.expiresAt ?? null, id);
+        this.audit(audit);
+      })
+      .immediate();
+  }
+
+  async rotateApiKey(oldId: string, expiresAt: string, replacement: ApiKeyRecord, audit: NewAdminAudit): Promise<void> {
+    this.db
+      .transaction(() => {
+        this.db.prepare("UPDATE api_keys SET expires_at = ? WHERE id = ? AND (expires_at IS NULL OR expires_at > ?)").run(expiresAt, oldId, expiresAt);
+        this.insertKeyRow(replacement);
+        this.audit(audit);
+      })
+      .immediate();
+  }
+
+  async insertPartner(p: PartnerRecord, audit: NewAdminAudit): Promise<void> {
+    this.db
+      .transaction(() => {
+        this.db
+          .prepare(
+            "INSERT INTO partners (id, name, status, rate_per_minute, burst, products, webhook_quota, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+          )
+          .run(p.id, p.name, p.status, p.ratePerMinute, p.burst, p.products.join(","), p.webhookQuota, p.createdAt, p.updatedAt);
+        this.audit(audit);
+      })
+      .immediate();
+  }
+
+  async updatePartner(p: PartnerRecord, audit: NewAdminAudit): Promise<void> {
+    this.db
+      .transaction(() => {
+        this.db
+          .prepare("UPDATE partners SET name = ?, status = ?, rate_per_minute = ?, burst = ?, products = ?, webhook_quota = ?, updated_at = ? WHERE id = ?")
+          .run(p.name, p.status, p.ratePerMinute, p.burst, p.products.join(","), p.webhookQuota, p.updatedAt, p.id);
+        this.audit(audit);
+      })
+      .immediate();
+  }
+
+  async partner(id: string): Promise<PartnerRecord | undefined> {
+    const r = this.db.prepare("SELECT * FROM partners WHERE id = ?").get(id) as Row | undefined;
+    return r && partnerFrom(r);
+  }
+
+  async partners(): Promise<PartnerRecord[]> {
+    return (this.db.prepare("SELECT * FROM partners ORDER BY created_at, id").all() as Row[]).map(partnerFrom);
+  }
+
+  async recordAudit(audit: NewAdminAudit): Promise<void> {
+    this.audit(audit);
+  }
+
+  async auditLog(limit: number, beforeId?: number): Promise<AdminAuditRecord[]> {
+    const rows = this.db
+      .prepare("SELECT * FROM admin_audit WHERE id < ? ORDER BY id DESC LIMIT ?")
+      .all(beforeId ?? Number.MAX_SAFE_INTEGER, limit) as Row[];
+    return rows.map((r) => ({
+      id: r.id as number,
+      at: str(r.at),
+      actor: str(r.actor),
+      action: str(r.action),
+      target: optStr(r.target),
+      reason: optStr(r.reason),
+      before: optJson(r.before),
+      after: optJson(r.after),
+    }));
+  }
+
+  // ---------------------------------------------------------------- tenancy
+
+  async isLinked(partnerId: string, accountId: string): Promise<boolean> {
+    return this.db.prepare("SELECT 1 FROM account_links WHERE partner_id = ? AND account_id = ?").get(partnerId, accountId) !== undefined;
+  }
+
+  async linkAccount(partnerId: string, accountId: string): Promise<void> {
+    this.db.prepare("INSERT OR IGNORE INTO account_links (partner_id, account_id, created_at) VALUES (?, ?, ?)").run(partnerId, accountId, this.now());
+  }
+
+  async partnersOf(accountId: string): Promise<string[]> {
+    return (this.db.prepare("SELECT partner_id FROM account_links WHERE account_id = ? ORDER BY created_at, partner_id").all(accountId) as Row[]).map((r) =>
+      str(r.partner_id)
+    );
+  }
+
+  async loanOwner(accountId: string, loanNo: number): Promise<string | undefined> {
+    const r = this.db.prepare("SELECT partner_id FROM loan_owners WHERE account_id = ? AND loan_no = ?").get(accountId, loanNo) as Row | undefined;
+    return r && str(r.partner_id);
+  }
+
+  async loansOwnedBy(partnerId: string, accountId: string): Promise<number[]> {
+    return (this.db.prepare("SELECT loan_no FROM loan_owners WHERE partner_id = ? AND account_id = ? ORDER BY loan_no").all(partnerId, accountId) as Row[]).map(
+      (r) => r.loan_no as number
+    );
+  }
+
+  async refsOf(partnerId: string, accountId: string): Promise<string[]> {
+    return (
+      this.db
+        .prepare("SELECT s.ref FROM outbox s JOIN operations o ON o.id = s.operation_id WHERE o.partner_id = ? AND s.account_id = ?")
+        .all(partnerId, accountId) as Row[]
+    ).map((r) => str(r.ref));
   }
 
   // ---------------------------------------------------------------- vault
@@ -132,8 +262,8 @@ export class SqliteStore implements Store {
   async accept(a: Acceptance): Promise<AcceptOutcome> {
     return this.db
       .transaction((): AcceptOutcome => {
-        const { apiKeyId, key, fingerprint } = a.idempotency;
-        const existing = this.idempotencyRow(apiKeyId, key);
+        const { owner, key, fingerprint } = a.idempotency;
+        const existing = this.idempotencyRow(owner, key);
         if (existing) return { accepted: false, conflict: "idempotency", existing };
         if (a.vault) {
           const person = this.db.prepare("SELECT * FROM vault WHERE identity_key = ?").get(a.vault.identityKey) as
@@ -151,9 +281,9 @@ export class SqliteStore implements Store {
         if (op) {
           this.db
             .prepare(
-              "INSERT INTO operations (id, kind, account_id, status, context, created_at, updated_at) VALUES (?, ?, ?, 'pending', ?, ?, ?)"
+              "INSERT INTO operations (id, kind, account_id, partner_id, status, context, created_at, updated_at) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)"
             )
-            .run(op.id, op.kind, op.accountId, taggedJson(op.context), now, now);
+            .run(op.id, op.kind, op.accountId, op.partnerId ?? null, taggedJson(op.context), now, now);
           const insertStep = this.db.prepare(
             `INSERT INTO outbox (operation_id, step, account_id, fn, call, ref, status, from_block, created_at, updated_at)
            VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)`
@@ -164,6 +294,11 @@ export class SqliteStore implements Store {
           if (op.steps.length === 0) {
             this.db.prepare("UPDATE operations SET status = 'confirmed' WHERE id = ?").run(op.id);
           }
+        }
+        if (a.link) {
+          this.db
+            .prepare("INSERT OR IGNORE INTO account_links (partner_id, account_id, created_at) VALUES (?, ?, ?)")
+            .run(a.link.partnerId, a.link.accountId, now);
         }
         if (a.profile) {
           const p = a.profile;
@@ -206,7 +341,7 @@ export class SqliteStore implements Store {
            VALUES (?, ?, ?, ?, ?, ?, ?)`
           )
           .run(
-            apiKeyId,
+            owner,
             key,
             fingerprint,
             op?.id ?? null,
@@ -219,13 +354,13 @@ export class SqliteStore implements Store {
       .immediate();
   }
 
-  private idempotencyRow(apiKeyId: string, key: string): IdempotencyRecord | undefined {
-    const r = this.db.prepare("SELECT * FROM idempotency WHERE api_key_id = ? AND idem_key = ?").get(apiKeyId, key) as
+  private idempotencyRow(owner: string, key: string): IdempotencyRecord | undefined {
+    const r = this.db.prepare("SELECT * FROM idempotency WHERE api_key_id = ? AND idem_key = ?").get(owner, key) as
       | Row
       | undefined;
     if (!r) return undefined;
     return {
-      apiKeyId: str(r.api_key_id),
+      owner: str(r.api_key_id),
       key: str(r.idem_key),
       fingerprint: str(r.fingerprint),
       operationId: optStr(r.operation_id),
@@ -235,16 +370,16 @@ export class SqliteStore implements Store {
     };
   }
 
-  async findIdempotency(apiKeyId: string, key: string): Promise<IdempotencyRecord | undefined> {
-    return this.idempotencyRow(apiKeyId, key);
+  async findIdempotency(owner: string, key: string): Promise<IdempotencyRecord | undefined> {
+    return this.idempotencyRow(owner, key);
   }
 
-  async saveResponse(apiKeyId: string, key: string, response: StoredResponse): Promise<void> {
+  async saveResponse(owner: string, key: string, response: StoredResponse): Promise<void> {
     this.db
       .prepare(
         "UPDATE idempotency SET response_status = ?, response_body = ? WHERE api_key_id = ? AND idem_key = ? AND response_status IS NULL"
       )
-      .run(response.status, JSON.stringify(response.body), apiKeyId, key);
+      .run(response.status, JSON.stringify(response.body), owner, key);
   }
 
   async decisionsOf(operationId: string): Promise<DecisionRecord[]> {
@@ -279,6 +414,7 @@ export class SqliteStore implements Store {
       id: str(r.id),
       kind: str(r.kind),
       accountId: str(r.account_id),
+      partnerId: optStr(r.partner_id),
       status: r.status as OperationRecord["status"],
       context: json(r.context),
       error: optJson(r.error),
@@ -374,6 +510,14 @@ export class SqliteStore implements Store {
         this.db
           .prepare("UPDATE outbox SET status = 'confirmed', landed = ?, updated_at = ? WHERE id = ?")
           .run(taggedJson(landed), now, stepId);
+        if (landed.name === "Drawn") {
+          // The loan belongs to the partner whose request drew it.
+          this.db
+            .prepare(
+              "INSERT OR IGNORE INTO loan_owners (account_id, loan_no, partner_id) SELECT ?, ?, partner_id FROM operations WHERE id = ? AND partner_id IS NOT NULL"
+            )
+            .run(landed.account, Number(landed.args.loanNo as bigint), s.operationId);
+        }
         const open = this.db
           .prepare("SELECT COUNT(*) AS n FROM outbox WHERE operation_id = ? AND status <> 'confirmed'")
           .get(s.operationId) as { n: number };
@@ -528,6 +672,33 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
+}
+
+function apiKeyFrom(r: Row): ApiKeyRecord {
+  return {
+    id: str(r.id),
+    name: str(r.name),
+    keyHash: str(r.key_hash),
+    scopes: str(r.scopes).split(",").filter(Boolean) as Scope[],
+    partnerId: optStr(r.partner_id),
+    createdAt: str(r.created_at),
+    revokedAt: optStr(r.revoked_at),
+    expiresAt: optStr(r.expires_at),
+  };
+}
+
+function partnerFrom(r: Row): PartnerRecord {
+  return {
+    id: str(r.id),
+    name: str(r.name),
+    status: str(r.status) as PartnerStatus,
+    ratePerMinute: r.rate_per_minute as number,
+    burst: r.burst as number,
+    products: str(r.products).split(",").filter(Boolean) as PartnerRecord["products"],
+    webhookQuota: r.webhook_quota as number,
+    createdAt: str(r.created_at),
+    updatedAt: str(r.updated_at),
+  };
 }
 
 function vaultFrom(r: Row): VaultRecord {

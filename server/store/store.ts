@@ -19,9 +19,52 @@ export interface ApiKeyRecord {
   /** SHA-256 (hex) of the key; the key itself is never stored. */
   keyHash: string;
   scopes: Scope[];
+  /** The partner a partner-scope key acts for (auditor and admin keys belong to the operator). */
+  partnerId?: string;
   createdAt: string;
   revokedAt?: string;
+  /** After this the key no longer authenticates (a rotated key's overlap window ends). */
+  expiresAt?: string;
 }
+
+export type PartnerStatus = "active" | "suspended";
+
+/** What the operator sets per partner. */
+export interface PartnerSettings {
+  /** Requests per minute, counted per partner (all its keys together). */
+  ratePerMinute: number;
+  /** Requests a partner may send at once above its rate. */
+  burst: number;
+  /** The products it may apply for, quote and draw. */
+  products: ("pay_later" | "cash_loan")[];
+  /** The most webhook endpoints it may have registered. */
+  webhookQuota: number;
+}
+
+/** A partner (merchant, app): a tenant of the gateway. */
+export interface PartnerRecord extends PartnerSettings {
+  id: string;
+  name: string;
+  status: PartnerStatus;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** One admin action, as the admin audit log keeps it. */
+export interface AdminAuditRecord {
+  id: number;
+  at: string;
+  /** Who: an admin key's id, or `cli:<user>` for the operator's command line. */
+  actor: string;
+  action: string;
+  target?: string;
+  /** Why, in the admin's words (suspensions, reactivations, revocations). */
+  reason?: string;
+  before?: unknown;
+  after?: unknown;
+}
+
+export type NewAdminAudit = Omit<AdminAuditRecord, "id" | "at">;
 
 /** One person in the identity vault. */
 export interface VaultRecord {
@@ -102,6 +145,8 @@ export interface OperationRecord {
   id: string;
   kind: string;
   accountId: string;
+  /** The partner whose request it is (none for the gateway's own: periodic reviews). */
+  partnerId?: string;
   status: OperationStatus;
   /** Request-time facts the response is built from (score, limit, amounts...). */
   context: unknown;
@@ -122,6 +167,7 @@ export interface NewOperation {
   id: string;
   kind: string;
   accountId: string;
+  partnerId?: string;
   context: unknown;
   steps: NewStep[];
   fromBlock: number;
@@ -133,7 +179,7 @@ export interface StoredResponse {
 }
 
 export interface IdempotencyRecord {
-  apiKeyId: string;
+  owner: string;
   key: string;
   /** Hash of the request (method, path, canonical body): the same key with another body is a conflict. */
   fingerprint: string;
@@ -145,7 +191,7 @@ export interface IdempotencyRecord {
 
 /** Everything one accepted request writes, atomically, before anything is sent. */
 export interface Acceptance {
-  idempotency: { apiKeyId: string; key: string; fingerprint: string };
+  idempotency: { owner: string; key: string; fingerprint: string };
   operation?: NewOperation;
   /** A final response known at once (quotes, no-op reviews). */
   response?: StoredResponse;
@@ -153,6 +199,8 @@ export interface Acceptance {
   decisions?: DecisionRecord[];
   /** Servicing facts about the account given at application time (time zone, keyed device and phone). */
   profile?: AccountProfileRecord;
+  /** The partner the borrower applied through: it may reach the account from now on. */
+  link?: { partnerId: string; accountId: string };
 }
 
 /** What servicing keeps about an account besides the ledger: never personal data in the clear. */
@@ -222,9 +270,32 @@ export interface Store {
   /** Binds an empty database to `binding`, or returns the binding it already has. */
   bindChain(binding: ChainBinding): Promise<ChainBinding>;
 
-  // api keys
-  insertApiKey(record: ApiKeyRecord): Promise<void>;
+  // api keys and partners (every admin change is written with its audit record, atomically)
+  insertApiKey(record: ApiKeyRecord, audit?: NewAdminAudit): Promise<void>;
   findApiKeyByHash(keyHash: string): Promise<ApiKeyRecord | undefined>;
+  apiKey(id: string): Promise<ApiKeyRecord | undefined>;
+  apiKeysOf(partnerId: string): Promise<ApiKeyRecord[]>;
+  /** Sets a key's revocation or expiry time (unset fields stay). */
+  updateApiKey(id: string, change: { revokedAt?: string; expiresAt?: string }, audit: NewAdminAudit): Promise<void>;
+  /** A rotation: the new key and the old one's expiry, together. */
+  rotateApiKey(oldId: string, expiresAt: string, replacement: ApiKeyRecord, audit: NewAdminAudit): Promise<void>;
+  insertPartner(partner: PartnerRecord, audit: NewAdminAudit): Promise<void>;
+  updatePartner(partner: PartnerRecord, audit: NewAdminAudit): Promise<void>;
+  partner(id: string): Promise<PartnerRecord | undefined>;
+  partners(): Promise<PartnerRecord[]>;
+  recordAudit(audit: NewAdminAudit): Promise<void>;
+  /** The admin audit log, newest first. */
+  auditLog(limit: number, beforeId?: number): Promise<AdminAuditRecord[]>;
+
+  // tenancy: which partner reaches which account, and owns which loan
+  isLinked(partnerId: string, accountId: string): Promise<boolean>;
+  /** Links the account to the partner (the borrower applied through it, with consent); idempotent. */
+  linkAccount(partnerId: string, accountId: string): Promise<void>;
+  partnersOf(accountId: string): Promise<string[]>;
+  loanOwner(accountId: string, loanNo: number): Promise<string | undefined>;
+  loansOwnedBy(partnerId: string, accountId: string): Promise<number[]>;
+  /** The references of the partner's steps on the account (its history entries carry them). */
+  refsOf(partnerId: string, accountId: string): Promise<string[]>;
 
   // identity vault
   findIdentity(identityKey: string): Promise<VaultRecord | undefined>;
@@ -236,8 +307,8 @@ export interface Store {
 
   // acceptance: idempotency record + vault row + operation + outbox steps, atomically
   accept(acceptance: Acceptance): Promise<AcceptOutcome>;
-  findIdempotency(apiKeyId: string, key: string): Promise<IdempotencyRecord | undefined>;
-  saveResponse(apiKeyId: string, key: string, response: StoredResponse): Promise<void>;
+  findIdempotency(owner: string, key: string): Promise<IdempotencyRecord | undefined>;
+  saveResponse(owner: string, key: string, response: StoredResponse): Promise<void>;
   decisionsOf(operationId: string): Promise<DecisionRecord[]>;
 
   // operations and the outbox
@@ -249,7 +320,7 @@ export interface Store {
   recordSigned(stepId: number, expectedSeq: bigint, sentCall: unknown, tx: TransactionRecord): Promise<void>;
   /** A replacement (same nonce, higher fee) of a step's transaction. */
   recordReplacement(stepId: number, tx: TransactionRecord): Promise<void>;
-  /** The step's entry is on-chain; its operation is confirmed when every step is. */
+  /** The step's entry is on-chain; its operation is confirmed when every step is (a drawn loan gets its operation's partner as owner). */
   recordConfirmed(stepId: number, landed: LedgerEntry): Promise<void>;
   /** The ledger refused the step: it and its operation fail, later steps are cancelled. */
   recordFailed(stepId: number, error: unknown): Promise<void>;

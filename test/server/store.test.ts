@@ -158,7 +158,7 @@ describe("SQLite store", () => {
     it("writes the idempotency record, the operation and its steps together, with bigints intact", async () => {
       const store = new SqliteStore(":memory:", clock());
       const outcome = await store.accept({
-        idempotency: { apiKeyId: "k", key: "i1", fingerprint: "f" },
+        idempotency: { owner: "k", key: "i1", fingerprint: "f" },
         operation: operation("op_1"),
       });
       expect(outcome).to.deep.equal({ accepted: true });
@@ -175,16 +175,16 @@ describe("SQLite store", () => {
 
     it("reports an idempotency key already used, and writes nothing", async () => {
       const store = new SqliteStore(":memory:", clock());
-      await store.accept({ idempotency: { apiKeyId: "k", key: "i1", fingerprint: "f" }, operation: operation("op_1") });
+      await store.accept({ idempotency: { owner: "k", key: "i1", fingerprint: "f" }, operation: operation("op_1") });
       const again = await store.accept({
-        idempotency: { apiKeyId: "k", key: "i1", fingerprint: "g" },
+        idempotency: { owner: "k", key: "i1", fingerprint: "g" },
         operation: operation("op_2"),
       });
       expect(again).to.include({ accepted: false, conflict: "idempotency" });
       expect(await store.getOperation("op_2")).to.equal(undefined);
       // The same key under another API key is another request.
       expect(
-        await store.accept({ idempotency: { apiKeyId: "k2", key: "i1", fingerprint: "f" }, operation: operation("op_3") })
+        await store.accept({ idempotency: { owner: "k2", key: "i1", fingerprint: "f" }, operation: operation("op_3") })
       ).to.deep.equal({
         accepted: true,
       });
@@ -194,12 +194,12 @@ describe("SQLite store", () => {
       const store = new SqliteStore(":memory:", clock());
       const person = { identityKey: "id1", accountId: "0xaa", sealedPii: "s", createdAt: "t" };
       await store.accept({
-        idempotency: { apiKeyId: "k", key: "i1", fingerprint: "f" },
+        idempotency: { owner: "k", key: "i1", fingerprint: "f" },
         operation: operation("op_1"),
         vault: person,
       });
       const second = await store.accept({
-        idempotency: { apiKeyId: "k", key: "i2", fingerprint: "f" },
+        idempotency: { owner: "k", key: "i2", fingerprint: "f" },
         operation: operation("op_2"),
         vault: { ...person, accountId: "0xbb" },
       });
@@ -210,8 +210,8 @@ describe("SQLite store", () => {
 
     it("hands out steps in order and confirms an operation when its last step lands", async () => {
       const store = new SqliteStore(":memory:", clock());
-      await store.accept({ idempotency: { apiKeyId: "k", key: "a", fingerprint: "f" }, operation: operation("op_a") });
-      await store.accept({ idempotency: { apiKeyId: "k", key: "b", fingerprint: "f" }, operation: operation("op_b", 1) });
+      await store.accept({ idempotency: { owner: "k", key: "a", fingerprint: "f" }, operation: operation("op_a") });
+      await store.accept({ idempotency: { owner: "k", key: "b", fingerprint: "f" }, operation: operation("op_b", 1) });
       const first = (await store.nextOpenStep())!;
       expect([first.operationId, first.step]).to.deep.equal(["op_a", 0]);
       await store.recordSigned(first.id, 3n, { sent: true }, { hash: "0x01", nonce: 4, raw: "0xraw", createdAt: "t" });
@@ -246,7 +246,7 @@ describe("SQLite store", () => {
 
     it("fails the operation and cancels its later steps when a step fails", async () => {
       const store = new SqliteStore(":memory:", clock());
-      await store.accept({ idempotency: { apiKeyId: "k", key: "a", fingerprint: "f" }, operation: operation("op_a", 3) });
+      await store.accept({ idempotency: { owner: "k", key: "a", fingerprint: "f" }, operation: operation("op_a", 3) });
       const first = (await store.nextOpenStep())!;
       await store.recordFailed(first.id, { rule: "LimitExceeded", available: 10n });
       const op = (await store.getOperation("op_a"))!;
@@ -258,7 +258,7 @@ describe("SQLite store", () => {
 
     it("requeues a sent step without its expected seq, keeping its transactions", async () => {
       const store = new SqliteStore(":memory:", clock());
-      await store.accept({ idempotency: { apiKeyId: "k", key: "a", fingerprint: "f" }, operation: operation("op_a", 1) });
+      await store.accept({ idempotency: { owner: "k", key: "a", fingerprint: "f" }, operation: operation("op_a", 1) });
       const s = (await store.nextOpenStep())!;
       await store.recordSigned(s.id, 1n, {}, { hash: "0x01", nonce: 0, raw: "0x", createdAt: "t" });
       await store.requeue(s.id, "dropped");
