@@ -25,6 +25,12 @@ export type DomainErrorCode =
   | "clock-advance-refused"
   | "ledger-unavailable"
   | "velocity-hold"
+  | "partner-not-found"
+  | "key-not-found"
+  | "partner-suspended"
+  | "product-not-allowed"
+  | "webhook-quota-exceeded"
+  | "rate-limited"
   | `ledger/${string}`;
 
 export interface DomainErrorFields {

@@ -16,7 +16,9 @@ import { DOCS_PAGE } from "./docs-page";
 import type { ExplorerScript } from "../../verifier/explorer/bundle";
 import { asApiError, problemMiddleware } from "./error-answers";
 import { mountExplorer, type ExplorerConfigSource } from "./explorer";
+import type { NewAdminAudit } from "../store/store";
 import { idempotencyKeyOf, requestFingerprint } from "./idempotency";
+import type { PartnerRateLimits } from "./rate-limits";
 import { ApiError, sendProblem, validationProblem } from "./problems";
 import { expressPath, type HandlerContext, type RouteDef } from "./route-table";
 
@@ -35,10 +37,17 @@ export interface AppDeps {
   bodyLimitBytes: number;
   /** Whether POSTs without ?wait= wait for confirmation. */
   defaultWait: boolean;
+  /** Per-partner rate limits (partners' requests only). */
+  rateLimits: PartnerRateLimits;
+  /** Writes an admin action to the admin audit log. */
+  recordAudit(audit: NewAdminAudit): Promise<void>;
   /** The explorer page (/explorer, /explorer/app.js), when given, with its built script (undefined: not built). */
   explorer?: ExplorerConfigSource;
   explorerScript?: ExplorerScript;
 }
+
+/** A change only an admin may make, that its route does not log itself. */
+const isAdminAction = (route: RouteDef): boolean => route.method !== "get" && !route.auditsItself && route.scopes.length === 1 && route.scopes[0] === "admin";
 
 /** Routes without query parameters refuse any. */
 const NO_QUERY = z.strictObject({});
@@ -89,6 +98,7 @@ export function createApp(deps: AppDeps): express.Express {
   for (const route of deps.routes) {
     app[route.method](expressPath(route.path), async (req: Request, res: Response) => {
       const auth = await authenticate(deps.apiKeys, req, route.scopes);
+      if (auth.partner) await deps.rateLimits.take(auth.partner, res);
       if (route.method === "post") {
         if (!req.is(["application/json", "application/*+json"])) {
           throw new ApiError("unsupported-media-type", "send the body as JSON with Content-Type: application/json", {
@@ -105,12 +115,13 @@ export function createApp(deps: AppDeps): express.Express {
         body,
         auth,
         req,
-        idempotency: { apiKeyId: auth.id, key: "", fingerprint: "" },
+        idempotency: { owner: auth.owner, partnerId: auth.partner?.id, key: "", fingerprint: "" },
         wait: deps.defaultWait,
       };
       if (route.method === "post") {
         ctx.idempotency = {
-          apiKeyId: auth.id,
+          owner: auth.owner,
+          partnerId: auth.partner?.id,
           key: idempotencyKeyOf(req),
           fingerprint: requestFingerprint(req.method, req.path, req.body),
         };
@@ -118,6 +129,10 @@ export function createApp(deps: AppDeps): express.Express {
         ctx.wait = wait === undefined ? deps.defaultWait : wait === "true";
       }
       const result = await route.handle(ctx);
+      if (isAdminAction(route) && result.status < 400 && result.headers?.["Idempotent-Replayed"] === undefined) {
+        // Every admin action is in the admin audit log (partner management writes its own, with before and after).
+        await deps.recordAudit({ actor: auth.key.id, action: route.operationId, target: JSON.stringify(params ?? {}), after: { request: ctx.body ?? null, status: result.status } });
+      }
       for (const [name, value] of Object.entries(result.headers ?? {})) res.setHeader(name, value);
       if (result.body === undefined) {
         res.status(result.status).end();

@@ -36,6 +36,11 @@ export interface MutationSpec<C> {
   successStatus: number;
   /** The request's names for fields a ledger rule blames. */
   fieldAliases?: Record<string, string>;
+  /**
+   * What of an immediate answer is stored for retries, when not all of it may be (an issued API
+   * key is shown once: a retry gets the answer without it). Default: all of it.
+   */
+  storedAs?(body: unknown): unknown;
   /** Screens the prepared operation before acceptance, inside its exclusive section. */
   guard?: MutationGuard<C>;
   /** Called once a new request is accepted (not on a replay): the context and the operation id, if any. */
@@ -45,7 +50,7 @@ export interface MutationSpec<C> {
 export interface MutationGuard<C> {
   /** Runs the section from the idempotency check to the acceptance with no other request of its scope in between. */
   section<T>(work: () => Promise<T>): Promise<T>;
-  screen(prepared: PreparedOperation<C>): Promise<GuardVerdict>;
+  screen(prepared: PreparedOperation<C>, partnerId?: string): Promise<GuardVerdict>;
 }
 
 export interface MutationRequest {
@@ -82,19 +87,20 @@ async function prepareAndAccept<C>(
   spec: MutationSpec<C>
 ): Promise<{ result: MutationResult } | { operationId: string } | { seen: Seen }> {
   const { store, operations } = deps;
-  const { apiKeyId, key } = request.idempotency;
-  const seen = await store.findIdempotency(apiKeyId, key);
+  const { owner, key } = request.idempotency;
+  const seen = await store.findIdempotency(owner, key);
   if (seen) return { seen };
 
   let prepared: Prepared<C> = await spec.prepare();
   if (isImmediate(prepared)) {
     const response: StoredResponse = { status: spec.successStatus, body: await encode(spec, prepared.immediate, undefined) };
-    const answered = await answerNow(deps, request, response);
+    const stored = spec.storedAs ? { ...response, body: spec.storedAs(response.body) } : response;
+    const answered = await answerNow(deps, request, stored, response);
     if ("result" in answered) await spec.afterAccept?.(prepared.immediate, undefined);
     return answered;
   }
 
-  const verdict = spec.guard ? await spec.guard.screen(prepared) : { hold: false as const };
+  const verdict = spec.guard ? await spec.guard.screen(prepared, request.idempotency.partnerId) : { hold: false as const };
   if (verdict.hold) return hold(deps, request, verdict);
 
   let accepted = await operations.accept(prepared, request.idempotency);
@@ -143,11 +149,16 @@ interface Seen {
   operationId?: string;
 }
 
-/** Stores a final answer with the Idempotency-Key (or finds the one a concurrent request stored). */
-async function answerNow(deps: MutationDeps, request: MutationRequest, response: StoredResponse): Promise<{ result: MutationResult } | { seen: Seen }> {
+/** Stores a final answer with the Idempotency-Key (or finds the one a concurrent request stored); answers `live` (default: what was stored). */
+async function answerNow(
+  deps: MutationDeps,
+  request: MutationRequest,
+  response: StoredResponse,
+  live: StoredResponse = response
+): Promise<{ result: MutationResult } | { seen: Seen }> {
   const outcome = await deps.operations.acceptImmediate(request.idempotency, response);
   if (!outcome.accepted && outcome.conflict === "idempotency") return { seen: outcome.existing };
-  return { result: { ...response, replayed: false } };
+  return { result: { ...live, replayed: false } };
 }
 
 async function replay<C>(
@@ -182,7 +193,7 @@ async function respond<C>(
   } else {
     response = { status: op.status === "confirmed" ? spec.successStatus : 202, body: await encode(spec, context, op) };
   }
-  if (op.status !== "pending") await deps.store.saveResponse(request.idempotency.apiKeyId, request.idempotency.key, response);
+  if (op.status !== "pending") await deps.store.saveResponse(request.idempotency.owner, request.idempotency.key, response);
   return { ...response, replayed };
 }
 
@@ -201,7 +212,14 @@ export async function mutationAnswer<C>(deps: MutationDeps, ctx: HandlerContext,
   };
 }
 
-/** A POST answered at once through the pipeline (a retry with the same key returns the first answer). */
-export function immediateAnswer(deps: MutationDeps, ctx: HandlerContext, schema: z.ZodType, status: number, work: () => Promise<unknown>): Promise<HandlerResult> {
-  return mutationAnswer(deps, { ...ctx, wait: false }, { prepare: async () => ({ immediate: await work() }), present: (c) => c, schema, successStatus: status });
+/** A POST answered at once through the pipeline (a retry with the same key returns the first answer, as `storedAs` keeps it). */
+export function immediateAnswer(
+  deps: MutationDeps,
+  ctx: HandlerContext,
+  schema: z.ZodType,
+  status: number,
+  work: () => Promise<unknown>,
+  storedAs?: (body: unknown) => unknown
+): Promise<HandlerResult> {
+  return mutationAnswer(deps, { ...ctx, wait: false }, { prepare: async () => ({ immediate: await work() }), present: (c) => c, schema, successStatus: status, storedAs });
 }

@@ -59,7 +59,9 @@ export function buildOpenApi(routes: RouteDef[], info: OpenApiInfo): Record<stri
         : { description: response.description };
     }
     const byStatus = new Map<number, string[]>();
-    for (const slug of r.problems) {
+    // A partner's request can always meet its partner's suspension and rate limit.
+    const problems = r.scopes.includes("partner") ? [...r.problems, "partner-suspended", "rate-limited"] : r.problems;
+    for (const slug of problems) {
       const status =
         (PROBLEM_TYPES as Record<string, { status: number }>)[slug]?.status ?? (slug.startsWith("ledger/") ? 422 : 500);
       byStatus.set(status, [...(byStatus.get(status) ?? []), problemTypeUri(slug)]);

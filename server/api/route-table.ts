@@ -8,12 +8,14 @@
 import type { Request } from "express";
 import type { z } from "zod";
 
+import type { Partners } from "../auth/partners";
 import type { Accounts } from "../lending/accounts";
 import type { Applications } from "../lending/applications";
 import type { Drawdowns } from "../lending/drawdowns";
 import type { LineChanges } from "../lending/line-changes";
 import type { LoanChanges } from "../lending/loan-changes";
 import type { IdempotencyScope, Operations } from "../lending/operations";
+import type { Reach, Viewer } from "../lending/reach";
 import type { ScorecardModel } from "../scoring/scorecard";
 import type { BusinessClock } from "../servicing/business-clock";
 import type { CreditReports } from "../servicing/credit-reports";
@@ -21,7 +23,8 @@ import type { LimitReviews } from "../servicing/limit-reviews";
 import type { Servicing } from "../servicing/scheduler";
 import type { VelocityGuard } from "../servicing/velocity-guard";
 import type { WebhookSubscriptions } from "../servicing/webhooks";
-import type { ApiKeyRecord, Scope, Store } from "../store/store";
+import type { Principal } from "../auth/api-keys";
+import type { Scope, Store } from "../store/store";
 import type { ExplorerConfigSource } from "./explorer";
 import { POST_PROBLEMS, type ProblemSlug } from "./problems";
 
@@ -31,7 +34,8 @@ export interface HandlerContext<P = unknown, Q = unknown, B = unknown> {
   params: P;
   query: Q;
   body: B;
-  auth: ApiKeyRecord;
+  /** Who asks: the key, the partner it acts for, the owner of what it creates. */
+  auth: Principal;
   req: Request;
   /** Set on POST routes: the request's idempotency scope and whether to wait for confirmation. */
   idempotency: IdempotencyScope;
@@ -59,6 +63,8 @@ export interface RouteDef<P = unknown, Q = unknown, B = unknown> {
   body?: z.ZodType;
   responses: Record<number, { description: string; schema?: z.ZodType }>;
   problems: ProblemSlug[];
+  /** The handler writes its own admin audit records (with before and after); else an admin route's change is logged by the app. */
+  auditsItself?: boolean;
   handle(ctx: HandlerContext<P, Q, B>): Promise<HandlerResult>;
 }
 
@@ -73,6 +79,8 @@ export interface RouteDeps {
   loanChanges: LoanChanges;
   lineChanges: LineChanges;
   accounts: Accounts;
+  reach: Reach;
+  partners: Partners;
   velocity: VelocityGuard;
   servicing: Servicing;
   limitReviews: LimitReviews;
@@ -110,6 +118,10 @@ export const written = (status: number, schema: z.ZodType, what: string) => ({
 
 /** Express's form of an OpenAPI path: `{loanId}` -> `:loanId`. */
 export const expressPath = (path: string): string => path.replace(/\{([A-Za-z]+)\}/g, ":$1");
+
+/** What the request may reach: its partner's accounts, loans and products (the operator's keys: everything). */
+export const viewerOf = (ctx: HandlerContext): Viewer =>
+  ctx.auth.partner ? { partnerId: ctx.auth.partner.id, products: ctx.auth.partner.products } : {};
 
 /** The request path, the `instance` of problem documents. */
 export const instanceOf = (ctx: HandlerContext): string => ctx.req.originalUrl.split("?")[0];

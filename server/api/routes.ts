@@ -1,10 +1,11 @@
 /**
  * The partner API, as a table (route-table.ts): the lending routes, the account routes, the
- * servicing routes and the explorer's configuration. The Express app mounts it and the OpenAPI
+ * servicing routes, the explorer's configuration and the admin routes for partners. The Express app mounts it and the OpenAPI
  * document is generated from it, so what is documented is what runs.
  */
 import { ExplorerConfigResponse } from "../../verifier/explorer/config";
 import { accountRoutes } from "./account-routes";
+import { adminRoutes } from "./admin-routes";
 import { lendingRoutes } from "./lending-routes";
 import { AUDITORS, defineRoute, READ_PROBLEMS, type RouteDef, type RouteDeps } from "./route-table";
 import { servicingRoutes } from "./servicing-routes";
@@ -28,5 +29,6 @@ export function buildRoutes(deps: RouteDeps): RouteDef[] {
       handle: async () => ({ status: 200, body: deps.explorer.config() }),
     }),
     ...servicingRoutes(deps),
+    ...adminRoutes(deps),
   ];
 }
