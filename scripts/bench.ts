@@ -235,7 +235,7 @@ async function startSystem(options: Options, dir: string): Promise<System> {
     const { createGateway } = await import("../server/gateway");
     const gateway = await createGateway(readGatewayConfig(env));
     const url = (await gateway.start())!;
-    const partnerKey = (await gateway.apiKeys.issue("bench partner", ["partner"])).key;
+    const partnerKey = (await gateway.partners.create({ name: "bench partner", ratePerMinute: 1_000_000, burst: 1_000_000 }, "bench")).key.key;
     progress(`gateway listening on ${url} (in this process)`);
     return {
       url,
@@ -252,10 +252,12 @@ async function startSystem(options: Options, dir: string): Promise<System> {
   // The partner key goes into the gateway's database before it starts.
   const { SqliteStore } = await import("../server/store/sqlite-store");
   const { ApiKeys } = await import("../server/auth/api-keys");
+  const { Partners } = await import("../server/auth/partners");
   const { systemClock } = await import("../server/clock");
   const { cryptoRandom } = await import("../server/randomness");
   const store = new SqliteStore(env.GATEWAY_DB_PATH, systemClock);
-  const partnerKey = (await new ApiKeys(store, cryptoRandom, systemClock).issue("bench partner", ["partner"])).key;
+  const partners = new Partners(store, new ApiKeys(store, cryptoRandom, systemClock), cryptoRandom, systemClock);
+  const partnerKey = (await partners.create({ name: "bench partner", ratePerMinute: 1_000_000, burst: 1_000_000 }, "bench")).key.key;
   await store.close();
   const gateway = await startGatewayProcess(env);
   progress(`gateway listening on ${gateway.url} (process ${gateway.pid})`);

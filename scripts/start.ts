@@ -86,7 +86,7 @@ interface ReadyFile {
   rpcUrl?: string;
   chainId?: number;
   ledger?: string;
-  gateway?: { url: string; explorer: string; dataDir: string; keys: { partner: string; auditor: string; admin: string } };
+  gateway?: { url: string; explorer: string; dataDir: string; keys: { partner: string; partner2: string; auditor: string; admin: string } };
   demo: Array<{ name: string; accountId: string; story: string }>;
 }
 
@@ -267,8 +267,12 @@ async function startGateway(
   const gateway = await createGateway(config);
   parts.push({ name: "gateway", part: gateway });
   const url = (await gateway.start())!;
+  // Two demo partners, so that isolation can be tried at once: the demo accounts are the first one's.
+  const first = await gateway.partners.create({ name: "demo partner" }, "cli:npm-start");
+  const second = await gateway.partners.create({ name: "demo partner 2" }, "cli:npm-start");
   const keys = {
-    partner: await gateway.apiKeys.issue("demo partner", ["partner"]),
+    partner: first.key,
+    partner2: second.key,
     auditor: await gateway.apiKeys.issue("demo auditor", ["auditor"]),
     admin: await gateway.apiKeys.issue("demo admin", ["admin"]),
   };
@@ -276,14 +280,14 @@ async function startGateway(
   if (seed) {
     log("seeding demo accounts through the gateway");
     const { seedDemo } = await import("./lib/demo-seed");
-    demo = await seedDemo(gateway, keys.partner.id);
+    demo = await seedDemo(gateway, first.partner.id);
   }
   console.log(formatGatewaySummary({ url, dataDir: path.relative(process.cwd(), setup.dataDir), keys, demo }));
   return {
     url,
     explorer: `${url}/explorer`,
     dataDir: setup.dataDir,
-    keys: { partner: keys.partner.key, auditor: keys.auditor.key, admin: keys.admin.key },
+    keys: { partner: keys.partner.key, partner2: keys.partner2.key, auditor: keys.auditor.key, admin: keys.admin.key },
     demo,
   };
 }

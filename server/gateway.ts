@@ -16,8 +16,10 @@ import { buildOpenApi } from "./api/openapi";
 import { answerClientErrors, createApp, type HealthReport } from "./api/app";
 import { ExplorerConfigSource } from "./api/explorer";
 import type { RouteDef } from "./api/route-table";
+import { PartnerRateLimits } from "./api/rate-limits";
 import { buildRoutes } from "./api/routes";
 import { ApiKeys } from "./auth/api-keys";
+import { Partners } from "./auth/partners";
 import { probeChainId } from "./chain/rpc-probe";
 import { Indexer } from "./chain/indexer";
 import { LedgerClient } from "./chain/ledger-client";
@@ -32,6 +34,7 @@ import { LoanChanges } from "./lending/loan-changes";
 import { Operations } from "./lending/operations";
 import { Preflight } from "./lending/preflight";
 import { ProductCatalog } from "./lending/products";
+import { Reach } from "./lending/reach";
 import { createLogger, type Logger } from "./logger";
 import { GatewayMetrics } from "./metrics";
 import { cryptoRandom, type Random } from "./randomness";
@@ -79,6 +82,8 @@ export interface Gateway {
   sender: OutboxSender;
   indexer: Indexer;
   apiKeys: ApiKeys;
+  partners: Partners;
+  reach: Reach;
   vault: Vault;
   operations: Operations;
   applications: Applications;
@@ -179,16 +184,18 @@ export async function createGateway(config: GatewayConfig, edges: GatewayEdges =
     clock
   );
   const operations = new Operations(store, sender, indexer, () => provider.getBlockNumber(), random, clock, metrics);
-  const preflight = new Preflight(client, store, config.decisionTtlSeconds);
+  const reach = new Reach(store);
+  const preflight = new Preflight(client, store, reach, config.decisionTtlSeconds);
+  const partners = new Partners(store, apiKeys, random, clock);
   if (!(store instanceof SqliteStore)) throw new Error("servicing needs the SQLite store (a PostgreSQL ServicingStore is not written yet)");
   const servicingStore = new SqliteServicingStore(store.db, clock);
   const businessClock = new BusinessClock(clock, Number((await servicingStore.getMeta(CLOCK_OFFSET_KEY)) ?? "0"));
   const products = new ProductCatalog(client, businessClock);
-  const applications = new Applications(vault, client, store, preflight, model, random);
-  const drawdowns = new Drawdowns(client, products, preflight, businessClock);
+  const applications = new Applications(vault, client, store, preflight, reach, model, random);
+  const drawdowns = new Drawdowns(client, products, preflight, reach, businessClock);
   const loanChanges = new LoanChanges(client, store, products, preflight);
-  const lineChanges = new LineChanges(client, preflight, model, random);
-  const accounts = new Accounts(store, vault, businessClock);
+  const lineChanges = new LineChanges(client, preflight, reach, model, random);
+  const accounts = new Accounts(store, vault, reach, businessClock);
   const rpc = provider as unknown as { send?: (method: string, params: unknown[]) => Promise<unknown> };
   const chainControl: ChainControl = edges.chainControl ?? {
     local: client.chainId === LOCAL_CHAIN_ID && typeof rpc.send === "function",
@@ -232,7 +239,7 @@ export async function createGateway(config: GatewayConfig, edges: GatewayEdges =
     reviewIntervalDays: config.servicing.reviewIntervalDays,
     blockTime: (n) => chainControl.blockTime(n),
   });
-  const creditReports = new CreditReports(store, servicingStore, businessClock, (n) => chainControl.blockTime(n));
+  const creditReports = new CreditReports(store, servicingStore, reach, businessClock, (n) => chainControl.blockTime(n));
   // The servicing loop sends what these record at once (they wake it).
   const wakeServicing = () => servicing.notify();
   const velocity = new VelocityGuard({
@@ -285,6 +292,8 @@ export async function createGateway(config: GatewayConfig, edges: GatewayEdges =
     loanChanges,
     lineChanges,
     accounts,
+    reach,
+    partners,
     velocity,
     servicing,
     limitReviews,
@@ -326,6 +335,8 @@ export async function createGateway(config: GatewayConfig, edges: GatewayEdges =
     health,
     bodyLimitBytes: config.http.bodyLimitBytes,
     defaultWait,
+    rateLimits: new PartnerRateLimits(),
+    recordAudit: (audit) => store.recordAudit(audit),
     explorer,
     explorerScript: edges.explorerScript === undefined ? readExplorerScript() : (edges.explorerScript ?? undefined),
     openApi: () =>
@@ -345,6 +356,8 @@ export async function createGateway(config: GatewayConfig, edges: GatewayEdges =
     sender,
     indexer,
     apiKeys,
+    partners,
+    reach,
     vault,
     operations,
     applications,

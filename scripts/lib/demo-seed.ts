@@ -47,11 +47,12 @@ const PEOPLE = {
   sun: { nationalId: "110101200001010037", name: "孙强", phone: "+86 138 0000 0003" },
 };
 
-export async function seedDemo(gateway: Gateway, apiKeyId: string): Promise<DemoAccount[]> {
+/** Seeds the demo accounts as `partnerId`'s borrowers (linked to it, its loans). */
+export async function seedDemo(gateway: Gateway, partnerId: string): Promise<DemoAccount[]> {
   let n = 0;
   const run = async <C>(prepared: PreparedOperation<C>): Promise<Record<string, unknown>> => {
     const key = `demo-seed-${++n}`;
-    const accepted = await gateway.operations.accept(prepared, { apiKeyId, key, fingerprint: key });
+    const accepted = await gateway.operations.accept(prepared, { owner: partnerId, partnerId, key, fingerprint: key });
     if (!accepted.accepted) throw new Error(`demo step ${n} was not accepted (${accepted.conflict})`);
     const op = await gateway.operations.wait(accepted.operationId!, 120_000);
     if (op.status !== "confirmed")

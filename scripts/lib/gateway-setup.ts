@@ -82,7 +82,7 @@ export function gatewayConfigFor(setup: GatewaySetup, env: NodeJS.ProcessEnv): G
 export interface GatewaySummary {
   url: string;
   dataDir: string;
-  keys: { partner: IssuedApiKey; auditor: IssuedApiKey; admin: IssuedApiKey };
+  keys: { partner: IssuedApiKey; partner2: IssuedApiKey; auditor: IssuedApiKey; admin: IssuedApiKey };
   demo: DemoAccount[];
 }
 
@@ -99,7 +99,8 @@ export function formatGatewaySummary(s: GatewaySummary): string {
     row("health", `${s.url}/healthz`),
     row("metrics", `${s.url}/metrics`),
     row("database", `${s.dataDir}/gateway.sqlite`),
-    row("partner key", s.keys.partner.key),
+    row("partner key", `${s.keys.partner.key}   (demo partner: the demo accounts are its borrowers)`),
+    row("partner 2 key", `${s.keys.partner2.key}   (demo partner 2: another tenant, sees none of them)`),
     row("auditor key", s.keys.auditor.key),
     row("admin key", s.keys.admin.key),
     ...(s.demo.length > 0
@@ -107,7 +108,12 @@ export function formatGatewaySummary(s: GatewaySummary): string {
       : []),
     "",
     "  try:",
-    ...(first ? [`    curl -s -H 'Authorization: Bearer ${s.keys.auditor.key}' ${s.url}/v1/accounts/${first}`] : []),
+    ...(first
+      ? [
+          `    curl -s -H 'Authorization: Bearer ${s.keys.auditor.key}' ${s.url}/v1/accounts/${first}`,
+          `    curl -s -H 'Authorization: Bearer ${s.keys.partner2.key}' ${s.url}/v1/accounts/${first}   # partner 2: 404, as for an unknown id`,
+        ]
+      : []),
     `    curl -s -X POST ${s.url}/v1/quotes -H 'Authorization: Bearer ${s.keys.partner.key}' \\`,
     `      -H 'Idempotency-Key: quote-1' -H 'Content-Type: application/json' \\`,
     `      -d '{"product":"cash_loan","amount":"1200000","periods":12,"method":"annuity","dailyRatePpm":300}'`,

@@ -16,7 +16,7 @@ import * as O from "../schemas/operations";
 import { CreditReportResponse } from "../schemas/servicing";
 import { ledgerProblem } from "./ledger-problems";
 import { mutationAnswer } from "./mutations";
-import { ADMIN, defineRoute, instanceOf, LEDGER_POST_PROBLEMS, PARTNER, READ_PROBLEMS, READERS, written, type RouteDef, type RouteDeps } from "./route-table";
+import { ADMIN, defineRoute, instanceOf, LEDGER_POST_PROBLEMS, PARTNER, READ_PROBLEMS, READERS, viewerOf, written, type RouteDef, type RouteDeps } from "./route-table";
 
 /** An operation as GET /v1/operations/{id} shows it. */
 export function operationBody(op: OperationRecord, instance: string) {
@@ -60,7 +60,7 @@ export function accountRoutes(deps: RouteDeps): RouteDef[] {
       query: C.AsOfQuery,
       responses: { 200: { description: "The account", schema: A.AccountResponse } },
       problems: [...READ_PROBLEMS, "account-not-found"],
-      handle: async (ctx) => ({ status: 200, body: z.encode(A.AccountResponse, await deps.accounts.view(ctx.params.accountId, ctx.query.at)) }),
+      handle: async (ctx) => ({ status: 200, body: z.encode(A.AccountResponse, await deps.accounts.view(ctx.params.accountId, ctx.query.at, viewerOf(ctx))) }),
     }),
     defineRoute({
       method: "get",
@@ -72,7 +72,7 @@ export function accountRoutes(deps: RouteDeps): RouteDef[] {
       params: C.AccountParams,
       responses: { 200: { description: "The history", schema: A.HistoryResponse } },
       problems: [...READ_PROBLEMS, "account-not-found"],
-      handle: async (ctx) => ({ status: 200, body: z.encode(A.HistoryResponse, await deps.accounts.history(ctx.params.accountId)) }),
+      handle: async (ctx) => ({ status: 200, body: z.encode(A.HistoryResponse, await deps.accounts.history(ctx.params.accountId, viewerOf(ctx))) }),
     }),
     defineRoute({
       method: "get",
@@ -85,7 +85,7 @@ export function accountRoutes(deps: RouteDeps): RouteDef[] {
       query: C.AsOfQuery,
       responses: { 200: { description: "The loan", schema: A.LoanResponse } },
       problems: [...READ_PROBLEMS, "loan-not-found", "loan-pending"],
-      handle: async (ctx) => ({ status: 200, body: z.encode(A.LoanResponse, await deps.accounts.loan(ctx.params.loanId, ctx.query.at)) }),
+      handle: async (ctx) => ({ status: 200, body: z.encode(A.LoanResponse, await deps.accounts.loan(ctx.params.loanId, ctx.query.at, viewerOf(ctx))) }),
     }),
     defineRoute({
       method: "get",
@@ -99,7 +99,7 @@ export function accountRoutes(deps: RouteDeps): RouteDef[] {
       problems: [...READ_PROBLEMS, "operation-not-found"],
       handle: async (ctx) => {
         const op = await deps.operations.get(ctx.params.operationId);
-        if (!op) throw new DomainError("operation-not-found", `no operation ${ctx.params.operationId}`, { field: "operationId" });
+        if (!op || !deps.reach.operation(viewerOf(ctx), op)) throw new DomainError("operation-not-found", `no operation ${ctx.params.operationId}`, { field: "operationId" });
         return { status: 200, body: z.encode(O.OperationResponse, operationBody(op, instanceOf(ctx)) as never) };
       },
     }),
@@ -117,7 +117,7 @@ export function accountRoutes(deps: RouteDeps): RouteDef[] {
       problems: [...LEDGER_POST_PROBLEMS, "ledger/freeze-state-unchanged", "ledger/no-line", "ledger/unknown-account"],
       handle: (ctx) =>
         mutationAnswer(deps, ctx, {
-          prepare: () => deps.lineChanges.prepareFreeze(ctx.params.accountId, ctx.body, true),
+          prepare: () => deps.lineChanges.prepareFreeze(ctx.params.accountId, ctx.body, true, viewerOf(ctx)),
           present: (c, op) => deps.lineChanges.presentFreeze(c, op!),
           schema: S.FreezeResponse,
           successStatus: 200,
@@ -157,7 +157,7 @@ export function accountRoutes(deps: RouteDeps): RouteDef[] {
       problems: [...LEDGER_POST_PROBLEMS, "account-not-found", "ledger/no-line", "ledger-paused"],
       handle: (ctx) =>
         mutationAnswer(deps, ctx, {
-          prepare: () => deps.lineChanges.prepareLimitReview(ctx.params.accountId, ctx.body),
+          prepare: () => deps.lineChanges.prepareLimitReview(ctx.params.accountId, ctx.body, viewerOf(ctx)),
           present: (c, op) => deps.lineChanges.presentLimitReview(c, op),
           schema: S.LimitReviewResponse,
           successStatus: 200,
@@ -191,7 +191,7 @@ export function accountRoutes(deps: RouteDeps): RouteDef[] {
       params: C.AccountParams,
       responses: { 200: { description: "The months", schema: CreditReportResponse } },
       problems: [...READ_PROBLEMS, "account-not-found"],
-      handle: async (ctx) => ({ status: 200, body: z.encode(CreditReportResponse, await deps.creditReports.of(ctx.params.accountId)) }),
+      handle: async (ctx) => ({ status: 200, body: z.encode(CreditReportResponse, await deps.creditReports.of(ctx.params.accountId, viewerOf(ctx))) }),
     }),
   ];
 }

@@ -12,7 +12,7 @@ import * as S from "../schemas/lending";
 import type { GuardedDrawdown } from "../servicing/velocity-guard";
 import { mutationAnswer, type MutationGuard } from "./mutations";
 import type { ProblemSlug } from "./problems";
-import { ADMIN, defineRoute, LEDGER_POST_PROBLEMS, PARTNER, written, type RouteDef, type RouteDeps } from "./route-table";
+import { ADMIN, defineRoute, LEDGER_POST_PROBLEMS, PARTNER, viewerOf, written, type RouteDef, type RouteDeps } from "./route-table";
 
 /** What a drawdown can answer besides its own: the ledger's limits, a frozen line, a pause, a velocity hold. */
 const DRAWDOWN_PROBLEMS: ProblemSlug[] = [
@@ -31,7 +31,7 @@ export function lendingRoutes(deps: RouteDeps): RouteDef[] {
   /** Drawdowns pass the velocity guard, one per account at a time. */
   const velocity = (accountId: string): MutationGuard<DrawContext> => ({
     section: (work) => deps.velocity.section(accountId, work),
-    screen: (prepared) => deps.velocity.screen(prepared as GuardedDrawdown),
+    screen: (prepared, partnerId) => deps.velocity.screen(prepared as GuardedDrawdown, partnerId),
   });
 
   return [
@@ -52,7 +52,7 @@ export function lendingRoutes(deps: RouteDeps): RouteDef[] {
       problems: [...LEDGER_POST_PROBLEMS, "ledger/line-exists", "ledger-paused"],
       handle: (ctx) =>
         mutationAnswer<ApplicationContext>(deps, ctx, {
-          prepare: () => deps.applications.prepare(ctx.body),
+          prepare: () => deps.applications.prepare(ctx.body, viewerOf(ctx)),
           present: (c, op) => deps.applications.present(c, op!),
           schema: S.ApplicationResponse,
           successStatus: 201,
@@ -72,7 +72,7 @@ export function lendingRoutes(deps: RouteDeps): RouteDef[] {
       problems: [...LEDGER_POST_PROBLEMS, "ledger/periods-not-allowed", "ledger/no-line"],
       handle: (ctx) =>
         mutationAnswer(deps, ctx, {
-          prepare: async () => ({ immediate: await deps.drawdowns.quote(ctx.body) }),
+          prepare: async () => ({ immediate: await deps.drawdowns.quote(ctx.body, viewerOf(ctx)) }),
           present: (c) => c,
           schema: S.QuoteResponse,
           successStatus: 200,
@@ -91,7 +91,7 @@ export function lendingRoutes(deps: RouteDeps): RouteDef[] {
       problems: [...DRAWDOWN_PROBLEMS, "ledger/unknown-account"],
       handle: (ctx) =>
         mutationAnswer<DrawContext>(deps, ctx, {
-          prepare: () => deps.drawdowns.preparePurchase(ctx.body),
+          prepare: () => deps.drawdowns.preparePurchase(ctx.body, viewerOf(ctx)),
           present: (c, op) => deps.drawdowns.presentDraw(c, op!),
           schema: S.DrawResponse,
           successStatus: 201,
@@ -120,7 +120,7 @@ export function lendingRoutes(deps: RouteDeps): RouteDef[] {
       ],
       handle: (ctx) =>
         mutationAnswer<LoanAmountContext>(deps, ctx, {
-          prepare: () => deps.loanChanges.prepareRefund(ctx.params.loanId, ctx.body.amount),
+          prepare: () => deps.loanChanges.prepareRefund(ctx.params.loanId, ctx.body.amount, viewerOf(ctx)),
           present: (c, op) => deps.loanChanges.presentRefund(c, op!),
           schema: S.RefundResponse,
           successStatus: 200,
@@ -139,7 +139,7 @@ export function lendingRoutes(deps: RouteDeps): RouteDef[] {
       problems: [...DRAWDOWN_PROBLEMS, "ledger/cost-ceiling-exceeded"],
       handle: (ctx) =>
         mutationAnswer<DrawContext>(deps, ctx, {
-          prepare: () => deps.drawdowns.prepareCashLoan(ctx.body),
+          prepare: () => deps.drawdowns.prepareCashLoan(ctx.body, viewerOf(ctx)),
           present: (c, op) => deps.drawdowns.presentDraw(c, op!),
           schema: S.DrawResponse,
           successStatus: 201,
@@ -161,7 +161,7 @@ export function lendingRoutes(deps: RouteDeps): RouteDef[] {
       problems: [...LEDGER_POST_PROBLEMS, "loan-not-found", "loan-pending", "ledger/repayment-exceeds-payoff", "ledger/loan-not-active"],
       handle: (ctx) =>
         mutationAnswer<LoanAmountContext>(deps, ctx, {
-          prepare: () => deps.loanChanges.prepareRepayment(ctx.body.loanId, ctx.body.amount),
+          prepare: () => deps.loanChanges.prepareRepayment(ctx.body.loanId, ctx.body.amount, viewerOf(ctx)),
           present: (c, op) => deps.loanChanges.presentRepayment(c, op!),
           schema: S.RepaymentResponse,
           successStatus: 200,

@@ -39,8 +39,8 @@ function deliveryBody(d: Delivery & { attemptLog: DeliveryAttempt[] }) {
 
 export function servicingRoutes(deps: RouteDeps): RouteDef[] {
   const ownedOr404 = async (ctx: HandlerContext<{ webhookId: string }>) => {
-    const sub = await deps.webhooks.owned(ctx.auth.id, ctx.params.webhookId);
-    if (!sub) throw new DomainError("webhook-not-found", `no webhook ${ctx.params.webhookId} registered with this API key`, { field: "webhookId" });
+    const sub = await deps.webhooks.owned(ctx.auth.owner, ctx.params.webhookId);
+    if (!sub) throw new DomainError("webhook-not-found", `no webhook ${ctx.params.webhookId} registered by this partner`, { field: "webhookId" });
     return sub;
   };
 
@@ -58,21 +58,25 @@ export function servicingRoutes(deps: RouteDeps): RouteDef[] {
       scopes: PARTNER,
       body: V.WebhookRequest,
       responses: { 201: { description: "Registered", schema: V.WebhookResponse } },
-      problems: [...POST_PROBLEMS],
+      problems: [...POST_PROBLEMS, "webhook-quota-exceeded"],
       handle: async (ctx) => {
-        const { apiKeyId, key, fingerprint } = ctx.idempotency;
+        const { owner, key, fingerprint } = ctx.idempotency;
         const withSecret = (body: { id: string }) => ({ ...body, secret: deps.webhooks.secrets.secretOf(body.id) });
         const replay = (existing: { fingerprint: string; response?: { status: number; body: unknown } }): HandlerResult => {
           if (existing.fingerprint !== fingerprint || !existing.response) throw idempotencyKeyReused();
           return { status: existing.response.status, body: withSecret(existing.response.body as { id: string }), headers: { "Idempotent-Replayed": "true" } };
         };
-        const seen = await deps.store.findIdempotency(apiKeyId, key);
+        const seen = await deps.store.findIdempotency(owner, key);
         if (seen) return replay(seen);
         deps.webhooks.checkUrl(ctx.body.url);
-        const sub = deps.webhooks.newSubscription(ctx.auth.id, ctx.body.url, ctx.body.events);
+        const sub = deps.webhooks.newSubscription(ctx.auth.key.id, owner, ctx.body.url, ctx.body.events);
         const body = z.encode(V.WebhookResponse, deps.webhooks.view(sub)) as { id: string };
         const secret = deps.webhooks.secrets.secretOf(sub.id);
-        const outcome = await deps.webhooks.store.insertSubscription(sub, WebhookSecrets.hashOf(secret), { apiKeyId, key, fingerprint }, { status: 201, body });
+        const quota = ctx.auth.partner?.webhookQuota;
+        const outcome = await deps.webhooks.store.insertSubscription(sub, WebhookSecrets.hashOf(secret), { owner, key, fingerprint }, { status: 201, body }, quota);
+        if ("quotaReached" in outcome) {
+          throw new DomainError("webhook-quota-exceeded", `the partner has ${quota} webhook endpoints, its quota: delete one first`, { field: "url" });
+        }
         if (!outcome.accepted) return replay(outcome.existing);
         deps.webhooks.logRegistered(sub);
         return { status: 201, body: withSecret(body) };
@@ -89,7 +93,7 @@ export function servicingRoutes(deps: RouteDeps): RouteDef[] {
       problems: READ_PROBLEMS,
       handle: async (ctx) => ({
         status: 200,
-        body: z.encode(V.WebhookListResponse, { webhooks: (await deps.webhooks.list(ctx.auth.id)).map((s) => deps.webhooks.view(s)) }),
+        body: z.encode(V.WebhookListResponse, { webhooks: (await deps.webhooks.list(ctx.auth.owner)).map((s) => deps.webhooks.view(s)) }),
       }),
     }),
     defineRoute({
@@ -103,7 +107,7 @@ export function servicingRoutes(deps: RouteDeps): RouteDef[] {
       responses: { 204: { description: "Deleted" } },
       problems: [...READ_PROBLEMS, "webhook-not-found"],
       handle: async (ctx) => {
-        if (!(await deps.webhooks.remove(ctx.auth.id, ctx.params.webhookId))) {
+        if (!(await deps.webhooks.remove(ctx.auth.owner, ctx.params.webhookId))) {
           throw new DomainError("webhook-not-found", `no webhook ${ctx.params.webhookId} registered with this API key`, { field: "webhookId" });
         }
         return { status: 204 };
@@ -161,7 +165,7 @@ export function servicingRoutes(deps: RouteDeps): RouteDef[] {
       problems: [...POST_PROBLEMS, "clock-advance-refused", "ledger-unavailable"],
       handle: (ctx) =>
         immediateAnswer(deps, ctx, V.ClockAdvanceResponse, 200, () =>
-          deps.servicing.advance(ctx.body.days, { request: `${ctx.idempotency.apiKeyId}:${ctx.idempotency.key}`, fingerprint: ctx.idempotency.fingerprint })
+          deps.servicing.advance(ctx.body.days, { request: `${ctx.idempotency.owner}:${ctx.idempotency.key}`, fingerprint: ctx.idempotency.fingerprint })
         ),
     }),
     defineRoute({

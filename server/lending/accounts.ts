@@ -3,7 +3,9 @@
  * due and delinquency; its history verified against its on-chain head; one loan's terms,
  * schedule, payments and position; and deleting the person behind an account from the vault.
  * Each read builds its response body (the schemas' output types, server/schemas/accounts.ts)
- * with the core's math, from what the indexer read from the chain.
+ * with the core's math, from what the indexer read from the chain. A partner sees only accounts
+ * linked to it, and on them the lines and limits and only its own loans and entries (reach.ts);
+ * what it may not see answers as an unknown id.
  */
 import type { z } from "zod";
 
@@ -19,6 +21,7 @@ import type { AccountResponse, HistoryResponse, LoanResponse } from "../schemas/
 import type { LoanSnapshot, Store } from "../store/store";
 import type { Vault } from "../vault/vault";
 import { loanIdOf, resolveLoanId } from "./loan-ids";
+import { accountNotFound, OPERATOR, type Reach, type Viewer } from "./reach";
 
 export type AccountView = z.output<typeof AccountResponse>;
 export type HistoryView = z.output<typeof HistoryResponse>;
@@ -30,12 +33,13 @@ export class Accounts {
   constructor(
     private readonly store: Store,
     private readonly vault: Vault,
+    private readonly reach: Reach,
     private readonly clock: Clock
   ) {}
 
-  async view(accountId: string, at?: bigint): Promise<AccountView> {
-    const snapshot = await this.store.accountSnapshot(accountId);
-    if (!snapshot) throw new DomainError("account-not-found", `no account ${accountId} on the ledger (yet)`, { field: "accountId" });
+  async view(accountId: string, at?: bigint, viewer: Viewer = OPERATOR): Promise<AccountView> {
+    const snapshot = (await this.reach.account(viewer, accountId)) ? await this.store.accountSnapshot(accountId) : undefined;
+    if (!snapshot) throw accountNotFound(accountId);
     const time = at ?? nowSeconds(this.clock);
     const a = snapshot.account;
     const lines = (await this.store.linesOf(accountId)).map(({ productId, line }): LineView => {
@@ -54,7 +58,8 @@ export class Accounts {
         freezeReasonCode: line.frozen ? line.freezeReason : null,
       };
     });
-    const loans = (await this.store.loansOf(accountId)).map((l) => loanSummary(l, time));
+    const visible = await this.reach.visibleLoans(viewer, accountId);
+    const loans = (await this.store.loansOf(accountId)).filter((l) => !visible || visible.has(l.loanNo)).map((l) => loanSummary(l, time));
     const active = loans.filter((l) => l.status === "active");
     const dueTimes = active.flatMap((l) => (l.nextDueTime !== null && l.amountDue > 0n ? [l.nextDueTime] : []));
     const daysPastDue = active.reduce((m, l) => (l.daysPastDue > m ? l.daysPastDue : m), 0n);
@@ -81,19 +86,25 @@ export class Accounts {
     };
   }
 
-  /** Every entry of the account's chain, checked against the account's on-chain seq and head. */
-  async history(accountId: string): Promise<HistoryView> {
-    const snapshot = await this.store.accountSnapshot(accountId);
-    if (!snapshot) throw new DomainError("account-not-found", `no account ${accountId} on the ledger (yet)`, { field: "accountId" });
-    const entries = await this.store.entriesOf(accountId);
+  /**
+   * The account's chain, checked against the account's on-chain seq and head: every entry for
+   * the operator; a partner's own entries (each with its seq and head, checkable against the
+   * chain), the whole chain still verified here.
+   */
+  async history(accountId: string, viewer: Viewer = OPERATOR): Promise<HistoryView> {
+    const snapshot = (await this.reach.account(viewer, accountId)) ? await this.store.accountSnapshot(accountId) : undefined;
+    if (!snapshot) throw accountNotFound(accountId);
+    const all = await this.store.entriesOf(accountId);
     const { seq, head } = snapshot.account;
-    const check = verifyChain(entries, { seq, head });
+    const check = verifyChain(all, { seq, head });
+    const filter = await this.reach.entryFilter(viewer, accountId);
+    const entries = filter ? all.filter(filter) : all;
     return {
       accountId,
       seq,
       head,
       verified: check.ok,
-      verification: check.ok ? `chain of ${entries.length} entries ends at seq ${seq} and the account's head` : check.reason,
+      verification: check.ok ? `chain of ${all.length} entries ends at seq ${seq} and the account's head` : check.reason,
       entries: entries.map((e) => ({
         seq: e.seq,
         kind: e.name,
@@ -108,9 +119,9 @@ export class Accounts {
     };
   }
 
-  async loan(loanId: string, at?: bigint): Promise<LoanDetailView> {
-    const key = await resolveLoanId(this.store, loanId);
-    const snapshot = await this.store.loanSnapshot(key.accountId, key.loanNo);
+  async loan(loanId: string, at?: bigint, viewer: Viewer = OPERATOR): Promise<LoanDetailView> {
+    const key = await resolveLoanId(this.store, loanId, viewer);
+    const snapshot = (await this.reach.loan(viewer, key)) ? await this.store.loanSnapshot(key.accountId, key.loanNo) : undefined;
     if (!snapshot) throw new DomainError("loan-not-found", `no loan ${loanId} on the ledger (yet)`, { field: "loanId" });
     const time = at ?? nowSeconds(this.clock);
     const { terms, state } = snapshot;

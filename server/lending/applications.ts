@@ -11,6 +11,7 @@ import { representativeCashApr } from "../../core/pricing";
 import { DEFAULT_TIME_ZONE } from "../../core/zone-time";
 import type { LedgerCall } from "../chain/ledger-calls";
 import type { LedgerClient } from "../chain/ledger-client";
+import { LedgerRefusal } from "../errors";
 import { randomHex, type Random } from "../randomness";
 import type { Verification } from "../schemas/common";
 import type { applicationRequest, ApplicationResponse } from "../schemas/lending";
@@ -21,6 +22,7 @@ import type { Vault } from "../vault/vault";
 import { decisionParts } from "./decisions";
 import { landedResult, summarize, type PreparedOperation } from "./operations";
 import { chainRead, type Preflight } from "./preflight";
+import { OPERATOR, type Reach, type Viewer } from "./reach";
 
 export type ApplicationInput = z.output<ReturnType<typeof applicationRequest>>;
 export type ApplicationView = z.output<typeof ApplicationResponse>;
@@ -40,11 +42,17 @@ export class Applications {
     private readonly client: LedgerClient,
     private readonly store: Store,
     private readonly preflight: Preflight,
+    private readonly reach: Reach,
     private readonly model: ScorecardModel,
     private readonly random: Random
   ) {}
 
-  async prepare(input: ApplicationInput): Promise<PreparedOperation<ApplicationContext>> {
+  /**
+   * The borrower applies through the viewer (a partner): the acceptance links the account to
+   * it (server/lending/operations.ts), whoever else the person came through before.
+   */
+  async prepare(input: ApplicationInput, viewer: Viewer = OPERATOR): Promise<PreparedOperation<ApplicationContext>> {
+    this.reach.requireProduct(viewer, input.product);
     const tier = TIER_OF[input.identity.verification];
     const person = await this.vault.resolve(input.identity);
     const accountId = person.accountId;
@@ -69,7 +77,17 @@ export class Applications {
       calls.push({ fn: "setExposureCap", account: accountId, newCap: caps.maxExposure });
     }
     // Simulate what the chain can check now: opening a new account, or the decision on an existing one.
-    await this.preflight.check(calls[0]);
+    try {
+      await this.preflight.check(calls[0]);
+    } catch (error) {
+      // The person already holds this line, opened through another partner (or this one): the
+      // borrower applied through this partner with consent, so it is linked and may sell on the
+      // line; the refusal names only the account and the product, nothing of other partners.
+      if (viewer.partnerId !== undefined && error instanceof LedgerRefusal && error.revert.name === "LineExists") {
+        await this.store.linkAccount(viewer.partnerId, accountId);
+      }
+      throw error;
+    }
 
     return {
       kind: "application",

@@ -21,6 +21,7 @@ import { loanIdOf } from "./loan-ids";
 import { landedResult, summarize, type PreparedOperation } from "./operations";
 import { chainRead, type Preflight } from "./preflight";
 import type { Product, ProductCatalog } from "./products";
+import { OPERATOR, type Reach, type Viewer } from "./reach";
 
 export type QuoteInput = z.output<typeof QuoteRequest>;
 export type PurchaseInput = z.output<typeof PurchaseRequest>;
@@ -55,12 +56,14 @@ export class Drawdowns {
     private readonly client: LedgerClient,
     private readonly products: ProductCatalog,
     private readonly preflight: Preflight,
+    private readonly reach: Reach,
     private readonly clock: Clock
   ) {}
 
   // ---------------------------------------------------------------- quotes
 
-  async quote(input: QuoteInput): Promise<QuoteView> {
+  async quote(input: QuoteInput, viewer: Viewer = OPERATOR): Promise<QuoteView> {
+    this.reach.requireProduct(viewer, input.product);
     const product = await this.product(input.product);
     const now = nowSeconds(this.clock);
     if (input.product === "pay_later") {
@@ -70,8 +73,10 @@ export class Drawdowns {
     this.requirePeriods(product, input.periods, "periods");
     let rate = input.dailyRatePpm;
     if (input.accountId !== undefined) {
-      const line = await chainRead(() => this.client.lineOf(input.accountId!, product.id));
-      if (!line.granted) throw new DomainError("ledger/no-line", "the account holds no cash-loan line", { field: "accountId" });
+      // An account the partner may not reach holds no line it can quote, as an unknown one.
+      const reachable = await this.reach.account(viewer, input.accountId);
+      const line = reachable ? await chainRead(() => this.client.lineOf(input.accountId!, product.id)) : undefined;
+      if (!line?.granted) throw new DomainError("ledger/no-line", "the account holds no cash-loan line", { field: "accountId" });
       rate = line.ratePpmPerDay;
     }
     if (rate === undefined) {
@@ -83,10 +88,11 @@ export class Drawdowns {
 
   // ---------------------------------------------------------------- drawdowns
 
-  async preparePurchase(input: PurchaseInput): Promise<PreparedOperation<DrawContext>> {
+  async preparePurchase(input: PurchaseInput, viewer: Viewer = OPERATOR): Promise<PreparedOperation<DrawContext>> {
+    this.reach.requireProduct(viewer, "pay_later");
     const product = await this.product("pay_later");
     const call = { fn: "purchase" as const, account: input.accountId, productId: product.id, amount: input.amount, periods: input.installments };
-    await this.preflight.check(call, { periods: "installments" });
+    await this.preflight.check(call, { fieldAliases: { periods: "installments" }, viewer });
     const terms = purchaseTerms(product.id, product, input.amount, input.installments, nowSeconds(this.clock));
     return {
       kind: "purchase",
@@ -104,11 +110,12 @@ export class Drawdowns {
     };
   }
 
-  async prepareCashLoan(input: CashLoanInput): Promise<PreparedOperation<DrawContext>> {
+  async prepareCashLoan(input: CashLoanInput, viewer: Viewer = OPERATOR): Promise<PreparedOperation<DrawContext>> {
+    this.reach.requireProduct(viewer, "cash_loan");
     const product = await this.product("cash_loan");
     const method = CASH_METHODS[input.method];
     const call = { fn: "drawCash" as const, account: input.accountId, productId: product.id, amount: input.amount, periods: input.periods, method };
-    await this.preflight.check(call);
+    await this.preflight.check(call, { viewer });
     const line = await chainRead(() => this.client.lineOf(input.accountId, product.id));
     const terms = cashLoanTerms(product.id, product, input.amount, input.periods, method, line.ratePpmPerDay, nowSeconds(this.clock));
     return {

@@ -19,6 +19,7 @@ import { TIER_OF } from "./applications";
 import { decisionParts } from "./decisions";
 import { summarize, type Prepared, type PreparedOperation } from "./operations";
 import { chainRead, type Preflight } from "./preflight";
+import { OPERATOR, type Reach, type Viewer } from "./reach";
 
 export type FreezeInput = z.output<typeof FreezeRequest>;
 export type LimitReviewInput = z.output<ReturnType<typeof limitReviewRequest>>;
@@ -37,18 +38,19 @@ export class LineChanges {
   constructor(
     private readonly client: LedgerClient,
     private readonly preflight: Preflight,
+    private readonly reach: Reach,
     private readonly model: ScorecardModel,
     private readonly random: Random
   ) {}
 
-  async prepareFreeze(accountId: string, input: FreezeInput, frozen: boolean): Promise<PreparedOperation<FreezeContext>> {
+  async prepareFreeze(accountId: string, input: FreezeInput, frozen: boolean, viewer: Viewer = OPERATOR): Promise<PreparedOperation<FreezeContext>> {
     const call = {
       fn: frozen ? ("freezeLine" as const) : ("unfreezeLine" as const),
       account: accountId,
       productId: PRODUCT_IDS[input.product],
       reasonCode: input.reasonCode,
     };
-    await this.preflight.check(call);
+    await this.preflight.check(call, { viewer });
     return { kind: frozen ? "freeze" : "unfreeze", accountId, calls: [call], context: { accountId, ...input, frozen } };
   }
 
@@ -56,14 +58,16 @@ export class LineChanges {
     return { accountId: context.accountId, product: context.product, reasonCode: context.reasonCode, frozen: context.frozen, operation: summarize(op) };
   }
 
-  async prepareLimitReview(accountId: string, input: LimitReviewInput): Promise<Prepared<LimitReviewContext>> {
+  async prepareLimitReview(accountId: string, input: LimitReviewInput, viewer: Viewer = OPERATOR): Promise<Prepared<LimitReviewContext>> {
     const productId = PRODUCT_IDS[input.product];
+    const notFound = new DomainError("account-not-found", `no account ${accountId} on the ledger`, { field: "accountId" });
+    if (!(await this.reach.account(viewer, accountId))) throw notFound;
     const { account, line, current } = await chainRead(async () => ({
       account: await this.client.accountOf(accountId),
       line: await this.client.lineOf(accountId, productId),
       current: await this.client.effectiveLimit(accountId, productId),
     }));
-    if (!account.exists) throw new DomainError("account-not-found", `no account ${accountId} on the ledger`, { field: "accountId" });
+    if (!account.exists) throw notFound;
     if (!line.granted) {
       throw new DomainError("ledger/no-line", `the account holds no ${input.product} line`, {
         field: "product",

@@ -18,6 +18,7 @@ import { loanIdOf, resolveLoanId, type LoanKey } from "./loan-ids";
 import { landedResult, summarize, type PreparedOperation } from "./operations";
 import { chainRead, type Preflight } from "./preflight";
 import type { ProductCatalog } from "./products";
+import { OPERATOR, type Viewer } from "./reach";
 
 export type RestructureInput = z.output<typeof RestructureRequest>;
 
@@ -37,8 +38,8 @@ export class LoanChanges {
     private readonly preflight: Preflight
   ) {}
 
-  prepareRefund(loanId: string, amount: bigint): Promise<PreparedOperation<LoanAmountContext>> {
-    return this.prepareLoanAmount("refund", "refund", loanId, amount);
+  prepareRefund(loanId: string, amount: bigint, viewer: Viewer = OPERATOR): Promise<PreparedOperation<LoanAmountContext>> {
+    return this.prepareLoanAmount("refund", "refund", loanId, amount, viewer);
   }
 
   presentRefund(context: LoanAmountContext, op: OperationRecord): z.output<typeof RefundResponse> {
@@ -46,8 +47,8 @@ export class LoanChanges {
     return { loanId: loanIdOf(context), amount: context.amount, feeWaived: refunded ? bigField(refunded, "feeWaived") : null, operation: summarize(op) };
   }
 
-  prepareRepayment(loanId: string, amount: bigint): Promise<PreparedOperation<LoanAmountContext>> {
-    return this.prepareLoanAmount("repay", "repayment", loanId, amount);
+  prepareRepayment(loanId: string, amount: bigint, viewer: Viewer = OPERATOR): Promise<PreparedOperation<LoanAmountContext>> {
+    return this.prepareLoanAmount("repay", "repayment", loanId, amount, viewer);
   }
 
   presentRepayment(context: LoanAmountContext, op: OperationRecord): z.output<typeof RepaymentResponse> {
@@ -66,11 +67,12 @@ export class LoanChanges {
     fn: "refund" | "repay",
     kind: "refund" | "repayment",
     loanId: string,
-    amount: bigint
+    amount: bigint,
+    viewer: Viewer
   ): Promise<PreparedOperation<LoanAmountContext>> {
-    const key = await resolveLoanId(this.store, loanId);
+    const key = await resolveLoanId(this.store, loanId, viewer);
     const call = { fn, account: key.accountId, loanNo: key.loanNo, amount };
-    await this.preflight.check(call);
+    await this.preflight.check(call, { viewer });
     return { kind, accountId: key.accountId, calls: [call], context: { ...key, amount } };
   }
 
@@ -89,7 +91,7 @@ export class LoanChanges {
       holidayDays: input.holidayDays,
       newRatePpmPerDay: rate,
     };
-    await this.preflight.check(call, { newPeriods: "periods", holidayDays: "holidayDays", newRatePpmPerDay: "dailyRatePpm" });
+    await this.preflight.check(call, { fieldAliases: { newPeriods: "periods", holidayDays: "holidayDays", newRatePpmPerDay: "dailyRatePpm" } });
     return { kind: "restructure", accountId: key.accountId, calls: [call], context: { ...key, ...input, dailyRatePpm: rate } };
   }
 

@@ -5,6 +5,7 @@
 import { DomainError } from "../errors";
 import type { Store } from "../store/store";
 import { landedResult } from "./operations";
+import { OPERATOR, type Viewer } from "./reach";
 
 export interface LoanKey {
   accountId: string;
@@ -13,7 +14,11 @@ export interface LoanKey {
 
 export const loanIdOf = (key: LoanKey): string => `${key.accountId}:${key.loanNo}`;
 
-export async function resolveLoanId(store: Store, loanId: string, field = "loanId"): Promise<LoanKey> {
+/**
+ * The loan an id names. A draw operation's id resolves only for the partner whose operation it
+ * is (`viewer`; another partner's answers as an unknown id).
+ */
+export async function resolveLoanId(store: Store, loanId: string, viewer: Viewer = OPERATOR, field = "loanId"): Promise<LoanKey> {
   const direct = /^(0x[0-9a-fA-F]{64}):([1-9][0-9]{0,4})$/.exec(loanId);
   if (direct) {
     const loanNo = Number(direct[2]);
@@ -21,7 +26,8 @@ export async function resolveLoanId(store: Store, loanId: string, field = "loanI
     return { accountId: direct[1].toLowerCase(), loanNo };
   }
   const op = /^op_[0-9a-f]{32}$/.test(loanId) ? await store.getOperation(loanId) : undefined;
-  if (!op || (op.kind !== "purchase" && op.kind !== "cash_loan") || op.status === "failed") {
+  const reachable = op !== undefined && (viewer.partnerId === undefined || op.partnerId === viewer.partnerId);
+  if (!op || !reachable || (op.kind !== "purchase" && op.kind !== "cash_loan") || op.status === "failed") {
     throw new DomainError("loan-not-found", `no loan ${loanId}`, { field });
   }
   const drawn = landedResult(op, op.kind === "purchase" ? "purchase" : "drawCash");

@@ -50,7 +50,10 @@ export type Prepared<C> = PreparedOperation<C> | Immediate<C>;
 export const isImmediate = <C>(p: Prepared<C>): p is Immediate<C> => "immediate" in p;
 
 export interface IdempotencyScope {
-  apiKeyId: string;
+  /** What the key belongs to: the partner for a partner key (server/auth/api-keys.ts `Principal.owner`). */
+  owner: string;
+  /** The partner whose request it is: it owns the operation (and a loan it draws). */
+  partnerId?: string;
   key: string;
   fingerprint: string;
 }
@@ -90,11 +93,13 @@ export class Operations {
       response,
       vault: prepared.vault,
       profile: prepared.profile,
+      link: idempotency.partnerId !== undefined && prepared.kind === "application" ? { partnerId: idempotency.partnerId, accountId: prepared.accountId } : undefined,
       decisions: prepared.decisions?.map((d) => ({ ...d, operationId: id, createdAt })),
       operation: {
         id,
         kind: prepared.kind,
         accountId: prepared.accountId,
+        ...(idempotency.partnerId !== undefined ? { partnerId: idempotency.partnerId } : {}),
         context: prepared.context,
         fromBlock,
         steps: prepared.calls.map((call) => ({

@@ -14,11 +14,13 @@ import type { LedgerClient } from "../chain/ledger-client";
 import { LedgerRevertError } from "../chain/ledger-errors";
 import { LedgerRefusal, ledgerUnavailable } from "../errors";
 import type { Store } from "../store/store";
+import type { Reach, Viewer } from "./reach";
 
 export class Preflight {
   constructor(
     private readonly client: LedgerClient,
     private readonly store: Store,
+    private readonly reach: Reach,
     private readonly decisionTtlSeconds: number
   ) {}
 
@@ -29,10 +31,16 @@ export class Preflight {
 
   /**
    * Simulates `call`; throws a `LedgerRefusal` when the ledger would refuse it (`fieldAliases`:
-   * the request's names for the call's parameters). Returns the call's decoded result, or
-   * undefined when the simulation was left to the sender.
+   * the request's names for the call's parameters). A partner's call on an account or loan it
+   * may not reach is refused first, as the ledger refuses an unknown one (reach.ts). Returns
+   * the call's decoded result, or undefined when the simulation was left to the sender.
    */
-  async check(call: LedgerCall, fieldAliases?: Record<string, string>): Promise<Record<string, Plain> | Plain[] | undefined> {
+  async check(
+    call: LedgerCall,
+    options: { fieldAliases?: Record<string, string>; viewer?: Viewer } = {}
+  ): Promise<Record<string, Plain> | Plain[] | undefined> {
+    const { fieldAliases } = options;
+    if (options.viewer) await this.reach.checkCall(options.viewer, call, fieldAliases);
     const accountId = accountOfCall(call);
     if (await this.hasPending(accountId)) return undefined;
     try {

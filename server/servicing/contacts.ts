@@ -88,7 +88,10 @@ export async function releaseContacts(deps: ContactDeps, now: bigint): Promise<C
         localTime: base.localTime,
       },
     };
-    await ss.decideContact(c, { outcome: "sent", reason: decision.reason, localDate: decision.localDate, ...base }, event, deps.clock.nowMs());
+    // A reminder is about one loan: it goes to the partner whose loan it is.
+    const owner = await store.loanOwner(c.accountId, c.loanNo);
+    const audience = { partners: owner === undefined ? [] : [owner] };
+    await ss.decideContact(c, { outcome: "sent", reason: decision.reason, localDate: decision.localDate, ...base }, { event, audience }, deps.clock.nowMs());
     counts.sent += 1;
     logger.info({ contact: c.id, account: c.accountId, type: c.type, outcome: "sent", reason: decision.reason }, "reminder sent");
   }

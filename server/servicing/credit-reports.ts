@@ -8,7 +8,7 @@ import type { z } from "zod";
 import { creditReport } from "../../core/credit-report";
 import { DEFAULT_TIME_ZONE } from "../../core/zone-time";
 import { nowSeconds, type Clock } from "../clock";
-import { DomainError } from "../errors";
+import { accountNotFound, OPERATOR, type Reach, type Viewer } from "../lending/reach";
 import type { CreditReportResponse } from "../schemas/servicing";
 import type { Store } from "../store/store";
 import type { ServicingStore } from "./servicing-store";
@@ -19,16 +19,20 @@ export class CreditReports {
   constructor(
     private readonly store: Store,
     private readonly servicingStore: ServicingStore,
+    private readonly reach: Reach,
     private readonly business: Clock,
     private readonly blockTime: (blockNumber: number) => Promise<bigint>
   ) {}
 
-  async of(accountId: string): Promise<CreditReportView> {
-    const snapshot = await this.store.accountSnapshot(accountId);
-    if (!snapshot) throw new DomainError("account-not-found", `no account ${accountId} on the ledger (yet)`, { field: "accountId" });
-    const entries = await this.store.entriesOf(accountId);
+  /** The account's months; for a partner, read from its own loans only (reach.ts). */
+  async of(accountId: string, viewer: Viewer = OPERATOR): Promise<CreditReportView> {
+    const snapshot = (await this.reach.account(viewer, accountId)) ? await this.store.accountSnapshot(accountId) : undefined;
+    if (!snapshot) throw accountNotFound(accountId);
+    const all = await this.store.entriesOf(accountId);
+    const filter = await this.reach.entryFilter(viewer, accountId);
+    const entries = filter ? all.filter(filter) : all;
     const now = nowSeconds(this.business);
-    const openedAt = entries.length > 0 ? await this.blockTime(entries[0].blockNumber) : now;
+    const openedAt = all.length > 0 ? await this.blockTime(all[0].blockNumber) : now;
     const zone = (await this.servicingStore.profileOf(accountId))?.timeZone ?? DEFAULT_TIME_ZONE;
     return { accountId, timeZone: zone, openedAt, asOf: now, months: creditReport(entries, openedAt, now, zone) };
   }

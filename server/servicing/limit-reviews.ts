@@ -78,7 +78,7 @@ export class LimitReviews {
         let operationId: string | null = null;
         if (!isImmediate(prepared)) {
           const accepted = await operations.accept(prepared, {
-            apiKeyId: SYSTEM_KEY,
+            owner: SYSTEM_KEY,
             key: `limit-review:${accountId}:${productId}:${now}`,
             fingerprint: "limit-review",
           });

@@ -1,7 +1,8 @@
 /**
  * Events about operations: when an operation settles (the outbox sender emits "settled"), the
- * facts partners subscribe to are recorded as webhook events: the operation confirmed or
- * failed, and for a confirmed one its decision, freeze or limit change. An event's id is
+ * facts partners subscribe to are recorded as webhook events, each for the partners it
+ * concerns: the operation confirmed or failed, and for a confirmed one its decision, freeze or
+ * limit change. An event's id is
  * derived from the operation's, so a restart or a second settlement notice records nothing
  * twice; at start the operations settled while the gateway was down get theirs.
  */
@@ -13,8 +14,8 @@ import type { LimitReviewContext } from "../lending/line-changes";
 import type { Logger } from "../logger";
 import type { EventType } from "../schemas/servicing";
 import type { OperationRecord, Store } from "../store/store";
-import type { ServicingStore } from "./servicing-store";
-import { eventIdOf, type WebhookEvent } from "./webhook-events";
+import type { AddressedEvent, Audience, ServicingStore } from "./servicing-store";
+import { eventIdOf } from "./webhook-events";
 
 export interface OperationEventDeps {
   store: Store;
@@ -53,34 +54,45 @@ export class OperationEventRecorder {
     const op = await this.deps.store.getOperation(operationId);
     if (!op || op.status === "pending") return;
     if (await this.deps.servicingStore.hasEventFrom(`op:${op.id}`)) return;
-    const events = operationEvents(op, Number(nowSeconds(this.deps.business)));
+    const events = operationEvents(op, Number(nowSeconds(this.deps.business)), await this.deps.store.partnersOf(op.accountId));
     await this.deps.servicingStore.recordEvents(events, `op:${op.id}`, this.deps.clock.nowMs());
     this.deps.onRecorded?.();
   }
 }
 
-/** The events an operation's settlement brings (pure). */
-export function operationEvents(op: OperationRecord, created: number): WebhookEvent[] {
+/**
+ * The events an operation's settlement brings, and who each is for (pure): the operation's own
+ * (confirmed, failed; a declined decision) go to the partner whose request it was; a line's
+ * (a decision granting it, a freeze, a limit change) to every partner linked to the account
+ * (`linked`), so they carry no operation id, nothing of any partner's request but the line's
+ * new facts.
+ */
+export function operationEvents(op: OperationRecord, created: number, linked: readonly string[]): AddressedEvent[] {
+  const own = { partners: op.partnerId === undefined ? [] : [op.partnerId] };
+  const line = { partners: linked };
   const landed = op.steps.filter((s) => s.landed).map((s) => s.landed!);
   const last = landed[landed.length - 1];
   const confirmed = op.status === "confirmed";
   const type: EventType = confirmed ? "operation.confirmed" : "operation.failed";
-  const events: WebhookEvent[] = [
+  const events: AddressedEvent[] = [
     {
-      id: eventIdOf(type, op.id),
-      type,
-      created,
-      accountId: op.accountId,
-      data: { operationId: op.id, kind: op.kind, status: op.status, txHash: last?.txHash ?? null, blockNumber: last?.blockNumber ?? null },
+      event: {
+        id: eventIdOf(type, op.id),
+        type,
+        created,
+        accountId: op.accountId,
+        data: { operationId: op.id, kind: op.kind, status: op.status, txHash: last?.txHash ?? null, blockNumber: last?.blockNumber ?? null },
+      },
+      audience: own,
     },
   ];
   if (!confirmed) return events;
   const ctx = op.context as Record<string, unknown>;
-  const add = (t: EventType, data: Record<string, unknown>) =>
-    events.push({ id: eventIdOf(t, op.id), type: t, created, accountId: op.accountId, data: { operationId: op.id, ...data } });
+  const add = (t: EventType, audience: Audience, data: Record<string, unknown>) =>
+    events.push({ event: { id: eventIdOf(t, op.id), type: t, created, accountId: op.accountId, data }, audience });
   if (op.kind === "application") {
     const a = ctx as unknown as ApplicationContext;
-    add("decision.made", {
+    add("decision.made", a.outcome === "approved" ? line : own, {
       product: a.product,
       outcome: a.outcome,
       score: a.score,
@@ -90,10 +102,12 @@ export function operationEvents(op: OperationRecord, created: number): WebhookEv
       modelId: a.modelId,
     });
   } else if (op.kind === "freeze") {
-    add("line.frozen", { product: ctx.product, reasonCode: ctx.reasonCode, velocity: ctx.velocity ?? null });
+    // The rule only: a velocity detail quotes the refused drawdown's amounts (the asking partner gets those in alert.velocity).
+    const velocity = ctx.velocity as { rule: string } | undefined;
+    add("line.frozen", line, { product: ctx.product, reasonCode: ctx.reasonCode, velocity: velocity ? { rule: velocity.rule } : null });
   } else if (op.kind === "limit_review") {
     const r = ctx as unknown as LimitReviewContext;
-    add("limit.changed", {
+    add("limit.changed", line, {
       product: r.product,
       outcome: r.outcome,
       previousLimit: r.previousLimit,

@@ -22,12 +22,32 @@ export interface AccountProfile {
 
 export interface Subscription {
   id: string;
+  /** The key that registered it. */
   apiKeyId: string;
+  /** Who it belongs to: a partner's id (it gets that partner's events) or an operator key's id (it gets every event). */
+  owner: string;
   url: string;
   events: string[];
   active: boolean;
   createdAt: string;
 }
+
+/**
+ * Who an event is for: the partners it concerns (a loan's partner, or every partner linked to
+ * an account for a line's event). The operator's own subscriptions get every event.
+ */
+export interface Audience {
+  partners: readonly string[];
+}
+
+/** An event and who it is for. */
+export interface AddressedEvent {
+  event: WebhookEvent;
+  audience: Audience;
+}
+
+/** Partner ids (server/auth/partners.ts); an owner that is not one is an operator key. */
+const isPartnerOwner = (owner: string): boolean => owner.startsWith("ptr_");
 
 export type DeliveryStatus = "pending" | "delivered" | "failed" | "cancelled";
 
@@ -131,9 +151,19 @@ export interface ServicingStore {
   latestDecisionFeatures(accountId: string, productId: number): Promise<Record<string, number | undefined> | undefined>;
 
   /** Inserts the subscription with its idempotency record, or returns the record already there. */
-  insertSubscription(sub: Subscription, secretHash: string, idempotency: { apiKeyId: string; key: string; fingerprint: string }, response: StoredResponse): Promise<{ accepted: true } | { accepted: false; existing: IdempotencyRecord }>;
+  /**
+   * Inserts the subscription with its idempotency record, unless the owner already has `quota`
+   * active ones; or returns the record already there.
+   */
+  insertSubscription(
+    sub: Subscription,
+    secretHash: string,
+    idempotency: { owner: string; key: string; fingerprint: string },
+    response: StoredResponse,
+    quota?: number
+  ): Promise<{ accepted: true } | { accepted: false; existing: IdempotencyRecord } | { accepted: false; quotaReached: true }>;
   subscription(id: string): Promise<Subscription | undefined>;
-  subscriptionsOf(apiKeyId: string): Promise<Subscription[]>;
+  subscriptionsOf(owner: string): Promise<Subscription[]>;
   /** Deactivates it and cancels its pending deliveries; false when it was not active. */
   deleteSubscription(id: string): Promise<boolean>;
 
@@ -141,7 +171,7 @@ export interface ServicingStore {
    * Records the events, each with a pending delivery to every active subscription that wants
    * its type, in one transaction; an event whose id was seen is skipped. Returns how many were new.
    */
-  recordEvents(events: readonly WebhookEvent[], source: string | null, nowMs: number): Promise<number>;
+  recordEvents(events: readonly AddressedEvent[], source: string | null, nowMs: number): Promise<number>;
   hasEventFrom(source: string): Promise<boolean>;
   dueDeliveries(nowMs: number, limit: number): Promise<Delivery[]>;
   recordDeliveryAttempt(deliveryId: string, attempt: DeliveryAttempt, next: { status: DeliveryStatus; nextAttemptMs: number | null }): Promise<void>;
@@ -160,7 +190,7 @@ export interface ServicingStore {
   dueContacts(now: bigint): Promise<Contact[]>;
   contactsSentOn(accountId: string, localDate: string): Promise<number>;
   /** Logs the guard's decision and applies it; a send records the event (and its deliveries) in the same transaction. */
-  decideContact(contact: Contact, decision: ContactDecision, event: WebhookEvent | undefined, nowMs: number): Promise<void>;
+  decideContact(contact: Contact, decision: ContactDecision, event: AddressedEvent | undefined, nowMs: number): Promise<void>;
   contactAttempts(accountId: string): Promise<ContactAttempt[]>;
 
   bucketOf(accountId: string, loanNo: number): Promise<{ bucket: DelinquencyBucket; daysPastDue: bigint } | undefined>;
@@ -237,17 +267,18 @@ export class SqliteServicingStore implements ServicingStore {
   async insertSubscription(
     sub: Subscription,
     secretHash: string,
-    idem: { apiKeyId: string; key: string; fingerprint: string },
-    response: StoredResponse
-  ): Promise<{ accepted: true } | { accepted: false; existing: IdempotencyRecord }> {
+    idem: { owner: string; key: string; fingerprint: string },
+    response: StoredResponse,
+    quota?: number
+  ): Promise<{ accepted: true } | { accepted: false; existing: IdempotencyRecord } | { accepted: false; quotaReached: true }> {
     return this.db
-      .transaction((): { accepted: true } | { accepted: false; existing: IdempotencyRecord } => {
-        const seen = this.db.prepare("SELECT * FROM idempotency WHERE api_key_id = ? AND idem_key = ?").get(idem.apiKeyId, idem.key) as Row | undefined;
+      .transaction((): { accepted: true } | { accepted: false; existing: IdempotencyRecord } | { accepted: false; quotaReached: true } => {
+        const seen = this.db.prepare("SELECT * FROM idempotency WHERE api_key_id = ? AND idem_key = ?").get(idem.owner, idem.key) as Row | undefined;
         if (seen) {
           return {
             accepted: false,
             existing: {
-              apiKeyId: s(seen.api_key_id),
+              owner: s(seen.api_key_id),
               key: s(seen.idem_key),
               fingerprint: s(seen.fingerprint),
               response: seen.response_status === null ? undefined : { status: seen.response_status as number, body: JSON.parse(s(seen.response_body)) },
@@ -255,14 +286,18 @@ export class SqliteServicingStore implements ServicingStore {
             },
           };
         }
+        if (quota !== undefined) {
+          const { n } = this.db.prepare("SELECT COUNT(*) AS n FROM webhook_subscriptions WHERE owner = ? AND active = 1").get(sub.owner) as { n: number };
+          if (n >= quota) return { accepted: false, quotaReached: true };
+        }
         this.db
-          .prepare("INSERT INTO webhook_subscriptions (id, api_key_id, url, events, secret_hash, active, created_at) VALUES (?, ?, ?, ?, ?, 1, ?)")
-          .run(sub.id, sub.apiKeyId, sub.url, JSON.stringify(sub.events), secretHash, sub.createdAt);
+          .prepare("INSERT INTO webhook_subscriptions (id, api_key_id, owner, url, events, secret_hash, active, created_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?)")
+          .run(sub.id, sub.apiKeyId, sub.owner, sub.url, JSON.stringify(sub.events), secretHash, sub.createdAt);
         this.db
           .prepare(
             "INSERT INTO idempotency (api_key_id, idem_key, fingerprint, operation_id, response_status, response_body, created_at) VALUES (?, ?, ?, NULL, ?, ?, ?)"
           )
-          .run(idem.apiKeyId, idem.key, idem.fingerprint, response.status, JSON.stringify(response.body), this.now());
+          .run(idem.owner, idem.key, idem.fingerprint, response.status, JSON.stringify(response.body), this.now());
         return { accepted: true };
       })
       .immediate();
@@ -273,8 +308,8 @@ export class SqliteServicingStore implements ServicingStore {
     return r && subscriptionFrom(r);
   }
 
-  async subscriptionsOf(apiKeyId: string): Promise<Subscription[]> {
-    const rows = this.db.prepare("SELECT * FROM webhook_subscriptions WHERE api_key_id = ? AND active = 1 ORDER BY created_at, id").all(apiKeyId) as Row[];
+  async subscriptionsOf(owner: string): Promise<Subscription[]> {
+    const rows = this.db.prepare("SELECT * FROM webhook_subscriptions WHERE owner = ? AND active = 1 ORDER BY created_at, id").all(owner) as Row[];
     return rows.map(subscriptionFrom);
   }
 
@@ -294,25 +329,28 @@ export class SqliteServicingStore implements ServicingStore {
 
   // ---------------------------------------------------------------- events and deliveries
 
-  private insertEvent(event: WebhookEvent, source: string | null, nowMs: number): boolean {
+  private insertEvent({ event, audience }: AddressedEvent, source: string | null, nowMs: number): boolean {
     const now = this.now();
     const inserted = this.db
       .prepare("INSERT OR IGNORE INTO webhook_events (id, type, account_id, source, body, created_at) VALUES (?, ?, ?, ?, ?, ?)")
       .run(event.id, event.type, event.accountId, source, eventBody(event), now).changes;
     if (inserted === 0) return false;
-    const subs = this.db.prepare("SELECT id, events FROM webhook_subscriptions WHERE active = 1 ORDER BY created_at, id").all() as Row[];
+    const subs = this.db.prepare("SELECT id, owner, events FROM webhook_subscriptions WHERE active = 1 ORDER BY created_at, id").all() as Row[];
     const insert = this.db.prepare(
       `INSERT OR IGNORE INTO webhook_deliveries (id, event_id, subscription_id, status, next_attempt_ms, created_at, updated_at)
        VALUES (?, ?, ?, 'pending', ?, ?, ?)`
     );
     for (const sub of subs) {
       if (!(JSON.parse(s(sub.events)) as string[]).includes(event.type)) continue;
+      const owner = s(sub.owner);
+      // A partner's endpoint gets only the events about its borrowers; the operator's get all.
+      if (isPartnerOwner(owner) && !audience.partners.includes(owner)) continue;
       insert.run(deliveryIdOf(event.id, s(sub.id)), event.id, s(sub.id), nowMs, now, now);
     }
     return true;
   }
 
-  async recordEvents(events: readonly WebhookEvent[], source: string | null, nowMs: number): Promise<number> {
+  async recordEvents(events: readonly AddressedEvent[], source: string | null, nowMs: number): Promise<number> {
     return this.db.transaction(() => events.filter((e) => this.insertEvent(e, source, nowMs)).length).immediate();
   }
 
@@ -426,7 +464,7 @@ export class SqliteServicingStore implements ServicingStore {
     ).n;
   }
 
-  async decideContact(c: Contact, d: ContactDecision, event: WebhookEvent | undefined, nowMs: number): Promise<void> {
+  async decideContact(c: Contact, d: ContactDecision, event: AddressedEvent | undefined, nowMs: number): Promise<void> {
     this.db
       .transaction(() => {
         const now = this.now();
@@ -562,6 +600,7 @@ function subscriptionFrom(r: Row): Subscription {
   return {
     id: s(r.id),
     apiKeyId: s(r.api_key_id),
+    owner: s(r.owner ?? r.api_key_id),
     url: s(r.url),
     events: JSON.parse(s(r.events)) as string[],
     active: r.active === 1,

@@ -60,8 +60,8 @@ export class VelocityGuard {
     return this.drawdowns.run(accountId, work);
   }
 
-  /** Screens a prepared drawdown (already pre-flighted: it would draw). */
-  async screen(prepared: GuardedDrawdown): Promise<GuardVerdict> {
+  /** Screens a prepared drawdown (already pre-flighted: it would draw) of `partnerId`'s request. */
+  async screen(prepared: GuardedDrawdown, partnerId?: string): Promise<GuardVerdict> {
     const { servicingStore: ss, config, lineChanges, logger } = this.deps;
     const accountId = prepared.accountId;
     const profile = await ss.profileOf(accountId);
@@ -93,7 +93,8 @@ export class VelocityGuard {
           accountId,
           data: { product, rule: verdict.rule, reasonCode: verdict.reasonCode, detail: verdict.detail, amount: prepared.context.amount, freezeOperationId },
         };
-        await ss.recordEvents([alert], `hold:${freezeOperationId}`, nowMs);
+        // The alert names the refused drawdown: it goes to the partner that asked for it.
+        await ss.recordEvents([{ event: alert, audience: { partners: partnerId === undefined ? [] : [partnerId] } }], `hold:${freezeOperationId}`, nowMs);
         this.deps.onAlert?.();
         logger.warn({ account: accountId, product, rule: verdict.rule, detail: verdict.detail, operation: freezeOperationId }, "velocity rule tripped: line frozen instead of drawing");
       },

@@ -19,7 +19,7 @@ import type { Clock } from "../clock";
 import { DomainError } from "../errors";
 import type { Logger } from "../logger";
 import { randomHex, type Random } from "../randomness";
-import type { Delivery, DeliveryAttempt, ServicingStore } from "./servicing-store";
+import type { Delivery, DeliveryAttempt, ServicingStore, Subscription } from "./servicing-store";
 import { bareHost, mayConnect, webhookUrlProblem, type WebhookUrlPolicy } from "../schemas/webhook-url";
 import { SIGNATURE_HEADER, signWebhook } from "./webhook-signature";
 
@@ -265,10 +265,12 @@ export class WebhookSubscriptions {
     throw new DomainError("validation-failed", `url: ${problem}`, { field: "url", extensions: { errors: [{ field: "url", message: problem }] } });
   }
 
-  newSubscription(apiKeyId: string, url: string, events: string[]) {
+  /** A subscription registered by `apiKeyId` for `owner` (the partner, or the operator's key). */
+  newSubscription(apiKeyId: string, owner: string, url: string, events: string[]): Subscription {
     return {
       id: newSubscriptionId(this.random),
       apiKeyId,
+      owner,
       url,
       events: [...new Set(events)],
       active: true,
@@ -280,23 +282,24 @@ export class WebhookSubscriptions {
     return { id: sub.id, url: sub.url, events: sub.events, createdAt: sub.createdAt, replayWindowSeconds: this.settings.replayWindowSeconds };
   }
 
-  logRegistered(sub: { id: string; apiKeyId: string; url: string; events: string[] }): void {
+  logRegistered(sub: Subscription): void {
     // The URL's origin and path only: partners often put a token in the query string.
-    this.logger.info({ subscription: sub.id, apiKey: sub.apiKeyId, endpoint: loggableUrl(sub.url), events: sub.events }, "webhook registered");
+    this.logger.info({ subscription: sub.id, apiKey: sub.apiKeyId, owner: sub.owner, endpoint: loggableUrl(sub.url), events: sub.events }, "webhook registered");
   }
 
-  async owned(apiKeyId: string, id: string) {
+  /** The owner's active subscription `id` (another owner's answers as an unknown one does). */
+  async owned(owner: string, id: string) {
     const sub = await this.store.subscription(id);
-    if (!sub || !sub.active || sub.apiKeyId !== apiKeyId) return undefined;
+    if (!sub || !sub.active || sub.owner !== owner) return undefined;
     return sub;
   }
 
-  list(apiKeyId: string) {
-    return this.store.subscriptionsOf(apiKeyId);
+  list(owner: string) {
+    return this.store.subscriptionsOf(owner);
   }
 
-  async remove(apiKeyId: string, id: string): Promise<boolean> {
-    if (!(await this.owned(apiKeyId, id))) return false;
+  async remove(owner: string, id: string): Promise<boolean> {
+    if (!(await this.owned(owner, id))) return false;
     const removed = await this.store.deleteSubscription(id);
     if (removed) this.logger.info({ subscription: id }, "webhook deleted; its pending deliveries are cancelled");
     return removed;

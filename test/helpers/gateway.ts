@@ -111,8 +111,8 @@ export async function testGateway(env: Record<string, string> = {}, options: { e
   });
   await gateway.start({ listen: false });
   const keys = {
-    partner: (await gateway.apiKeys.issue("partner", ["partner"])).key,
-    partner2: (await gateway.apiKeys.issue("partner 2", ["partner"])).key,
+    partner: (await gateway.partners.create({ name: "partner", ratePerMinute: 1_000_000, burst: 1_000_000 }, "test")).key.key,
+    partner2: (await gateway.partners.create({ name: "partner 2", ratePerMinute: 1_000_000, burst: 1_000_000 }, "test")).key.key,
     auditor: (await gateway.apiKeys.issue("auditor", ["auditor"])).key,
     admin: (await gateway.apiKeys.issue("admin", ["admin"])).key,
   };
@@ -153,9 +153,10 @@ export function applicationBody(overrides: Record<string, unknown> = {}, identit
 export async function approvedAccount(
   t: TestGateway,
   product = "pay_later",
-  identity: Record<string, unknown> = {}
+  identity: Record<string, unknown> = {},
+  key?: string
 ): Promise<string> {
-  const res = await post(t, "/v1/applications", applicationBody({ product }, identity));
+  const res = await post(t, "/v1/applications", applicationBody({ product }, identity), { key });
   if (res.status !== 201 || res.body.outcome !== "approved")
     throw new Error(`application failed: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body.accountId as string;

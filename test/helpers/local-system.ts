@@ -22,7 +22,7 @@ export interface ReadyFile {
   chainId: number;
   ledger: string;
   /** Absent with `chainOnly`. */
-  gateway: { url: string; explorer: string; dataDir: string; keys: { partner: string; auditor: string; admin: string } };
+  gateway: { url: string; explorer: string; dataDir: string; keys: { partner: string; partner2: string; auditor: string; admin: string } };
   demo: Array<{ name: string; accountId: string; story: string }>;
 }
 

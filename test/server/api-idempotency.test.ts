@@ -49,8 +49,11 @@ describe("API: idempotency and waiting", function () {
     expect((await t.l.ledger.accountOf(account)).seq).to.equal(seq);
   });
 
-  it("scopes keys to the API key: another partner's same key is another request", async () => {
-    const account = await approvedAccount(t);
+  it("scopes keys to the partner: another partner's same key is another request", async () => {
+    // One person, one account, applied for through both partners (a cash line through the second).
+    const nationalId = applicationBody().identity.nationalId;
+    const account = await approvedAccount(t, "pay_later", { nationalId });
+    expect(await approvedAccount(t, "cash_loan", { nationalId }, t.keys.partner2)).to.equal(account);
     const key = newIdempotencyKey();
     const mine = await post(t, "/v1/purchases", { accountId: account, amount: "1000" }, { idempotencyKey: key });
     const theirs = await post(

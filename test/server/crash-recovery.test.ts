@@ -26,6 +26,7 @@ import type { EIP1193Provider, RequestArguments } from "hardhat/types";
 import { BrowserProvider, Wallet } from "ethers";
 
 import { ApiKeys } from "../../server/auth/api-keys";
+import { Partners } from "../../server/auth/partners";
 import type { LedgerEntry } from "../../core/ledger-events";
 import { LedgerClient } from "../../server/chain/ledger-client";
 import { systemClock } from "../../server/clock";
@@ -230,7 +231,8 @@ describe("gateway crash recovery: SIGKILL at random points while requests are in
     // The partner's and the auditor's API keys go into the gateway's database before it starts.
     const store = new SqliteStore(dbPath, systemClock);
     const apiKeys = new ApiKeys(store, cryptoRandom, systemClock);
-    keys = { partner: (await apiKeys.issue("partner", ["partner"])).key, auditor: (await apiKeys.issue("auditor", ["auditor"])).key };
+    const partners = new Partners(store, apiKeys, cryptoRandom, systemClock);
+    keys = { partner: (await partners.create({ name: "partner" }, "test")).key.key, auditor: (await apiKeys.issue("auditor", ["auditor"])).key };
     await store.close();
     env = {
       GATEWAY_RPC_URL: node.rpcUrl,

@@ -57,6 +57,8 @@ interface Fixture {
   cashLoanId: string;
   operationId: string;
   webhookId: string;
+  partnerId: string;
+  keyId: string;
 }
 
 const VALID: Record<string, (f: Fixture) => Valid> = {
@@ -93,6 +95,17 @@ const VALID: Record<string, (f: Fixture) => Valid> = {
   getCreditReport: (f) => ({ params: { accountId: f.accountId }, key: "partner" }),
   advanceClock: () => ({ params: {}, body: { days: 1 }, key: "admin" }),
   runServicing: () => ({ params: {}, body: { tasks: ["delinquency", "reminders"] }, key: "admin" }),
+  createPartner: () => ({ params: {}, body: { name: "a new partner", ratePerMinute: 60, burst: 10, products: ["pay_later"], webhookQuota: 2 }, key: "admin" }),
+  listPartners: () => ({ params: {}, key: "admin" }),
+  getPartner: (f) => ({ params: { partnerId: f.partnerId }, key: "admin" }),
+  suspendPartner: (f) => ({ params: { partnerId: f.partnerId }, body: { reason: "a hostile test" }, key: "admin" }),
+  reactivatePartner: (f) => ({ params: { partnerId: f.partnerId }, body: { reason: "a hostile test" }, key: "admin" }),
+  configurePartner: (f) => ({ params: { partnerId: f.partnerId }, body: { ratePerMinute: 120 }, key: "admin" }),
+  issuePartnerKey: (f) => ({ params: { partnerId: f.partnerId }, body: { name: "another key" }, key: "admin" }),
+  listPartnerKeys: (f) => ({ params: { partnerId: f.partnerId }, key: "admin" }),
+  rotatePartnerKey: (f) => ({ params: { partnerId: f.partnerId, keyId: f.keyId }, body: { overlapSeconds: 60 }, key: "admin" }),
+  revokePartnerKey: (f) => ({ params: { partnerId: f.partnerId, keyId: f.keyId }, body: { reason: "a hostile test" }, key: "admin" }),
+  getAdminAuditLog: () => ({ params: {}, key: "admin" }),
 };
 
 // ---------------------------------------------------------------- cases
@@ -361,7 +374,15 @@ function urlCases(route: RouteDef, valid: Valid): Case[] {
   for (const query of queries) {
     cases.push({ label: `query ${query.slice(0, 30)}`, path: `${base}?${query}`, status: 400, field: query.split("=")[0] });
   }
-  cases.push({ label: "trailing path segment", path: `${base}/extra`, status: 404 });
+  // A trailing segment is an unknown path, unless a route of the same method takes an id
+  // there (GET /v1/admin/partners/extra is getPartner with a malformed partner id).
+  const depth = route.path.split("/").length;
+  const shadow = ROUTES.find((r) => r.method === route.method && r.path.startsWith(`${route.path}/{`) && r.path.split("/").length === depth + 1);
+  cases.push(
+    shadow
+      ? { label: "trailing path segment (another route's malformed id)", path: `${base}/extra`, status: 400, field: /\{(\w+)\}$/.exec(shadow.path)![1] }
+      : { label: "trailing path segment", path: `${base}/extra`, status: 404 }
+  );
   cases.push({ label: "double slash", path: base.replace("/v1/", "/v1//"), status: 404 });
   return cases;
 }
@@ -465,7 +486,10 @@ describe("hostile input: every endpoint answers a 4xx problem document and nothi
     // A webhook for an event this file never causes: no delivery is attempted while the state is compared.
     const hook = await post(t, "/v1/webhooks", { url: "http://127.0.0.1:9/hooks", events: ["reminder.overdue_day_30"] });
     expect(hook.status).to.equal(201);
+    const created = await t.gateway.partners.create({ name: "fixture partner" }, "test");
     fixture = {
+      partnerId: created.partner.id,
+      keyId: created.key.id,
       accountId,
       purchaseLoanId: purchase.body.loanId,
       cashLoanId: loan.body.loanId,

@@ -59,7 +59,7 @@ describe("outbox sender", function () {
     const id = `op_test_${++operationCount}_${Date.now()}`;
     const fromBlock = await edges.provider.getBlockNumber();
     const accepted = await store.accept({
-      idempotency: { apiKeyId: "test", key: id, fingerprint: "f" },
+      idempotency: { owner: "test", key: id, fingerprint: "f" },
       operation: {
         id,
         kind: "test",

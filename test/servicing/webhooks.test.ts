@@ -221,7 +221,7 @@ describe("webhooks: deliveries survive a gateway restart", function () {
     };
 
     const a = await open();
-    const partner = (await a.gateway.apiKeys.issue("partner", ["partner"])).key;
+    const partner = (await a.gateway.partners.create({ name: "partner" }, "test")).key.key;
     const tA = { gateway: a.gateway, keys: { partner } } as unknown as TestGateway;
     const hook = await post(tA, "/v1/webhooks", { url: r.url, events: ["decision.made"] });
     expect(hook.status).to.equal(201);
