@@ -50,12 +50,16 @@ const CROSS: Record<string, Array<{ label: string; call: (ids: Ids, mine: { webh
   purchase: [{ label: "a purchase on A's account", call: (i) => ({ params: {}, body: { accountId: i.accountId, amount: "1000", installments: 1 } }) }],
   refund: [{ label: "a refund of A's purchase", call: (i) => ({ params: { loanId: i.purchaseLoanId }, body: { amount: "100" } }) }],
   drawCashLoan: [{ label: "a cash loan on A's account", call: (i) => ({ params: {}, body: { accountId: i.accountId, amount: "10000", periods: 6, method: "annuity" } }) }],
-  repay: [{ label: "a repayment of A's loan", call: (i) => ({ params: {}, body: { loanId: i.cashLoanId, amount: "100" } }) }],
+  repay: [
+    { label: "a repayment of A's loan", call: (i) => ({ params: {}, body: { loanId: i.cashLoanId, amount: "100" } }) },
+    { label: "a repayment of A's loan named by its operation", call: (i) => ({ params: {}, body: { loanId: i.operationId, amount: "100" } }) },
+  ],
   getAccount: [{ label: "A's account", call: (i) => ({ params: { accountId: i.accountId } }) }],
   getAccountHistory: [{ label: "A's account's history", call: (i) => ({ params: { accountId: i.accountId } }) }],
   getLoan: [
     { label: "A's cash loan", call: (i) => ({ params: { loanId: i.cashLoanId } }) },
     { label: "A's purchase", call: (i) => ({ params: { loanId: i.purchaseLoanId } }) },
+    { label: "A's cash loan by the id of the operation that drew it", call: (i) => ({ params: { loanId: i.operationId } }) },
   ],
   getOperation: [{ label: "A's operation", call: (i) => ({ params: { operationId: i.operationId } }) }],
   freezeLine: [{ label: "freezing A's borrower's line", call: (i) => ({ params: { accountId: i.accountId }, body: { product: "pay_later", reasonCode: 7 } }) }],
