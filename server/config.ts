@@ -218,12 +218,23 @@ export class ConfigError extends Error {
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
+const settingProblems = (error: z.ZodError): string[] =>
+  error.issues.map((issue) => `${issue.path.length > 0 ? String(issue.path[0]) : "environment"} ${issue.message}`);
+
+/**
+ * The database setting alone, read and validated as the gateway reads it: for tools that open
+ * the gateway's database without the chain (scripts/admin.ts), so they need no chain keys.
+ */
+export function readStoreConfig(env: Env): Pick<GatewayConfig, "store"> {
+  const parsed = EnvSchema.pick({ GATEWAY_DB_PATH: true }).safeParse({ ...env });
+  if (!parsed.success) throw new ConfigError(settingProblems(parsed.error));
+  return { store: { path: parsed.data.GATEWAY_DB_PATH } };
+}
+
 /** Reads and validates the configuration; throws `ConfigError` naming every bad setting. */
 export function readGatewayConfig(env: Env): GatewayConfig {
   const parsed = EnvSchema.safeParse({ ...env });
-  const problems = parsed.success
-    ? []
-    : parsed.error.issues.map((issue) => `${issue.path.length > 0 ? String(issue.path[0]) : "environment"} ${issue.message}`);
+  const problems = parsed.success ? [] : settingProblems(parsed.error);
   const operatorKey = env.GATEWAY_OPERATOR_KEY?.trim().toLowerCase();
   if (operatorKey && operatorKey === env.GATEWAY_SCORER_KEY?.trim().toLowerCase()) {
     problems.push(
