@@ -115,8 +115,9 @@ describe("admin CLI (npm run admin)", function () {
     const keys = text.stdout.match(/clk_[A-Za-z0-9_-]{43}/g) ?? [];
     expect(keys).to.have.length(1);
     expect(text.stderr).to.match(/will not be shown again/);
-    expect((await gatewayAnswer(keys[0])).status).to.equal(200);
-    const stored = await store.findApiKeyByHash(hashApiKey(keys[0]));
+    const key = keys[0]!;
+    expect((await gatewayAnswer(key)).status).to.equal(200);
+    const stored = await store.findApiKeyByHash(hashApiKey(key));
     const partner = (await store.partner(stored!.partnerId!))!;
     expect(partner).to.include({ name: "Printed", ratePerMinute: 50, burst: 5, webhookQuota: 2, status: "active" });
     expect(partner.products).to.deep.equal(["cash_loan"]);
