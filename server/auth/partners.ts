@@ -49,9 +49,14 @@ export class Partners {
       createdAt: now,
       updatedAt: now,
     };
-    await this.store.insertPartner(partner, { actor, action: "partner.create", target: partner.id, after: partner });
-    const key = await this.issueKey(partner.id, `${input.name} key`, actor);
-    return { partner, key };
+    // The partner and its first key in one transaction: a partner never exists without a key.
+    const { record, key } = this.apiKeys.newKey(`${input.name} key`, ["partner"], partner.id);
+    await this.store.insertPartner(
+      partner,
+      { actor, action: "partner.create", target: partner.id, after: partner },
+      { record, audit: { actor, action: "key.issue", target: partner.id, after: keyView(record) } }
+    );
+    return { partner, key: { id: record.id, name: record.name, scopes: record.scopes, partnerId: partner.id, key } };
   }
 
   list(): Promise<PartnerRecord[]> {

@@ -134,7 +134,7 @@ export class SqliteStore implements Store {
       .immediate();
   }
 
-  async insertPartner(p: PartnerRecord, audit: NewAdminAudit): Promise<void> {
+  async insertPartner(p: PartnerRecord, audit: NewAdminAudit, firstKey: { record: ApiKeyRecord; audit: NewAdminAudit }): Promise<void> {
     this.db
       .transaction(() => {
         this.db
@@ -143,6 +143,8 @@ export class SqliteStore implements Store {
           )
           .run(p.id, p.name, p.status, p.ratePerMinute, p.burst, p.products.join(","), p.webhookQuota, p.createdAt, p.updatedAt);
         this.audit(audit);
+        this.insertKeyRow(firstKey.record);
+        this.audit(firstKey.audit);
       })
       .immediate();
   }

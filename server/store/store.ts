@@ -279,7 +279,8 @@ export interface Store {
   updateApiKey(id: string, change: { revokedAt?: string; expiresAt?: string }, audit: NewAdminAudit): Promise<void>;
   /** A rotation: the new key and the old one's expiry, together. */
   rotateApiKey(oldId: string, expiresAt: string, replacement: ApiKeyRecord, audit: NewAdminAudit): Promise<void>;
-  insertPartner(partner: PartnerRecord, audit: NewAdminAudit): Promise<void>;
+  /** A new partner and its first key, with their audit records, in one transaction. */
+  insertPartner(partner: PartnerRecord, audit: NewAdminAudit, firstKey: { record: ApiKeyRecord; audit: NewAdminAudit }): Promise<void>;
   updatePartner(partner: PartnerRecord, audit: NewAdminAudit): Promise<void>;
   partner(id: string): Promise<PartnerRecord | undefined>;
   partners(): Promise<PartnerRecord[]>;
