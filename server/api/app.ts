@@ -49,6 +49,20 @@ export interface AppDeps {
 /** A change only an admin may make, that its route does not log itself. */
 const isAdminAction = (route: RouteDef): boolean => route.method !== "get" && !route.auditsItself && route.scopes.length === 1 && route.scopes[0] === "admin";
 
+/**
+ * A UTF-8 body must be valid UTF-8: decoded leniently, a stray byte would become U+FFFD and
+ * land on-chain inside a merchant reference. (Other charsets are refused by the parser.)
+ */
+const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true });
+function requireUtf8(_req: unknown, _res: unknown, body: Buffer, encoding: string): void {
+  if (!/^utf-?8$/i.test(encoding)) return;
+  try {
+    STRICT_UTF8.decode(body);
+  } catch {
+    throw Object.assign(new Error("the body is not valid UTF-8"), { type: "entity.encoding.invalid" });
+  }
+}
+
 /** Routes without query parameters refuse any. */
 const NO_QUERY = z.strictObject({});
 
@@ -78,7 +92,7 @@ export function createApp(deps: AppDeps): express.Express {
     next();
   });
 
-  app.use(express.json({ limit: deps.bodyLimitBytes, strict: true, type: ["application/json", "application/*+json"] }));
+  app.use(express.json({ limit: deps.bodyLimitBytes, strict: true, type: ["application/json", "application/*+json"], verify: requireUtf8 }));
 
   app.get("/healthz", async (_req, res) => {
     const report = await deps.health();

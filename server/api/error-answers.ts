@@ -41,6 +41,10 @@ export function asApiError(error: unknown): ApiError {
   const e = error as { type?: string; status?: number; message?: string } | null;
   if (e?.type === "entity.parse.failed")
     return new ApiError("malformed-json", "the body could not be parsed as JSON", { field: "(body)" });
+  if (e?.type === "entity.encoding.invalid") {
+    // JSON text is UTF-8 (RFC 8259 section 8.1): a body that is not is not JSON.
+    return new ApiError("malformed-json", "the body is not valid UTF-8: send the JSON text encoded as UTF-8", { field: "(body)" });
+  }
   if (e?.type === "entity.too.large")
     return new ApiError("body-too-large", "the body exceeds the size limit", { field: "(body)" });
   if (e?.type === "encoding.unsupported" || e?.type === "charset.unsupported") {

@@ -281,6 +281,14 @@ function bodyCases(valid: Json, requiredAt: (path: string[]) => string[]): Case[
     cases.push({ label: "duplicate amount, the last bad", body: validText.replace('"amount":', '"amount":"1","amount":"-1","x":'), status: 400 });
   }
   cases.push({ label: "invalid UTF-8 in a value", body: Buffer.concat([Buffer.from('{"amount":"1'), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]), status: 400 });
+  // The valid body with bytes that are not UTF-8 inside a free-text value (the purchase's
+  // merchantReference, a name, a reason): decoded leniently they would pass validation and be written.
+  const text = /"(merchantReference|name|reason)":"/.exec(validText);
+  if (text) {
+    const at = text.index + text[0].length;
+    const bytes = Buffer.concat([Buffer.from(validText.slice(0, at)), Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from(validText.slice(at))]);
+    cases.push({ label: "bytes ff fe c3 inside a valid string", body: bytes, status: 400, type: "/problems/malformed-json", field: "(body)" });
+  }
   return cases;
 }
 
