@@ -7,7 +7,7 @@
  */
 import { jsonValue } from "../../core/json";
 import type { LedgerRevert } from "../chain/ledger-errors";
-import { ApiError } from "./problems";
+import { ApiError, PROBLEM_TYPES } from "./problems";
 
 interface RuleMapping {
   status: number;
@@ -113,7 +113,12 @@ const RULES: Record<string, RuleMapping> = {
   NotApplied: { status: 502, title: "The transaction was not applied after repeated attempts" },
 };
 
-const kebab = (name: string): string => name.replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCase();
+/** `LimitExceeded` -> `limit-exceeded`; a one-letter word is a word too: `NotAPurchase` -> `not-a-purchase`. */
+export const kebab = (name: string): string =>
+  name
+    .replace(/([a-z0-9])([A-Z])/g, "$1-$2")
+    .replace(/([A-Z])([A-Z][a-z])/g, "$1-$2")
+    .toLowerCase();
 
 /** The values of a custom error with every integer as a decimal string (the JSON edge). */
 function stringValues(args: LedgerRevert["args"]): Record<string, string> {
@@ -161,6 +166,17 @@ export function ledgerProblem(revert: LedgerRevert, options: LedgerProblemOption
 export function ledgerRuleOfSlug(slug: string): { status: number; title: string } | undefined {
   const name = Object.keys(RULES).find((rule) => `ledger/${kebab(rule)}` === slug);
   return name === undefined ? undefined : RULES[name];
+}
+
+/**
+ * The status a problem type is sent with: the catalog's, or a ledger rule's own. The OpenAPI
+ * document declares each route's problems under this status, so the two cannot disagree.
+ */
+export function problemStatus(slug: string): number {
+  const catalog = (PROBLEM_TYPES as Record<string, { status: number }>)[slug];
+  if (catalog) return catalog.status;
+  if (slug.startsWith("ledger/")) return ledgerRuleOfSlug(slug)?.status ?? 422;
+  throw new Error(`unknown problem type ${slug}`);
 }
 
 /** The rules this mapping knows (for the API guide). */

@@ -6,7 +6,7 @@
  */
 import type { ApplicationContext } from "../lending/applications";
 import type { DrawContext } from "../lending/drawdowns";
-import type { LoanAmountContext, RestructureContext } from "../lending/loan-changes";
+import { LOAN_FIELD, type LoanAmountContext, type RestructureContext } from "../lending/loan-changes";
 import * as C from "../schemas/common";
 import * as S from "../schemas/lending";
 import type { GuardedDrawdown } from "../servicing/velocity-guard";
@@ -24,7 +24,17 @@ const DRAWDOWN_PROBLEMS: ProblemSlug[] = [
   "ledger/no-line",
   "ledger-paused",
   "velocity-hold",
+  "product-not-allowed",
+  // The account is unknown, or (the same answer) not linked to the partner.
+  "ledger/unknown-account",
 ];
+
+/**
+ * What a write on a named loan can answer about the loan: not there (in the read model, or on
+ * the ledger: a partner's loan of another partner answers as the ledger's unknown loan), or
+ * drawn but not confirmed yet.
+ */
+const LOAN_PROBLEMS: ProblemSlug[] = ["loan-not-found", "loan-pending", "ledger/unknown-account", "ledger/unknown-loan"];
 
 export function lendingRoutes(deps: RouteDeps): RouteDef[] {
   const ApplicationRequest = S.applicationRequest(deps.model);
@@ -49,7 +59,7 @@ export function lendingRoutes(deps: RouteDeps): RouteDef[] {
       query: C.WaitQuery,
       body: ApplicationRequest,
       responses: written(201, S.ApplicationResponse, "The decision (approved or declined) is recorded"),
-      problems: [...LEDGER_POST_PROBLEMS, "ledger/line-exists", "ledger-paused"],
+      problems: [...LEDGER_POST_PROBLEMS, "ledger/line-exists", "ledger-paused", "product-not-allowed"],
       handle: (ctx) =>
         mutationAnswer<ApplicationContext>(deps, ctx, {
           prepare: () => deps.applications.prepare(ctx.body, viewerOf(ctx)),
@@ -69,7 +79,7 @@ export function lendingRoutes(deps: RouteDeps): RouteDef[] {
       scopes: PARTNER,
       body: S.QuoteRequest,
       responses: { 200: { description: "The quote", schema: S.QuoteResponse } },
-      problems: [...LEDGER_POST_PROBLEMS, "ledger/periods-not-allowed", "ledger/no-line"],
+      problems: [...LEDGER_POST_PROBLEMS, "ledger/periods-not-allowed", "ledger/no-line", "product-not-allowed"],
       handle: (ctx) =>
         mutationAnswer(deps, ctx, {
           prepare: async () => ({ immediate: await deps.drawdowns.quote(ctx.body, viewerOf(ctx)) }),
@@ -88,7 +98,7 @@ export function lendingRoutes(deps: RouteDeps): RouteDef[] {
       query: C.WaitQuery,
       body: S.PurchaseRequest,
       responses: written(201, S.DrawResponse, "The purchase is drawn"),
-      problems: [...DRAWDOWN_PROBLEMS, "ledger/unknown-account"],
+      problems: DRAWDOWN_PROBLEMS,
       handle: (ctx) =>
         mutationAnswer<DrawContext>(deps, ctx, {
           prepare: () => deps.drawdowns.preparePurchase(ctx.body, viewerOf(ctx)),
@@ -112,8 +122,7 @@ export function lendingRoutes(deps: RouteDeps): RouteDef[] {
       responses: written(200, S.RefundResponse, "The refund is recorded"),
       problems: [
         ...LEDGER_POST_PROBLEMS,
-        "loan-not-found",
-        "loan-pending",
+        ...LOAN_PROBLEMS,
         "ledger/refund-exceeds-outstanding",
         "ledger/not-a-purchase",
         "ledger/loan-not-active",
@@ -124,6 +133,7 @@ export function lendingRoutes(deps: RouteDeps): RouteDef[] {
           present: (c, op) => deps.loanChanges.presentRefund(c, op!),
           schema: S.RefundResponse,
           successStatus: 200,
+          fieldAliases: LOAN_FIELD,
         }),
     }),
     defineRoute({
@@ -158,13 +168,14 @@ export function lendingRoutes(deps: RouteDeps): RouteDef[] {
       query: C.WaitQuery,
       body: S.RepaymentRequest,
       responses: written(200, S.RepaymentResponse, "The repayment is recorded"),
-      problems: [...LEDGER_POST_PROBLEMS, "loan-not-found", "loan-pending", "ledger/repayment-exceeds-payoff", "ledger/loan-not-active"],
+      problems: [...LEDGER_POST_PROBLEMS, ...LOAN_PROBLEMS, "ledger/repayment-exceeds-payoff", "ledger/loan-not-active"],
       handle: (ctx) =>
         mutationAnswer<LoanAmountContext>(deps, ctx, {
           prepare: () => deps.loanChanges.prepareRepayment(ctx.body.loanId, ctx.body.amount, viewerOf(ctx)),
           present: (c, op) => deps.loanChanges.presentRepayment(c, op!),
           schema: S.RepaymentResponse,
           successStatus: 200,
+          fieldAliases: LOAN_FIELD,
         }),
     }),
     defineRoute({
@@ -180,14 +191,14 @@ export function lendingRoutes(deps: RouteDeps): RouteDef[] {
       query: C.WaitQuery,
       body: S.RestructureRequest,
       responses: written(200, S.RestructureResponse, "The restructure is recorded"),
-      problems: [...LEDGER_POST_PROBLEMS, "loan-not-found", "ledger/invalid-restructure", "ledger/loan-not-active"],
+      problems: [...LEDGER_POST_PROBLEMS, ...LOAN_PROBLEMS, "ledger/invalid-restructure", "ledger/loan-not-active"],
       handle: (ctx) =>
         mutationAnswer<RestructureContext>(deps, ctx, {
           prepare: () => deps.loanChanges.prepareRestructure(ctx.params.loanId, ctx.body),
           present: (c, op) => deps.loanChanges.presentRestructure(c, op!),
           schema: S.RestructureResponse,
           successStatus: 200,
-          fieldAliases: { newPeriods: "periods", newRatePpmPerDay: "dailyRatePpm" },
+          fieldAliases: { ...LOAN_FIELD, newPeriods: "periods", newRatePpmPerDay: "dailyRatePpm" },
         }),
     }),
   ];

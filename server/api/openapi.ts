@@ -6,7 +6,8 @@
 import { z } from "zod";
 
 import { ProblemSchema } from "../schemas/problem";
-import { PROBLEM_TYPES, problemTypeUri } from "./problems";
+import { problemStatus } from "./ledger-problems";
+import { problemTypeUri } from "./problems";
 import type { RouteDef } from "./route-table";
 
 const ref = (id: string) => ({ $ref: `#/components/schemas/${id}` });
@@ -62,14 +63,15 @@ export function buildOpenApi(routes: RouteDef[], info: OpenApiInfo): Record<stri
     // A partner's request can always meet its partner's suspension and rate limit.
     const problems = r.scopes.includes("partner") ? [...r.problems, "partner-suspended", "rate-limited"] : r.problems;
     for (const slug of problems) {
-      const status =
-        (PROBLEM_TYPES as Record<string, { status: number }>)[slug]?.status ?? (slug.startsWith("ledger/") ? 422 : 500);
+      const status = problemStatus(slug);
       byStatus.set(status, [...(byStatus.get(status) ?? []), problemTypeUri(slug)]);
     }
     for (const [status, types] of [...byStatus.entries()].sort(([a], [b]) => a - b)) {
       responses[String(status)] = {
         description: `Problem document; type one of: ${types.join(", ")}`,
         content: { "application/problem+json": { schema: ref("Problem") } },
+        // The same list for machines: a generated client can tell every problem it may get.
+        "x-problem-types": types,
       };
     }
     const headerParams =

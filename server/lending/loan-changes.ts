@@ -30,6 +30,10 @@ export interface RestructureContext extends LoanKey, RestructureInput {
   dailyRatePpm: bigint;
 }
 
+
+/** A repayment or refund names its loan: the ledger's account is the request's `loanId`. */
+export const LOAN_FIELD: Record<string, string> = { accountId: "loanId" };
+
 export class LoanChanges {
   constructor(
     private readonly client: LedgerClient,
@@ -72,7 +76,8 @@ export class LoanChanges {
   ): Promise<PreparedOperation<LoanAmountContext>> {
     const key = await resolveLoanId(this.store, loanId, viewer);
     const call = { fn, account: key.accountId, loanNo: key.loanNo, amount };
-    await this.preflight.check(call, { viewer });
+    // The request names the loan, not the account: an unknown account is its loanId's fault.
+    await this.preflight.check(call, { viewer, fieldAliases: LOAN_FIELD });
     return { kind, accountId: key.accountId, calls: [call], context: { ...key, amount } };
   }
 
@@ -91,7 +96,7 @@ export class LoanChanges {
       holidayDays: input.holidayDays,
       newRatePpmPerDay: rate,
     };
-    await this.preflight.check(call, { fieldAliases: { newPeriods: "periods", holidayDays: "holidayDays", newRatePpmPerDay: "dailyRatePpm" } });
+    await this.preflight.check(call, { fieldAliases: { ...LOAN_FIELD, newPeriods: "periods", holidayDays: "holidayDays", newRatePpmPerDay: "dailyRatePpm" } });
     return { kind: "restructure", accountId: key.accountId, calls: [call], context: { ...key, ...input, dailyRatePpm: rate } };
   }
 
