@@ -50,12 +50,13 @@ export interface AppDeps {
 const isAdminAction = (route: RouteDef): boolean => route.method !== "get" && !route.auditsItself && route.scopes.length === 1 && route.scopes[0] === "admin";
 
 /**
- * A UTF-8 body must be valid UTF-8: decoded leniently, a stray byte would become U+FFFD and
- * land on-chain inside a merchant reference. (Other charsets are refused by the parser.)
+ * A body is UTF-8, and valid UTF-8: JSON text is UTF-8 (RFC 8259 section 8.1), and decoded
+ * leniently a stray byte would become U+FFFD and land on-chain inside a merchant reference.
+ * Another charset is refused (415) rather than decoded, leniently, by the parser.
  */
 const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true });
 function requireUtf8(_req: unknown, _res: unknown, body: Buffer, encoding: string): void {
-  if (!/^utf-?8$/i.test(encoding)) return;
+  if (!/^utf-?8$/i.test(encoding)) throw Object.assign(new Error(`the charset ${encoding} is not UTF-8`), { type: "charset.unsupported" });
   try {
     STRICT_UTF8.decode(body);
   } catch {

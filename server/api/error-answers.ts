@@ -9,7 +9,7 @@ import type { NextFunction, Request, Response } from "express";
 
 import { DomainError, LedgerRefusal } from "../errors";
 import type { Logger } from "../logger";
-import { ledgerProblem, ledgerRuleOfSlug } from "./ledger-problems";
+import { ledgerProblem, ledgerRuleOfSlug, problemStatus } from "./ledger-problems";
 import { ApiError, PROBLEM_TYPES, sendProblem } from "./problems";
 
 /** A service's answer as a problem: the catalog's status for its code, or its ledger rule's. */
@@ -19,7 +19,7 @@ export function domainProblem(error: DomainError): ApiError {
   return new ApiError(error.code, error.detail, {
     field: error.fields.field,
     extensions: error.fields.extensions,
-    ...(known ? {} : { status: rule?.status ?? 422, title: rule?.title ?? "The ledger refused the request" }),
+    ...(known ? {} : { status: problemStatus(error.code), title: rule?.title ?? "The ledger refused the request" }),
   });
 }
 

@@ -40,6 +40,14 @@ export interface OpenApiInfo {
   chainId?: string;
 }
 
+/**
+ * Every problem a route can answer: its own, a partner's suspension and rate limit on a
+ * partner's route, and an internal error on any.
+ */
+export function declaredProblems(r: RouteDef): string[] {
+  return [...r.problems, ...(r.scopes.includes("partner") ? ["partner-suspended", "rate-limited"] : []), "internal"];
+}
+
 export function buildOpenApi(routes: RouteDef[], info: OpenApiInfo): Record<string, unknown> {
   const components = z.toJSONSchema(z.globalRegistry, {
     io: "input",
@@ -61,7 +69,7 @@ export function buildOpenApi(routes: RouteDef[], info: OpenApiInfo): Record<stri
     }
     const byStatus = new Map<number, string[]>();
     // A partner's request can always meet its partner's suspension and rate limit.
-    const problems = r.scopes.includes("partner") ? [...r.problems, "partner-suspended", "rate-limited"] : r.problems;
+    const problems = declaredProblems(r);
     for (const slug of problems) {
       const status = problemStatus(slug);
       byStatus.set(status, [...(byStatus.get(status) ?? []), problemTypeUri(slug)]);

@@ -105,10 +105,18 @@ export const ADMIN: readonly Scope[] = ["admin"];
 export const AUDITORS: readonly Scope[] = ["auditor", "admin"];
 
 /** The problems any GET can answer before it does anything of its own. */
-export const READ_PROBLEMS: ProblemSlug[] = ["unauthorized", "forbidden", "validation-failed"];
+export const READ_PROBLEMS: ProblemSlug[] = [
+  "unauthorized",
+  "forbidden",
+  "validation-failed",
+  // A read takes no body, but one sent is still parsed: it can be malformed, too large or of another type.
+  "malformed-json",
+  "body-too-large",
+  "unsupported-media-type",
+];
 
 /** A POST that reaches the ledger can also find it unavailable. */
-export const LEDGER_POST_PROBLEMS: ProblemSlug[] = [...POST_PROBLEMS, "ledger-unavailable"];
+export const LEDGER_POST_PROBLEMS: ProblemSlug[] = [...POST_PROBLEMS, "ledger-unavailable", "gateway-misconfigured"];
 
 /** Documented answers of a ledger-writing POST. */
 export const written = (status: number, schema: z.ZodType, what: string) => ({

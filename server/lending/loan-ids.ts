@@ -5,7 +5,7 @@
 import { DomainError } from "../errors";
 import type { Store } from "../store/store";
 import { landedResult } from "./operations";
-import { OPERATOR, type Viewer } from "./reach";
+import { OPERATOR, type Viewer } from "./viewer";
 
 export interface LoanKey {
   accountId: string;

@@ -15,16 +15,9 @@ import { accountOfCall } from "../chain/ledger-calls";
 import { DomainError, LedgerRefusal } from "../errors";
 import type { OperationRecord, Store } from "../store/store";
 import type { LoanKey } from "./loan-ids";
+import type { Viewer } from "./viewer";
 
-/** Who reads or writes: a partner, or (no `partnerId`) the operator, who reaches everything. */
-export interface Viewer {
-  partnerId?: string;
-  /** The products the partner may offer (undefined: any). */
-  products?: readonly ProductName[];
-}
-
-/** The operator's view (auditor and admin keys, and the gateway's own work). */
-export const OPERATOR: Viewer = {};
+export { OPERATOR, type Viewer } from "./viewer";
 
 /** The ledger's answer for an account it does not hold (what pre-flight would decode). */
 export const unknownAccount = (accountId: string, fieldAliases?: Record<string, string>): LedgerRefusal =>

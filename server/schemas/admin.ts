@@ -5,6 +5,7 @@
 import { z } from "zod";
 
 import { PRODUCT_NAMES } from "../../core/names";
+import { pageLimit } from "./common";
 
 const PartnerId = z.string().regex(/^ptr_[0-9a-z_]{1,40}$/, "must be a partner id (ptr_ and hex digits)");
 const KeyId = z.string().regex(/^key_[0-9a-f]{16}$/, "must be an API key id (key_ and 16 hex digits)");
@@ -59,13 +60,7 @@ export const ReasonRequest = z
   .meta({ id: "AdminReasonRequest" });
 
 export const AuditQuery = z.strictObject({
-  limit: z
-    .string()
-    .regex(/^[0-9]{1,4}$/, "must be a whole number 1-1000")
-    .transform(Number)
-    .pipe(z.number().min(1).max(1000))
-    .optional()
-    .describe("At most this many records, newest first (default 100)"),
+  limit: pageLimit("At most this many records, newest first (default 100)"),
   before: z
     .string()
     .regex(/^[0-9]{1,15}$/, "must be an audit record id")

@@ -66,6 +66,16 @@ export const NationalId = z
   .refine((v) => normalizeNationalId(v) !== undefined, "must be an 18-character national id number with a valid check digit")
   .describe("Resident identity card number (GB 11643, 18 characters); sealed in the vault, never on-chain");
 
+/** A list's `?limit=`: a whole number 1-1000 (what the query string holds is text). */
+export const pageLimit = (description: string) =>
+  z
+    .string()
+    .regex(/^[0-9]{1,4}$/, "must be a whole number 1-1000")
+    .transform(Number)
+    .pipe(z.number().min(1).max(1000))
+    .optional()
+    .describe(description);
+
 export const WaitQuery = z.strictObject({
   wait: z.enum(["true", "false"]).optional().describe("Wait for confirmation (200/201) or answer 202 with the operation to poll"),
 });

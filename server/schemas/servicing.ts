@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 
-import { Bucket } from "./common";
+import { Bucket, pageLimit } from "./common";
 import { safeInt } from "./money";
 import { webhookUrlProblem } from "./webhook-url";
 
@@ -78,13 +78,7 @@ export const WebhookResponse = z
 export const WebhookListResponse = z.object({ webhooks: z.array(WebhookResponse) }).meta({ id: "WebhookList" });
 
 export const DeliveriesQuery = z.strictObject({
-  limit: z
-    .string()
-    .regex(/^[0-9]{1,4}$/, "must be a whole number 1-1000")
-    .transform(Number)
-    .pipe(z.number().min(1).max(1000))
-    .optional()
-    .describe("Most recent deliveries first; at most this many (default 100)"),
+  limit: pageLimit("Most recent deliveries first; at most this many (default 100)"),
 });
 
 export const DeliveryView = z

@@ -14,6 +14,7 @@ import { randomBytes } from "node:crypto";
 import request from "supertest";
 
 import { kebab, ledgerRuleOfSlug, problemStatus } from "../../server/api/ledger-problems";
+import { declaredProblems } from "../../server/api/openapi";
 import type { RouteDef } from "../../server/api/route-table";
 import { buildRoutes } from "../../server/api/routes";
 import { DEFAULT_MODEL } from "../../server/scoring/underwriting";
@@ -35,6 +36,8 @@ interface Req {
   body?: unknown;
   /** A raw body (bytes), sent as JSON. */
   raw?: Buffer;
+  /** The raw body's charset (default: none, UTF-8). */
+  charset?: string;
   /** Leave out the Idempotency-Key of a POST. */
   noIdempotencyKey?: boolean;
   /** What must come back (the conformance holds for any answer; this pins the path taken). */
@@ -137,7 +140,7 @@ describe("the answers match the OpenAPI document, on every route", function () {
     if (r.key !== "none") req = req.set("Authorization", `Bearer ${keys[r.key]}`);
     if (route.method === "post" && !r.noIdempotencyKey) req = req.set("Idempotency-Key", newIdempotencyKey());
     let res: request.Response;
-    if (r.raw) res = await req.set("Content-Type", "application/json").serialize((b: unknown) => b as string).send(r.raw);
+    if (r.raw) res = await req.set("Content-Type", `application/json${r.charset ? `; charset=${r.charset}` : ""}`).serialize((b: unknown) => b as string).send(r.raw);
     else if (r.body !== undefined) res = await req.send(r.body as object);
     else if (route.method === "post") res = await req.send({});
     else res = await req;
@@ -147,8 +150,7 @@ describe("the answers match the OpenAPI document, on every route", function () {
   it("declares each route's problems under the status the server sends them with, and names every ledger rule once", () => {
     const failures: string[] = [];
     for (const route of ROUTES) {
-      const problems = route.scopes.includes("partner") ? [...route.problems, "partner-suspended", "rate-limited"] : route.problems;
-      for (const slug of problems) {
+      for (const slug of declaredProblems(route)) {
         const response = declared(route, problemStatus(slug));
         if (!response?.["x-problem-types"]?.includes(`/problems/${slug}`)) failures.push(`${route.operationId}: ${slug} not declared under ${problemStatus(slug)}`);
       }
@@ -182,6 +184,10 @@ describe("the answers match the OpenAPI document, on every route", function () {
       cases.push({ label: "no Idempotency-Key", key, params, body: {}, noIdempotencyKey: true, status: 400 });
       cases.push({ label: "malformed JSON", key, params, raw: Buffer.from("{"), status: 400, type: "/problems/malformed-json" });
       cases.push({ label: "not UTF-8", key, params, raw: Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0xc3, 0x22, 0x3a, 0x31, 0x7d]), status: 400, type: "/problems/malformed-json" });
+    }
+    if (route.method !== "post") cases.push({ label: "a malformed body on a read", key, params, raw: Buffer.from("{"), status: 400, type: "/problems/malformed-json" });
+    if (route.method === "post") {
+      cases.push({ label: "UTF-16", key, params, raw: Buffer.from("{}", "utf16le"), charset: "utf-16", status: 415, type: "/problems/unsupported-media-type" });
     }
     if (route.query) cases.push({ label: "an unknown query parameter", key, params, query: "bogus=1", status: 400, type: "/problems/validation-failed" });
     return cases;
