@@ -11,15 +11,15 @@ import { z } from "zod";
 import type { ApiKeys } from "../auth/api-keys";
 import type { Logger } from "../logger";
 import type { GatewayMetrics } from "../metrics";
+import type { NewAdminAudit } from "../store/store";
+import type { ExplorerScript } from "../../verifier/explorer/bundle";
 import { authenticate } from "./auth";
 import { DOCS_PAGE } from "./docs-page";
-import type { ExplorerScript } from "../../verifier/explorer/bundle";
 import { asApiError, problemMiddleware } from "./error-answers";
 import { mountExplorer, type ExplorerConfigSource } from "./explorer";
-import type { NewAdminAudit } from "../store/store";
 import { idempotencyKeyOf, requestFingerprint } from "./idempotency";
-import type { PartnerRateLimits } from "./rate-limits";
 import { ApiError, sendProblem, validationProblem } from "./problems";
+import type { PartnerRateLimits } from "./rate-limits";
 import { expressPath, type HandlerContext, type RouteDef } from "./route-table";
 
 export interface HealthReport {

@@ -18,14 +18,15 @@ export async function authenticate(apiKeys: ApiKeys, req: Request, allowed: read
       field: "Authorization",
     });
   }
-  if (principal.partner?.status === "suspended") {
-    throw new ApiError("partner-suspended", "the partner is suspended: ask the operator to reactivate it", { field: "Authorization" });
-  }
   const scopes = principal.key.scopes;
   if (!scopes.some((s) => allowed.includes(s))) {
     throw new ApiError("forbidden", `this needs one of the scopes ${allowed.join(", ")}; the key has ${scopes.join(", ")}`, {
       field: "Authorization",
     });
+  }
+  // After the scope: a route a partner could never call stays forbidden, suspended or not.
+  if (principal.partner?.status === "suspended") {
+    throw new ApiError("partner-suspended", "the partner is suspended: ask the operator to reactivate it", { field: "Authorization" });
   }
   return principal;
 }

@@ -176,7 +176,11 @@ describe("the answers match the OpenAPI document, on every route", function () {
     const cases: Req[] = [{ label: "no key", key: "none", params, status: 401 }];
     const wrongScope: Key | undefined = !route.scopes.includes("auditor") ? "auditor" : !route.scopes.includes("partner") ? "partner" : undefined;
     if (wrongScope) cases.push({ label: "the wrong scope", key: wrongScope, params, status: 403, type: "/problems/forbidden" });
-    if (route.scopes.includes("partner")) cases.push({ label: "a suspended partner", key: "suspended", params, status: 403, type: "/problems/partner-suspended" });
+    cases.push(
+      route.scopes.includes("partner")
+        ? { label: "a suspended partner", key: "suspended", params, status: 403, type: "/problems/partner-suspended" }
+        : { label: "a suspended partner on a route partners may not call", key: "suspended", params, status: 403, type: "/problems/forbidden" }
+    );
     const key: Key = route.scopes.includes("partner") ? "partner" : "admin";
     const malformed = Object.fromEntries(Object.keys(params).map((name) => [name, "not-an-id"]));
     if (Object.keys(params).length > 0) cases.push({ label: "a malformed id", key, params: malformed, status: 400, type: "/problems/validation-failed" });
