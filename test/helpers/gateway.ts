@@ -84,11 +84,11 @@ export function testExplorerScript(): Promise<ExplorerScript> {
   return explorerScript;
 }
 
-export async function testGateway(env: Record<string, string> = {}, options: { explorerScript?: ExplorerScript } = {}): Promise<TestGateway> {
-  const edges = await chainEdges();
-  const config = readGatewayConfig({
+/** A test gateway's settings on the fixture's ledger: fresh secrets, an in-memory database unless `env` names one. */
+export function testGatewayEnv(ledgerAddress: string, env: Record<string, string> = {}): Record<string, string> {
+  return {
     GATEWAY_RPC_URL: "http://127.0.0.1:9",
-    GATEWAY_LEDGER_ADDRESS: edges.client.address,
+    GATEWAY_LEDGER_ADDRESS: ledgerAddress,
     GATEWAY_OPERATOR_KEY: hardhatKey(1),
     GATEWAY_SCORER_KEY: hardhatKey(2),
     GATEWAY_DB_PATH: ":memory:",
@@ -97,7 +97,12 @@ export async function testGateway(env: Record<string, string> = {}, options: { e
     GATEWAY_POLL_INTERVAL_MS: "20",
     GATEWAY_LOG_LEVEL: "silent",
     ...env,
-  });
+  };
+}
+
+export async function testGateway(env: Record<string, string> = {}, options: { explorerScript?: ExplorerScript } = {}): Promise<TestGateway> {
+  const edges = await chainEdges();
+  const config = readGatewayConfig(testGatewayEnv(edges.client.address, env));
   const store = memoryStore(edges.clock);
   const gateway = await createGateway(config, {
     provider: edges.provider,

@@ -7,7 +7,6 @@
  * unknown partner or key exits 1, each with a message saying what to do.
  */
 import { execFile } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir, userInfo } from "node:os";
 import path from "node:path";
@@ -20,7 +19,7 @@ import { readGatewayConfig } from "../../server/config";
 import { createGateway, type Gateway } from "../../server/gateway";
 import { GatewayMetrics } from "../../server/metrics";
 import { SqliteStore } from "../../server/store/sqlite-store";
-import { chainEdges, hardhatKey, silentLogger } from "../helpers/gateway";
+import { chainEdges, silentLogger, testGatewayEnv } from "../helpers/gateway";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const TS_NODE = require.resolve("ts-node/dist/bin.js");
@@ -71,16 +70,7 @@ describe("admin CLI (npm run admin)", function () {
     dir = mkdtempSync(path.join(tmpdir(), "admin-cli-"));
     dbPath = path.join(dir, "gateway.sqlite");
     const edges = await chainEdges();
-    const config = readGatewayConfig({
-      GATEWAY_RPC_URL: "http://127.0.0.1:9",
-      GATEWAY_LEDGER_ADDRESS: edges.client.address,
-      GATEWAY_OPERATOR_KEY: hardhatKey(1),
-      GATEWAY_SCORER_KEY: hardhatKey(2),
-      GATEWAY_DB_PATH: dbPath,
-      GATEWAY_VAULT_KEY: randomBytes(32).toString("hex"),
-      GATEWAY_IDENTITY_PEPPER: randomBytes(32).toString("hex"),
-      GATEWAY_LOG_LEVEL: "silent",
-    });
+    const config = readGatewayConfig(testGatewayEnv(edges.client.address, { GATEWAY_DB_PATH: dbPath }));
     // The real clock, as the CLI's: a rotation's overlap ends at the CLI's time, judged by the gateway's.
     store = new SqliteStore(dbPath, systemClock);
     gateway = await createGateway(config, {
