@@ -2,7 +2,8 @@
  * Where webhooks may go: the gateway POSTs to URLs partners give it, so a URL must not make it
  * reach its own network (loopback, private, link-local such as the cloud metadata service at
  * 169.254.169.254, unique-local, unspecified, multicast, reserved and documentation ranges,
- * IPv4 and IPv6). Checked twice: the URL when it is registered (IP literals and `localhost`),
+ * IPv4 and IPv6; an IPv4-mapped IPv6 address, `::ffff:127.0.0.1` or `[::ffff:7f00:1]`, is judged
+ * as the IPv4 address it maps). Checked twice: the URL when it is registered (IP literals and `localhost`),
  * and every address its host resolves to when a delivery is sent (a DNS name can point
  * anywhere, and change between the check and the connection: the sender connects to the
  * address it checked). Plain `http://` to the loopback host is allowed only on the local
@@ -10,7 +11,7 @@
  */
 import { BlockList, isIP } from "node:net";
 
-/** Ranges no webhook may reach (IPv4-mapped IPv6 addresses are checked against the IPv4 ranges). */
+/** Ranges no webhook may reach (an IPv4-mapped IPv6 address is checked as the IPv4 address it maps: see `unmapped`). */
 const NOT_PUBLIC: ReadonlyArray<readonly [string, number, "ipv4" | "ipv6"]> = [
   ["0.0.0.0", 8, "ipv4"], // "this network", 0.0.0.0 unspecified
   ["10.0.0.0", 8, "ipv4"], // private
@@ -29,6 +30,7 @@ const NOT_PUBLIC: ReadonlyArray<readonly [string, number, "ipv4" | "ipv6"]> = [
   ["240.0.0.0", 4, "ipv4"], // reserved, broadcast
   // Not ::/8 as a whole: node's BlockList checks IPv4 addresses as IPv4-mapped (::ffff:0:0/96), inside it.
   ["::", 96, "ipv6"], // unspecified, loopback, IPv4-compatible (deprecated)
+  ["::ffff:0:0:0", 96, "ipv6"], // IPv4-translated (SIIT): reaches an IPv4 address through a translator
   ["64:ff9b::", 96, "ipv6"], // NAT64 (reaches IPv4 addresses through a translator)
   ["64:ff9b:1::", 48, "ipv6"], // local-use NAT64
   ["100::", 64, "ipv6"], // discard
@@ -61,15 +63,44 @@ const familyOf = (address: string): "ipv4" | "ipv6" | undefined => {
   return v === 4 ? "ipv4" : v === 6 ? "ipv6" : undefined;
 };
 
+/** An IPv6 address (already valid, per `isIP`) as its eight 16-bit groups. */
+function groupsOf(address: string): number[] {
+  const [head, tail] = address.split("::");
+  const parse = (text: string | undefined): number[] =>
+    (text ? text.split(":") : []).flatMap((g) => {
+      if (!g.includes(".")) return [parseInt(g, 16)];
+      const [a, b, c, d] = g.split(".").map(Number);
+      return [(a << 8) | b, (c << 8) | d]; // a dotted IPv4 tail is the last two groups
+    });
+  const left = parse(head);
+  const right = parse(tail);
+  return tail === undefined ? left : [...left, ...Array<number>(8 - left.length - right.length).fill(0), ...right];
+}
+
+/**
+ * The IPv4 address an IPv4-mapped IPv6 address (::ffff:0:0/96, in either spelling:
+ * `::ffff:127.0.0.1` or `::ffff:7f00:1`) stands for, or the address as it is. A socket to
+ * `::ffff:127.0.0.1` reaches 127.0.0.1, so the mapped form is judged as the IPv4 address,
+ * explicitly (not left to how `BlockList` happens to treat mapped addresses).
+ */
+export function unmapped(address: string): string {
+  if (isIP(address) !== 6) return address;
+  const g = groupsOf(address);
+  if (!(g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff)) return address;
+  return [g[6] >> 8, g[6] & 0xff, g[7] >> 8, g[7] & 0xff].join(".");
+}
+
 /** Whether an IP address (v4 or v6, without brackets) is a public unicast address. */
 export function isPublicAddress(address: string): boolean {
-  const family = familyOf(address);
-  return family !== undefined && !notPublic.check(address, family);
+  const plain = unmapped(address);
+  const family = familyOf(plain);
+  return family !== undefined && !notPublic.check(plain, family);
 }
 
 export function isLoopbackAddress(address: string): boolean {
-  const family = familyOf(address);
-  return family !== undefined && loopback.check(address, family);
+  const plain = unmapped(address);
+  const family = familyOf(plain);
+  return family !== undefined && loopback.check(plain, family);
 }
 
 /** A URL's hostname without IPv6 brackets or a trailing dot, lower case. */
