@@ -35,7 +35,16 @@
  *   GATEWAY_VELOCITY_ACCOUNTS_PER_PHONE   more accounts than this with one phone number freeze    3
  *   GATEWAY_WEBHOOK_REPLAY_WINDOW_SECONDS  the signature timestamp window receivers should enforce 300
  *   GATEWAY_WEBHOOK_RETRY_HOURS  a failing delivery is retried with exponential backoff this long 24
- *   GATEWAY_WEBHOOK_TIMEOUT_MS  how long one delivery attempt waits for the endpoint's answer  10000
+ *   GATEWAY_WEBHOOK_TIMEOUT_MS  how long one delivery attempt may take, all of it (DNS lookup,
+ *                               connect, request, the answer's body)                      10000
+ *   GATEWAY_WEBHOOK_CONCURRENCY  delivery attempts in flight at once, all endpoints together 16
+ *   GATEWAY_WEBHOOK_CONCURRENCY_PER_ENDPOINT  attempts in flight at once to one endpoint
+ *                               (1 keeps an endpoint's deliveries in order)                1
+ *   GATEWAY_WEBHOOK_BREAKER_FAILURES  consecutive failed attempts that open an endpoint's circuit 5
+ *   GATEWAY_WEBHOOK_BREAKER_COOLDOWN_SECONDS  how long an open circuit makes no attempt before
+ *                               one probe                                                 300
+ *   GATEWAY_WEBHOOK_MAX_SUBSCRIPTIONS  most webhook endpoints of an operator key (a partner's
+ *                               own quota is a partner setting, webhookQuota)              20
  *   GATEWAY_EXPLORER_RPC_URL    JSON-RPC URL the explorer page's browser reads the chain  GATEWAY_RPC_URL
  *                               from (http or https; the node must allow CORS)
  *   GATEWAY_EXPLORER_PAGE_BLOCKS  blocks per eth_getLogs the explorer page asks for (lower  2000
@@ -164,6 +173,11 @@ const EnvSchema = z.object({
   GATEWAY_WEBHOOK_REPLAY_WINDOW_SECONDS: optional(int(30, 86_400)).default(300),
   GATEWAY_WEBHOOK_RETRY_HOURS: optional(int(1, 168)).default(24),
   GATEWAY_WEBHOOK_TIMEOUT_MS: optional(int(100, 120_000)).default(10_000),
+  GATEWAY_WEBHOOK_CONCURRENCY: optional(int(1, 1_000)).default(16),
+  GATEWAY_WEBHOOK_CONCURRENCY_PER_ENDPOINT: optional(int(1, 16)).default(1),
+  GATEWAY_WEBHOOK_BREAKER_FAILURES: optional(int(1, 1_000)).default(5),
+  GATEWAY_WEBHOOK_BREAKER_COOLDOWN_SECONDS: optional(int(1, 86_400)).default(300),
+  GATEWAY_WEBHOOK_MAX_SUBSCRIPTIONS: optional(int(1, 1_000)).default(20),
 });
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -204,7 +218,16 @@ export interface ServicingConfig {
     maxAccountsPerDevice: number;
     maxAccountsPerPhone: number;
   };
-  webhooks: { replayWindowSeconds: number; retryForMs: number; timeoutMs: number };
+  webhooks: {
+    replayWindowSeconds: number;
+    retryForMs: number;
+    timeoutMs: number;
+    concurrency: number;
+    perEndpointConcurrency: number;
+    breakerFailures: number;
+    breakerCooldownMs: number;
+    maxSubscriptions: number;
+  };
 }
 
 /** A configuration problem; the message names every missing or invalid setting. */
@@ -277,6 +300,11 @@ export function readGatewayConfig(env: Env): GatewayConfig {
         replayWindowSeconds: e.GATEWAY_WEBHOOK_REPLAY_WINDOW_SECONDS,
         retryForMs: e.GATEWAY_WEBHOOK_RETRY_HOURS * 3_600_000,
         timeoutMs: e.GATEWAY_WEBHOOK_TIMEOUT_MS,
+        concurrency: e.GATEWAY_WEBHOOK_CONCURRENCY,
+        perEndpointConcurrency: e.GATEWAY_WEBHOOK_CONCURRENCY_PER_ENDPOINT,
+        breakerFailures: e.GATEWAY_WEBHOOK_BREAKER_FAILURES,
+        breakerCooldownMs: e.GATEWAY_WEBHOOK_BREAKER_COOLDOWN_SECONDS * 1_000,
+        maxSubscriptions: e.GATEWAY_WEBHOOK_MAX_SUBSCRIPTIONS,
       },
     },
   };

@@ -217,7 +217,8 @@ export async function createGateway(config: GatewayConfig, edges: GatewayEdges =
     config.servicing.webhooks,
     clock,
     logger.child({ component: "webhooks" }),
-    edges.webhookTransport ?? httpTransport(webhookUrlPolicy)
+    edges.webhookTransport ?? httpTransport(webhookUrlPolicy),
+    { metrics }
   );
   const webhooks = new WebhookSubscriptions(
     servicingStore,
@@ -407,6 +408,7 @@ export async function createGateway(config: GatewayConfig, edges: GatewayEdges =
         await new Promise<void>((resolve) => s.close(() => resolve()));
       }
       await servicing.stop();
+      await deliverer.stop();
       await sender.stop();
       await indexer.stop();
       if (!edges.store) await store.close();

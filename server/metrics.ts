@@ -62,6 +62,33 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  readonly webhookAttempts = new Counter({
+    name: "gateway_webhook_attempts_total",
+    help: "Webhook delivery attempts, by outcome (delivered, retrying, failed: given up)",
+    labelNames: ["outcome"] as const,
+    registers: [this.registry],
+  });
+
+  readonly webhookAttemptsInFlight = new Gauge({
+    name: "gateway_webhook_attempts_in_flight",
+    help: "Webhook delivery attempts under way",
+    registers: [this.registry],
+  });
+
+  readonly webhookCircuitState = new Gauge({
+    name: "gateway_webhook_circuit_state",
+    help: "Each webhook endpoint's circuit breaker: 0 closed, 1 half-open (one probe), 2 open (no attempts; deliveries wait)",
+    labelNames: ["subscription"] as const,
+    registers: [this.registry],
+  });
+
+  readonly webhookCircuitChanges = new Counter({
+    name: "gateway_webhook_circuit_changes_total",
+    help: "Webhook circuit breaker changes, by the state entered",
+    labelNames: ["to"] as const,
+    registers: [this.registry],
+  });
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: "gateway_" });
   }

@@ -72,10 +72,11 @@ export function servicingRoutes(deps: RouteDeps): RouteDef[] {
         const sub = deps.webhooks.newSubscription(ctx.auth.key.id, owner, ctx.body.url, ctx.body.events);
         const body = z.encode(V.WebhookResponse, deps.webhooks.view(sub)) as { id: string };
         const secret = deps.webhooks.secrets.secretOf(sub.id);
-        const quota = ctx.auth.partner?.webhookQuota;
+        const quota = deps.webhooks.quotaOf(ctx.auth.partner);
         const outcome = await deps.webhooks.store.insertSubscription(sub, WebhookSecrets.hashOf(secret), { owner, key, fingerprint }, { status: 201, body }, quota);
         if ("quotaReached" in outcome) {
-          throw new DomainError("webhook-quota-exceeded", `the partner has ${quota} webhook endpoints, its quota: delete one first`, { field: "url" });
+          const whose = ctx.auth.partner ? "the partner's webhook quota (ask the operator to raise it)" : "the most an operator key may have (GATEWAY_WEBHOOK_MAX_SUBSCRIPTIONS)";
+          throw new DomainError("webhook-quota-exceeded", `${quota} webhook endpoints are registered, ${whose}: delete one first`, { field: "url" });
         }
         if (!outcome.accepted) return replay(outcome.existing);
         deps.webhooks.logRegistered(sub);

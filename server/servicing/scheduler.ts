@@ -8,7 +8,8 @@
  *   limit_reviews   lines past their review interval are re-scored (limit-reviews.ts)
  *   deliveries      webhook deliveries that are due are sent (webhooks.ts)
  *
- * Between days the loop releases deferred reminders that came due and sends due deliveries.
+ * Between days the loop releases deferred reminders that came due and starts sending due
+ * deliveries (in the background: the deliverer's own limits and timeouts bound them).
  * On the local network the clock can be moved and the skipped days run (local-clock.ts). Events
  * about settled operations are recorded as they settle (operation-events.ts). Each day task has
  * its own cursor, so a run of other tasks moves neither.
@@ -133,7 +134,8 @@ export class Servicing {
       return;
     }
     await releaseContacts(this.deps, now);
-    await this.deps.deliverer.deliverDue();
+    // In the background: the deliverer has its own limits, and a slow endpoint must not hold this loop.
+    this.deps.deliverer.kick();
   }
 
   /** Through when a day task has serviced the loans (undefined before its first run). */

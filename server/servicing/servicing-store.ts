@@ -150,7 +150,6 @@ export interface ServicingStore {
   /** The features of the account's latest decision for the product. */
   latestDecisionFeatures(accountId: string, productId: number): Promise<Record<string, number | undefined> | undefined>;
 
-  /** Inserts the subscription with its idempotency record, or returns the record already there. */
   /**
    * Inserts the subscription with its idempotency record, unless the owner already has `quota`
    * active ones; or returns the record already there.
@@ -160,7 +159,7 @@ export interface ServicingStore {
     secretHash: string,
     idempotency: { owner: string; key: string; fingerprint: string },
     response: StoredResponse,
-    quota?: number
+    quota: number
   ): Promise<{ accepted: true } | { accepted: false; existing: IdempotencyRecord } | { accepted: false; quotaReached: true }>;
   subscription(id: string): Promise<Subscription | undefined>;
   subscriptionsOf(owner: string): Promise<Subscription[]>;
@@ -173,7 +172,11 @@ export interface ServicingStore {
    */
   recordEvents(events: readonly AddressedEvent[], source: string | null, nowMs: number): Promise<number>;
   hasEventFrom(source: string): Promise<boolean>;
-  dueDeliveries(nowMs: number, limit: number): Promise<Delivery[]>;
+  /**
+   * Pending deliveries due at `nowMs`, oldest first, leaving out the ones named in `except` (in
+   * flight already) and those to the subscriptions named there (busy, or behind an open circuit).
+   */
+  dueDeliveries(nowMs: number, limit: number, except?: { deliveries?: readonly string[]; subscriptions?: readonly string[] }): Promise<Delivery[]>;
   recordDeliveryAttempt(deliveryId: string, attempt: DeliveryAttempt, next: { status: DeliveryStatus; nextAttemptMs: number | null }): Promise<void>;
   delivery(id: string): Promise<Delivery | undefined>;
   deliveriesOf(subscriptionId: string, limit: number): Promise<Array<Delivery & { attemptLog: DeliveryAttempt[] }>>;
@@ -269,7 +272,7 @@ export class SqliteServicingStore implements ServicingStore {
     secretHash: string,
     idem: { owner: string; key: string; fingerprint: string },
     response: StoredResponse,
-    quota?: number
+    quota: number
   ): Promise<{ accepted: true } | { accepted: false; existing: IdempotencyRecord } | { accepted: false; quotaReached: true }> {
     return this.db
       .transaction((): { accepted: true } | { accepted: false; existing: IdempotencyRecord } | { accepted: false; quotaReached: true } => {
@@ -286,10 +289,8 @@ export class SqliteServicingStore implements ServicingStore {
             },
           };
         }
-        if (quota !== undefined) {
-          const { n } = this.db.prepare("SELECT COUNT(*) AS n FROM webhook_subscriptions WHERE owner = ? AND active = 1").get(sub.owner) as { n: number };
-          if (n >= quota) return { accepted: false, quotaReached: true };
-        }
+        const { n } = this.db.prepare("SELECT COUNT(*) AS n FROM webhook_subscriptions WHERE owner = ? AND active = 1").get(sub.owner) as { n: number };
+        if (n >= quota) return { accepted: false, quotaReached: true };
         this.db
           .prepare("INSERT INTO webhook_subscriptions (id, api_key_id, owner, url, events, secret_hash, active, created_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?)")
           .run(sub.id, sub.apiKeyId, sub.owner, sub.url, JSON.stringify(sub.events), secretHash, sub.createdAt);
@@ -361,10 +362,14 @@ export class SqliteServicingStore implements ServicingStore {
   private static readonly DELIVERY_SELECT = `SELECT d.*, e.type AS event_type, e.body AS body, w.url AS url
     FROM webhook_deliveries d JOIN webhook_events e ON e.id = d.event_id JOIN webhook_subscriptions w ON w.id = d.subscription_id`;
 
-  async dueDeliveries(nowMs: number, limit: number): Promise<Delivery[]> {
+  async dueDeliveries(nowMs: number, limit: number, except: { deliveries?: readonly string[]; subscriptions?: readonly string[] } = {}): Promise<Delivery[]> {
     const rows = this.db
-      .prepare(`${SqliteServicingStore.DELIVERY_SELECT} WHERE d.status = 'pending' AND d.next_attempt_ms <= ? ORDER BY d.next_attempt_ms, d.seq LIMIT ?`)
-      .all(nowMs, limit) as Row[];
+      .prepare(
+        `${SqliteServicingStore.DELIVERY_SELECT} WHERE d.status = 'pending' AND d.next_attempt_ms <= ?
+         AND d.id NOT IN (SELECT value FROM json_each(?)) AND d.subscription_id NOT IN (SELECT value FROM json_each(?))
+         ORDER BY d.next_attempt_ms, d.seq LIMIT ?`
+      )
+      .all(nowMs, JSON.stringify(except.deliveries ?? []), JSON.stringify(except.subscriptions ?? []), limit) as Row[];
     return rows.map(deliveryFrom);
   }
 

@@ -1,13 +1,16 @@
 /**
- * Webhooks: partners register endpoints for the event types they want; every event is
- * written with its deliveries before anything is sent (servicing-store.ts), and the
- * deliverer sends due deliveries one at a time, signed (webhook-signature.ts), retrying a
- * failure with exponential backoff for up to `retryForMs` (a day by default) from the first
- * attempt (or from the last replay). Every attempt is logged. A partner lists its deliveries
- * and replays one (same event, same id, signed anew). Secrets are derived from a key held by
- * the gateway, never stored or logged: HMAC-SHA256(webhook key, subscription id). Deliveries
- * go only to public addresses (server/schemas/webhook-url.ts), checked after resolving the host, and
- * the connection is made to the address checked.
+ * Webhooks: partners register endpoints for the event types they want (at most their quota of
+ * them); every event is written with its deliveries before anything is sent
+ * (servicing-store.ts), and the deliverer sends due deliveries signed (webhook-signature.ts),
+ * concurrently across endpoints and within limits per endpoint and in all, each attempt under one
+ * deadline (DNS lookup, connection, request, answer), each endpoint behind a circuit breaker
+ * (webhook-circuit.ts), so one partner's slow or dead endpoint cannot hold up another's. A failure
+ * is retried with exponential backoff for up to `retryForMs` (a day by default) from the first
+ * attempt (or from the last replay). Every attempt is logged. A partner lists its deliveries and
+ * replays one (same event, same id, signed anew). Secrets are derived from a key held by the
+ * gateway, never stored or logged: HMAC-SHA256(webhook key, subscription id). Deliveries go only
+ * to public addresses (server/schemas/webhook-url.ts), checked after resolving the host, and the
+ * connection is made to the address checked.
  */
 import { createHash, createHmac } from "node:crypto";
 import { lookup as dnsLookup } from "node:dns/promises";
@@ -19,14 +22,27 @@ import type { Clock } from "../clock";
 import { DomainError } from "../errors";
 import type { Logger } from "../logger";
 import { randomHex, type Random } from "../randomness";
+import type { GatewayMetrics } from "../metrics";
 import type { Delivery, DeliveryAttempt, ServicingStore, Subscription } from "./servicing-store";
+import { Circuits, type CircuitChange, type CircuitState } from "./webhook-circuit";
 import { bareHost, mayConnect, webhookUrlProblem, type WebhookUrlPolicy } from "../schemas/webhook-url";
 import { SIGNATURE_HEADER, signWebhook } from "./webhook-signature";
 
 export interface WebhookSettings {
   replayWindowSeconds: number;
   retryForMs: number;
+  /** One attempt, all of it: DNS lookup, connect, request and the answer's body. */
   timeoutMs: number;
+  /** Attempts in flight at once, every endpoint together. */
+  concurrency: number;
+  /** Attempts in flight at once to one endpoint (1 keeps its deliveries in order). */
+  perEndpointConcurrency: number;
+  /** Consecutive failed attempts that open an endpoint's circuit. */
+  breakerFailures: number;
+  /** How long an open circuit makes no attempt before it lets one probe through. */
+  breakerCooldownMs: number;
+  /** The most active subscriptions of an owner without a quota of its own (an operator key). */
+  maxSubscriptions: number;
 }
 
 /** The first retry waits this long; each next one twice as long, up to RETRY_MAX_DELAY_MS. */
@@ -44,13 +60,41 @@ export function nextAttemptMs(firstAttemptMs: number, nowMs: number, attempt: nu
   return next - firstAttemptMs > retryForMs ? null : next;
 }
 
-/** What one HTTP attempt needs and returns (injected: tests and other transports swap it). */
+/**
+ * What one HTTP attempt needs and returns (injected: tests and other transports swap it). The
+ * signal is the attempt's deadline: it aborts when the whole attempt has taken `timeoutMs`, and
+ * the deliverer stops waiting then whether the transport heeds it or not.
+ */
 export type WebhookTransport = (request: {
   url: string;
   headers: Record<string, string>;
   body: string;
-  timeoutMs: number;
+  signal: AbortSignal;
 }) => Promise<{ status: number; excerpt?: string }>;
+
+/** Resolves a host name to every address it has (injected: tests answer with what they need). */
+export type HostResolver = (host: string) => Promise<ReadonlyArray<{ address: string; family: number }>>;
+
+export const systemResolver: HostResolver = (host) => dnsLookup(host, { all: true, verbatim: true });
+
+/** `work`, or a rejection with the signal's reason as soon as it aborts (the work itself is left to end unobserved). */
+export function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      }
+    );
+  });
+}
 
 /** At most this much of an answer's body is read (the rest is dropped with the connection). */
 export const RESPONSE_READ_LIMIT_BYTES = 64 * 1024;
@@ -68,12 +112,19 @@ export class AddressNotAllowed extends Error {
 
 /**
  * The address to connect to for `url`: its host resolved (every address it resolves to must be
- * allowed, so a name that also points inside is refused), the first one used.
+ * allowed, so a name that also points inside is refused), the first one used. A lookup that
+ * does not answer before `signal` aborts ends the attempt (DNS is part of the deadline).
  */
-export async function checkedAddress(url: URL, policy: WebhookUrlPolicy): Promise<{ address: string; family: 4 | 6 }> {
+export async function checkedAddress(
+  url: URL,
+  policy: WebhookUrlPolicy,
+  resolve: HostResolver = systemResolver,
+  signal?: AbortSignal
+): Promise<{ address: string; family: 4 | 6 }> {
   const host = bareHost(url.hostname);
   const literal = isIP(host);
-  const addresses = literal !== 0 ? [{ address: host, family: literal }] : await dnsLookup(host, { all: true, verbatim: true });
+  const lookup = literal !== 0 ? Promise.resolve([{ address: host, family: literal }]) : resolve(host);
+  const addresses = await (signal ? untilAborted(lookup, signal) : lookup);
   if (addresses.length === 0 || addresses.some((a) => !mayConnect(url, a.address, policy))) throw new AddressNotAllowed(host);
   return { address: addresses[0].address, family: addresses[0].family === 6 ? 6 : 4 };
 }
@@ -83,13 +134,13 @@ export async function checkedAddress(url: URL, policy: WebhookUrlPolicy): Promis
  * the checked address (a `lookup` that answers it), so a DNS answer that changes between the
  * check and the connection (rebinding) cannot redirect it. TLS still verifies the certificate
  * for the URL's host name. Redirects are not followed; at most RESPONSE_READ_LIMIT_BYTES of the
- * answer are read, the first RESPONSE_EXCERPT_CHARS kept.
+ * answer are read, the first RESPONSE_EXCERPT_CHARS kept. The request's signal bounds all of it:
+ * the lookup, the connection, the request and the reading of the answer.
  */
-export function httpTransport(policy: WebhookUrlPolicy): WebhookTransport {
-  return async ({ url, headers, body, timeoutMs }) => {
-    const signal = AbortSignal.timeout(timeoutMs);
+export function httpTransport(policy: WebhookUrlPolicy, resolve: HostResolver = systemResolver): WebhookTransport {
+  return async ({ url, headers, body, signal }) => {
     const target = new URL(url);
-    const { address, family } = await checkedAddress(target, policy);
+    const { address, family } = await checkedAddress(target, policy, resolve, signal);
     const pinned: LookupFunction = (_hostname, options, callback) => {
       if (options.all) (callback as unknown as (e: null, a: Array<{ address: string; family: number }>) => void)(null, [{ address, family }]);
       else callback(null, address, family);
@@ -122,7 +173,10 @@ export function httpTransport(policy: WebhookUrlPolicy): WebhookTransport {
             }
           });
           res.on("end", finish);
-          res.on("error", () => finish()); // the status is known; a broken body does not change it
+          // Past the deadline the attempt timed out, however far the answer got; otherwise the status
+          // is known, and a broken body does not change it.
+          res.on("error", () => (signal.aborted ? reject(signal.reason) : finish()));
+          res.on("aborted", () => signal.aborted && reject(signal.reason));
         }
       );
       req.on("error", reject);
@@ -151,53 +205,201 @@ export class WebhookSecrets {
 
 export const newSubscriptionId = (random: Random): string => `wh_${randomHex(random, 16).slice(2)}`;
 
+/** How many due deliveries one look at the store reads. */
+const DUE_BATCH = 50;
+/** Bounds one `deliverDue` (each round waits for an attempt to end, or for a nudge). */
+const MAX_ROUNDS = 5_000;
+
+const CIRCUIT_GAUGE: Record<CircuitState, number> = { closed: 0, "half-open": 1, open: 2 };
+
+export interface DelivererOptions {
+  metrics?: GatewayMetrics;
+  /** The deadline of one attempt (default: AbortSignal.timeout); tests abort it themselves. */
+  deadline?: (timeoutMs: number) => AbortSignal;
+}
+
+/**
+ * Sends due deliveries concurrently: at most `concurrency` attempts in flight in all, at most
+ * `perEndpointConcurrency` to one endpoint (a subscription), each bounded by one deadline over
+ * the whole attempt, each endpoint behind its own circuit breaker (webhook-circuit.ts). So a
+ * slow or dead endpoint holds its own slots only, for at most the timeout, and after a few
+ * failures none at all, while every other endpoint's deliveries go.
+ *
+ * The store stays the queue: a delivery is pending until an attempt succeeds or its retry
+ * window is over (as before), and nothing about it is kept only in memory. Deliveries to an
+ * endpoint are read oldest first and, with one attempt per endpoint (the default), sent in that
+ * order. An endpoint that is full or behind an open circuit is left out of the read, so its
+ * backlog never hides another endpoint's due deliveries.
+ */
 export class WebhookDeliverer {
-  private queue: Promise<unknown> = Promise.resolve();
+  /** Delivery id -> its attempt under way. */
+  private readonly inFlight = new Map<string, Promise<void>>();
+  /** Subscription id -> its scheduled attempts under way. */
+  private readonly perEndpoint = new Map<string, number>();
+  readonly circuits: Circuits;
+  private readonly metrics?: GatewayMetrics;
+  private readonly deadline: (timeoutMs: number) => AbortSignal;
+  private nudge: () => void = () => undefined;
+  private nudged: Promise<void> = this.freshNudge();
+  private background?: Promise<unknown>;
+  private again = false;
+  private stopped = false;
 
   constructor(
     private readonly store: ServicingStore,
     private readonly secrets: WebhookSecrets,
     private readonly settings: WebhookSettings,
-    /** The gateway's own clock (not the business clock): signatures and retries live in real time. */
+    /** The gateway's own clock (not the business clock): signatures, retries and circuits live in real time. */
     private readonly clock: Clock,
     private readonly logger: Logger,
     /** Default: node:http(s) to public addresses only. */
-    private readonly transport: WebhookTransport = httpTransport({ allowLoopbackHttp: false })
-  ) {}
-
-  /** Sends every delivery due now, one at a time, in order; resolves when each has been attempted. */
-  deliverDue(): Promise<number> {
-    const run = this.queue.then(() => this.drain());
-    this.queue = run.catch(() => undefined);
-    return run;
+    private readonly transport: WebhookTransport = httpTransport({ allowLoopbackHttp: false }),
+    options: DelivererOptions = {}
+  ) {
+    this.circuits = new Circuits({ failures: settings.breakerFailures, cooldownMs: settings.breakerCooldownMs });
+    this.metrics = options.metrics;
+    this.deadline = options.deadline ?? ((ms) => AbortSignal.timeout(ms));
   }
 
-  /** Makes a delivery due again at once (a replay) and sends it. */
-  async replay(deliveryId: string): Promise<void> {
-    await this.store.replayDelivery(deliveryId, this.clock.nowMs());
-    this.replays.add(deliveryId);
-    await this.deliverDue();
+  private freshNudge(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.nudge = () => {
+        this.nudged = this.freshNudge();
+        resolve();
+      };
+    });
   }
 
-  private readonly replays = new Set<string>();
-
-  private async drain(): Promise<number> {
-    let sent = 0;
-    for (let round = 0; round < 100; round++) {
-      const due = await this.store.dueDeliveries(this.clock.nowMs(), 50);
-      if (due.length === 0) break;
-      for (const d of due) {
-        await this.attempt(d);
-        sent += 1;
-      }
+  /**
+   * Sends every delivery due now (and those that come due while it runs), concurrently within
+   * the limits; resolves once none is in flight any more, with how many attempts it started.
+   * Deliveries behind an open circuit stay pending and are not waited for.
+   */
+  async deliverDue(): Promise<number> {
+    let started = 0;
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      const woken = this.nudged;
+      if (!this.stopped && this.inFlight.size < this.settings.concurrency) started += await this.startDue();
+      if (this.inFlight.size === 0) break;
+      await Promise.race([woken, ...this.inFlight.values()]);
     }
-    return sent;
+    return started;
   }
 
-  private async attempt(d: Delivery): Promise<void> {
+  /** Starts what is due, as far as the limits and the circuits let it. */
+  private async startDue(): Promise<number> {
+    const now = this.clock.nowMs();
+    const full = [...this.perEndpoint].filter(([, n]) => n >= this.settings.perEndpointConcurrency).map(([sub]) => sub);
+    const due = await this.store.dueDeliveries(now, DUE_BATCH, {
+      deliveries: [...this.inFlight.keys()],
+      subscriptions: [...full, ...this.circuits.waiting(now)],
+    });
+    let started = 0;
+    for (const d of due) {
+      if (this.inFlight.size >= this.settings.concurrency) break;
+      if (this.inFlight.has(d.id) || (this.perEndpoint.get(d.subscriptionId) ?? 0) >= this.settings.perEndpointConcurrency) continue;
+      const { admission, change } = this.circuits.admit(d.subscriptionId, this.clock.nowMs());
+      if (change) this.circuitChanged(change, d);
+      if (admission === "wait") continue;
+      this.start(d, admission === "probe");
+      started += 1;
+    }
+    return started;
+  }
+
+  private start(d: Delivery, probe: boolean): void {
+    const sub = d.subscriptionId;
+    this.perEndpoint.set(sub, (this.perEndpoint.get(sub) ?? 0) + 1);
+    const run = this.attemptAndSettle(d, "scheduled", probe).finally(() => {
+      const left = (this.perEndpoint.get(sub) ?? 1) - 1;
+      if (left === 0) this.perEndpoint.delete(sub);
+      else this.perEndpoint.set(sub, left);
+    });
+    this.track(d.id, run);
+  }
+
+  private track(deliveryId: string, run: Promise<void>): void {
+    const tracked = run.finally(() => {
+      this.inFlight.delete(deliveryId);
+      this.metrics?.webhookAttemptsInFlight.set(this.inFlight.size);
+    });
+    this.inFlight.set(deliveryId, tracked);
+    this.metrics?.webhookAttemptsInFlight.set(this.inFlight.size);
+  }
+
+  /** One attempt, its outcome recorded, the endpoint's circuit told; never rejects (a store failure leaves the delivery due). */
+  private async attemptAndSettle(d: Delivery, trigger: DeliveryAttempt["trigger"], probe: boolean): Promise<void> {
+    let ok = false;
+    try {
+      ok = await this.attempt(d, trigger);
+    } catch (error) {
+      this.logger.error({ err: error, delivery: d.id, subscription: d.subscriptionId }, "webhook attempt not recorded; the delivery stays due and is tried again");
+    }
+    const change = this.circuits.record(d.subscriptionId, ok, this.clock.nowMs(), probe);
+    if (change) this.circuitChanged(change, d);
+  }
+
+  private circuitChanged(c: CircuitChange, d: Delivery): void {
+    this.metrics?.webhookCircuitState.set({ subscription: c.endpoint }, CIRCUIT_GAUGE[c.to]);
+    this.metrics?.webhookCircuitChanges.inc({ to: c.to });
+    // The endpoint's origin and path only: no query (tokens), no body, no secret.
+    const log = { subscription: c.endpoint, endpoint: loggableUrl(d.url), from: c.from, to: c.to, failures: c.failures };
+    if (c.to === "open") {
+      this.logger.warn({ ...log, probeAt: new Date(c.probeAtMs!).toISOString() }, "webhook circuit opened: no attempt to this endpoint until the probe; its deliveries wait");
+    } else if (c.to === "half-open") this.logger.info(log, "webhook circuit half-open: one probe goes");
+    else this.logger.info(log, "webhook circuit closed: the endpoint answers again");
+  }
+
+  /**
+   * Runs `deliverDue` in the background (the scheduler's tick: a slow endpoint never holds the
+   * servicing loop); a pass already running is woken to look at the store again.
+   */
+  kick(): void {
+    if (this.stopped) return;
+    this.nudge();
+    if (this.background) {
+      this.again = true;
+      return;
+    }
+    this.background = (async () => {
+      do {
+        this.again = false;
+        try {
+          await this.deliverDue();
+        } catch (error) {
+          this.logger.warn({ err: error }, "webhook deliveries: a pass failed; the next tick tries again");
+        }
+      } while (this.again && !this.stopped);
+    })().finally(() => (this.background = undefined));
+  }
+
+  /** Starts nothing more and waits for the attempts under way (each bounded by the timeout). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.nudge();
+    while (this.background || this.inFlight.size > 0) await Promise.allSettled([this.background, ...this.inFlight.values()]);
+  }
+
+  /**
+   * Makes a delivery due again at once (a replay) and sends it, whatever the endpoint's circuit
+   * and limit (the partner asks for this attempt; its success closes the circuit); resolves once attempted.
+   */
+  async replay(deliveryId: string): Promise<void> {
+    await this.inFlight.get(deliveryId); // a scheduled attempt of it under way ends first
+    const run = (async () => {
+      await this.store.replayDelivery(deliveryId, this.clock.nowMs());
+      const d = await this.store.delivery(deliveryId);
+      if (d && d.status === "pending") await this.attemptAndSettle(d, "replay", false);
+    })();
+    this.track(deliveryId, run);
+    await run;
+    this.kick();
+  }
+
+  /** One attempt: signed, sent within the deadline, recorded with what comes next. Whether it succeeded. */
+  private async attempt(d: Delivery, trigger: DeliveryAttempt["trigger"]): Promise<boolean> {
     const startedMs = this.clock.nowMs();
     const timestamp = Math.floor(startedMs / 1000);
-    const trigger: DeliveryAttempt["trigger"] = this.replays.delete(d.id) ? "replay" : "scheduled";
     const headers = {
       "content-type": "application/json",
       "user-agent": "credit-ledger-webhooks/1",
@@ -210,7 +412,9 @@ export class WebhookDeliverer {
     let error: string | null = null;
     let excerpt: string | undefined;
     try {
-      const answer = await this.transport({ url: d.url, headers, body: d.body, timeoutMs: this.settings.timeoutMs });
+      // One deadline over all of it: the transport gets it, and the wait ends with it whatever the transport does.
+      const deadline = this.deadline(this.settings.timeoutMs);
+      const answer = await untilAborted(this.transport({ url: d.url, headers, body: d.body, signal: deadline }), deadline);
       statusCode = answer.status;
       excerpt = answer.excerpt;
       if (statusCode < 200 || statusCode > 299) error = `HTTP ${statusCode}`;
@@ -230,9 +434,11 @@ export class WebhookDeliverer {
       { attempt, trigger, atMs: startedMs, statusCode, error, durationMs: Math.round(performance.now() - t0) },
       { status, nextAttemptMs: next }
     );
+    this.metrics?.webhookAttempts.inc({ outcome: status === "pending" ? "retrying" : status });
     const log = { delivery: d.id, event: d.eventId, type: d.eventType, subscription: d.subscriptionId, attempt, trigger, statusCode, outcome: status };
     if (ok) this.logger.info(log, "webhook delivered");
     else this.logger.warn({ ...log, error, responseExcerpt: excerpt, nextAttemptMs: next }, status === "failed" ? "webhook delivery given up" : "webhook delivery failed; will retry");
+    return ok;
   }
 }
 
@@ -257,6 +463,11 @@ export class WebhookSubscriptions {
     /** Which URLs may be registered (plain http to the loopback host only on the local network). */
     readonly urlPolicy: WebhookUrlPolicy = { allowLoopbackHttp: false }
   ) {}
+
+  /** The most active subscriptions the owner may have: a partner's quota, or the operator keys' limit. */
+  quotaOf(partner: { webhookQuota: number } | undefined): number {
+    return partner?.webhookQuota ?? this.settings.maxSubscriptions;
+  }
 
   /** Refuses a URL the policy does not allow (a 400 naming `url`). */
   checkUrl(url: string): void {
@@ -301,7 +512,10 @@ export class WebhookSubscriptions {
   async remove(owner: string, id: string): Promise<boolean> {
     if (!(await this.owned(owner, id))) return false;
     const removed = await this.store.deleteSubscription(id);
-    if (removed) this.logger.info({ subscription: id }, "webhook deleted; its pending deliveries are cancelled");
+    if (removed) {
+      this.deliverer.circuits.forget(id);
+      this.logger.info({ subscription: id }, "webhook deleted; its pending deliveries are cancelled");
+    }
     return removed;
   }
 

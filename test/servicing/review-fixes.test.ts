@@ -66,7 +66,7 @@ describe("webhook addresses", function () {
     // A DNS name (localhost resolves through the hosts file) over https: refused after resolving.
     expect(await refusal(checkedAddress(new URL("https://localhost:9/"), local))).to.match(/may not reach/);
     const transport = httpTransport({ allowLoopbackHttp: false });
-    const refused = await transport({ url: "http://127.0.0.1:9/", headers: {}, body: "{}", timeoutMs: 1000 }).catch((e: { code?: string }) => e);
+    const refused = await transport({ url: "http://127.0.0.1:9/", headers: {}, body: "{}", signal: AbortSignal.timeout(1000) }).catch((e: { code?: string }) => e);
     expect(refused).to.include({ code: "EADDRNOTPUBLIC" });
   });
 
@@ -90,7 +90,7 @@ describe("webhook addresses", function () {
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     try {
       const { port } = server.address() as AddressInfo;
-      const answer = await httpTransport({ allowLoopbackHttp: true })({ url: `http://127.0.0.1:${port}/`, headers: {}, body: "{}", timeoutMs: 30_000 });
+      const answer = await httpTransport({ allowLoopbackHttp: true })({ url: `http://127.0.0.1:${port}/`, headers: {}, body: "{}", signal: AbortSignal.timeout(30_000) });
       expect(answer.status).to.equal(500);
       expect(answer.excerpt).to.have.length(RESPONSE_EXCERPT_CHARS);
       expect(written, "the gateway stopped reading long before the end").to.be.lessThan(64 * 1024 * 1024);
