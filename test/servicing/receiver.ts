@@ -1,7 +1,8 @@
 /**
  * A webhook receiver for tests: a real HTTP server on 127.0.0.1 (ephemeral port) that keeps
  * every request's headers and exact body, and answers with the statuses it is told to (200
- * once the list is used up).
+ * once the list is used up). Held (`hold()`), it keeps each request waiting, unanswered, until
+ * the test releases it: a slow endpoint without any timer.
  */
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -18,20 +19,46 @@ export interface Receiver {
   received: Received[];
   /** Statuses for the next requests, in order. */
   answers: number[];
+  /** From now on, requests wait unanswered until released. */
+  hold(): void;
+  /** Answers the `n` oldest waiting requests (all of them by default) and, with no `n`, stops holding. */
+  release(n?: number): void;
+  /** Requests that arrived and wait for an answer. */
+  readonly waiting: number;
+  /** The most requests that were ever waiting at once. */
+  readonly mostWaiting: number;
+  /** Resolves once `n` requests have arrived (answered or not). */
+  arrived(n: number): Promise<void>;
   close(): Promise<void>;
 }
 
 export async function startReceiver(path = "/hooks"): Promise<Receiver> {
   const received: Received[] = [];
   const answers: number[] = [];
+  const held: Array<() => void> = [];
+  const arrivals: Array<{ n: number; resolve: () => void }> = [];
+  let arrivedCount = 0;
+  let holding = false;
+  let mostWaiting = 0;
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
       const rawBody = Buffer.concat(chunks).toString("utf8");
-      const answered = answers.shift() ?? 200;
-      received.push({ headers: req.headers, rawBody, body: JSON.parse(rawBody), answered });
-      res.writeHead(answered, { "content-type": "text/plain" }).end(answered === 200 ? "ok" : "no");
+      const answer = () => {
+        const answered = answers.shift() ?? 200;
+        received.push({ headers: req.headers, rawBody, body: JSON.parse(rawBody), answered });
+        res.writeHead(answered, { "content-type": "text/plain" }).end(answered === 200 ? "ok" : "no");
+      };
+      arrivedCount += 1;
+      if (holding) {
+        held.push(answer);
+        mostWaiting = Math.max(mostWaiting, held.length);
+      } else answer();
+      for (const a of arrivals.filter((x) => arrivedCount >= x.n)) {
+        arrivals.splice(arrivals.indexOf(a), 1);
+        a.resolve();
+      }
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -40,6 +67,20 @@ export async function startReceiver(path = "/hooks"): Promise<Receiver> {
     url: `http://127.0.0.1:${port}${path}`,
     received,
     answers,
+    hold: () => {
+      holding = true;
+    },
+    release: (n?: number) => {
+      if (n === undefined) holding = false;
+      for (const answer of held.splice(0, n ?? held.length)) answer();
+    },
+    get waiting() {
+      return held.length;
+    },
+    get mostWaiting() {
+      return mostWaiting;
+    },
+    arrived: (n: number) => (arrivedCount >= n ? Promise.resolve() : new Promise<void>((resolve) => arrivals.push({ n, resolve }))),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections?.();
