@@ -176,10 +176,10 @@ export function httpTransport(policy: WebhookUrlPolicy, resolve: HostResolver = 
           // Past the deadline the attempt timed out, however far the answer got; otherwise the status
           // is known, and a broken body does not change it.
           res.on("error", () => (signal.aborted ? reject(signal.reason) : finish()));
-          res.on("aborted", () => signal.aborted && reject(signal.reason));
+          res.on("close", () => signal.aborted && reject(signal.reason)); // (a no-op once finished)
         }
       );
-      req.on("error", reject);
+      req.on("error", (error) => reject(signal.aborted ? signal.reason : error)); // past the deadline: its reason (TimeoutError)
       req.end(body);
     });
   };
@@ -373,6 +373,12 @@ export class WebhookDeliverer {
     })().finally(() => (this.background = undefined));
   }
 
+  /** Forgets an endpoint's circuit (its subscription was deleted). */
+  forget(subscriptionId: string): void {
+    this.circuits.forget(subscriptionId);
+    this.metrics?.webhookCircuitState.remove({ subscription: subscriptionId });
+  }
+
   /** Starts nothing more and waits for the attempts under way (each bounded by the timeout). */
   async stop(): Promise<void> {
     this.stopped = true;
@@ -513,7 +519,7 @@ export class WebhookSubscriptions {
     if (!(await this.owned(owner, id))) return false;
     const removed = await this.store.deleteSubscription(id);
     if (removed) {
-      this.deliverer.circuits.forget(id);
+      this.deliverer.forget(id);
       this.logger.info({ subscription: id }, "webhook deleted; its pending deliveries are cancelled");
     }
     return removed;

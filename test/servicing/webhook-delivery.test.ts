@@ -8,6 +8,8 @@
  */
 import { expect } from "chai";
 import { randomBytes } from "node:crypto";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { Writable } from "node:stream";
 
 import { ManualClock } from "../../server/clock";
@@ -287,6 +289,34 @@ describe("webhook delivery: one deadline over the whole attempt", function () {
     } finally {
       await f.deliverer.stop();
       f.close();
+    }
+  });
+
+  it("ends the attempt at the deadline while the endpoint is still sending its answer's body", async () => {
+    let headSent: () => void = () => undefined;
+    const sent = new Promise<void>((resolve) => (headSent = resolve));
+    const server: Server = createServer((req, res) => {
+      req.resume();
+      req.on("end", () => {
+        res.writeHead(200, { "content-type": "text/plain" });
+        res.write("the first bytes, and then nothing", () => headSent()); // never ended
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const deadline = new AbortController();
+      const attempt = httpTransport({ allowLoopbackHttp: true })({ url: `http://127.0.0.1:${port}/`, headers: {}, body: "{}", signal: deadline.signal });
+      await sent;
+      deadline.abort(new DOMException("The operation timed out.", "TimeoutError"));
+      const outcome = await attempt.then(
+        (answer) => ({ answer }),
+        (e: Error) => ({ error: e.name })
+      );
+      expect(outcome).to.deep.equal({ error: "TimeoutError" });
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
     }
   });
 
