@@ -113,6 +113,28 @@ const metricValue = async (metrics: GatewayMetrics, name: string, labels: Record
   return metric?.values.find((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x))?.value;
 };
 
+describe("webhook delivery settings", function () {
+  const env = (extra: Record<string, string>) => testGatewayEnv("0x" + "11".repeat(20), extra);
+
+  it("defaults to one attempt per endpoint, 16 in all, a circuit that opens after 5 failures for 300 s, and 20 endpoints per operator key", () => {
+    expect(defaults()).to.include({ perEndpointConcurrency: 1, concurrency: 16, breakerFailures: 5, breakerCooldownMs: 300_000, maxSubscriptions: 20, timeoutMs: 10_000 });
+  });
+
+  it("reads each delivery setting from its GATEWAY_WEBHOOK_ variable, and refuses one out of range naming it", () => {
+    const read = readGatewayConfig(
+      env({
+        GATEWAY_WEBHOOK_CONCURRENCY: "4",
+        GATEWAY_WEBHOOK_CONCURRENCY_PER_ENDPOINT: "2",
+        GATEWAY_WEBHOOK_BREAKER_FAILURES: "3",
+        GATEWAY_WEBHOOK_BREAKER_COOLDOWN_SECONDS: "60",
+        GATEWAY_WEBHOOK_MAX_SUBSCRIPTIONS: "7",
+      })
+    ).servicing.webhooks;
+    expect(read).to.include({ concurrency: 4, perEndpointConcurrency: 2, breakerFailures: 3, breakerCooldownMs: 60_000, maxSubscriptions: 7 });
+    expect(() => readGatewayConfig(env({ GATEWAY_WEBHOOK_CONCURRENCY_PER_ENDPOINT: "0" }))).to.throw(/GATEWAY_WEBHOOK_CONCURRENCY_PER_ENDPOINT/);
+  });
+});
+
 describe("webhook delivery: one endpoint cannot stall another", function () {
   const receivers: Receiver[] = [];
   const fixtures: Fixture[] = [];
