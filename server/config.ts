@@ -53,29 +53,11 @@
  * Secret values are wrapped in `Secret`, which prints as "[redacted]" in logs, JSON and
  * `util.inspect`; error messages name a bad secret setting but never show its value.
  */
-import { inspect } from "node:util";
 import { getAddress, isAddress } from "ethers";
 import { z } from "zod";
 
-/** A secret configuration value: `reveal()` it where it is used; it never prints. */
-export class Secret<T> {
-  readonly #value: T;
-  constructor(value: T) {
-    this.#value = value;
-  }
-  reveal(): T {
-    return this.#value;
-  }
-  toString(): string {
-    return "[redacted]";
-  }
-  toJSON(): string {
-    return "[redacted]";
-  }
-  [inspect.custom](): string {
-    return "[redacted]";
-  }
-}
+export { Secret } from "../core/secret";
+import { Secret } from "../core/secret";
 
 export const LOCAL_CHAIN_ID = 31337n;
 

@@ -37,7 +37,7 @@ describe("the build: node runs the compiled gateway", function () {
       env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" },
     });
     expect(build.status, `npm run build failed:\n${build.stdout}\n${build.stderr}`).to.equal(0);
-    for (const file of ["server/main.js", "server/scoring/models/scorecard-v1.json", "verifier/explorer/app.js", "artifacts/contracts/CreditLedger.sol/CreditLedger.json"]) {
+    for (const file of ["server/main.js", "core/scoring/models/scorecard-v1.json", "verifier/explorer/app.js", "artifacts/contracts/CreditLedger.sol/CreditLedger.json"]) {
       expect(existsSync(path.join(OUT, file)), `${file} is in the build`).to.equal(true);
     }
     system = await startLocalSystem({ chainOnly: true });

@@ -1,0 +1,105 @@
+/**
+ * The scorer's own SQLite store: every decision it computed, with the exact values it will
+ * sign, and each signature it gave. The gateway's database is not consulted: a decision the
+ * scorer did not write here is never signed.
+ */
+import Database from "better-sqlite3";
+
+import type { DecisionDraft } from "./decision-values";
+
+export interface StoredDecision {
+  id: string;
+  draft: DecisionDraft;
+  /** Limit this decision adds (a grant's limit, an increase's raise; 0 for a decline), counted by the rate budget. */
+  newLimit: bigint;
+  /** Unix seconds. */
+  createdAt: number;
+  /** Unix seconds: it is not signed at or after this. */
+  expiresAt: number;
+}
+
+export interface SignatureRecord {
+  decisionId: string;
+  nonce: bigint;
+  deadline: bigint;
+  signature: string;
+  signedAt: number;
+}
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS decisions (
+    id          TEXT PRIMARY KEY,
+    account     TEXT NOT NULL,
+    draft       TEXT NOT NULL,
+    new_limit   TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    expires_at  INTEGER NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS decisions_created ON decisions (created_at);
+  CREATE TABLE IF NOT EXISTS signatures (
+    decision_id TEXT NOT NULL REFERENCES decisions (id),
+    nonce       TEXT NOT NULL,
+    deadline    TEXT NOT NULL,
+    signature   TEXT NOT NULL,
+    signed_at   INTEGER NOT NULL,
+    PRIMARY KEY (decision_id, nonce)
+  );
+`;
+
+const encode = (d: DecisionDraft): string =>
+  JSON.stringify(d, (_k, v: unknown) => (typeof v === "bigint" ? { $bigint: v.toString() } : v));
+const decode = (text: string): DecisionDraft =>
+  JSON.parse(text, (_k, v: unknown) =>
+    v !== null && typeof v === "object" && "$bigint" in (v as object) ? BigInt((v as { $bigint: string }).$bigint) : v
+  ) as DecisionDraft;
+
+export class ScorerStore {
+  readonly db: Database.Database;
+
+  constructor(path: string) {
+    this.db = new Database(path);
+    this.db.pragma("journal_mode = WAL");
+    this.db.pragma("foreign_keys = ON");
+    this.db.pragma("busy_timeout = 5000");
+    this.db.exec(SCHEMA);
+  }
+
+  insert(d: StoredDecision): void {
+    this.db
+      .prepare("INSERT INTO decisions (id, account, draft, new_limit, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)")
+      .run(d.id, d.draft.account, encode(d.draft), d.newLimit.toString(), d.createdAt, d.expiresAt);
+  }
+
+  get(id: string): StoredDecision | undefined {
+    const row = this.db.prepare("SELECT * FROM decisions WHERE id = ?").get(id) as Record<string, unknown> | undefined;
+    if (!row) return undefined;
+    return {
+      id: row.id as string,
+      draft: decode(row.draft as string),
+      newLimit: BigInt(row.new_limit as string),
+      createdAt: row.created_at as number,
+      expiresAt: row.expires_at as number,
+    };
+  }
+
+  /** Sum of the new limit of the decisions computed at or after `since` (unix seconds). */
+  newLimitSince(since: number): bigint {
+    const rows = this.db.prepare("SELECT new_limit FROM decisions WHERE created_at >= ?").all(since) as Array<{ new_limit: string }>;
+    return rows.reduce((sum, r) => sum + BigInt(r.new_limit), 0n);
+  }
+
+  /** Computes and stores in one transaction, so two concurrent requests cannot both pass the budget. */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  recordSignature(s: SignatureRecord): void {
+    this.db
+      .prepare("INSERT OR REPLACE INTO signatures (decision_id, nonce, deadline, signature, signed_at) VALUES (?, ?, ?, ?, ?)")
+      .run(s.decisionId, s.nonce.toString(), s.deadline.toString(), s.signature, s.signedAt);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
