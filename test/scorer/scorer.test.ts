@@ -1,0 +1,301 @@
+/**
+ * The scorer (scorer/): it signs only what it computed, takes the tier only from a KYC
+ * attestation by the partner's configured verifier, caps limits per tier and by evidence,
+ * keeps to its rate budget and answers nobody without the bearer token.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { expect } from "chai";
+import { hexlify, randomBytes, verifyTypedData, Wallet } from "ethers";
+import request from "supertest";
+
+import { DECISION_TYPES, decisionDomain } from "../../core/decision";
+import { kycDomain, signKycAttestation, type KycAttestation } from "../../core/kyc-attestation";
+import { DEFAULT_MODEL } from "../../core/scoring/underwriting";
+import { modelId } from "../../core/scoring/scorecard";
+import { loadScorerConfig, type ScorerConfig } from "../../scorer/config";
+import { scorerApp } from "../../scorer/http";
+import { ScorerService } from "../../scorer/service";
+import { ScorerStore } from "../../scorer/store";
+
+const CHAIN_ID = 31337n;
+const LEDGER = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
+const TOKEN = "t".repeat(40);
+const ACCOUNT = `0x${"ab".repeat(32)}`;
+const OTHER_ACCOUNT = `0x${"cd".repeat(32)}`;
+const NOW = 1_800_000_000;
+const GOOD = { onTimeRepaymentPct: 99, utilizationPct: 10, tenureMonths: 70, overdueCount12m: 0, monthlyIncomeYuan: 25_000, paymentActivityMonths: 12 };
+const MODEL_ID = modelId(DEFAULT_MODEL);
+
+const verifierA = Wallet.createRandom();
+const verifierB = Wallet.createRandom();
+const scorerKey = Wallet.createRandom();
+
+function config(overrides: Record<string, string> = {}): ScorerConfig {
+  return loadScorerConfig({
+    SCORER_KEY: scorerKey.privateKey,
+    SCORER_TOKEN: TOKEN,
+    SCORER_DB_PATH: ":memory:",
+    SCORER_CHAIN_ID: CHAIN_ID.toString(),
+    SCORER_LEDGER_ADDRESS: LEDGER,
+    SCORER_KYC_VERIFIERS: JSON.stringify({ "partner-a": verifierA.address, "partner-b": verifierB.address }),
+    ...overrides,
+  });
+}
+
+function harness(overrides: Record<string, string> = {}) {
+  const clock = { now: NOW };
+  const store = new ScorerStore(":memory:");
+  const service = new ScorerService({ config: config(overrides), store, now: () => clock.now });
+  const app = scorerApp(service, TOKEN);
+  const post = (path: string, body: unknown) => request(app).post(path).set("authorization", `Bearer ${TOKEN}`).send(body as object);
+  return { clock, store, service, app, post };
+}
+
+async function attest(signer: Wallet, fields: Partial<KycAttestation> = {}) {
+  const attestation: KycAttestation = { subject: ACCOUNT, level: 2, issuedAt: BigInt(NOW - 100), expiry: BigInt(NOW + 86_400), partner: "partner-a", ...fields };
+  const signature = await signKycAttestation(signer, kycDomain(CHAIN_ID), attestation);
+  return { attestation, signature };
+}
+
+const wire = (e: { attestation: KycAttestation; signature: string }) => ({
+  attestation: { ...e.attestation, issuedAt: e.attestation.issuedAt.toString(), expiry: e.attestation.expiry.toString() },
+  signature: e.signature,
+});
+
+function scoreBody(extra: Record<string, unknown> = {}) {
+  return {
+    account: ACCOUNT,
+    partner: "partner-a",
+    product: "cash_loan",
+    modelId: MODEL_ID,
+    features: { values: GOOD, partnerReported: [] },
+    salt: hexlify(randomBytes(16)),
+    limitExpiry: String(NOW + 365 * 86_400),
+    ...extra,
+  };
+}
+
+describe("scorer: signs only what it computed", () => {
+  it("signs a decision it computed, with the exact values it stored, by its own key", async () => {
+    const h = harness();
+    const scored = await h.post("/v1/score", scoreBody()).expect(201);
+    const signed = await h.post("/v1/sign", { id: scored.body.id, account: ACCOUNT, nonce: "7", decision: scored.body.decision }).expect(200);
+    expect(signed.body.decision).to.deep.include({ ...scored.body.decision, nonce: "7" });
+    expect(signed.body.scorer).to.equal(scorerKey.address);
+    const d = signed.body.decision;
+    const typed = { ...d, limit: BigInt(d.limit), limitExpiry: BigInt(d.limitExpiry), ratePpmPerDay: BigInt(d.ratePpmPerDay), nonce: BigInt(d.nonce), deadline: BigInt(d.deadline) };
+    expect(verifyTypedData(decisionDomain(CHAIN_ID, LEDGER), { Decision: [...DECISION_TYPES.Decision] }, typed, signed.body.signature)).to.equal(scorerKey.address);
+  });
+
+  it("refuses to sign a decision it never computed with UnknownDecision", async () => {
+    const h = harness();
+    const forged = { account: ACCOUNT, productId: 2, approved: true, tier: 2, score: 350, limit: "20000000", limitExpiry: String(NOW + 86_400), ratePpmPerDay: "300", modelId: `0x${"00".repeat(32)}`, featuresHash: `0x${"00".repeat(32)}`, reasonCodes: [0, 0, 0, 0] };
+    const res = await h.post("/v1/sign", { id: "forged-1", account: ACCOUNT, nonce: "0", decision: forged }).expect(404);
+    expect(res.body).to.include({ code: "UnknownDecision" });
+  });
+
+  it("refuses to sign a stored decision whose values were changed with DecisionAltered, naming the fields", async () => {
+    const h = harness();
+    const scored = await h.post("/v1/score", scoreBody()).expect(201);
+    const altered = { ...scored.body.decision, score: 350, limit: "20000000", modelId: `0x${"00".repeat(32)}` };
+    const res = await h.post("/v1/sign", { id: scored.body.id, account: ACCOUNT, nonce: "0", decision: altered }).expect(409);
+    expect(res.body.code).to.equal("DecisionAltered");
+    expect(res.body.details.fields).to.deep.equal(["limit", "modelId", "score"]);
+  });
+
+  it("refuses to sign for another account with DecisionAccountMismatch", async () => {
+    const h = harness();
+    const scored = await h.post("/v1/score", scoreBody()).expect(201);
+    const res = await h.post("/v1/sign", { id: scored.body.id, account: OTHER_ACCOUNT, nonce: "0" }).expect(409);
+    expect(res.body.code).to.equal("DecisionAccountMismatch");
+  });
+
+  it("refuses to sign an expired decision with DecisionExpired", async () => {
+    const h = harness({ SCORER_DECISION_TTL_SECONDS: "60" });
+    const scored = await h.post("/v1/score", scoreBody()).expect(201);
+    h.clock.now = NOW + 60;
+    const res = await h.post("/v1/sign", { id: scored.body.id, account: ACCOUNT, nonce: "0" }).expect(409);
+    expect(res.body).to.include({ code: "DecisionExpired" });
+    expect(res.body.details).to.deep.equal({ id: scored.body.id, expiresAt: NOW + 60, now: NOW + 60 });
+  });
+
+  it("refuses a model it does not hold with UnknownModel", async () => {
+    const h = harness();
+    const res = await h.post("/v1/score", scoreBody({ modelId: `0x${"00".repeat(32)}` })).expect(422);
+    expect(res.body.code).to.equal("UnknownModel");
+  });
+});
+
+describe("scorer: tiers from evidence", () => {
+  it("gives tier 0 without an attestation, whatever the request says about verification", async () => {
+    const h = harness();
+    const res = await h.post("/v1/score", { ...scoreBody(), verification: "enhanced" }).expect(400);
+    expect(res.body.code).to.equal("InvalidRequest");
+    const plain = await h.post("/v1/score", scoreBody()).expect(201);
+    expect(plain.body.tier).to.equal(0);
+    expect(plain.body.decision).to.include({ tier: 0, limit: "300000" });
+    expect(plain.body.cappedBy).to.equal("tier");
+  });
+
+  it("raises the tier on a valid attestation by the partner's verifier", async () => {
+    const h = harness();
+    const res = await h.post("/v1/score", scoreBody({ evidence: wire(await attest(verifierA)) })).expect(201);
+    expect(res.body.decision).to.include({ tier: 2, limit: "5000000" });
+    const level1 = await h.post("/v1/score", scoreBody({ evidence: wire(await attest(verifierA, { level: 1 })) })).expect(201);
+    expect(level1.body.decision).to.include({ tier: 1, limit: "2000000" });
+  });
+
+  it("refuses an attestation by another partner's verifier with AttestationNotByVerifier", async () => {
+    const h = harness();
+    const res = await h.post("/v1/score", scoreBody({ evidence: wire(await attest(verifierB)) })).expect(422);
+    expect(res.body.code).to.equal("AttestationNotByVerifier");
+    expect(res.body.details).to.deep.equal({ signer: verifierB.address, verifier: verifierA.address, partner: "partner-a" });
+  });
+
+  it("refuses an attestation naming another partner with AttestationPartnerMismatch", async () => {
+    const h = harness();
+    const res = await h.post("/v1/score", scoreBody({ evidence: wire(await attest(verifierB, { partner: "partner-b" })) })).expect(422);
+    expect(res.body.code).to.equal("AttestationPartnerMismatch");
+  });
+
+  it("refuses an expired attestation with AttestationExpired", async () => {
+    const h = harness();
+    const res = await h.post("/v1/score", scoreBody({ evidence: wire(await attest(verifierA, { expiry: BigInt(NOW) })) })).expect(422);
+    expect(res.body.code).to.equal("AttestationExpired");
+    expect(res.body.details).to.deep.equal({ expiry: String(NOW), now: String(NOW) });
+  });
+
+  it("refuses a tampered attestation (level raised after signing) with AttestationNotByVerifier", async () => {
+    const h = harness();
+    const signed = await attest(verifierA, { level: 1 });
+    const tampered = { ...signed, attestation: { ...signed.attestation, level: 2 } };
+    const res = await h.post("/v1/score", scoreBody({ evidence: wire(tampered) })).expect(422);
+    expect(res.body.code).to.equal("AttestationNotByVerifier");
+  });
+
+  it("refuses an attestation about another subject with AttestationSubjectMismatch", async () => {
+    const h = harness();
+    const res = await h.post("/v1/score", scoreBody({ evidence: wire(await attest(verifierA, { subject: OTHER_ACCOUNT })) })).expect(422);
+    expect(res.body.code).to.equal("AttestationSubjectMismatch");
+  });
+
+  it("refuses an attestation from a partner with no verifier configured with NoVerifierForPartner", async () => {
+    const h = harness();
+    const res = await h.post("/v1/score", scoreBody({ partner: "partner-c", evidence: wire(await attest(verifierA, { partner: "partner-c" })) })).expect(422);
+    expect(res.body.code).to.equal("NoVerifierForPartner");
+  });
+
+  it("caps the limit a tier lower when a feature is only partner-reported", async () => {
+    const h = harness();
+    const features = { values: GOOD, partnerReported: ["monthlyIncomeYuan"] };
+    const res = await h.post("/v1/score", scoreBody({ features, evidence: wire(await attest(verifierA)) })).expect(201);
+    expect(res.body.decision).to.include({ tier: 2, limit: "2000000" });
+    expect(res.body.cappedBy).to.equal("partner-reported");
+  });
+});
+
+describe("scorer: caps and rate budget", () => {
+  it("takes the lower of its tier cap and the ledger's cap", async () => {
+    const h = harness();
+    const res = await h.post("/v1/score", scoreBody({ ledgerCap: "1000000", evidence: wire(await attest(verifierA)) })).expect(201);
+    expect(res.body.decision).to.include({ limit: "1000000" });
+  });
+
+  it("declines a tier it has no cap for", async () => {
+    const h = harness({ SCORER_TIER_MAX_LIMITS: JSON.stringify({ 0: "300000", 1: "2000000" }) });
+    const res = await h.post("/v1/score", scoreBody({ evidence: wire(await attest(verifierA)) })).expect(201);
+    expect(res.body.decision).to.include({ approved: false, limit: "0" });
+  });
+
+  it("refuses new limit past the hourly budget with RateBudgetExceeded, and grants again an hour later", async () => {
+    const h = harness({ SCORER_BUDGET_PER_HOUR: "500000" });
+    await h.post("/v1/score", scoreBody()).expect(201); // 300,000
+    const res = await h.post("/v1/score", scoreBody()).expect(429);
+    expect(res.body.code).to.equal("RateBudgetExceeded");
+    expect(res.body.details).to.deep.equal({ newLimit: "300000", used: "300000", budget: "500000", window: "hour" });
+    h.clock.now = NOW + 3600;
+    await h.post("/v1/score", scoreBody()).expect(201);
+  });
+
+  it("refuses new limit past the daily budget with RateBudgetExceeded", async () => {
+    const h = harness({ SCORER_BUDGET_PER_DAY: "500000" });
+    await h.post("/v1/score", scoreBody()).expect(201);
+    h.clock.now = NOW + 7200;
+    const res = await h.post("/v1/score", scoreBody()).expect(429);
+    expect(res.body.details).to.include({ window: "day", used: "300000" });
+  });
+
+  it("counts only the raise above the current limit of a review", async () => {
+    const h = harness({ SCORER_BUDGET_PER_HOUR: "500000" });
+    await h.post("/v1/score", scoreBody()).expect(201);
+    await h.post("/v1/score", scoreBody({ currentLimit: "100000" })).expect(201); // +200,000: 500,000 used
+    await h.post("/v1/score", scoreBody({ currentLimit: "299999" })).expect(429); // +1 is too much
+  });
+});
+
+describe("scorer: authentication", () => {
+  it("refuses calls without the bearer token with Unauthenticated", async () => {
+    const h = harness();
+    for (const auth of [undefined, "Bearer wrong-token", `Basic ${TOKEN}`]) {
+      const req = request(h.app).post("/v1/score").send(scoreBody());
+      const res = await (auth ? req.set("authorization", auth) : req).expect(401);
+      expect(res.body.code).to.equal("Unauthenticated");
+    }
+    await request(h.app).post("/v1/sign").send({ id: "x", account: ACCOUNT, nonce: "0" }).expect(401);
+  });
+
+  it("the scorer process (scorer/main.ts) answers /health, refuses unauthenticated calls and scores authenticated ones", async function () {
+    this.timeout(60_000);
+    const dir = mkdtempSync(join(tmpdir(), "scorer-"));
+    let child: ChildProcess | undefined;
+    try {
+      child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "scorer/main.ts"], {
+        env: {
+          PATH: process.env.PATH,
+          SCORER_KEY: scorerKey.privateKey,
+          SCORER_TOKEN: TOKEN,
+          SCORER_DB_PATH: join(dir, "scorer.db"),
+          SCORER_CHAIN_ID: CHAIN_ID.toString(),
+          SCORER_LEDGER_ADDRESS: LEDGER,
+          SCORER_PORT: "0",
+        },
+        stdio: ["ignore", "pipe", "inherit"],
+      });
+      const line = await new Promise<string>((resolve, reject) => {
+        createInterface({ input: child!.stdout! }).once("line", resolve);
+        child!.once("exit", (code) => reject(new Error(`scorer exited with ${code}`)));
+      });
+      const { scorer: url, address } = JSON.parse(line) as { scorer: string; address: string };
+      expect(address).to.equal(scorerKey.address);
+      expect(url).to.match(/^http:\/\/127\.0\.0\.1:\d+$/);
+      const health = await fetch(`${url}/health`);
+      expect(await health.json()).to.deep.equal({ status: "ok", scorer: scorerKey.address });
+      const body = JSON.stringify({ ...scoreBody(), limitExpiry: String(Math.floor(Date.now() / 1000) + 86_400) });
+      const anonymous = await fetch(`${url}/v1/score`, { method: "POST", headers: { "content-type": "application/json" }, body });
+      expect(anonymous.status).to.equal(401);
+      const authed = await fetch(`${url}/v1/score`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${TOKEN}` }, body });
+      expect(authed.status).to.equal(201);
+    } finally {
+      child?.kill("SIGTERM");
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("scorer: configuration", () => {
+  it("refuses a short token and a non-loopback host, without showing the token", () => {
+    let message = "";
+    try {
+      config({ SCORER_TOKEN: "short-secret-value" });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).to.match(/SCORER_TOKEN: invalid \(value not shown\)/);
+    expect(message).not.to.include("short-secret-value");
+    expect(() => config({ SCORER_HOST: "0.0.0.0" })).to.throw(/SCORER_HOST/);
+  });
+});
