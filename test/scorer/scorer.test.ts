@@ -3,21 +3,21 @@
  * attestation by the partner's configured verifier, caps limits per tier and by evidence,
  * keeps to its rate budget and answers nobody without the bearer token.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { expect } from "chai";
 import { hexlify, randomBytes, verifyTypedData, Wallet } from "ethers";
 import request from "supertest";
 
-import { DECISION_TYPES, decisionDomain } from "../../core/decision";
+import { DECISION_TYPES, decisionDomain, type TypedDataSigner } from "../../core/decision";
 import { kycDomain, signKycAttestation, type KycAttestation } from "../../core/kyc-attestation";
 import { DEFAULT_MODEL } from "../../core/scoring/underwriting";
 import { modelId } from "../../core/scoring/scorecard";
 import { loadScorerConfig, type ScorerConfig } from "../../scorer/config";
 import { scorerApp } from "../../scorer/http";
+import { startScorerProcess, type ScorerProcess } from "../../scripts/lib/scorer-process";
+import { ScorerClient, ScorerRefusedError } from "../../server/chain/scorer-client";
 import { ScorerService } from "../../scorer/service";
 import { ScorerStore } from "../../scorer/store";
 
@@ -55,7 +55,7 @@ function harness(overrides: Record<string, string> = {}) {
   return { clock, store, service, app, post };
 }
 
-async function attest(signer: Wallet, fields: Partial<KycAttestation> = {}) {
+async function attest(signer: TypedDataSigner, fields: Partial<KycAttestation> = {}) {
   const attestation: KycAttestation = { subject: ACCOUNT, level: 2, issuedAt: BigInt(NOW - 100), expiry: BigInt(NOW + 86_400), partner: "partner-a", ...fields };
   const signature = await signKycAttestation(signer, kycDomain(CHAIN_ID), attestation);
   return { attestation, signature };
@@ -248,39 +248,38 @@ describe("scorer: authentication", () => {
     await request(h.app).post("/v1/sign").send({ id: "x", account: ACCOUNT, nonce: "0" }).expect(401);
   });
 
-  it("the scorer process (scorer/main.ts) answers /health, refuses unauthenticated calls and scores authenticated ones", async function () {
+  it("the scorer process (scorer/main.ts) answers /health, refuses unauthenticated calls, scores and signs for the gateway's ScorerClient", async function () {
     this.timeout(60_000);
     const dir = mkdtempSync(join(tmpdir(), "scorer-"));
-    let child: ChildProcess | undefined;
+    let child: ScorerProcess | undefined;
     try {
-      child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "scorer/main.ts"], {
-        env: {
-          PATH: process.env.PATH,
-          SCORER_KEY: scorerKey.privateKey,
-          SCORER_TOKEN: TOKEN,
-          SCORER_DB_PATH: join(dir, "scorer.db"),
-          SCORER_CHAIN_ID: CHAIN_ID.toString(),
-          SCORER_LEDGER_ADDRESS: LEDGER,
-          SCORER_PORT: "0",
-        },
-        stdio: ["ignore", "pipe", "inherit"],
+      child = await startScorerProcess({
+        SCORER_KEY: scorerKey.privateKey,
+        SCORER_TOKEN: TOKEN,
+        SCORER_DB_PATH: join(dir, "scorer.db"),
+        SCORER_CHAIN_ID: CHAIN_ID.toString(),
+        SCORER_LEDGER_ADDRESS: LEDGER,
+        SCORER_PORT: "0",
       });
-      const line = await new Promise<string>((resolve, reject) => {
-        createInterface({ input: child!.stdout! }).once("line", resolve);
-        child!.once("exit", (code) => reject(new Error(`scorer exited with ${code}`)));
-      });
-      const { scorer: url, address } = JSON.parse(line) as { scorer: string; address: string };
-      expect(address).to.equal(scorerKey.address);
-      expect(url).to.match(/^http:\/\/127\.0\.0\.1:\d+$/);
-      const health = await fetch(`${url}/health`);
-      expect(await health.json()).to.deep.equal({ status: "ok", scorer: scorerKey.address });
-      const body = JSON.stringify({ ...scoreBody(), limitExpiry: String(Math.floor(Date.now() / 1000) + 86_400) });
-      const anonymous = await fetch(`${url}/v1/score`, { method: "POST", headers: { "content-type": "application/json" }, body });
+      expect(child.address).to.equal(scorerKey.address);
+      expect(child.url).to.match(/^http:\/\/127\.0\.0\.1:\d+$/);
+      const body = { ...scoreBody(), limitExpiry: String(Math.floor(Date.now() / 1000) + 86_400) };
+      const anonymous = await fetch(`${child.url}/v1/score`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
       expect(anonymous.status).to.equal(401);
-      const authed = await fetch(`${url}/v1/score`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${TOKEN}` }, body });
-      expect(authed.status).to.equal(201);
+      const wrong = new ScorerClient(child.url, "w".repeat(40));
+      const refused = await wrong.score(body).then(() => undefined, (error: unknown) => error);
+      expect(refused).to.be.instanceOf(ScorerRefusedError).and.include({ status: 401, code: "Unauthenticated" });
+
+      const client = new ScorerClient(child.url, TOKEN);
+      expect(await client.health()).to.deep.equal({ status: "ok", scorer: scorerKey.address });
+      const scored = await client.score(body);
+      const signed = await client.sign(scored.id, scored.decision, 3n);
+      expect(signed.decision).to.deep.include({ ...scored.decision, nonce: 3n });
+      expect(signed.scorer).to.equal(scorerKey.address);
+      const forged = await client.sign(scored.id, { ...scored.decision, limit: 20_000_000n }, 3n).then(() => undefined, (error: unknown) => error);
+      expect(forged).to.be.instanceOf(ScorerRefusedError).and.include({ status: 409, code: "DecisionAltered" });
     } finally {
-      child?.kill("SIGTERM");
+      await child?.kill();
       rmSync(dir, { recursive: true, force: true });
     }
   });
