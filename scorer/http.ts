@@ -47,7 +47,7 @@ const ScoreBody = z.strictObject({
     .optional(),
   currentLimit: uint.optional(),
   ledgerCap: uint.optional(),
-  limitExpiry: uint,
+  limitExpiry: uint.optional(),
 });
 
 const DraftBody = z.strictObject({

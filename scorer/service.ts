@@ -51,7 +51,8 @@ export interface ScoreRequest {
   currentLimit?: bigint;
   /** The ledger's cap for the tier (`tierPolicyOf`), if the gateway read one: it can only lower the limit. */
   ledgerCap?: bigint;
-  limitExpiry: bigint;
+  /** Unix seconds the line's limit lapses at; 0 or absent: no expiry (as the gateway grants today). */
+  limitExpiry?: bigint;
 }
 
 export interface ScoreAnswer {
@@ -170,7 +171,7 @@ export class ScorerService {
       tier,
       score: u.score,
       limit: u.limit,
-      limitExpiry: u.approved ? request.limitExpiry : 0n,
+      limitExpiry: u.approved ? (request.limitExpiry ?? 0n) : 0n,
       ratePpmPerDay: u.ratePpmPerDay,
       modelId: u.modelId,
       featuresHash: u.featuresHash,

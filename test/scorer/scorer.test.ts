@@ -229,6 +229,16 @@ describe("scorer: caps and rate budget", () => {
     expect(res.body.details).to.include({ window: "day", used: "300000" });
   });
 
+  it("counts nothing for a decline: a decline is scored and signed with the budget spent", async () => {
+    const h = harness({ SCORER_BUDGET_PER_HOUR: "300000" });
+    await h.post("/v1/score", scoreBody()).expect(201);
+    const bad = { onTimeRepaymentPct: 50, utilizationPct: 95, tenureMonths: 1, overdueCount12m: 5, monthlyIncomeYuan: 1000, paymentActivityMonths: 1 };
+    const declined = await h.post("/v1/score", scoreBody({ features: { values: bad, partnerReported: [] } })).expect(201);
+    expect(declined.body.decision).to.include({ approved: false, limit: "0", limitExpiry: "0" });
+    await h.post("/v1/sign", { id: declined.body.id, account: ACCOUNT, nonce: "1" }).expect(200);
+    await h.post("/v1/score", scoreBody()).expect(429);
+  });
+
   it("counts only the raise above the current limit of a review", async () => {
     const h = harness({ SCORER_BUDGET_PER_HOUR: "500000" });
     await h.post("/v1/score", scoreBody()).expect(201);
