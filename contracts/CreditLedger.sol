@@ -224,7 +224,7 @@ contract CreditLedger is ICreditLedger, AccessControl, Pausable, EIP712 {
         external
         onlyRole(OPERATOR_ROLE)
         whenNotPaused
-        returns (uint16 loanNo)
+        returns (uint32 loanNo)
     {
         Product storage product = _loadProduct(productId, ProductKind.PayLater);
         if ((periods != 1 && (periods % 3 != 0 || periods > 12)) || (product.allowedPeriods >> periods) & 1 == 0) {
@@ -257,7 +257,7 @@ contract CreditLedger is ICreditLedger, AccessControl, Pausable, EIP712 {
         RepaymentMethod method,
         bytes32 ref,
         uint64 expectedSeq
-    ) external onlyRole(OPERATOR_ROLE) whenNotPaused returns (uint16 loanNo) {
+    ) external onlyRole(OPERATOR_ROLE) whenNotPaused returns (uint32 loanNo) {
         Product storage product = _loadProduct(productId, ProductKind.CashLoan);
         if (method == RepaymentMethod.Bullet) revert InvalidMethod(method);
         if (periods < MIN_CASH_PERIODS || periods > MAX_CASH_PERIODS || (product.allowedPeriods >> periods) & 1 == 0) {
@@ -281,7 +281,7 @@ contract CreditLedger is ICreditLedger, AccessControl, Pausable, EIP712 {
     /// tier cap, exposure cap, cost ceiling; then the loan, the usage and the entry.
     function _draw(bytes32 account, LoanTerms memory terms, bytes32 ref, uint64 expectedSeq)
         private
-        returns (uint16 loanNo)
+        returns (uint32 loanNo)
     {
         uint64 amount = terms.principal;
         if (amount == 0) revert InvalidAmount(0);
@@ -310,7 +310,7 @@ contract CreditLedger is ICreditLedger, AccessControl, Pausable, EIP712 {
     // ================================================================== servicing
 
     /// @inheritdoc ICreditLedger
-    function refund(bytes32 account, uint16 loanNo, uint64 amount, bytes32 ref, uint64 expectedSeq)
+    function refund(bytes32 account, uint32 loanNo, uint64 amount, bytes32 ref, uint64 expectedSeq)
         external
         onlyRole(OPERATOR_ROLE)
     {
@@ -318,7 +318,7 @@ contract CreditLedger is ICreditLedger, AccessControl, Pausable, EIP712 {
     }
 
     /// @inheritdoc ICreditLedger
-    function repay(bytes32 account, uint16 loanNo, uint64 amount, bytes32 ref, uint64 expectedSeq)
+    function repay(bytes32 account, uint32 loanNo, uint64 amount, bytes32 ref, uint64 expectedSeq)
         external
         onlyRole(OPERATOR_ROLE)
         returns (Allocation memory)
@@ -329,7 +329,7 @@ contract CreditLedger is ICreditLedger, AccessControl, Pausable, EIP712 {
     /// @inheritdoc ICreditLedger
     function restructure(
         bytes32 account,
-        uint16 loanNo,
+        uint32 loanNo,
         uint8 newPeriods,
         uint16 holidayDays,
         uint32 newRatePpmPerDay,
@@ -340,7 +340,7 @@ contract CreditLedger is ICreditLedger, AccessControl, Pausable, EIP712 {
     }
 
     /// @inheritdoc ICreditLedger
-    function writeOff(bytes32 account, uint16 loanNo, bytes32 ref, uint64 expectedSeq) external onlyRole(OPERATOR_ROLE) {
+    function writeOff(bytes32 account, uint32 loanNo, bytes32 ref, uint64 expectedSeq) external onlyRole(OPERATOR_ROLE) {
         LoanServicing.writeOff(_s, account, loanNo, ref, expectedSeq);
     }
 
@@ -377,18 +377,18 @@ contract CreditLedger is ICreditLedger, AccessControl, Pausable, EIP712 {
     }
 
     /// @inheritdoc ICreditLedger
-    function loanOf(bytes32 account, uint16 loanNo) external view returns (LoanTerms memory, LoanState memory) {
+    function loanOf(bytes32 account, uint32 loanNo) external view returns (LoanTerms memory, LoanState memory) {
         LedgerStorage.Loan memory loan = _s.loadLoan(account, loanNo);
         return (loan.terms, loan.state);
     }
 
     /// @inheritdoc ICreditLedger
-    function scheduleOf(bytes32 account, uint16 loanNo) external view returns (Installment[] memory) {
+    function scheduleOf(bytes32 account, uint32 loanNo) external view returns (Installment[] memory) {
         return LoanServicing.scheduleOf(_s, account, loanNo);
     }
 
     /// @inheritdoc ICreditLedger
-    function positionOf(bytes32 account, uint16 loanNo, uint256 time) external view returns (LoanPosition memory) {
+    function positionOf(bytes32 account, uint32 loanNo, uint256 time) external view returns (LoanPosition memory) {
         return LoanServicing.positionOf(_s, account, loanNo, time);
     }
 

@@ -5,6 +5,9 @@
  */
 import { LoanStatus, RepaymentMethod } from "./loan-math";
 
+/** The largest loan number: the ledger numbers an account's loans 1..loanCount in a uint32. */
+export const MAX_LOAN_NO = 4_294_967_295;
+
 export type ProductName = "pay_later" | "cash_loan";
 export const PRODUCT_NAMES: readonly ProductName[] = ["pay_later", "cash_loan"];
 

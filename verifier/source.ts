@@ -195,7 +195,7 @@ async function readViews(
     const loans: AccountViews["loans"] = {};
     // The loans the events name, and one more: a loan the ledger holds without a Drawn event shows
     // in accountOf's loanCount (compared by the balances check), and one more read catches the first.
-    // Never the ledger's own count: a hostile ledger could claim 65,535 loans.
+    // Never the ledger's own count: a hostile ledger could claim 4,294,967,295 loans.
     const loanCount = Math.min(Number(a.loanCount ?? 0), (drawn.get(account) ?? 0) + 1);
     for (let loanNo = 1; loanNo <= loanCount; loanNo++) {
       const loan = await read(`loanOf(${loanNo})`, () => contract.loanOf(account, loanNo, { blockTag }));

@@ -33,13 +33,13 @@ pragma solidity 0.8.30;
 /// - 6 LineFrozen: (bytes32 account, bytes32 ref, uint8 productId, uint16 reasonCode, address by)
 /// - 7 LineUnfrozen: (bytes32 account, bytes32 ref, uint8 productId, uint16 reasonCode, address by)
 /// - 8 ExposureCapChanged: (bytes32 account, bytes32 ref, uint64 previousCap, uint64 newCap, address by)
-/// - 9 Drawn: (bytes32 account, uint16 loanNo, bytes32 ref, LoanTerms terms, address by)
-/// - 10 Refunded: (bytes32 account, uint16 loanNo, bytes32 ref, uint64 amount, uint64 feeWaived, uint16 day, address by)
-/// - 11 Repaid: (bytes32 account, uint16 loanNo, bytes32 ref, uint64 amount, Allocation allocation, uint16 day,
+/// - 9 Drawn: (bytes32 account, uint32 loanNo, bytes32 ref, LoanTerms terms, address by)
+/// - 10 Refunded: (bytes32 account, uint32 loanNo, bytes32 ref, uint64 amount, uint64 feeWaived, uint16 day, address by)
+/// - 11 Repaid: (bytes32 account, uint32 loanNo, bytes32 ref, uint64 amount, Allocation allocation, uint16 day,
 ///   uint64 interestAccrued, uint64 penaltyAccrued, uint8 status, address by)
-/// - 12 Restructured: (bytes32 account, uint16 loanNo, bytes32 ref, LoanTerms previousTerms, LoanTerms newTerms,
+/// - 12 Restructured: (bytes32 account, uint32 loanNo, bytes32 ref, LoanTerms previousTerms, LoanTerms newTerms,
 ///   uint64 interestAccrued, uint64 penaltyAccrued, uint16 holidayDays, address by)
-/// - 13 WrittenOff: (bytes32 account, uint16 loanNo, bytes32 ref, uint64 principalWrittenOff, uint32 daysPastDue,
+/// - 13 WrittenOff: (bytes32 account, uint32 loanNo, bytes32 ref, uint64 principalWrittenOff, uint32 daysPastDue,
 ///   uint64 interestAccrued, uint64 penaltyAccrued, bool lineFrozen, address by)
 ///
 /// with the structs as tuples:
@@ -166,8 +166,9 @@ interface ICreditLedger {
     }
 
     /// @notice An account as stored. `used` is the outstanding principal across all lines.
-    /// @dev slot 0: tier 8 | exists 8 | exposureCap 64 | used 64 | seq 64 | decisionNonce 32 | loanCount 16 (256)
-    ///      slot 1: head
+    /// @dev slot 0: tier 8 | exists 8 | exposureCap 64 | used 64 | seq 64 | decisionNonce 32 (240)
+    ///      slot 1: loanCount 32 (a uint32 so that loan numbers never run out: 4,294,967,295 loans per account)
+    ///      slot 2: head
     /// @param tier the identity tier (set at opening, then by each approved decision)
     /// @param exists true once the account is opened
     /// @param exposureCap the most the account may owe in principal across its lines (also capped by its tier)
@@ -183,7 +184,7 @@ interface ICreditLedger {
         uint64 used;
         uint64 seq;
         uint32 decisionNonce;
-        uint16 loanCount;
+        uint32 loanCount;
         bytes32 head;
     }
 
@@ -460,29 +461,29 @@ interface ICreditLedger {
     /// @notice No loan with this number on the account.
     /// @param account the account
     /// @param loanNo the loan number
-    error UnknownLoan(bytes32 account, uint16 loanNo);
+    error UnknownLoan(bytes32 account, uint32 loanNo);
     /// @notice The loan is not active: closed (nothing to pay, refund, restructure or write off) or
     /// written off (no refund, restructure or second write-off), or it has no principal left to restructure.
     /// @param account the account
     /// @param loanNo the loan number
     /// @param status the loan's status
-    error LoanNotActive(bytes32 account, uint16 loanNo, LoanStatus status);
+    error LoanNotActive(bytes32 account, uint32 loanNo, LoanStatus status);
     /// @notice The repayment is more than what closes the loan.
     /// @param account the account
     /// @param loanNo the loan number
     /// @param amount the repayment
     /// @param payoff what closes the loan now (`positionOf(...).payoff`)
-    error RepaymentExceedsPayoff(bytes32 account, uint16 loanNo, uint256 amount, uint256 payoff);
+    error RepaymentExceedsPayoff(bytes32 account, uint32 loanNo, uint256 amount, uint256 payoff);
     /// @notice The refund is more than the purchase's outstanding principal.
     /// @param account the account
     /// @param loanNo the loan number
     /// @param amount the refund
     /// @param outstanding the purchase's principal not yet settled
-    error RefundExceedsOutstanding(bytes32 account, uint16 loanNo, uint256 amount, uint256 outstanding);
+    error RefundExceedsOutstanding(bytes32 account, uint32 loanNo, uint256 amount, uint256 outstanding);
     /// @notice Refunds apply to pay-later purchases only.
     /// @param account the account
     /// @param loanNo the loan number (a cash loan)
-    error NotAPurchase(bytes32 account, uint16 loanNo);
+    error NotAPurchase(bytes32 account, uint32 loanNo);
     /// @notice A restructure may only extend the term, pause payments or cut the rate: never
     /// shorten the schedule (its last due date may not move earlier) or raise the rate.
     /// @param field "newPeriods" (0, more than 36, or a last due date earlier than before),
@@ -494,7 +495,7 @@ interface ICreditLedger {
     /// @param loanNo the loan number
     /// @param daysPastDue the loan's days past due now
     /// @param threshold the product's `writeOffDays` (0: the product allows no write-off)
-    error WriteOffTooEarly(bytes32 account, uint16 loanNo, uint256 daysPastDue, uint256 threshold);
+    error WriteOffTooEarly(bytes32 account, uint32 loanNo, uint256 daysPastDue, uint256 threshold);
     /// @notice A view was asked about a time before the loan's last checkpoint.
     /// @param time the time asked for
     /// @param checkpointTime `startTime + checkpointDay` days
@@ -639,7 +640,7 @@ interface ICreditLedger {
     /// @param ref the caller's reference
     /// @param terms the loan's terms, `startTime` the block timestamp
     /// @param by the operator that sent the call
-    event Drawn(bytes32 indexed account, uint16 indexed loanNo, uint64 seq, bytes32 head, bytes32 ref, LoanTerms terms, address by);
+    event Drawn(bytes32 indexed account, uint32 indexed loanNo, uint64 seq, bytes32 head, bytes32 ref, LoanTerms terms, address by);
     /// @notice A merchant refund reduced a purchase's principal (applied oldest period first) and
     /// waived the matching share of its installment fee. Entry kind 10.
     /// @param account the account
@@ -653,7 +654,7 @@ interface ICreditLedger {
     /// @param by the operator that sent the call
     event Refunded(
         bytes32 indexed account,
-        uint16 indexed loanNo,
+        uint32 indexed loanNo,
         uint64 seq,
         bytes32 head,
         bytes32 ref,
@@ -679,7 +680,7 @@ interface ICreditLedger {
     /// @param by the operator that sent the call
     event Repaid(
         bytes32 indexed account,
-        uint16 indexed loanNo,
+        uint32 indexed loanNo,
         uint64 seq,
         bytes32 head,
         bytes32 ref,
@@ -707,7 +708,7 @@ interface ICreditLedger {
     /// @param by the operator that sent the call
     event Restructured(
         bytes32 indexed account,
-        uint16 indexed loanNo,
+        uint32 indexed loanNo,
         uint64 seq,
         bytes32 head,
         bytes32 ref,
@@ -733,7 +734,7 @@ interface ICreditLedger {
     /// @param by the operator that sent the call
     event WrittenOff(
         bytes32 indexed account,
-        uint16 indexed loanNo,
+        uint32 indexed loanNo,
         uint64 seq,
         bytes32 head,
         bytes32 ref,
@@ -998,7 +999,7 @@ interface ICreditLedger {
     /// @return loanNo the new loan's number on the account
     function purchase(bytes32 account, uint8 productId, uint64 amount, uint8 periods, bytes32 ref, uint64 expectedSeq)
         external
-        returns (uint16 loanNo);
+        returns (uint32 loanNo);
 
     /// @notice A merchant refund against a purchase: reduces its principal (oldest period first)
     /// and waives the matching share of its installment fee. Refunds reduce debt, so they are
@@ -1020,7 +1021,7 @@ interface ICreditLedger {
     /// @param amount the principal refunded, in fen
     /// @param ref the caller's reference, kept in the event
     /// @param expectedSeq the account's current `seq`
-    function refund(bytes32 account, uint16 loanNo, uint64 amount, bytes32 ref, uint64 expectedSeq) external;
+    function refund(bytes32 account, uint32 loanNo, uint64 amount, bytes32 ref, uint64 expectedSeq) external;
 
     /// @notice A cash loan of `periods` periods at the line's daily rate, equal principal or
     /// annuity. The loan starts now, its first due date 30 days later, at the product's penalty rate.
@@ -1054,7 +1055,7 @@ interface ICreditLedger {
         RepaymentMethod method,
         bytes32 ref,
         uint64 expectedSeq
-    ) external returns (uint16 loanNo);
+    ) external returns (uint32 loanNo);
 
     /// @notice Repay a loan. Interest and penalty are accrued to today, then the amount is applied
     /// to penalty, fees, interest, overdue principal (oldest first), the current period's
@@ -1078,7 +1079,7 @@ interface ICreditLedger {
     /// @param ref the caller's reference, kept in the event
     /// @param expectedSeq the account's current `seq`
     /// @return allocation how `amount` was split over the buckets
-    function repay(bytes32 account, uint16 loanNo, uint64 amount, bytes32 ref, uint64 expectedSeq)
+    function repay(bytes32 account, uint32 loanNo, uint64 amount, bytes32 ref, uint64 expectedSeq)
         external
         returns (Allocation memory allocation);
 
@@ -1110,7 +1111,7 @@ interface ICreditLedger {
     /// @param expectedSeq the account's current `seq`
     function restructure(
         bytes32 account,
-        uint16 loanNo,
+        uint32 loanNo,
         uint8 newPeriods,
         uint16 holidayDays,
         uint32 newRatePpmPerDay,
@@ -1139,7 +1140,7 @@ interface ICreditLedger {
     /// @param loanNo the loan number
     /// @param ref the caller's reference, kept in the event
     /// @param expectedSeq the account's current `seq`
-    function writeOff(bytes32 account, uint16 loanNo, bytes32 ref, uint64 expectedSeq) external;
+    function writeOff(bytes32 account, uint32 loanNo, bytes32 ref, uint64 expectedSeq) external;
 
     // ------------------------------------------------------------------ views
 
@@ -1191,7 +1192,7 @@ interface ICreditLedger {
     /// @param loanNo the loan number
     /// @return terms the loan's terms
     /// @return state the loan's servicing state
-    function loanOf(bytes32 account, uint16 loanNo) external view returns (LoanTerms memory terms, LoanState memory state);
+    function loanOf(bytes32 account, uint32 loanNo) external view returns (LoanTerms memory terms, LoanState memory state);
 
     /// @notice The loan's schedule: due date, principal and fee of each period of its current terms.
     /// @dev No role; answers while paused. Reverts with `UnknownLoan(account, loanNo)` if there
@@ -1199,7 +1200,7 @@ interface ICreditLedger {
     /// @param account the account
     /// @param loanNo the loan number
     /// @return the installments, one per period
-    function scheduleOf(bytes32 account, uint16 loanNo) external view returns (Installment[] memory);
+    function scheduleOf(bytes32 account, uint32 loanNo) external view returns (Installment[] memory);
 
     /// @notice The loan as of `time` (>= its last checkpoint): due, overdue, days past due, payoff.
     /// A closed loan reads as all zero; a written-off loan accrues nothing more.
@@ -1211,5 +1212,5 @@ interface ICreditLedger {
     /// @param loanNo the loan number
     /// @param time the timestamp to look at
     /// @return the loan's position at `time`
-    function positionOf(bytes32 account, uint16 loanNo, uint256 time) external view returns (LoanPosition memory);
+    function positionOf(bytes32 account, uint32 loanNo, uint256 time) external view returns (LoanPosition memory);
 }

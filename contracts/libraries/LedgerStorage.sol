@@ -45,7 +45,7 @@ library LedgerStorage {
         mapping(uint8 tier => ICreditLedger.TierPolicy) tiers;
         mapping(bytes32 account => ICreditLedger.Account) accounts;
         mapping(bytes32 account => mapping(uint8 productId => ICreditLedger.Line)) lines;
-        mapping(bytes32 account => mapping(uint16 loanNo => StoredLoan)) loans;
+        mapping(bytes32 account => mapping(uint32 loanNo => StoredLoan)) loans;
     }
 
     /// @notice Advance the account's hash chain by one entry and write the account back:
@@ -87,7 +87,7 @@ library LedgerStorage {
         if (!line.granted) revert ICreditLedger.NoLine(account, productId);
     }
 
-    function loadLoan(Layout storage $, bytes32 account, uint16 loanNo) internal view returns (Loan memory loan) {
+    function loadLoan(Layout storage $, bytes32 account, uint32 loanNo) internal view returns (Loan memory loan) {
         StoredLoan memory l = $.loans[account][loanNo];
         if (l.principal == 0) revert ICreditLedger.UnknownLoan(account, loanNo);
         loan.terms = ICreditLedger.LoanTerms({
@@ -115,7 +115,7 @@ library LedgerStorage {
     function storeLoan(
         Layout storage $,
         bytes32 account,
-        uint16 loanNo,
+        uint32 loanNo,
         ICreditLedger.LoanTerms memory t,
         ICreditLedger.LoanState memory s
     ) internal {
@@ -138,7 +138,7 @@ library LedgerStorage {
         });
     }
 
-    function loadActiveLoan(Layout storage $, bytes32 account, uint16 loanNo) internal view returns (Loan memory loan) {
+    function loadActiveLoan(Layout storage $, bytes32 account, uint32 loanNo) internal view returns (Loan memory loan) {
         loan = loadLoan($, account, loanNo);
         if (loan.state.status != ICreditLedger.LoanStatus.Active) {
             revert ICreditLedger.LoanNotActive(account, loanNo, loan.state.status);

@@ -24,7 +24,7 @@ library LoanServicing {
     // ================================================================== views and checks
 
     /// @notice See `ICreditLedger.positionOf`.
-    function positionOf(LedgerStorage.Layout storage $, bytes32 account, uint16 loanNo, uint256 time)
+    function positionOf(LedgerStorage.Layout storage $, bytes32 account, uint32 loanNo, uint256 time)
         public
         view
         returns (ICreditLedger.LoanPosition memory)
@@ -36,7 +36,7 @@ library LoanServicing {
     }
 
     /// @notice See `ICreditLedger.scheduleOf`.
-    function scheduleOf(LedgerStorage.Layout storage $, bytes32 account, uint16 loanNo)
+    function scheduleOf(LedgerStorage.Layout storage $, bytes32 account, uint32 loanNo)
         public
         view
         returns (ICreditLedger.Installment[] memory s)
@@ -65,7 +65,7 @@ library LoanServicing {
     // ================================================================== servicing (ledger storage)
 
     /// @notice See `ICreditLedger.refund`.
-    function refund(LedgerStorage.Layout storage $, bytes32 account, uint16 loanNo, uint64 amount, bytes32 ref, uint64 expectedSeq)
+    function refund(LedgerStorage.Layout storage $, bytes32 account, uint32 loanNo, uint64 amount, bytes32 ref, uint64 expectedSeq)
         public
     {
         ICreditLedger.Account memory a = $.loadAccount(account, expectedSeq);
@@ -92,7 +92,7 @@ library LoanServicing {
     }
 
     /// @notice See `ICreditLedger.repay`.
-    function repay(LedgerStorage.Layout storage $, bytes32 account, uint16 loanNo, uint64 amount, bytes32 ref, uint64 expectedSeq)
+    function repay(LedgerStorage.Layout storage $, bytes32 account, uint32 loanNo, uint64 amount, bytes32 ref, uint64 expectedSeq)
         public
         returns (ICreditLedger.Allocation memory allocation)
     {
@@ -128,7 +128,7 @@ library LoanServicing {
     function _emitRepaid(
         LedgerStorage.Layout storage $,
         bytes32 account,
-        uint16 loanNo,
+        uint32 loanNo,
         ICreditLedger.Account memory a,
         bytes32 ref,
         uint64 amount,
@@ -151,7 +151,7 @@ library LoanServicing {
     function restructure(
         LedgerStorage.Layout storage $,
         bytes32 account,
-        uint16 loanNo,
+        uint32 loanNo,
         uint8 newPeriods,
         uint16 holidayDays,
         uint32 newRatePpmPerDay,
@@ -197,7 +197,7 @@ library LoanServicing {
     }
 
     /// @notice See `ICreditLedger.writeOff`.
-    function writeOff(LedgerStorage.Layout storage $, bytes32 account, uint16 loanNo, bytes32 ref, uint64 expectedSeq)
+    function writeOff(LedgerStorage.Layout storage $, bytes32 account, uint32 loanNo, bytes32 ref, uint64 expectedSeq)
         public
     {
         ICreditLedger.Account memory a = $.loadAccount(account, expectedSeq);

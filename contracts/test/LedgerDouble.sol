@@ -25,8 +25,8 @@ contract LedgerDouble is EIP712 {
     mapping(uint8 tier => ICreditLedger.TierPolicy) private _tiers;
     mapping(bytes32 account => ICreditLedger.Account) private _accounts;
     mapping(bytes32 account => mapping(uint8 productId => ICreditLedger.Line)) private _lines;
-    mapping(bytes32 account => mapping(uint16 loanNo => ICreditLedger.LoanTerms)) private _terms;
-    mapping(bytes32 account => mapping(uint16 loanNo => ICreditLedger.LoanState)) private _states;
+    mapping(bytes32 account => mapping(uint32 loanNo => ICreditLedger.LoanTerms)) private _terms;
+    mapping(bytes32 account => mapping(uint32 loanNo => ICreditLedger.LoanState)) private _states;
     mapping(bytes32 role => mapping(address account => bool)) private _roles;
     bool private _paused;
 
@@ -76,7 +76,7 @@ contract LedgerDouble is EIP712 {
 
     function setLoan(
         bytes32 account,
-        uint16 loanNo,
+        uint32 loanNo,
         ICreditLedger.LoanTerms calldata terms,
         ICreditLedger.LoanState calldata state
     ) external {
@@ -194,7 +194,7 @@ contract LedgerDouble is EIP712 {
 
     function emitDrawn(
         bytes32 account,
-        uint16 loanNo,
+        uint32 loanNo,
         uint64 seq,
         bytes32 head,
         bytes32 ref,
@@ -206,7 +206,7 @@ contract LedgerDouble is EIP712 {
 
     function emitRefunded(
         bytes32 account,
-        uint16 loanNo,
+        uint32 loanNo,
         uint64 seq,
         bytes32 head,
         bytes32 ref,
@@ -220,7 +220,7 @@ contract LedgerDouble is EIP712 {
 
     function emitRepaid(
         bytes32 account,
-        uint16 loanNo,
+        uint32 loanNo,
         uint64 seq,
         bytes32 head,
         bytes32 ref,
@@ -239,7 +239,7 @@ contract LedgerDouble is EIP712 {
 
     function emitRestructured(
         bytes32 account,
-        uint16 loanNo,
+        uint32 loanNo,
         uint64 seq,
         bytes32 head,
         bytes32 ref,
@@ -257,7 +257,7 @@ contract LedgerDouble is EIP712 {
 
     function emitWrittenOff(
         bytes32 account,
-        uint16 loanNo,
+        uint32 loanNo,
         uint64 seq,
         bytes32 head,
         bytes32 ref,
@@ -309,7 +309,7 @@ contract LedgerDouble is EIP712 {
         return line.limit;
     }
 
-    function loanOf(bytes32 account, uint16 loanNo)
+    function loanOf(bytes32 account, uint32 loanNo)
         external
         view
         returns (ICreditLedger.LoanTerms memory, ICreditLedger.LoanState memory)

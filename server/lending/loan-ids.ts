@@ -2,6 +2,7 @@
  * Loan ids at the API: `<accountId>:<loanNo>` (the ledger's own key), or the id of the
  * operation that drew the loan (usable at once, before the loan number is known).
  */
+import { MAX_LOAN_NO } from "../../core/names";
 import { DomainError } from "../errors";
 import type { Store } from "../store/store";
 import { landedResult } from "./operations";
@@ -19,10 +20,10 @@ export const loanIdOf = (key: LoanKey): string => `${key.accountId}:${key.loanNo
  * is (`viewer`; another partner's answers as an unknown id).
  */
 export async function resolveLoanId(store: Store, loanId: string, viewer: Viewer = OPERATOR, field = "loanId"): Promise<LoanKey> {
-  const direct = /^(0x[0-9a-fA-F]{64}):([1-9][0-9]{0,4})$/.exec(loanId);
+  const direct = /^(0x[0-9a-fA-F]{64}):([1-9][0-9]{0,9})$/.exec(loanId);
   if (direct) {
     const loanNo = Number(direct[2]);
-    if (loanNo > 65_535) throw new DomainError("loan-not-found", `no loan ${loanId}`, { field });
+    if (loanNo > MAX_LOAN_NO) throw new DomainError("loan-not-found", `no loan ${loanId}`, { field });
     return { accountId: direct[1].toLowerCase(), loanNo };
   }
   const op = /^op_[0-9a-f]{32}$/.test(loanId) ? await store.getOperation(loanId) : undefined;

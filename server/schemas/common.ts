@@ -15,7 +15,7 @@ import type { ScorecardModel } from "../scoring/scorecard";
 import { safeInt } from "./money";
 
 /** A loan at the API: `<accountId>:<loanNo>` (the ledger's own key), or the id of the operation that drew it. */
-export const LOAN_ID_PATTERN = /^(0x[0-9a-fA-F]{64}):([1-9][0-9]{0,4})$|^op_[0-9a-f]{32}$/;
+export const LOAN_ID_PATTERN = /^(0x[0-9a-fA-F]{64}):([1-9][0-9]{0,9})$|^op_[0-9a-f]{32}$/;
 
 export const AccountId = z
   .string()

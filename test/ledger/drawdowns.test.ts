@@ -6,16 +6,19 @@
 import { expect } from "chai";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { anyValue } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
+import { ethers } from "hardhat";
 
 import {
   accountWithLines,
   CASH_LOAN_ID,
   deployLedger,
+  drawCash,
   grantLine,
   newRef,
   openAccount,
   PAY_LATER_ID,
   purchase,
+  repay,
   type Ledger,
 } from "../helpers/fixtures";
 import { termsTuple } from "../helpers/tuples";
@@ -393,6 +396,55 @@ describe("drawdowns", () => {
       await expect(l.asOperator.drawCash(account, CASH_LOAN_ID, 600_000n, 6, RepaymentMethod.Annuity, newRef(), 2))
         .to.be.revertedWithCustomError(l.ledger, "CostCeilingExceeded")
         .withArgs(CASH_LOAN_ID, presentValueUp(terms, 150_000n), 600_000n, 150_000n);
+    });
+  });
+
+  describe("loan numbers", () => {
+    /**
+     * The storage slot of `_s.accounts[account]`: the ledger's `Layout` sits after the storage
+     * of the contracts it inherits, so the `accounts` mapping's slot is found rather than
+     * hard-coded: it is the one `p` where keccak256(account, p) holds the opened account and the
+     * same slot of an account never opened holds nothing.
+     */
+    async function accountSlot(l: Ledger, account: string): Promise<bigint> {
+      const address = await l.ledger.getAddress();
+      const slotOf = (key: string, p: bigint) => BigInt(ethers.keccak256(ethers.AbiCoder.defaultAbiCoder().encode(["bytes32", "uint256"], [key, p])));
+      const stranger = ethers.hexlify(ethers.randomBytes(32));
+      const found: bigint[] = [];
+      for (let p = 0n; p < 64n; p++) {
+        const word = await ethers.provider.getStorage(address, slotOf(account, p));
+        const empty = await ethers.provider.getStorage(address, slotOf(stranger, p));
+        if (BigInt(word) !== 0n && BigInt(empty) === 0n) found.push(slotOf(account, p));
+      }
+      expect(found, "exactly one mapping holds the account").to.have.length(1);
+      return found[0];
+    }
+
+    /** Stage `loanCount` (slot 1 of the stored Account, see ICreditLedger.Account) without drawing that many loans. */
+    async function stageLoanCount(l: Ledger, account: string, loanCount: bigint): Promise<void> {
+      const slot = (await accountSlot(l, account)) + 1n;
+      await ethers.provider.send("hardhat_setStorageAt", [await l.ledger.getAddress(), ethers.toQuantity(slot), ethers.zeroPadValue(ethers.toBeHex(loanCount), 32)]);
+      expect((await l.ledger.accountOf(account)).loanCount).to.equal(loanCount);
+    }
+
+    it("numbers loans past 65,535 (uint32): an account at loanCount 65,535 still draws cash and purchases", async () => {
+      const l = await loadFixture(deployLedger);
+      const account = await accountWithLines(l);
+      await stageLoanCount(l, account, 65_535n);
+
+      expect(await drawCash(l, account, 100_000n)).to.equal(65_536n);
+      expect(await purchase(l, account, 10_000n)).to.equal(65_537n);
+      const [terms] = await l.ledger.loanOf(account, 65_536n);
+      expect(terms.principal).to.equal(100_000n);
+      expect((await l.ledger.accountOf(account)).loanCount).to.equal(65_537n);
+      await expect(repay(l, account, 65_537n, 10_000n)).to.emit(l.ledger, "Repaid").withArgs(account, 65_537n, anyValue, anyValue, anyValue, 10_000n, anyValue, anyValue, anyValue, anyValue, anyValue, anyValue);
+    });
+
+    it("refuses a loan number beyond the account's loans with UnknownLoan (uint32 loanNo)", async () => {
+      const l = await loadFixture(deployLedger);
+      const account = await accountWithLines(l);
+      await stageLoanCount(l, account, 65_535n);
+      await expect(l.ledger.loanOf(account, 65_536n)).to.be.revertedWithCustomError(l.ledger, "UnknownLoan").withArgs(account, 65_536n);
     });
   });
 });

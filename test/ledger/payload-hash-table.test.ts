@@ -138,14 +138,14 @@ const PAYLOAD_TABLE: readonly KindRow[] = [
   {
     kind: 9,
     name: "Drawn",
-    fields: [["account", "bytes32"], ["loanNo", "uint16"], ["ref", "bytes32"], ["terms", LOAN_TERMS], ["by", "address"]],
+    fields: [["account", "bytes32"], ["loanNo", "uint32"], ["ref", "bytes32"], ["terms", LOAN_TERMS], ["by", "address"]],
   },
   {
     kind: 10,
     name: "Refunded",
     fields: [
       ["account", "bytes32"],
-      ["loanNo", "uint16"],
+      ["loanNo", "uint32"],
       ["ref", "bytes32"],
       ["amount", "uint64"],
       ["feeWaived", "uint64"],
@@ -158,7 +158,7 @@ const PAYLOAD_TABLE: readonly KindRow[] = [
     name: "Repaid",
     fields: [
       ["account", "bytes32"],
-      ["loanNo", "uint16"],
+      ["loanNo", "uint32"],
       ["ref", "bytes32"],
       ["amount", "uint64"],
       ["allocation", ALLOCATION],
@@ -174,7 +174,7 @@ const PAYLOAD_TABLE: readonly KindRow[] = [
     name: "Restructured",
     fields: [
       ["account", "bytes32"],
-      ["loanNo", "uint16"],
+      ["loanNo", "uint32"],
       ["ref", "bytes32"],
       ["previousTerms", LOAN_TERMS],
       ["newTerms", LOAN_TERMS],
@@ -189,7 +189,7 @@ const PAYLOAD_TABLE: readonly KindRow[] = [
     name: "WrittenOff",
     fields: [
       ["account", "bytes32"],
-      ["loanNo", "uint16"],
+      ["loanNo", "uint32"],
       ["ref", "bytes32"],
       ["principalWrittenOff", "uint64"],
       ["daysPastDue", "uint32"],

@@ -13,6 +13,7 @@ import {
   type LoanState,
   type LoanTerms,
 } from "../../../core/loan-math";
+import { MAX_LOAN_NO } from "../../../core/names";
 import type { TimedEvent } from "../../types";
 import { count, days, ratePerDay, utcDate, yuan } from "./format";
 
@@ -25,7 +26,7 @@ export type Lookup =
   | { kind: "operation"; id: string };
 
 const ACCOUNT = /^0x[0-9a-fA-F]{64}$/;
-const LOAN = /^(0x[0-9a-fA-F]{64})[:/]([1-9][0-9]{0,4})$/;
+const LOAN = /^(0x[0-9a-fA-F]{64})[:/]([1-9][0-9]{0,9})$/;
 const OPERATION = /^op_[0-9a-f]{32}$/;
 
 export const LOOKUP_HELP =
@@ -39,7 +40,7 @@ export function parseLookup(input: string): Lookup | { error: string } {
   const loan = LOAN.exec(text);
   if (loan) {
     const loanNo = Number(loan[2]);
-    if (loanNo > 65_535) return { error: `Loan numbers go up to 65535, not ${loanNo}.` };
+    if (loanNo > MAX_LOAN_NO) return { error: `Loan numbers go up to ${MAX_LOAN_NO}, not ${loanNo}.` };
     return { kind: "loan", account: loan[1].toLowerCase(), loanNo };
   }
   if (OPERATION.test(text)) return { kind: "operation", id: text };
