@@ -655,7 +655,7 @@ class Replayer implements Replay {
     if (problems.length > 0) {
       this.fail("charges", e, a.account, `repayment of ${amount} fen on loan ${loan.loanNo} (penalty, fees, interest, overdue, current, prepaid): ${problems.join("; ")}`, loan.loanNo);
     }
-    if (loan.state.status === LoanStatus.Active) this.release(a, loan.productId, allocatedPrincipal(result.allocation));
+    this.release(a, loan.productId, allocatedPrincipal(result.allocation)); // recoveries on a written-off loan too
     loan.state = result.state;
   }
 
@@ -723,11 +723,9 @@ class Replayer implements Replay {
     }
     const line = this.line(a, loan.productId);
     if (Boolean(e.args.lineFrozen) !== !line.frozen) this.fail("balances", e, a.account, `lineFrozen=${String(e.args.lineFrozen)} but the line was ${line.frozen ? "" : "not "}frozen`, loan.loanNo);
-    if (!line.frozen) {
-      line.frozen = true;
-      line.freezeReason = WRITE_OFF_FREEZE_REASON;
-    }
-    this.release(a, loan.productId, principal);
+    // The written-off principal stays in usage until recovered (see ICreditLedger.writeOff).
+    line.frozen = true;
+    line.freezeReason = WRITE_OFF_FREEZE_REASON;
     loan.state = { ...c, status: LoanStatus.WrittenOff };
   }
 

@@ -172,7 +172,7 @@ interface ICreditLedger {
     /// @param tier the identity tier (set at opening, then by each approved decision)
     /// @param exists true once the account is opened
     /// @param exposureCap the most the account may owe in principal across its lines (also capped by its tier)
-    /// @param used outstanding principal across all lines (written-off principal no longer counts)
+    /// @param used outstanding principal across all lines (written-off principal counts until recovered)
     /// @param seq the number of entries in the account's hash chain (the seq of the last one)
     /// @param decisionNonce the nonce the account's next decision must carry
     /// @param loanCount the number of loans drawn; loans are numbered 1..loanCount
@@ -193,7 +193,7 @@ interface ICreditLedger {
     ///      slot 1: ratePpmPerDay 32 | freezeReason 16
     /// The effective limit is `tempLimit` while `block.timestamp < tempExpiry` and `tempLimit > limit`, else `limit`.
     /// @param limit the permanent limit in fen
-    /// @param used outstanding principal of the line's loans (written-off principal no longer counts)
+    /// @param used outstanding principal of the line's loans (written-off principal counts until recovered)
     /// @param tempLimit a temporary limit, in force until `tempExpiry`
     /// @param tempExpiry the end of the temporary limit (0: none)
     /// @param granted true once the line is granted
@@ -726,7 +726,7 @@ interface ICreditLedger {
     /// @param seq the entry's seq
     /// @param head the account's hash-chain head after this entry
     /// @param ref the caller's reference
-    /// @param principalWrittenOff the principal outstanding, released from the line's and account's usage
+    /// @param principalWrittenOff the principal outstanding (it stays in the line's and account's usage until recovered)
     /// @param daysPastDue the loan's days past due at the write-off
     /// @param interestAccrued interest accrued at this last checkpoint (stays owed)
     /// @param penaltyAccrued penalty accrued at this last checkpoint (stays owed)
@@ -1060,8 +1060,8 @@ interface ICreditLedger {
     /// @notice Repay a loan. Interest and penalty are accrued to today, then the amount is applied
     /// to penalty, fees, interest, overdue principal (oldest first), the current period's
     /// principal, then prepayment (no charge). Always accepted: while paused, on a frozen line,
-    /// and on a written-off loan (a recovery: no accrual, no usage released, the loan stays
-    /// `WrittenOff`). A loan whose principal, billed fees, interest and penalty are all paid is `Closed`.
+    /// and on a written-off loan (a recovery: no accrual, the principal it repays is released from
+    /// the usage the write-off kept, the loan stays `WrittenOff`). A loan whose principal, billed fees, interest and penalty are all paid is `Closed`.
     /// @dev Role: `OPERATOR_ROLE`. While paused: accepted.
     /// Requirements: `amount` is non-zero; the account exists at `expectedSeq`; the loan exists
     /// and is not `Closed`; `amount` is at most the payoff.
@@ -1119,10 +1119,12 @@ interface ICreditLedger {
         uint64 expectedSeq
     ) external;
 
-    /// @notice Write a loan off once it is at least the product's `writeOffDays` past due. Its
-    /// principal stops counting against the line and the exposure cap, accrual stops, later
-    /// repayments are recorded as recoveries, and the loan's line is frozen (reason code 0xFFFF)
-    /// if it was not already, so no new credit follows a write-off without an explicit unfreeze.
+    /// @notice Write a loan off once it is at least the product's `writeOffDays` past due. Accrual
+    /// stops and later repayments are recorded as recoveries. Its principal keeps counting against
+    /// the line and the exposure cap until recovered (each recovery releases the principal it
+    /// repays), so a defaulted borrower cannot draw the written-off amount again on another line.
+    /// The loan's line is frozen with reason code 0xFFFF (the reason is set to 0xFFFF also when the
+    /// line was already frozen), so no new credit follows on it without an explicit unfreeze.
     /// @dev Role: `OPERATOR_ROLE`. While paused: accepted.
     /// Requirements: the account exists at `expectedSeq`; the loan exists and is `Active`; the
     /// product's `writeOffDays` is non-zero and the loan is at least that many days past due.

@@ -115,11 +115,10 @@ library LoanServicing {
         s.interestOwed = uint48(p.interest - allocation.interest);
         s.feeSettled += allocation.fee;
         s.principalSettled += principal;
-        if (s.status == ICreditLedger.LoanStatus.Active) {
-            // A written-off loan's principal was released at write-off; recoveries do not accrue.
-            s.checkpointDay = uint16(day);
-            $.releaseUsage(account, a, loan.terms.productId, principal);
-        }
+        // Recoveries on a written-off loan do not accrue, but release the principal they repay:
+        // a written-off loan's principal stays in usage until recovered.
+        if (s.status == ICreditLedger.LoanStatus.Active) s.checkpointDay = uint16(day);
+        $.releaseUsage(account, a, loan.terms.productId, principal);
         _closeIfSettled(loan, day);
         $.storeLoan(account, loanNo, loan.terms, s);
         _emitRepaid($, account, loanNo, a, ref, amount, allocation, day, interestAccrued, penaltyAccrued, s.status);
@@ -210,14 +209,15 @@ library LoanServicing {
         }
         (uint64 interestAccrued, uint64 penaltyAccrued) = _checkpointDelta(loan);
         uint64 principal = loan.terms.principal - loan.state.principalSettled;
-        $.releaseUsage(account, a, loan.terms.productId, principal);
-        // A written-off borrower gets no new credit on this line until an explicit unfreeze.
+        // The written-off principal stays in the account's and the line's usage until it is
+        // recovered (repaid): releasing it would hand a defaulted borrower the same credit again
+        // on another line, past the exposure cap that still holds the debt.
+        // A written-off borrower gets no new credit on this line until an explicit unfreeze; the
+        // freeze reason becomes the write-off's even if the line was already frozen.
         ICreditLedger.Line storage line = $.lines[account][loan.terms.productId];
         bool lineFrozen = !line.frozen;
-        if (lineFrozen) {
-            line.frozen = true;
-            line.freezeReason = WRITE_OFF_FREEZE_REASON;
-        }
+        line.frozen = true;
+        line.freezeReason = WRITE_OFF_FREEZE_REASON;
         loan.state.status = ICreditLedger.LoanStatus.WrittenOff;
         $.storeLoan(account, loanNo, loan.terms, loan.state);
         bytes memory payload = abi.encode(

@@ -409,7 +409,7 @@ async function runStep(l: Ledger, m: Model, step: Step): Promise<void> {
       const total = Object.values(allocation).reduce((a, b) => a + b, 0n);
       expect(total, "allocation buckets sum to the amount paid").to.equal(amount);
       const principal = allocation.overduePrincipal + allocation.currentPrincipal + allocation.prepaidPrincipal;
-      if (active) m.used -= principal;
+      m.used -= principal; // a recovery on a written-off loan releases what it repays too
       m.state = expected.state;
       return;
     }
@@ -536,8 +536,10 @@ async function runStep(l: Ledger, m: Model, step: Step): Promise<void> {
         },
         `WrittenOff at day ${day} on ${show({ terms: m.terms, state: m.state })}`
       );
-      expect((await l.ledger.lineOf(account, m.productId)).frozen, "a write-off freezes the line").to.equal(true);
-      m.used = 0n;
+      const lineAfter = await l.ledger.lineOf(account, m.productId);
+      expect(lineAfter.frozen, "a write-off freezes the line").to.equal(true);
+      expect(lineAfter.freezeReason, "a write-off records its freeze reason").to.equal(0xffffn);
+      // The written-off principal stays in usage until recovered.
       m.state = expected.state;
       return;
     }
@@ -568,8 +570,8 @@ async function checkViews(l: Ledger, m: Model, futureDays: number): Promise<void
   expectSame(scheduleFrom(await l.ledger.scheduleOf(account, LOAN_NO)), schedule(m.terms), "scheduleOf");
 
   const [line, acct] = await Promise.all([l.ledger.lineOf(account, m.productId), l.ledger.accountOf(account)]);
-  expect(line.used, "line used = outstanding principal of the active loan").to.equal(m.used);
-  expect(acct.used, "account used = outstanding principal of the active loan").to.equal(m.used);
+  expect(line.used, "line used = outstanding principal of the loan (active or written off)").to.equal(m.used);
+  expect(acct.used, "account used = outstanding principal of the loan (active or written off)").to.equal(m.used);
 }
 
 describe("CreditLedger servicing agrees with the TypeScript mirror step by step", function () {

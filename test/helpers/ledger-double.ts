@@ -667,9 +667,7 @@ export class StagedLedger {
       opts.fields
     );
     return this.entry(account, "Repaid", fields, t, opts, () => {
-      if (loan.state.status === LoanStatus.Active) {
-        this.releaseUsage(account, loan.terms.productId, allocatedPrincipal(honest.allocation));
-      }
+      this.releaseUsage(account, loan.terms.productId, allocatedPrincipal(honest.allocation));
       loan.state = honest.state;
     });
   }
@@ -724,11 +722,9 @@ export class StagedLedger {
       opts.fields
     );
     return this.entry(account, "WrittenOff", fields, t, opts, () => {
-      this.releaseUsage(account, loan.terms.productId, loan.terms.principal - loan.state.principalSettled);
-      if (!line.frozen) {
-        line.frozen = true;
-        line.freezeReason = WRITE_OFF_FREEZE_REASON;
-      }
+      // The written-off principal stays in usage until recovered (ICreditLedger.writeOff).
+      line.frozen = true;
+      line.freezeReason = WRITE_OFF_FREEZE_REASON;
       loan.state = { ...c, status: LoanStatus.WrittenOff };
     });
   }

@@ -14,7 +14,9 @@ import {
   accountWithLines,
   deployLedger,
   drawCash,
+  grantLine,
   newRef,
+  openAccount,
   PAY_LATER_ID,
   CASH_LOAN_ID,
   purchase,
@@ -526,7 +528,7 @@ describe("servicing", () => {
         .withArgs(account, loanNo, 0, 180);
     });
 
-    it("writes a loan off at 180 days past due, releasing its usage", async () => {
+    it("writes a loan off at 180 days past due, keeping its principal in usage until recovered", async () => {
       const l = await loadFixture(deployLedger);
       const { account, loanNo, start } = await singlePurchase(l);
       await nextTxOnDay(start, 220); // 180 days past due; penalty 100,000 x 500 x 180 / 1e6 = 9,000
@@ -538,8 +540,31 @@ describe("servicing", () => {
       const { state } = await loanOf(l, account, loanNo);
       expect(state.status).to.equal(LoanStatus.WrittenOff);
       expect(state.penaltyOwed).to.equal(9_000n);
-      expect((await l.ledger.lineOf(account, PAY_LATER_ID)).used).to.equal(0n);
-      expect((await l.ledger.accountOf(account)).used).to.equal(0n);
+      expect((await l.ledger.lineOf(account, PAY_LATER_ID)).used).to.equal(100_000n);
+      expect((await l.ledger.accountOf(account)).used).to.equal(100_000n);
+    });
+
+    it("keeps the exposure cap holding a written-off purchase: the cash line cannot draw it again (ExposureCapExceeded)", async () => {
+      // The attack: exposure cap 1,500,000, a 1,000,000 purchase defaulted and written off, then
+      // 1,500,000 drawn on the cash line, because the write-off released the principal.
+      const l = await loadFixture(deployLedger);
+      const account = await openAccount(l, 1, 1_500_000n);
+      await grantLine(l, account, { productId: PAY_LATER_ID, limit: 1_000_000n });
+      await grantLine(l, account, { productId: CASH_LOAN_ID, limit: 2_000_000n, ratePpmPerDay: 500n });
+      const loanNo = await purchase(l, account, 1_000_000n, 1);
+      const start = await startOf(l, account, loanNo);
+      await nextTxOnDay(start, 220);
+      await l.asOperator.writeOff(account, loanNo, newRef(), 4);
+
+      await expect(l.asOperator.drawCash(account, CASH_LOAN_ID, 1_500_000n, 3, RepaymentMethod.EqualPrincipal, newRef(), 5))
+        .to.be.revertedWithCustomError(l.ledger, "ExposureCapExceeded")
+        .withArgs(account, 1_500_000n, 500_000n);
+      await expect(l.asOperator.drawCash(account, CASH_LOAN_ID, 500_001n, 3, RepaymentMethod.EqualPrincipal, newRef(), 5))
+        .to.be.revertedWithCustomError(l.ledger, "ExposureCapExceeded")
+        .withArgs(account, 500_001n, 500_000n);
+      await expect(l.asOperator.drawCash(account, CASH_LOAN_ID, 500_000n, 3, RepaymentMethod.EqualPrincipal, newRef(), 5))
+        .to.emit(l.ledger, "Drawn");
+      expect((await l.ledger.accountOf(account)).used).to.equal(1_500_000n);
     });
 
     it("freezes the written-off loan's line, so no new credit follows without an explicit unfreeze", async () => {
@@ -556,7 +581,7 @@ describe("servicing", () => {
         .withArgs(account, PAY_LATER_ID, WRITE_OFF_FREEZE_REASON);
     });
 
-    it("leaves an already frozen line's freeze reason alone and says so in the event", async () => {
+    it("records reason 0xFFFF on an already frozen line, and says in the event that the line was frozen before", async () => {
       const l = await loadFixture(deployLedger);
       const { account, loanNo, start } = await singlePurchase(l);
       await l.asOperator.freezeLine(account, PAY_LATER_ID, 42, newRef(), 4);
@@ -565,10 +590,12 @@ describe("servicing", () => {
       await expect(l.asOperator.writeOff(account, loanNo, newRef(), 5))
         .to.emit(l.ledger, "WrittenOff")
         .withArgs(account, loanNo, 6, anyValue, anyValue, 100_000n, 180, 0n, 9_000n, false, l.operator.address);
-      expect((await l.ledger.lineOf(account, PAY_LATER_ID)).freezeReason).to.equal(42);
+      const line = await l.ledger.lineOf(account, PAY_LATER_ID);
+      expect(line.frozen).to.equal(true);
+      expect(line.freezeReason).to.equal(WRITE_OFF_FREEZE_REASON);
     });
 
-    it("accepts recoveries after a write-off, without accruing or releasing usage again", async () => {
+    it("accepts recoveries after a write-off without accruing, each releasing the principal it repays", async () => {
       const l = await loadFixture(deployLedger);
       const { account, loanNo, start } = await singlePurchase(l);
       await nextTxOnDay(start, 220);
@@ -592,8 +619,8 @@ describe("servicing", () => {
           LoanStatus.WrittenOff,
           l.operator.address,
         );
-      expect((await l.ledger.accountOf(account)).used).to.equal(0n);
-      expect((await l.ledger.lineOf(account, PAY_LATER_ID)).used).to.equal(0n);
+      expect((await l.ledger.accountOf(account)).used).to.equal(59_000n);
+      expect((await l.ledger.lineOf(account, PAY_LATER_ID)).used).to.equal(59_000n);
     });
 
     it("rejects writing off a loan twice", async () => {

@@ -130,6 +130,17 @@ describe("verifier: limits", function () {
     expectNamed(await auditStaged(s), ["limits"], drawn);
   });
 
+  it("fails the limits check on a cash drawdown of the exposure a written-off purchase still holds, naming the entry", async function () {
+    const s = new StagedLedger(await loadFixture(deployDouble));
+    const { account } = await s.openAccount({ exposureCap: 1_500_000n });
+    await s.grantLine(account, { productId: PAY_LATER_ID, limit: 1_000_000n });
+    await s.grantLine(account, { productId: CASH_LOAN_ID, limit: 2_000_000n, ratePpmPerDay: 500n });
+    await s.purchase(account, 1_000_000n);
+    await s.writeOff(account, 1, { at: s.dayOfLoan(account, 1, 300) });
+    const drawn = await s.drawCash(account, 1_500_000n, 3);
+    expectNamed(await auditStaged(s), ["limits"], drawn);
+  });
+
   it("fails the limits check on a drawdown while the ledger is paused, naming the entry", async function () {
     const { s, account } = await staged();
     await s.pause();
