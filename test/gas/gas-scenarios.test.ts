@@ -212,7 +212,7 @@ describe("gas scenarios: every state-changing ledger function", () => {
       expect(state.interestOwed).to.equal((600_000n * 500n * 20n) / 1_000_000n);
     });
 
-    it("writes a loan off after 180 days past due and freezes its line", async () => {
+    it("writes a loan off after 180 days past due, freezes its line and keeps the principal in usage", async () => {
       const { l, account } = await loadFixture(ledgerWithLines);
       const loanNo = await purchase(l, account, 200_000n, 1);
       await time.increase((PAY_LATER.graceDays + PAY_LATER.writeOffDays) * DAY);
@@ -222,7 +222,7 @@ describe("gas scenarios: every state-changing ledger function", () => {
       const line = await l.ledger.lineOf(account, PAY_LATER_ID);
       expect(line.frozen).to.equal(true);
       expect(line.freezeReason).to.equal(0xffffn);
-      expect(line.used).to.equal(0n);
+      expect(line.used).to.equal(200_000n);
     });
   });
 
