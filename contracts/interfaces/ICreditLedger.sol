@@ -166,9 +166,11 @@ interface ICreditLedger {
     }
 
     /// @notice An account as stored. `used` is the outstanding principal across all lines.
-    /// @dev slot 0: tier 8 | exists 8 | exposureCap 64 | used 64 | seq 64 | decisionNonce 32 (240)
-    ///      slot 1: loanCount 32 (a uint32 so that loan numbers never run out: 4,294,967,295 loans per account)
-    ///      slot 2: head
+    /// @dev slot 0: tier 8 | exists 8 | exposureCap 64 | used 64 | seq 48 | decisionNonce 32 | loanCount 32 (256)
+    ///      slot 1: head
+    /// `loanCount` is a uint32 so that loan numbers never run out (4,294,967,295 loans per account);
+    /// `seq` is a uint48 (2.8e14 entries per account) so that both still fit the one slot every
+    /// entry reads and writes. Functions and events keep `uint64` for seq.
     /// @param tier the identity tier (set at opening, then by each approved decision)
     /// @param exists true once the account is opened
     /// @param exposureCap the most the account may owe in principal across its lines (also capped by its tier)
@@ -182,7 +184,7 @@ interface ICreditLedger {
         bool exists;
         uint64 exposureCap;
         uint64 used;
-        uint64 seq;
+        uint48 seq;
         uint32 decisionNonce;
         uint32 loanCount;
         bytes32 head;

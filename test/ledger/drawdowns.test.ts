@@ -420,10 +420,13 @@ describe("drawdowns", () => {
       return found[0];
     }
 
-    /** Stage `loanCount` (slot 1 of the stored Account, see ICreditLedger.Account) without drawing that many loans. */
+    /** Stage `loanCount` (the top 32 bits of slot 0 of the stored Account, see ICreditLedger.Account) without drawing that many loans. */
     async function stageLoanCount(l: Ledger, account: string, loanCount: bigint): Promise<void> {
-      const slot = (await accountSlot(l, account)) + 1n;
-      await ethers.provider.send("hardhat_setStorageAt", [await l.ledger.getAddress(), ethers.toQuantity(slot), ethers.zeroPadValue(ethers.toBeHex(loanCount), 32)]);
+      const address = await l.ledger.getAddress();
+      const slot = await accountSlot(l, account);
+      const word = BigInt(await ethers.provider.getStorage(address, slot));
+      const staged = (word & ((1n << 224n) - 1n)) | (loanCount << 224n);
+      await ethers.provider.send("hardhat_setStorageAt", [address, ethers.toQuantity(slot), ethers.zeroPadValue(ethers.toBeHex(staged), 32)]);
       expect((await l.ledger.accountOf(account)).loanCount).to.equal(loanCount);
     }
 
