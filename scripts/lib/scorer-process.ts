@@ -5,13 +5,7 @@
  * {"scorer":"<url>","address":"0x…"}, stopped by a signal, never outliving its parent.
  * For `npm start` and the tests that run a gateway beside a scorer.
  */
-import { spawn } from "node:child_process";
-import path from "node:path";
-import { createInterface } from "node:readline";
-
-import type { ProcessExit } from "./gateway-process";
-
-const ROOT = path.resolve(__dirname, "..", "..");
+import { startChildProcess, type ProcessExit } from "./child-process";
 
 export interface ScorerProcess {
   url: string;
@@ -24,56 +18,13 @@ export interface ScorerProcess {
 }
 
 export async function startScorerProcess(env: Record<string, string>, options: { timeoutMs?: number } = {}): Promise<ScorerProcess> {
-  const inherited = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !name.startsWith("GATEWAY_") && !name.startsWith("SCORER_"))
-  );
-  const child = spawn(
-    process.execPath,
-    ["-r", "ts-node/register/transpile-only", "-r", path.join(ROOT, "scripts", "lib", "exit-with-parent.ts"), path.join(ROOT, "scorer", "main.ts")],
-    { cwd: ROOT, env: { ...inherited, ...env }, stdio: ["ignore", "pipe", "pipe"] }
-  );
-  const lines: string[] = [];
-  const remember = (line: string) => {
-    lines.push(line);
-    if (lines.length > 200) lines.shift();
-  };
-  const killOnParentExit = () => child.kill("SIGKILL");
-  process.once("exit", killOnParentExit);
-  const exited = new Promise<ProcessExit>((resolve) => {
-    child.once("exit", (code, signal) => {
-      process.removeListener("exit", killOnParentExit);
-      resolve({ code, signal });
-    });
+  const { ready, ...child } = await startChildProcess({
+    name: "scorer",
+    entry: "scorer/main.ts",
+    env,
+    dropPrefixes: ["GATEWAY_", "SCORER_"],
+    ready: (line) => (line.startsWith('{"scorer":') ? (JSON.parse(line) as { scorer: string; address: string }) : undefined),
+    ...options,
   });
-  createInterface({ input: child.stderr! }).on("line", (line) => remember(`[stderr] ${line}`));
-
-  const timeoutMs = options.timeoutMs ?? 60_000;
-  const ready = await new Promise<{ scorer: string; address: string }>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`the scorer did not start within ${timeoutMs} ms:\n${lines.join("\n")}`));
-    }, timeoutMs);
-    createInterface({ input: child.stdout! }).on("line", (line) => {
-      remember(line);
-      if (!line.startsWith('{"scorer":')) return;
-      clearTimeout(timer);
-      resolve(JSON.parse(line) as { scorer: string; address: string });
-    });
-    void exited.then(({ code, signal }) => {
-      clearTimeout(timer);
-      reject(new Error(`the scorer exited before listening (code ${code}, signal ${signal}):\n${lines.join("\n")}`));
-    });
-  });
-
-  return {
-    url: ready.scorer,
-    address: ready.address,
-    pid: child.pid!,
-    exited,
-    async kill(signal: NodeJS.Signals = "SIGTERM") {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      return exited;
-    },
-    output: () => lines.join("\n"),
-  };
+  return { url: ready.scorer, address: ready.address, ...child };
 }
