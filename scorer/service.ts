@@ -45,12 +45,19 @@ export interface ScoreRequest {
   features: { values: Features; partnerReported: string[] };
   /** 0x-hex salt of the features hash. */
   salt: string;
-  /** KYC attestation; without one the tier is 0 (behavioural score alone). */
+  /**
+   * KYC attestation; without one the tier is the one the scorer last accepted an attestation
+   * for this account (until that attestation's expiry), else 0 (behavioural score alone).
+   */
   evidence?: Evidence;
+  /** The KYC subject of the applicant (`kycSubjectOf`), derived by the gateway from the identity: needed with `evidence`. */
+  subject?: string;
   /** The line's current limit (a review): only the raise above it counts in the rate budget. */
   currentLimit?: bigint;
   /** The ledger's cap for the tier (`tierPolicyOf`), if the gateway read one: it can only lower the limit. */
   ledgerCap?: bigint;
+  /** The ledger's cap per tier (`tierPolicyOf(t).maxLineLimit`), when the gateway does not know the tier yet: the derived tier's can only lower the limit. */
+  ledgerCaps?: Readonly<Record<number, bigint>>;
   /** Unix seconds the line's limit lapses at; 0 or absent: no expiry (as the gateway grants today). */
   limitExpiry?: bigint;
 }
@@ -70,6 +77,12 @@ export interface SignRequest {
   nonce: bigint;
   /** The decision as the caller holds it: it must equal the stored one field by field. */
   decision?: DecisionDraft;
+  /**
+   * The chain's latest block time as the caller read it (unix seconds). A chain ahead of the
+   * scorer's clock (a local chain whose time was advanced) moves the deadline by as much, at
+   * most SCORER_MAX_CHAIN_AHEAD_SECONDS; it never shortens or lengthens the time the decision may be signed.
+   */
+  chainTime?: bigint;
 }
 
 export interface SignAnswer {
@@ -106,13 +119,31 @@ export class ScorerService {
     this.now = options.now ?? (() => Math.floor(Date.now() / 1000));
   }
 
-  /** The tier the evidence proves for `account` through `partner`; 0 without evidence. Refuses evidence it cannot accept. */
-  tierOf(account: string, partner: string, evidence: Evidence | undefined): number {
-    if (!evidence) return 0;
+  /** The address whose KYC attestations count for `partner`: registered through the admin API, else configured. */
+  verifierOf(partner: string): string | undefined {
+    return this.options.store.verifierOf(partner) ?? this.options.config.kycVerifiers[partner];
+  }
+
+  /** Registers `partner`'s KYC verifier (the admin API; the gateway cannot call it). */
+  registerVerifier(partner: string, verifier: string): void {
+    this.options.store.registerVerifier(partner, getAddress(verifier), this.now());
+  }
+
+  /**
+   * The tier the evidence proves for `subject` through `partner`. Without evidence: the tier
+   * last attested for `account` while that attestation is unexpired, else 0. Refuses evidence
+   * it cannot accept.
+   */
+  tierOf(account: string, partner: string, evidence: Evidence | undefined, subject?: string): number {
+    const now = BigInt(this.now());
+    if (!evidence) {
+      const last = this.options.store.attestedTier(account);
+      return last !== undefined && BigInt(last.expiry) > now ? last.tier : 0;
+    }
     const a = evidence.attestation;
-    const verifier = this.options.config.kycVerifiers[partner];
+    const verifier = this.verifierOf(partner);
     if (!verifier) {
-      throw new ScorerRefusal("NoVerifierForPartner", 422, `no KYC verifier is configured for partner ${partner}; apply without an attestation (tier 0) or configure SCORER_KYC_VERIFIERS`, { partner });
+      throw new ScorerRefusal("NoVerifierForPartner", 422, `no KYC verifier is registered for partner ${partner}; apply without an attestation (tier 0) or register the partner's verifier (SCORER_KYC_VERIFIERS or the scorer's admin API)`, { partner });
     }
     if (a.partner !== partner) {
       throw new ScorerRefusal("AttestationPartnerMismatch", 422, `the attestation is for partner ${a.partner}, the application comes through ${partner}`, { attested: a.partner, partner });
@@ -126,10 +157,12 @@ export class ScorerService {
     if (getAddress(signer) !== getAddress(verifier)) {
       throw new ScorerRefusal("AttestationNotByVerifier", 422, `the attestation is signed by ${signer}, not by partner ${partner}'s verifier ${verifier} (or its fields were changed)`, { signer, verifier, partner });
     }
-    if (a.subject.toLowerCase() !== account.toLowerCase()) {
-      throw new ScorerRefusal("AttestationSubjectMismatch", 422, `the attestation is about ${a.subject}, not account ${account}`, { subject: a.subject, account });
+    if (subject === undefined) {
+      throw new ScorerRefusal("SubjectRequired", 400, "an attestation needs the applicant's subject (kycSubjectOf the national id) beside it", {});
     }
-    const now = BigInt(this.now());
+    if (a.subject.toLowerCase() !== subject.toLowerCase()) {
+      throw new ScorerRefusal("AttestationSubjectMismatch", 422, `the attestation is about subject ${a.subject}, not about this applicant (${subject}); the subject is kycSubjectOf(national id), see docs/SCORER.md`, { subject: a.subject, expected: subject });
+    }
     if (a.issuedAt > now) {
       throw new ScorerRefusal("AttestationNotYetValid", 422, `the attestation is issued at ${a.issuedAt}, after now (${now})`, { issuedAt: a.issuedAt.toString(), now: now.toString() });
     }
@@ -147,14 +180,18 @@ export class ScorerService {
     if (!model) {
       throw new ScorerRefusal("UnknownModel", 422, `model ${request.modelId} is not one the scorer holds; use ${[...this.models.keys()].join(", ")}`, { modelId: request.modelId });
     }
-    const tier = this.tierOf(request.account, request.partner, request.evidence);
+    const tier = this.tierOf(request.account, request.partner, request.evidence, request.subject);
     // Features only the partner reports cap the limit at the tier below (never below tier 0).
     const partnerReported = request.features.partnerReported.some((f) => request.features.values[f] !== undefined);
     const capTier = partnerReported ? Math.max(0, tier - 1) : tier;
     const caps = this.options.config.tierMaxLimits;
+    const ledgerCap = [request.ledgerCap, request.ledgerCaps?.[tier]].reduce<bigint | undefined>(
+      (low, c) => (c === undefined ? low : low === undefined || c < low ? c : low),
+      undefined
+    );
     let cap = caps[capTier];
-    if (cap !== undefined && request.ledgerCap !== undefined && request.ledgerCap < cap) cap = request.ledgerCap;
-    const tierCapOnly = caps[tier] !== undefined && request.ledgerCap !== undefined && request.ledgerCap < caps[tier] ? request.ledgerCap : caps[tier];
+    if (cap !== undefined && ledgerCap !== undefined && ledgerCap < cap) cap = ledgerCap;
+    const tierCapOnly = caps[tier] !== undefined && ledgerCap !== undefined && ledgerCap < caps[tier] ? ledgerCap : caps[tier];
 
     const u = underwrite({
       model,
@@ -198,6 +235,9 @@ export class ScorerService {
         }
       }
       store.insert({ id, draft, newLimit, createdAt: now, expiresAt });
+      if (request.evidence) {
+        store.recordAttestedTier({ account: request.account, tier, expiry: Number(request.evidence.attestation.expiry), partner: request.partner, attestedAt: now });
+      }
     });
     const cappedBy = u.cappedByTier ? (cap !== undefined && tierCapOnly !== undefined && cap < tierCapOnly ? "partner-reported" : "tier") : undefined;
     return { id, decision: draft, tier, ...(cappedBy ? { cappedBy } : {}), expiresAt };
@@ -224,7 +264,10 @@ export class ScorerService {
     if (request.nonce < 0n || request.nonce > 0xffff_ffffn) {
       throw new ScorerRefusal("BadNonce", 400, `nonce ${request.nonce} is not a uint32`, { nonce: request.nonce.toString() });
     }
-    const decision: Decision = { ...stored.draft, nonce: request.nonce, deadline: BigInt(stored.expiresAt) };
+    const ahead = request.chainTime === undefined ? 0n : request.chainTime - BigInt(now);
+    const maxAhead = BigInt(this.options.config.maxChainAheadSeconds);
+    const shift = ahead <= 0n ? 0n : ahead < maxAhead ? ahead : maxAhead;
+    const decision: Decision = { ...stored.draft, nonce: request.nonce, deadline: BigInt(stored.expiresAt) + shift };
     const signature = await signDecision(this.wallet, this.domain, decision);
     this.options.store.recordSignature({ decisionId: stored.id, nonce: request.nonce, deadline: decision.deadline, signature, signedAt: now });
     return { decision, scorer: this.address, signature };

@@ -44,7 +44,29 @@ const SCHEMA = `
     signed_at   INTEGER NOT NULL,
     PRIMARY KEY (decision_id, nonce)
   );
+  CREATE TABLE IF NOT EXISTS attested_tiers (
+    account     TEXT PRIMARY KEY,
+    tier        INTEGER NOT NULL,
+    expiry      INTEGER NOT NULL,
+    partner     TEXT NOT NULL,
+    attested_at INTEGER NOT NULL
+  );
+  CREATE TABLE IF NOT EXISTS kyc_verifiers (
+    partner       TEXT PRIMARY KEY,
+    verifier      TEXT NOT NULL,
+    registered_at INTEGER NOT NULL
+  );
 `;
+
+/** The tier an attestation proved for an account, until the attestation's expiry. */
+export interface AttestedTier {
+  account: string;
+  tier: number;
+  /** Unix seconds: the attestation's expiry. */
+  expiry: number;
+  partner: string;
+  attestedAt: number;
+}
 
 const encode = (d: DecisionDraft): string =>
   JSON.stringify(d, (_k, v: unknown) => (typeof v === "bigint" ? { $bigint: v.toString() } : v));
@@ -97,6 +119,29 @@ export class ScorerStore {
     this.db
       .prepare("INSERT OR REPLACE INTO signatures (decision_id, nonce, deadline, signature, signed_at) VALUES (?, ?, ?, ?, ?)")
       .run(s.decisionId, s.nonce.toString(), s.deadline.toString(), s.signature, s.signedAt);
+  }
+
+  /** Remembers the tier an attestation proved for `account` (the last one counts). */
+  recordAttestedTier(t: AttestedTier): void {
+    this.db
+      .prepare("INSERT OR REPLACE INTO attested_tiers (account, tier, expiry, partner, attested_at) VALUES (?, ?, ?, ?, ?)")
+      .run(t.account.toLowerCase(), t.tier, t.expiry, t.partner, t.attestedAt);
+  }
+
+  attestedTier(account: string): AttestedTier | undefined {
+    const row = this.db.prepare("SELECT * FROM attested_tiers WHERE account = ?").get(account.toLowerCase()) as Record<string, unknown> | undefined;
+    if (!row) return undefined;
+    return { account: row.account as string, tier: row.tier as number, expiry: row.expiry as number, partner: row.partner as string, attestedAt: row.attested_at as number };
+  }
+
+  /** Registers (or replaces) the KYC verifier of a partner (the admin API). */
+  registerVerifier(partner: string, verifier: string, now: number): void {
+    this.db.prepare("INSERT OR REPLACE INTO kyc_verifiers (partner, verifier, registered_at) VALUES (?, ?, ?)").run(partner, verifier, now);
+  }
+
+  verifierOf(partner: string): string | undefined {
+    const row = this.db.prepare("SELECT verifier FROM kyc_verifiers WHERE partner = ?").get(partner) as { verifier: string } | undefined;
+    return row?.verifier;
   }
 
   close(): void {

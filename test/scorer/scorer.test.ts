@@ -11,7 +11,7 @@ import { hexlify, randomBytes, verifyTypedData, Wallet } from "ethers";
 import request from "supertest";
 
 import { DECISION_TYPES, decisionDomain, type TypedDataSigner } from "../../core/decision";
-import { kycDomain, signKycAttestation, type KycAttestation } from "../../core/kyc-attestation";
+import { kycDomain, kycSubjectOf, signKycAttestation, type KycAttestation } from "../../core/kyc-attestation";
 import { DEFAULT_MODEL } from "../../core/scoring/underwriting";
 import { modelId } from "../../core/scoring/scorecard";
 import { loadScorerConfig, type ScorerConfig } from "../../scorer/config";
@@ -26,6 +26,9 @@ const LEDGER = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
 const TOKEN = "t".repeat(40);
 const ACCOUNT = `0x${"ab".repeat(32)}`;
 const OTHER_ACCOUNT = `0x${"cd".repeat(32)}`;
+const SUBJECT = kycSubjectOf("11010119900101123X");
+const OTHER_SUBJECT = kycSubjectOf("110101199001011238");
+const ADMIN_TOKEN = "a".repeat(40);
 const NOW = 1_800_000_000;
 const GOOD = { onTimeRepaymentPct: 99, utilizationPct: 10, tenureMonths: 70, overdueCount12m: 0, monthlyIncomeYuan: 25_000, paymentActivityMonths: 12 };
 const MODEL_ID = modelId(DEFAULT_MODEL);
@@ -50,13 +53,13 @@ function harness(overrides: Record<string, string> = {}) {
   const clock = { now: NOW };
   const store = new ScorerStore(":memory:");
   const service = new ScorerService({ config: config(overrides), store, now: () => clock.now });
-  const app = scorerApp(service, TOKEN);
+  const app = scorerApp(service, TOKEN, ADMIN_TOKEN);
   const post = (path: string, body: unknown) => request(app).post(path).set("authorization", `Bearer ${TOKEN}`).send(body as object);
   return { clock, store, service, app, post };
 }
 
 async function attest(signer: TypedDataSigner, fields: Partial<KycAttestation> = {}) {
-  const attestation: KycAttestation = { subject: ACCOUNT, level: 2, issuedAt: BigInt(NOW - 100), expiry: BigInt(NOW + 86_400), partner: "partner-a", ...fields };
+  const attestation: KycAttestation = { subject: SUBJECT, level: 2, issuedAt: BigInt(NOW - 100), expiry: BigInt(NOW + 86_400), partner: "partner-a", ...fields };
   const signature = await signKycAttestation(signer, kycDomain(CHAIN_ID), attestation);
   return { attestation, signature };
 }
@@ -74,6 +77,7 @@ function scoreBody(extra: Record<string, unknown> = {}) {
     modelId: MODEL_ID,
     features: { values: GOOD, partnerReported: [] },
     salt: hexlify(randomBytes(16)),
+    subject: SUBJECT,
     limitExpiry: String(NOW + 365 * 86_400),
     ...extra,
   };
@@ -179,7 +183,7 @@ describe("scorer: tiers from evidence", () => {
 
   it("refuses an attestation about another subject with AttestationSubjectMismatch", async () => {
     const h = harness();
-    const res = await h.post("/v1/score", scoreBody({ evidence: wire(await attest(verifierA, { subject: OTHER_ACCOUNT })) })).expect(422);
+    const res = await h.post("/v1/score", scoreBody({ evidence: wire(await attest(verifierA, { subject: OTHER_SUBJECT })) })).expect(422);
     expect(res.body.code).to.equal("AttestationSubjectMismatch");
   });
 
@@ -195,6 +199,59 @@ describe("scorer: tiers from evidence", () => {
     const res = await h.post("/v1/score", scoreBody({ features, evidence: wire(await attest(verifierA)) })).expect(201);
     expect(res.body.decision).to.include({ tier: 2, limit: "2000000" });
     expect(res.body.cappedBy).to.equal("partner-reported");
+  });
+});
+
+describe("scorer: the tier it last attested, and who registers verifiers", () => {
+  it("keeps the tier it last attested for the account for a review without evidence, until the attestation expires", async () => {
+    const h = harness();
+    await h.post("/v1/score", scoreBody({ evidence: wire(await attest(verifierA, { level: 1, expiry: BigInt(NOW + 3600) })) })).expect(201);
+    const review = await h.post("/v1/score", scoreBody({ subject: undefined, currentLimit: "2000000" })).expect(201);
+    expect(review.body.tier).to.equal(1);
+    const other = await h.post("/v1/score", scoreBody({ account: OTHER_ACCOUNT, subject: undefined })).expect(201);
+    expect(other.body.tier, "another account does not inherit it").to.equal(0);
+    h.clock.now = NOW + 3600;
+    const lapsed = await h.post("/v1/score", scoreBody({ subject: undefined })).expect(201);
+    expect(lapsed.body.tier, "after the attestation's expiry").to.equal(0);
+  });
+
+  it("refuses an attestation without the applicant's subject beside it with SubjectRequired", async () => {
+    const h = harness();
+    const res = await h.post("/v1/score", scoreBody({ subject: undefined, evidence: wire(await attest(verifierA)) })).expect(400);
+    expect(res.body.code).to.equal("SubjectRequired");
+  });
+
+  it("registers a partner's verifier only with the admin token, never with the gateway's token", async () => {
+    const h = harness();
+    const verifierC = Wallet.createRandom();
+    const put = (auth: string) => request(h.app).put("/admin/v1/kyc-verifiers/partner-c").set("authorization", `Bearer ${auth}`).send({ verifier: verifierC.address });
+    expect((await put(TOKEN).expect(401)).body.code).to.equal("Unauthenticated");
+    const evidence = wire(await attest(verifierC, { partner: "partner-c" }));
+    await h.post("/v1/score", scoreBody({ partner: "partner-c", evidence })).expect(422);
+    await put(ADMIN_TOKEN).expect(200);
+    const res = await h.post("/v1/score", scoreBody({ partner: "partner-c", evidence })).expect(201);
+    expect(res.body.tier).to.equal(2);
+  });
+
+  it("has no admin API without SCORER_ADMIN_TOKEN", async () => {
+    const service = new ScorerService({ config: config(), store: new ScorerStore(":memory:"), now: () => NOW });
+    const res = await request(scorerApp(service, TOKEN)).put("/admin/v1/kyc-verifiers/partner-c").set("authorization", `Bearer ${TOKEN}`).send({ verifier: verifierA.address }).expect(404);
+    expect(res.body.code).to.equal("NotFound");
+  });
+
+  it("takes the ledger's cap of the tier it derived from the per-tier caps", async () => {
+    const h = harness();
+    const res = await h.post("/v1/score", scoreBody({ ledgerCaps: { 0: "100", 1: "200", 2: "1500000" }, evidence: wire(await attest(verifierA)) })).expect(201);
+    expect(res.body.decision).to.include({ tier: 2, limit: "1500000" });
+  });
+
+  it("moves the deadline by a chain time ahead of its clock, at most SCORER_MAX_CHAIN_AHEAD_SECONDS", async () => {
+    const h = harness({ SCORER_DECISION_TTL_SECONDS: "600", SCORER_MAX_CHAIN_AHEAD_SECONDS: "1000" });
+    const scored = await h.post("/v1/score", scoreBody()).expect(201);
+    const sign = (chainTime: number) => h.post("/v1/sign", { id: scored.body.id, account: ACCOUNT, nonce: "0", chainTime: String(chainTime) }).expect(200);
+    expect((await sign(NOW + 400)).body.decision.deadline).to.equal(String(NOW + 600 + 400));
+    expect((await sign(NOW + 50_000)).body.decision.deadline).to.equal(String(NOW + 600 + 1000));
+    expect((await sign(NOW - 50_000)).body.decision.deadline, "a chain behind does not shorten it").to.equal(String(NOW + 600));
   });
 });
 
