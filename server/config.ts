@@ -6,7 +6,9 @@
  *   GATEWAY_LEDGER_ADDRESS      address of the CreditLedger contract                      required
  *   GATEWAY_LEDGER_START_BLOCK  block the indexer starts from (the ledger's deploy block) 0
  *   GATEWAY_OPERATOR_KEY        0x + 64 hex: the key that sends transactions (secret)     required
- *   GATEWAY_SCORER_KEY          0x + 64 hex: the key that signs decisions (secret)        required
+ *   GATEWAY_SCORER_URL          the scorer process (scorer/, docs/SCORER.md): it scores and
+ *                               signs decisions; the gateway never holds its key          required
+ *   GATEWAY_SCORER_TOKEN        >= 32 characters: the scorer's bearer token (secret)      required
  *   GATEWAY_DB_PATH             SQLite database file                                      required
  *   GATEWAY_VAULT_KEY           32 bytes, hex or base64: AES-256-GCM key for PII (secret) required
  *   GATEWAY_IDENTITY_PEPPER     >= 16 bytes, hex or base64: HMAC key of identities (secret) required
@@ -117,7 +119,13 @@ const EnvSchema = z.object({
   ),
   GATEWAY_LEDGER_START_BLOCK: optional(int(0, Number.MAX_SAFE_INTEGER)).default(0),
   GATEWAY_OPERATOR_KEY: required(privateKey),
-  GATEWAY_SCORER_KEY: required(privateKey),
+  GATEWAY_SCORER_URL: required(httpUrl),
+  GATEWAY_SCORER_TOKEN: required(
+    z
+      .string()
+      .min(32, "must be at least 32 characters (the value is not shown)")
+      .transform((v) => new Secret(v))
+  ),
   GATEWAY_DB_PATH: required(z.string()),
   GATEWAY_VAULT_KEY: required(secretBytes((b) => b.length === 32, "32 bytes")),
   GATEWAY_IDENTITY_PEPPER: required(secretBytes((b) => b.length >= 16, "at least 16 bytes")),
@@ -173,7 +181,9 @@ export interface GatewayConfig {
     pollIntervalMs: number;
     stuckAfterMs: number;
   };
-  keys: { operator: Secret<string>; scorer: Secret<string> };
+  keys: { operator: Secret<string> };
+  /** The scorer process: its URL and bearer token (never its key). */
+  scorer: { url: string; token: Secret<string> };
   store: { path: string };
   vault: { encryptionKey: Secret<Buffer>; identityPepper: Secret<Buffer> };
   http: { host: string; port: number; bodyLimitBytes: number };
@@ -239,14 +249,7 @@ export function readStoreConfig(env: Env): Pick<GatewayConfig, "store"> {
 /** Reads and validates the configuration; throws `ConfigError` naming every bad setting. */
 export function readGatewayConfig(env: Env): GatewayConfig {
   const parsed = EnvSchema.safeParse({ ...env });
-  const problems = parsed.success ? [] : settingProblems(parsed.error);
-  const operatorKey = env.GATEWAY_OPERATOR_KEY?.trim().toLowerCase();
-  if (operatorKey && operatorKey === env.GATEWAY_SCORER_KEY?.trim().toLowerCase()) {
-    problems.push(
-      "GATEWAY_SCORER_KEY must differ from GATEWAY_OPERATOR_KEY (the operator alone must not be able to grant credit)"
-    );
-  }
-  if (!parsed.success || problems.length > 0) throw new ConfigError([...new Set(problems)]);
+  if (!parsed.success) throw new ConfigError([...new Set(settingProblems(parsed.error))]);
   const e = parsed.data;
   return {
     chain: {
@@ -257,7 +260,8 @@ export function readGatewayConfig(env: Env): GatewayConfig {
       pollIntervalMs: e.GATEWAY_POLL_INTERVAL_MS,
       stuckAfterMs: e.GATEWAY_STUCK_AFTER_MS,
     },
-    keys: { operator: e.GATEWAY_OPERATOR_KEY, scorer: e.GATEWAY_SCORER_KEY },
+    keys: { operator: e.GATEWAY_OPERATOR_KEY },
+    scorer: { url: e.GATEWAY_SCORER_URL.replace(/\/+$/, ""), token: e.GATEWAY_SCORER_TOKEN },
     store: { path: e.GATEWAY_DB_PATH },
     vault: { encryptionKey: e.GATEWAY_VAULT_KEY, identityPepper: e.GATEWAY_IDENTITY_PEPPER },
     http: { host: e.GATEWAY_HOST, port: e.GATEWAY_PORT, bodyLimitBytes: e.GATEWAY_BODY_LIMIT_BYTES },

@@ -14,7 +14,7 @@ import * as C from "../schemas/common";
 import * as S from "../schemas/lending";
 import * as O from "../schemas/operations";
 import { CreditReportResponse } from "../schemas/servicing";
-import { ledgerProblem } from "./ledger-problems";
+import { stepFailureProblem } from "./error-answers";
 import { mutationAnswer } from "./mutations";
 import { ADMIN, defineRoute, instanceOf, LEDGER_POST_PROBLEMS, PARTNER, READ_PROBLEMS, READERS, viewerOf, written, type RouteDef, type RouteDeps } from "./route-table";
 
@@ -42,7 +42,7 @@ export function operationBody(op: OperationRecord, instance: string) {
       transactions: s.transactions.map((t) => t.hash),
       attempts: s.attempts,
     })),
-    problem: failure ? ledgerProblem(failure.revert).toProblem(instance) : null,
+    problem: failure ? stepFailureProblem(failure).toProblem(instance) : null,
   };
 }
 

@@ -3,7 +3,7 @@ import request from "supertest";
 
 import { readGatewayConfig } from "../../server/config";
 import { createGateway } from "../../server/gateway";
-import { get, hardhatKey, memoryStore, post, silentLogger, testGateway, type TestGateway } from "../helpers/gateway";
+import { get, hardhatKey, memoryStore, post, silentLogger, testGateway, type TestGateway, scorerEnv } from "../helpers/gateway";
 
 describe("API: OpenAPI document, docs, health, metrics, HTTP edge", function () {
   let t: TestGateway;
@@ -110,13 +110,13 @@ describe("API: OpenAPI document, docs, health, metrics, HTTP edge", function () 
       GATEWAY_RPC_URL: "http://127.0.0.1:9",
       GATEWAY_LEDGER_ADDRESS: t.client.address,
       GATEWAY_OPERATOR_KEY: hardhatKey(1),
-      GATEWAY_SCORER_KEY: hardhatKey(2),
+      ...scorerEnv(t.scoring),
       GATEWAY_DB_PATH: ":memory:",
       GATEWAY_VAULT_KEY: "11".repeat(32),
       GATEWAY_IDENTITY_PEPPER: "22".repeat(32),
     });
     await expect(
-      createGateway(config, { provider: t.provider, operator: t.operator, scorer: t.scorer, store, logger: silentLogger() })
+      createGateway(config, { provider: t.provider, operator: t.operator, store, logger: silentLogger() })
     ).to.be.rejectedWith(/belongs to ledger .* use another GATEWAY_DB_PATH/);
   });
 
@@ -125,7 +125,7 @@ describe("API: OpenAPI document, docs, health, metrics, HTTP edge", function () 
       GATEWAY_RPC_URL: "http://127.0.0.1:9",
       GATEWAY_LEDGER_ADDRESS: t.client.address,
       GATEWAY_OPERATOR_KEY: hardhatKey(4),
-      GATEWAY_SCORER_KEY: hardhatKey(2),
+      ...scorerEnv(t.scoring),
       GATEWAY_DB_PATH: ":memory:",
       GATEWAY_VAULT_KEY: "11".repeat(32),
       GATEWAY_IDENTITY_PEPPER: "22".repeat(32),
@@ -135,7 +135,6 @@ describe("API: OpenAPI document, docs, health, metrics, HTTP edge", function () 
       createGateway(config, {
         provider: t.provider,
         operator: new Wallet(hardhatKey(4), t.provider),
-        scorer: t.scorer,
         store: memoryStore(t.clock),
         logger: silentLogger(),
       })
