@@ -279,6 +279,8 @@ async function startGateway(
     env: scorerSettingsOf(process.env),
   });
   parts.push({ name: "scorer", part: scorer });
+  // The gateway runs in this process: the scorer key stays with the scorer process only.
+  delete process.env.SCORER_KEY;
   log(`scorer process ${scorer.process.pid} listening on ${scorer.url} (key ${scorer.address}; the gateway holds only its URL and token)`);
   const config = gatewayConfigFor(setup, scorer, process.env);
   await buildExplorerScript();

@@ -249,7 +249,16 @@ export function readStoreConfig(env: Env): Pick<GatewayConfig, "store"> {
 /** Reads and validates the configuration; throws `ConfigError` naming every bad setting. */
 export function readGatewayConfig(env: Env): GatewayConfig {
   const parsed = EnvSchema.safeParse({ ...env });
-  if (!parsed.success) throw new ConfigError([...new Set(settingProblems(parsed.error))]);
+  const problems = parsed.success ? [] : settingProblems(parsed.error);
+  // The scorer key belongs to the scorer process alone (scorer/): a gateway that could read it could sign.
+  for (const name of ["GATEWAY_SCORER_KEY", "SCORER_KEY"]) {
+    if (env[name] !== undefined && env[name]!.trim() !== "") {
+      problems.push(
+        `${name} must not be in the gateway's environment: the scorer key belongs to the scorer process (SCORER_KEY of scorer/); the gateway holds only GATEWAY_SCORER_URL and GATEWAY_SCORER_TOKEN`
+      );
+    }
+  }
+  if (!parsed.success || problems.length > 0) throw new ConfigError([...new Set(problems)]);
   const e = parsed.data;
   return {
     chain: {
