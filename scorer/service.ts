@@ -99,6 +99,12 @@ export interface ScorerServiceOptions {
   models?: readonly ScorecardModel[];
 }
 
+/**
+ * Features a KYC attestation evidences from a level on: a level-2 attestation is the
+ * verifier's check of income evidence, so from tier 2 a partner-reported income is evidenced.
+ */
+export const EVIDENCED_FROM_TIER: Readonly<Record<string, number>> = { monthlyIncomeYuan: 2 };
+
 const HOUR = 3600;
 const DAY = 86_400;
 
@@ -181,8 +187,9 @@ export class ScorerService {
       throw new ScorerRefusal("UnknownModel", 422, `model ${request.modelId} is not one the scorer holds; use ${[...this.models.keys()].join(", ")}`, { modelId: request.modelId });
     }
     const tier = this.tierOf(request.account, request.partner, request.evidence, request.subject);
-    // Features only the partner reports cap the limit at the tier below (never below tier 0).
-    const partnerReported = request.features.partnerReported.some((f) => request.features.values[f] !== undefined);
+    // Features only the partner reports (and no evidence of the tier covers) cap the limit at the tier below (never below tier 0).
+    const evidenced = (f: string) => EVIDENCED_FROM_TIER[f] !== undefined && tier >= EVIDENCED_FROM_TIER[f];
+    const partnerReported = request.features.partnerReported.some((f) => request.features.values[f] !== undefined && !evidenced(f));
     const capTier = partnerReported ? Math.max(0, tier - 1) : tier;
     const caps = this.options.config.tierMaxLimits;
     const ledgerCap = [request.ledgerCap, request.ledgerCaps?.[tier]].reduce<bigint | undefined>(

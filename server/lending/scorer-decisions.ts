@@ -26,9 +26,10 @@ export const OPERATOR_PARTNER = "operator";
 const TIERS = [0, 1, 2] as const;
 
 /**
- * The feature no evidence backs below level 2: income. A level-2 attestation is the verifier's
- * check of income evidence; otherwise the income is the partner's word and the scorer caps the
- * limit a tier lower when it is given (docs/SCORER.md, "Partner-reported features").
+ * The feature only the partner reports: income (the others are the partner's observations of
+ * repayment behaviour, which the scorecard is built on). The scorer counts it as evidenced from
+ * tier 2 (an attestation of income evidence) and otherwise caps the limit a tier lower when it
+ * is given (docs/SCORER.md, "Partner-reported features").
  */
 export const INCOME_FEATURE = "monthlyIncomeYuan";
 
@@ -63,7 +64,7 @@ export class ScorerDecisions {
       const policies = await Promise.all(TIERS.map((t) => this.client.tierPolicyOf(t)));
       return Object.fromEntries(TIERS.map((t, i) => [t, policies[i].maxLineLimit]));
     });
-    const partnerReported = q.features[INCOME_FEATURE] !== undefined && q.evidence?.attestation.level !== 2 ? [INCOME_FEATURE] : [];
+    const partnerReported = q.features[INCOME_FEATURE] !== undefined ? [INCOME_FEATURE] : [];
     try {
       return await this.scorer.score({
         account: q.accountId,

@@ -195,10 +195,21 @@ describe("scorer: tiers from evidence", () => {
 
   it("caps the limit a tier lower when a feature is only partner-reported", async () => {
     const h = harness();
-    const features = { values: GOOD, partnerReported: ["monthlyIncomeYuan"] };
+    const features = { values: GOOD, partnerReported: ["tenureMonths"] };
     const res = await h.post("/v1/score", scoreBody({ features, evidence: wire(await attest(verifierA)) })).expect(201);
     expect(res.body.decision).to.include({ tier: 2, limit: "2000000" });
     expect(res.body.cappedBy).to.equal("partner-reported");
+  });
+
+  it("counts a partner-reported income as evidenced from tier 2 (income evidence), and caps it below", async () => {
+    const h = harness();
+    const features = { values: GOOD, partnerReported: ["monthlyIncomeYuan"] };
+    const level2 = await h.post("/v1/score", scoreBody({ features, evidence: wire(await attest(verifierA)) })).expect(201);
+    expect(level2.body.decision).to.include({ tier: 2, limit: "5000000" });
+    expect(level2.body.cappedBy).to.equal(undefined);
+    const level1 = await h.post("/v1/score", scoreBody({ features, evidence: wire(await attest(verifierA, { level: 1 })) })).expect(201);
+    expect(level1.body.decision).to.include({ tier: 1, limit: "300000" });
+    expect(level1.body.cappedBy).to.equal("partner-reported");
   });
 });
 
