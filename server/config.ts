@@ -19,7 +19,6 @@
  *   GATEWAY_WAIT_TIMEOUT_MS     longest a waiting request waits before answering 202      30000
  *   GATEWAY_POLL_INTERVAL_MS    how often the sender and indexer poll the chain           1000
  *   GATEWAY_STUCK_AFTER_MS      a transaction unmined this long is replaced (fee bump)    120000
- *   GATEWAY_DECISION_TTL_SECONDS  how long a signed decision stays valid                  3600
  *   GATEWAY_BODY_LIMIT_BYTES    largest request body accepted                             16384
  *   GATEWAY_LOG_LEVEL           pino level (fatal..trace, silent)                         info
  *
@@ -138,7 +137,6 @@ const EnvSchema = z.object({
   GATEWAY_WAIT_TIMEOUT_MS: optional(int(0, 600_000)).default(30_000),
   GATEWAY_POLL_INTERVAL_MS: optional(int(10, 600_000)).default(1_000),
   GATEWAY_STUCK_AFTER_MS: optional(int(0, 86_400_000)).default(120_000),
-  GATEWAY_DECISION_TTL_SECONDS: optional(int(60, 7 * 86_400)).default(3_600),
   GATEWAY_BODY_LIMIT_BYTES: optional(int(1_024, 1_048_576)).default(16_384),
   GATEWAY_LOG_LEVEL: optional(z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` })).default("info"),
   GATEWAY_EXPLORER_RPC_URL: optional(httpUrl),
@@ -190,7 +188,6 @@ export interface GatewayConfig {
   /** `auto` waits on the local network (chain id 31337) only. */
   waitDefault: "true" | "false" | "auto";
   waitTimeoutMs: number;
-  decisionTtlSeconds: number;
   logLevel: LogLevel;
   /** The explorer page (/explorer): the RPC URL its browser reads the chain from. */
   explorer: { rpcUrl: string; pageBlocks: number };
@@ -276,7 +273,6 @@ export function readGatewayConfig(env: Env): GatewayConfig {
     http: { host: e.GATEWAY_HOST, port: e.GATEWAY_PORT, bodyLimitBytes: e.GATEWAY_BODY_LIMIT_BYTES },
     waitDefault: e.GATEWAY_WAIT_DEFAULT,
     waitTimeoutMs: e.GATEWAY_WAIT_TIMEOUT_MS,
-    decisionTtlSeconds: e.GATEWAY_DECISION_TTL_SECONDS,
     logLevel: e.GATEWAY_LOG_LEVEL,
     explorer: { rpcUrl: e.GATEWAY_EXPLORER_RPC_URL ?? e.GATEWAY_RPC_URL, pageBlocks: e.GATEWAY_EXPLORER_PAGE_BLOCKS },
     servicing: {
