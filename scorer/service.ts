@@ -7,7 +7,7 @@
 import { randomUUID } from "node:crypto";
 import { getAddress, Wallet, type TypedDataDomain } from "ethers";
 
-import { decisionDomain, signDecision, type Decision } from "../core/decision";
+import { decisionDomain, lineDecision, signDecision, type Decision } from "../core/decision";
 import { kycAttestationSigner, kycDomain, type KycAttestation } from "../core/kyc-attestation";
 import type { ProductName } from "../core/names";
 import { DEFAULT_MODEL, reasonCodeSlots, underwrite } from "../core/scoring/underwriting";
@@ -271,10 +271,20 @@ export class ScorerService {
     if (request.nonce < 0n || request.nonce > 0xffff_ffffn) {
       throw new ScorerRefusal("BadNonce", 400, `nonce ${request.nonce} is not a uint32`, { nonce: request.nonce.toString() });
     }
-    const ahead = request.chainTime === undefined ? 0n : request.chainTime - BigInt(now);
+    // The chain's clock, as far as the scorer lets a caller move it: ahead up to
+    // SCORER_MAX_CHAIN_AHEAD_SECONDS (a development chain whose time was advanced) moves the
+    // deadline and the issue time; behind (a block a few seconds old) only the issue time, so it is never after the chain's now.
     const maxAhead = BigInt(this.options.config.maxChainAheadSeconds);
-    const shift = ahead <= 0n ? 0n : ahead < maxAhead ? ahead : maxAhead;
-    const decision: Decision = { ...stored.draft, nonce: request.nonce, deadline: BigInt(stored.expiresAt) + shift };
+    const offset = request.chainTime === undefined ? 0n : request.chainTime - BigInt(now);
+    const clamped = offset > maxAhead ? maxAhead : offset < -maxAhead ? -maxAhead : offset;
+    const shift = clamped > 0n ? clamped : 0n;
+    // A line decision, signed by this scorer's address, issued now (on the chain's clock).
+    const decision: Decision = lineDecision(stored.draft, {
+      scorer: this.address,
+      nonce: request.nonce,
+      issuedAt: BigInt(now) + clamped,
+      deadline: BigInt(stored.expiresAt) + shift,
+    });
     const signature = await signDecision(this.wallet, this.domain, decision);
     this.options.store.recordSignature({ decisionId: stored.id, nonce: request.nonce, deadline: decision.deadline, signature, signedAt: now });
     return { decision, scorer: this.address, signature };

@@ -7,10 +7,13 @@
  * it with the nonce and deadline and signs it when it is sent, not when it is accepted, and
  * only if the values equal the ones it stored (docs/SCORER.md).
  */
-import type { Decision } from "../../core/decision";
+import type { Decision, DecisionDraft } from "../../core/decision";
 
-/** A decision as accepted: everything but the nonce and deadline, which are set when it is signed. */
-export type DecisionDraft = Omit<Decision, "nonce" | "deadline">;
+/**
+ * A line decision as accepted: everything but purpose Line, subject zero and the signer's
+ * fields (scorer, nonce, issuedAt, deadline), which are set when it is signed.
+ */
+export type { DecisionDraft };
 
 export type LedgerCall =
   | { fn: "openAccount"; account: string; tier: number; exposureCap: bigint }

@@ -262,7 +262,10 @@ describe("scorer: the tier it last attested, and who registers verifiers", () =>
     const sign = (chainTime: number) => h.post("/v1/sign", { id: scored.body.id, account: ACCOUNT, nonce: "0", chainTime: String(chainTime) }).expect(200);
     expect((await sign(NOW + 400)).body.decision.deadline).to.equal(String(NOW + 600 + 400));
     expect((await sign(NOW + 50_000)).body.decision.deadline).to.equal(String(NOW + 600 + 1000));
-    expect((await sign(NOW - 50_000)).body.decision.deadline, "a chain behind does not shorten it").to.equal(String(NOW + 600));
+    const behind = (await sign(NOW - 50_000)).body.decision;
+    expect(behind.deadline, "a chain behind does not shorten it").to.equal(String(NOW + 600));
+    expect(behind.issuedAt, "but the issue time is never after the chain's now (by at most the bound)").to.equal(String(NOW - 1000));
+    expect((await sign(NOW + 400)).body.decision.issuedAt).to.equal(String(NOW + 400));
   });
 });
 
