@@ -112,9 +112,9 @@ export function testGatewayEnv(ledgerAddress: string, env: Record<string, string
 /** The gateway's settings for `scorer`: its URL and the gateway's token (never the admin token). */
 export const scorerEnv = (scorer: TestScorer): Record<string, string> => ({ GATEWAY_SCORER_URL: scorer.url, GATEWAY_SCORER_TOKEN: scorer.token });
 
-/** A test scorer for the edges' ledger, with the fixture's scorer key. */
-export function scorerFor(edges: Pick<ChainEdges, "client">, env: Record<string, string> = {}): Promise<TestScorer> {
-  return startTestScorer({ key: hardhatKey(2), chainId: edges.client.chainId, ledgerAddress: edges.client.address, env });
+/** A test scorer for the edges' ledger, with the fixture's scorer key (or `key`). */
+export function scorerFor(edges: Pick<ChainEdges, "client">, env: Record<string, string> = {}, key = hardhatKey(2)): Promise<TestScorer> {
+  return startTestScorer({ key, chainId: edges.client.chainId, ledgerAddress: edges.client.address, env });
 }
 
 export async function testGateway(env: Record<string, string> = {}, options: { explorerScript?: ExplorerScript; scorerEnv?: Record<string, string> } = {}): Promise<TestGateway> {

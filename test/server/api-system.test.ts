@@ -3,7 +3,7 @@ import request from "supertest";
 
 import { readGatewayConfig } from "../../server/config";
 import { createGateway } from "../../server/gateway";
-import { get, hardhatKey, memoryStore, post, silentLogger, testGateway, type TestGateway, scorerEnv } from "../helpers/gateway";
+import { get, hardhatKey, memoryStore, post, silentLogger, testGateway, type TestGateway, scorerEnv, scorerFor } from "../helpers/gateway";
 
 describe("API: OpenAPI document, docs, health, metrics, HTTP edge", function () {
   let t: TestGateway;
@@ -139,5 +139,37 @@ describe("API: OpenAPI document, docs, health, metrics, HTTP edge", function () 
         logger: silentLogger(),
       })
     ).to.be.rejectedWith(/does not hold OPERATOR_ROLE/);
+  });
+
+  it("refuses to start when the scorer process cannot be reached, naming its URL", async () => {
+    const config = readGatewayConfig({
+      GATEWAY_RPC_URL: "http://127.0.0.1:9",
+      GATEWAY_LEDGER_ADDRESS: t.client.address,
+      GATEWAY_OPERATOR_KEY: hardhatKey(1),
+      GATEWAY_SCORER_URL: "http://127.0.0.1:9",
+      GATEWAY_SCORER_TOKEN: "t".repeat(40),
+      GATEWAY_DB_PATH: ":memory:",
+      GATEWAY_VAULT_KEY: "11".repeat(32),
+      GATEWAY_IDENTITY_PEPPER: "22".repeat(32),
+    });
+    await expect(
+      createGateway(config, { provider: t.provider, operator: t.operator, store: memoryStore(t.clock), logger: silentLogger() })
+    ).to.be.rejectedWith(/the scorer at http:\/\/127\.0\.0\.1:9 cannot be used/);
+  });
+
+  it("refuses to start when the scorer process's key lacks the scorer role", async () => {
+    const stranger = await scorerFor(t, {}, hardhatKey(5));
+    const config = readGatewayConfig({
+      GATEWAY_RPC_URL: "http://127.0.0.1:9",
+      GATEWAY_LEDGER_ADDRESS: t.client.address,
+      GATEWAY_OPERATOR_KEY: hardhatKey(1),
+      ...scorerEnv(stranger),
+      GATEWAY_DB_PATH: ":memory:",
+      GATEWAY_VAULT_KEY: "11".repeat(32),
+      GATEWAY_IDENTITY_PEPPER: "22".repeat(32),
+    });
+    await expect(
+      createGateway(config, { provider: t.provider, operator: t.operator, store: memoryStore(t.clock), logger: silentLogger() })
+    ).to.be.rejectedWith(new RegExp(`the scorer process's key \\(${stranger.address}, at .*\\) does not hold SCORER_ROLE`));
   });
 });
