@@ -19,6 +19,8 @@
  *   SCORER_BUDGET_PER_HOUR     fen: most new limit granted (grants + increases) per hour  200000000
  *   SCORER_BUDGET_PER_DAY      fen: most new limit granted per day                        1000000000
  *   SCORER_DECISION_TTL_SECONDS  a decision it computed may be signed this long            3600
+ *   SCORER_MAX_HOLIDAY_DAYS    longest payment holiday a restructure decision grants      90
+ *   SCORER_MAX_RESTRUCTURES_PER_LOAN  restructure decisions it signs for one loan          2
  *   SCORER_MAX_CHAIN_AHEAD_SECONDS  how far ahead of the scorer's clock a sign request's
  *                              chain time may move the signed deadline (a local chain
  *                              whose time was advanced; 0: never)                          300
@@ -61,6 +63,8 @@ const Env = z.object({
   SCORER_BUDGET_PER_DAY: fen.default(1_000_000_000n),
   SCORER_DECISION_TTL_SECONDS: z.coerce.number().int().positive().default(3600),
   SCORER_MAX_CHAIN_AHEAD_SECONDS: z.coerce.number().int().nonnegative().default(300),
+  SCORER_MAX_HOLIDAY_DAYS: z.coerce.number().int().min(0).max(65_535).default(90),
+  SCORER_MAX_RESTRUCTURES_PER_LOAN: z.coerce.number().int().min(0).max(1_000).default(2),
   SCORER_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
@@ -82,6 +86,10 @@ export interface ScorerConfig {
   decisionTtlSeconds: number;
   /** Most seconds a sign request's chain time may lie ahead of the scorer's clock and move the deadline. */
   maxChainAheadSeconds: number;
+  /** Longest payment holiday of a restructure decision, days. */
+  maxHolidayDays: number;
+  /** Restructure decisions signed for one loan at most. */
+  maxRestructuresPerLoan: number;
   logLevel: string;
 }
 
@@ -115,6 +123,8 @@ export function loadScorerConfig(env: Record<string, string | undefined>): Score
     budget: { perHour: e.SCORER_BUDGET_PER_HOUR, perDay: e.SCORER_BUDGET_PER_DAY },
     decisionTtlSeconds: e.SCORER_DECISION_TTL_SECONDS,
     maxChainAheadSeconds: e.SCORER_MAX_CHAIN_AHEAD_SECONDS,
+    maxHolidayDays: e.SCORER_MAX_HOLIDAY_DAYS,
+    maxRestructuresPerLoan: e.SCORER_MAX_RESTRUCTURES_PER_LOAN,
     logLevel: e.SCORER_LOG_LEVEL,
   };
 }

@@ -52,6 +52,15 @@ const ScoreBody = z.strictObject({
   ledgerCap: uint.optional(),
   ledgerCaps: z.record(z.string().regex(/^\d{1,3}$/), uint).transform((r) => Object.fromEntries(Object.entries(r).map(([t, v]) => [Number(t), v]))).optional(),
   limitExpiry: uint.optional(),
+  purpose: z.enum(["line", "restructure", "reinstate"]).optional(),
+  restructure: z
+    .strictObject({
+      loanNo: z.int().min(1).max(0xffff_ffff),
+      newPeriods: z.int().min(0).max(255),
+      holidayDays: z.int().min(0).max(65_535),
+      newRatePpmPerDay: uint,
+    })
+    .optional(),
 });
 
 const DraftBody = z.strictObject({

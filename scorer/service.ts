@@ -5,9 +5,9 @@
  * it stored, with the exact values it stored, before it expires.
  */
 import { randomUUID } from "node:crypto";
-import { getAddress, Wallet, type TypedDataDomain } from "ethers";
+import { getAddress, Wallet, ZeroHash, type TypedDataDomain } from "ethers";
 
-import { decisionDomain, lineDecision, signDecision, type Decision } from "../core/decision";
+import { decisionDomain, DecisionPurpose, restructureSubject, signDecision, type Decision } from "../core/decision";
 import { kycAttestationSigner, kycDomain, type KycAttestation } from "../core/kyc-attestation";
 import type { ProductName } from "../core/names";
 import { DEFAULT_MODEL, reasonCodeSlots, underwrite } from "../core/scoring/underwriting";
@@ -60,11 +60,21 @@ export interface ScoreRequest {
   ledgerCaps?: Readonly<Record<number, bigint>>;
   /** Unix seconds the line's limit lapses at; 0 or absent: no expiry (as the gateway grants today). */
   limitExpiry?: bigint;
+  /**
+   * What the decision is for (default "line": a grant, raise or decline). "restructure" needs
+   * `restructure` (the new terms it authorises, bound by the decision's subject); "reinstate"
+   * authorises reinstating a line frozen by a write-off.
+   */
+  purpose?: "line" | "restructure" | "reinstate";
+  restructure?: { loanNo: number; newPeriods: number; holidayDays: number; newRatePpmPerDay: bigint };
 }
 
 export interface ScoreAnswer {
   id: string;
   decision: DecisionDraft;
+  /** `DecisionPurpose`: 0 Line, 1 Restructure, 2 Reinstate; signed with `subject`. */
+  purpose: number;
+  subject: string;
   tier: number;
   /** Why the limit is below the band's: "tier" (the tier's cap), "partner-reported" (features without evidence). */
   cappedBy?: "tier" | "partner-reported";
@@ -208,20 +218,23 @@ export class ScorerService {
       product: request.product,
       salt: request.salt,
     });
+    const kind = this.purposeOf(request);
+    const line = kind.purpose === DecisionPurpose.Line;
     const draft: DecisionDraft = {
       account: request.account,
       productId: u.productId,
-      approved: u.approved,
+      // A restructure is a hardship decision: approved within the scorer's bounds (purposeOf), whatever the score.
+      approved: kind.purpose === DecisionPurpose.Restructure ? true : u.approved,
       tier,
       score: u.score,
-      limit: u.limit,
-      limitExpiry: u.approved ? (request.limitExpiry ?? 0n) : 0n,
-      ratePpmPerDay: u.ratePpmPerDay,
+      limit: line ? u.limit : 0n,
+      limitExpiry: line && u.approved ? (request.limitExpiry ?? 0n) : 0n,
+      ratePpmPerDay: kind.purpose === DecisionPurpose.Restructure ? request.restructure!.newRatePpmPerDay : line ? u.ratePpmPerDay : 0n,
       modelId: u.modelId,
       featuresHash: u.featuresHash,
       reasonCodes: reasonCodeSlots(u.reasonCodes),
     };
-    const newLimit = u.approved ? (u.limit > (request.currentLimit ?? 0n) ? u.limit - (request.currentLimit ?? 0n) : 0n) : 0n;
+    const newLimit = line && u.approved ? (u.limit > (request.currentLimit ?? 0n) ? u.limit - (request.currentLimit ?? 0n) : 0n) : 0n;
     const now = this.now();
     const id = randomUUID();
     const expiresAt = now + this.options.config.decisionTtlSeconds;
@@ -241,13 +254,36 @@ export class ScorerService {
           );
         }
       }
-      store.insert({ id, draft, newLimit, createdAt: now, expiresAt });
+      if (kind.loanNo !== undefined) {
+        const done = store.restructuresOf(request.account, kind.loanNo);
+        const most = this.options.config.maxRestructuresPerLoan;
+        if (done >= most) {
+          throw new ScorerRefusal("RestructureNotAllowed", 422, `loan ${kind.loanNo} was restructured ${done} times already, the most SCORER_MAX_RESTRUCTURES_PER_LOAN allows; collect or write it off instead`, { loanNo: kind.loanNo, restructures: done, most });
+        }
+      }
+      store.insert({ id, draft, newLimit, createdAt: now, expiresAt, purpose: kind.purpose, subject: kind.subject, loanNo: kind.loanNo });
       if (request.evidence) {
         store.recordAttestedTier({ account: request.account, tier, expiry: Number(request.evidence.attestation.expiry), partner: request.partner, attestedAt: now });
       }
     });
     const cappedBy = u.cappedByTier ? (cap !== undefined && tierCapOnly !== undefined && cap < tierCapOnly ? "partner-reported" : "tier") : undefined;
-    return { id, decision: draft, tier, ...(cappedBy ? { cappedBy } : {}), expiresAt };
+    return { id, decision: draft, purpose: kind.purpose, subject: kind.subject, tier, ...(line && cappedBy ? { cappedBy } : {}), expiresAt };
+  }
+
+  /** The purpose, subject and (a restructure) loan of a request; refuses a restructure past the scorer's bounds. */
+  private purposeOf(request: ScoreRequest): { purpose: number; subject: string; loanNo?: number } {
+    if (request.purpose === "reinstate") return { purpose: DecisionPurpose.Reinstate, subject: ZeroHash };
+    if (request.purpose !== "restructure") {
+      if (request.restructure) throw new ScorerRefusal("InvalidRequest", 400, "restructure terms need purpose \"restructure\"");
+      return { purpose: DecisionPurpose.Line, subject: ZeroHash };
+    }
+    const r = request.restructure;
+    if (!r) throw new ScorerRefusal("InvalidRequest", 400, "a restructure decision needs restructure: {loanNo, newPeriods, holidayDays, newRatePpmPerDay}");
+    const most = this.options.config.maxHolidayDays;
+    if (r.holidayDays > most) {
+      throw new ScorerRefusal("RestructureNotAllowed", 422, `a payment holiday of ${r.holidayDays} days is more than the ${most} SCORER_MAX_HOLIDAY_DAYS allows`, { holidayDays: r.holidayDays, most });
+    }
+    return { purpose: DecisionPurpose.Restructure, subject: restructureSubject(r.loanNo, r.newPeriods, r.holidayDays, r.newRatePpmPerDay), loanNo: r.loanNo };
   }
 
   async sign(request: SignRequest): Promise<SignAnswer> {
@@ -278,13 +314,16 @@ export class ScorerService {
     const offset = request.chainTime === undefined ? 0n : request.chainTime - BigInt(now);
     const clamped = offset > maxAhead ? maxAhead : offset < -maxAhead ? -maxAhead : offset;
     const shift = clamped > 0n ? clamped : 0n;
-    // A line decision, signed by this scorer's address, issued now (on the chain's clock).
-    const decision: Decision = lineDecision(stored.draft, {
+    // The decision with the purpose and subject it was computed for, signed by this scorer's address, issued now (on the chain's clock).
+    const decision: Decision = {
+      ...stored.draft,
+      purpose: stored.purpose,
+      subject: stored.subject,
       scorer: this.address,
       nonce: request.nonce,
       issuedAt: BigInt(now) + clamped,
       deadline: BigInt(stored.expiresAt) + shift,
-    });
+    };
     const signature = await signDecision(this.wallet, this.domain, decision);
     this.options.store.recordSignature({ decisionId: stored.id, nonce: request.nonce, deadline: decision.deadline, signature, signedAt: now });
     return { decision, scorer: this.address, signature };

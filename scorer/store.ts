@@ -16,6 +16,11 @@ export interface StoredDecision {
   createdAt: number;
   /** Unix seconds: it is not signed at or after this. */
   expiresAt: number;
+  /** `DecisionPurpose` and the subject it authorises (zero for Line and Reinstate). */
+  purpose: number;
+  subject: string;
+  /** A restructure's loan (counted against SCORER_MAX_RESTRUCTURES_PER_LOAN once signed). */
+  loanNo?: number;
 }
 
 export interface SignatureRecord {
@@ -33,7 +38,10 @@ const SCHEMA = `
     draft       TEXT NOT NULL,
     new_limit   TEXT NOT NULL,
     created_at  INTEGER NOT NULL,
-    expires_at  INTEGER NOT NULL
+    expires_at  INTEGER NOT NULL,
+    purpose     INTEGER NOT NULL,
+    subject     TEXT NOT NULL,
+    loan_no     INTEGER
   );
   CREATE INDEX IF NOT EXISTS decisions_created ON decisions (created_at);
   CREATE TABLE IF NOT EXISTS signatures (
@@ -88,8 +96,8 @@ export class ScorerStore {
 
   insert(d: StoredDecision): void {
     this.db
-      .prepare("INSERT INTO decisions (id, account, draft, new_limit, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)")
-      .run(d.id, d.draft.account, encode(d.draft), d.newLimit.toString(), d.createdAt, d.expiresAt);
+      .prepare("INSERT INTO decisions (id, account, draft, new_limit, created_at, expires_at, purpose, subject, loan_no) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+      .run(d.id, d.draft.account.toLowerCase(), encode(d.draft), d.newLimit.toString(), d.createdAt, d.expiresAt, d.purpose, d.subject, d.loanNo ?? null);
   }
 
   get(id: string): StoredDecision | undefined {
@@ -101,6 +109,9 @@ export class ScorerStore {
       newLimit: BigInt(row.new_limit as string),
       createdAt: row.created_at as number,
       expiresAt: row.expires_at as number,
+      purpose: row.purpose as number,
+      subject: row.subject as string,
+      ...(row.loan_no === null ? {} : { loanNo: row.loan_no as number }),
     };
   }
 
@@ -108,6 +119,14 @@ export class ScorerStore {
   newLimitSince(since: number): bigint {
     const rows = this.db.prepare("SELECT new_limit FROM decisions WHERE created_at >= ?").all(since) as Array<{ new_limit: string }>;
     return rows.reduce((sum, r) => sum + BigInt(r.new_limit), 0n);
+  }
+
+  /** How many restructure decisions for `account`'s loan `loanNo` the scorer has signed. */
+  restructuresOf(account: string, loanNo: number): number {
+    const row = this.db
+      .prepare("SELECT COUNT(DISTINCT d.id) AS n FROM decisions d JOIN signatures s ON s.decision_id = d.id WHERE d.account = ? AND d.loan_no = ?")
+      .get(account.toLowerCase(), loanNo) as { n: number };
+    return row.n;
   }
 
   /** Computes and stores in one transaction, so two concurrent requests cannot both pass the budget. */

@@ -45,6 +45,9 @@ export interface DecisionSigner {
 export interface ScoredDecision {
   id: string;
   decision: DecisionDraft;
+  /** `DecisionPurpose` (0 Line, 1 Restructure, 2 Reinstate) and the subject the scorer will sign it with. */
+  purpose: number;
+  subject: string;
   tier: number;
   cappedBy?: "tier" | "partner-reported";
   expiresAt: number;

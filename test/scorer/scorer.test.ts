@@ -10,7 +10,7 @@ import { expect } from "chai";
 import { hexlify, randomBytes, verifyTypedData, Wallet } from "ethers";
 import request from "supertest";
 
-import { DECISION_TYPES, decisionDomain, type TypedDataSigner } from "../../core/decision";
+import { DECISION_TYPES, decisionDomain, restructureSubject, type TypedDataSigner } from "../../core/decision";
 import { kycDomain, kycSubjectOf, signKycAttestation, type KycAttestation } from "../../core/kyc-attestation";
 import { DEFAULT_MODEL } from "../../core/scoring/underwriting";
 import { modelId } from "../../core/scoring/scorecard";
@@ -266,6 +266,60 @@ describe("scorer: the tier it last attested, and who registers verifiers", () =>
     expect(behind.deadline, "a chain behind does not shorten it").to.equal(String(NOW + 600));
     expect(behind.issuedAt, "but the issue time is never after the chain's now (by at most the bound)").to.equal(String(NOW - 1000));
     expect((await sign(NOW + 400)).body.decision.issuedAt).to.equal(String(NOW + 400));
+  });
+});
+
+describe("scorer: restructure and reinstate decisions", () => {
+  const terms = { loanNo: 3, newPeriods: 12, holidayDays: 30, newRatePpmPerDay: "400" };
+
+  it("signs a restructure decision with purpose Restructure and the subject of exactly the terms it decided", async () => {
+    const h = harness();
+    const scored = await h.post("/v1/score", scoreBody({ purpose: "restructure", restructure: terms })).expect(201);
+    const subject = restructureSubject(3, 12, 30, 400n);
+    expect(scored.body).to.include({ purpose: 1, subject });
+    expect(scored.body.decision).to.include({ approved: true, limit: "0", ratePpmPerDay: "400" });
+    const signed = await h.post("/v1/sign", { id: scored.body.id, account: ACCOUNT, nonce: "4", decision: scored.body.decision }).expect(200);
+    expect(signed.body.decision).to.include({ purpose: 1, subject, scorer: scorerKey.address });
+    const d = signed.body.decision;
+    const typed = { ...d, limit: BigInt(d.limit), limitExpiry: BigInt(d.limitExpiry), ratePpmPerDay: BigInt(d.ratePpmPerDay), nonce: BigInt(d.nonce), issuedAt: BigInt(d.issuedAt), deadline: BigInt(d.deadline) };
+    expect(verifyTypedData(decisionDomain(CHAIN_ID, LEDGER), { Decision: [...DECISION_TYPES.Decision] }, typed, signed.body.signature)).to.equal(scorerKey.address);
+  });
+
+  it("refuses a payment holiday past SCORER_MAX_HOLIDAY_DAYS with RestructureNotAllowed", async () => {
+    const h = harness({ SCORER_MAX_HOLIDAY_DAYS: "60" });
+    const res = await h.post("/v1/score", scoreBody({ purpose: "restructure", restructure: { ...terms, holidayDays: 61 } })).expect(422);
+    expect(res.body).to.include({ code: "RestructureNotAllowed" });
+    expect(res.body.details).to.deep.equal({ holidayDays: 61, most: 60 });
+  });
+
+  it("refuses a restructure of a loan past SCORER_MAX_RESTRUCTURES_PER_LOAN signed ones with RestructureNotAllowed", async () => {
+    const h = harness({ SCORER_MAX_RESTRUCTURES_PER_LOAN: "1" });
+    const first = await h.post("/v1/score", scoreBody({ purpose: "restructure", restructure: terms })).expect(201);
+    await h.post("/v1/score", scoreBody({ purpose: "restructure", restructure: terms })).expect(201); // computed, not signed: not counted
+    await h.post("/v1/sign", { id: first.body.id, account: ACCOUNT, nonce: "0" }).expect(200);
+    const res = await h.post("/v1/score", scoreBody({ purpose: "restructure", restructure: terms })).expect(422);
+    expect(res.body.details).to.deep.equal({ loanNo: 3, restructures: 1, most: 1 });
+    await h.post("/v1/score", scoreBody({ purpose: "restructure", restructure: { ...terms, loanNo: 4 } })).expect(201);
+  });
+
+  it("signs a reinstate decision with purpose Reinstate, approved only on a passing score, adding no limit to the budget", async () => {
+    const h = harness({ SCORER_BUDGET_PER_HOUR: "1" });
+    const good = await h.post("/v1/score", scoreBody({ purpose: "reinstate" })).expect(201);
+    expect(good.body).to.include({ purpose: 2, subject: `0x${"00".repeat(32)}` });
+    expect(good.body.decision).to.include({ approved: true, limit: "0" });
+    const bad = { onTimeRepaymentPct: 50, utilizationPct: 95, tenureMonths: 1, overdueCount12m: 5, monthlyIncomeYuan: 1000, paymentActivityMonths: 1 };
+    const weak = await h.post("/v1/score", scoreBody({ purpose: "reinstate", features: { values: bad, partnerReported: [] } })).expect(201);
+    expect(weak.body.decision.approved).to.equal(false);
+    const signed = await h.post("/v1/sign", { id: good.body.id, account: ACCOUNT, nonce: "0" }).expect(200);
+    expect(signed.body.decision).to.include({ purpose: 2 });
+  });
+
+  it("keeps the purpose it stored: a line decision is signed as a line decision whatever the caller sends", async () => {
+    const h = harness();
+    const scored = await h.post("/v1/score", scoreBody()).expect(201);
+    expect(scored.body).to.include({ purpose: 0 });
+    const res = await h.post("/v1/sign", { id: scored.body.id, account: ACCOUNT, nonce: "0", decision: { ...scored.body.decision, purpose: 1 } }).expect(400);
+    expect(res.body.code).to.equal("InvalidRequest");
   });
 });
 
