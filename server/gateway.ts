@@ -321,11 +321,20 @@ export async function createGateway(config: GatewayConfig, edges: GatewayEdges =
       logger.warn({ err: error }, "health: the chain is not reachable");
     }
     const reachable = blockNumber !== null;
+    // Decisions wait in the outbox while the scorer cannot be reached: that is degraded too.
+    const scorerReachable = await scorer.health().then(
+      () => true,
+      (error: unknown) => {
+        logger.warn({ err: error }, "health: the scorer is not reachable");
+        return false;
+      }
+    );
     return {
-      healthy: reachable,
+      healthy: reachable && scorerReachable,
       body: {
-        status: reachable ? "ok" : "degraded",
+        status: reachable && scorerReachable ? "ok" : "degraded",
         chain: { reachable, chainId: client.chainId.toString(), blockNumber, ledger: client.address },
+        scorer: { reachable: scorerReachable, address: scorerAddress },
         outbox: { depth: outbox.depth, oldestCreatedAt: outbox.oldestCreatedAt ?? null },
         indexer: {
           nextBlock,

@@ -57,8 +57,31 @@ describe("API: OpenAPI document, docs, health, metrics, HTTP edge", function () 
     expect(res.status).to.equal(200);
     expect(res.body.status).to.equal("ok");
     expect(res.body.chain).to.include({ reachable: true, chainId: "31337", ledger: t.client.address });
+    expect(res.body.scorer).to.deep.equal({ reachable: true, address: t.scoring.address });
     expect(res.body.outbox).to.deep.equal({ depth: 0, oldestCreatedAt: null });
     expect(res.body.indexer.lagBlocks).to.be.a("number");
+  });
+
+  it("reports health degraded (503) while the scorer process cannot be reached", async () => {
+    const scoring = await scorerFor(t);
+    const gateway = await createGateway(
+      readGatewayConfig({
+        GATEWAY_RPC_URL: "http://127.0.0.1:9",
+        GATEWAY_LEDGER_ADDRESS: t.client.address,
+        GATEWAY_OPERATOR_KEY: hardhatKey(1),
+        ...scorerEnv(scoring),
+        GATEWAY_DB_PATH: ":memory:",
+        GATEWAY_VAULT_KEY: "11".repeat(32),
+        GATEWAY_IDENTITY_PEPPER: "22".repeat(32),
+      }),
+      { provider: t.provider, operator: t.operator, store: memoryStore(t.clock), logger: silentLogger() }
+    );
+    expect((await request(gateway.app).get("/healthz")).status).to.equal(200);
+    await scoring.stop();
+    const res = await request(gateway.app).get("/healthz");
+    expect(res.status).to.equal(503);
+    expect(res.body).to.deep.include({ status: "degraded", scorer: { reachable: false, address: scoring.address } });
+    expect(res.body.chain.reachable).to.equal(true);
   });
 
   it("exposes Prometheus metrics", async () => {
