@@ -437,6 +437,11 @@ export class StagedLedger {
     };
   }
 
+  /** The scorer a decision names: the entry's scorer, by default the signer's address. */
+  private scorerOf(s: SignOptions): string {
+    return s.scorer ?? (s.signer ?? this.f.scorer).address;
+  }
+
   private async signed(d: Decision, s: SignOptions) {
     const signer = s.signer ?? this.f.scorer;
     const signature = s.signature ?? (await signDecision(signer, this.f.domain, d));
@@ -456,7 +461,7 @@ export class StagedLedger {
   ) {
     const a = this.account(account);
     const t = await this.timeFor(opts.at);
-    const d = await this.decision(account, { approved: false, limit: 0n, reasonCodes: [11, 22, 0, 0], ...overrides }, t);
+    const d = await this.decision(account, { approved: false, limit: 0n, reasonCodes: [11, 22, 0, 0], scorer: this.scorerOf(s), ...overrides }, t);
     const fields = merge({ ...this.common(opts), decision: d, ...(await this.signed(d, s)) }, opts.fields);
     return this.entry(account, "DecisionDeclined", fields, t, opts, (ev) => {
       this.spendDecision(a, ev.decision as Record<string, unknown>);
@@ -471,7 +476,7 @@ export class StagedLedger {
   ) {
     const a = this.account(account);
     const t = await this.timeFor(opts.at);
-    const d = await this.decision(account, overrides, t);
+    const d = await this.decision(account, { scorer: this.scorerOf(s), ...overrides }, t);
     const fields = merge({ ...this.common(opts), decision: d, ...(await this.signed(d, s)) }, opts.fields);
     return this.entry(account, "LineGranted", fields, t, opts, (ev) => {
       const dec = ev.decision as Record<string, unknown>;
@@ -492,7 +497,7 @@ export class StagedLedger {
   ) {
     const a = this.account(account);
     const t = await this.timeFor(opts.at);
-    const d = await this.decision(account, overrides, t);
+    const d = await this.decision(account, { scorer: this.scorerOf(s), ...overrides }, t);
     const line = this.line(account, d.productId);
     const fields = merge(
       {
@@ -533,6 +538,7 @@ export class StagedLedger {
       opts.fields
     );
     return this.entry(account, "LimitCut", fields, t, opts, (ev) => {
+      this.account(account).decisionNonce += 1n;
       const next = big(ev.newLimit);
       const temporaryInForce = previous !== line.limit;
       if (next < line.limit) line.limit = next;
@@ -565,6 +571,7 @@ export class StagedLedger {
       const line = this.line(account, Number(ev.productId));
       line.frozen = frozen;
       line.freezeReason = Number(ev.reasonCode);
+      if (frozen) this.account(account).decisionNonce += 1n;
     });
   }
 
@@ -731,6 +738,7 @@ export class StagedLedger {
       line.frozen = true;
       line.freezeReason = WRITE_OFF_FREEZE_REASON;
       loan.state = { ...c, status: LoanStatus.WrittenOff };
+      this.account(account).decisionNonce += 1n;
     });
   }
 
