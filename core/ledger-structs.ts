@@ -69,7 +69,7 @@ const boolField = (object: Fields, name: string): boolean => object[name] === tr
 export const STRUCT_FIELDS = {
   line: ["limit", "used", "tempLimit", "tempExpiry", "granted", "frozen", "ratePpmPerDay", "freezeReason"],
   terms: ["principal", "startTime", "periods", "method", "productId", "ratePpmPerDay", "totalFee", "firstDueDay", "penaltyPpmPerDay"],
-  state: ["principalSettled", "feeSettled", "interestOwed", "penaltyOwed", "checkpointDay", "status"],
+  state: ["principalSettled", "feeSettled", "interestOwed", "penaltyOwed", "checkpointDay", "status", "principalRefunded"],
   allocation: ["penalty", "fee", "interest", "overduePrincipal", "currentPrincipal", "prepaidPrincipal"],
 } as const satisfies {
   line: readonly (keyof LedgerLine)[];
@@ -189,6 +189,7 @@ export function stateFromFields(r: Fields): LoanState {
     penaltyOwed: bigField(r, "penaltyOwed"),
     checkpointDay: bigField(r, "checkpointDay"),
     status: numField(r, "status") as LoanStatus,
+    principalRefunded: bigField(r, "principalRefunded"),
   };
 }
 

@@ -53,6 +53,8 @@ export interface LoanState {
   penaltyOwed: bigint;
   checkpointDay: bigint;
   status: LoanStatus;
+  /** Principal refunded since the terms were set (drawn or last restructured): the base of the cumulative fee waiver. */
+  principalRefunded: bigint;
 }
 
 /** A loan seen at a point in time, as `ICreditLedger.LoanPosition`. */
@@ -92,6 +94,7 @@ export const emptyState = (): LoanState => ({
   penaltyOwed: 0n,
   checkpointDay: 0n,
   status: LoanStatus.Active,
+  principalRefunded: 0n,
 });
 
 const max = (a: bigint, b: bigint): bigint => (a > b ? a : b);
@@ -441,6 +444,18 @@ export function applyRepayment(t: LoanTerms, s: LoanState, day: bigint, amount: 
   };
 }
 
+/**
+ * The fee a refund of `amount` waives, cumulatively (`LoanServicing._feeWaived`): the share of
+ * the total fee of all principal refunded so far, rounded down once, less what earlier refunds
+ * waived, at most the fee left; all the fee left when the refund settles the last principal.
+ */
+export function refundFeeWaived(t: LoanTerms, s: LoanState, amount: bigint): bigint {
+  const feeLeft = t.totalFee - s.feeSettled;
+  if (s.principalSettled + amount === t.principal) return feeLeft;
+  const before = s.principalRefunded;
+  return min((t.totalFee * (before + amount)) / t.principal - (t.totalFee * before) / t.principal, feeLeft);
+}
+
 /** Apply a merchant refund at `day`, as the contract's `refund` does. */
 export function applyRefund(
   t: LoanTerms,
@@ -451,10 +466,11 @@ export function applyRefund(
   const outstanding = t.principal - s.principalSettled;
   if (amount <= 0n || amount > outstanding) throw new RangeError(`refund ${amount} outside 1..${outstanding}`);
   const c = checkpoint(t, s, day);
-  const feeWaived = min((t.totalFee * amount) / t.principal, t.totalFee - c.feeSettled);
+  const feeWaived = refundFeeWaived(t, c, amount);
   const next: LoanState = {
     ...c,
     principalSettled: c.principalSettled + amount,
+    principalRefunded: c.principalRefunded + amount,
     feeSettled: c.feeSettled + feeWaived,
   };
   if (isSettled(t, next, day)) next.status = LoanStatus.Closed;

@@ -238,17 +238,19 @@ interface ICreditLedger {
         uint32 penaltyPpmPerDay;
     }
 
-    /// @notice A loan's servicing state, zero when the loan is drawn.
-    /// @dev One slot: principalSettled 64 | feeSettled 64 | interestOwed 48 | penaltyOwed 48 |
-    /// checkpointDay 16 | status 8 (248). Settled means repaid, refunded or waived.
-    /// `interestOwed` and `penaltyOwed` are accrued up to `checkpointDay` (whole days since
-    /// `startTime`) and not yet paid.
+    /// @notice A loan's servicing state, zero when the loan is drawn (and again when it is restructured).
+    /// @dev Settled means repaid, refunded or waived. `interestOwed` and `penaltyOwed` are accrued
+    /// up to `checkpointDay` (whole days since `startTime`) and not yet paid. `principalRefunded`
+    /// is what refunds have settled of `principalSettled`: the fee a refund waives is computed from
+    /// it cumulatively (see `Refunded`), so splitting a refund never leaves a fen of fee owing.
+    /// Stored packed: see `LedgerStorage.StoredLoan`.
     /// @param principalSettled principal repaid or refunded since the loan was drawn (or last restructured), in fen
     /// @param feeSettled installment fee paid or waived since then, in fen
     /// @param interestOwed interest accrued to the checkpoint and not paid
     /// @param penaltyOwed penalty accrued to the checkpoint and not paid
     /// @param checkpointDay the day (since `startTime`) accrual was last brought up to
     /// @param status Active, Closed or WrittenOff
+    /// @param principalRefunded principal refunded since the loan was drawn (or last restructured), in fen
     struct LoanState {
         uint64 principalSettled;
         uint64 feeSettled;
@@ -256,6 +258,7 @@ interface ICreditLedger {
         uint48 penaltyOwed;
         uint16 checkpointDay;
         LoanStatus status;
+        uint64 principalRefunded;
     }
 
     /// @notice A signed credit decision (EIP-712 typed data, domain "CreditLedger" version "1").
@@ -651,7 +654,11 @@ interface ICreditLedger {
     /// @param head the account's hash-chain head after this entry
     /// @param ref the caller's reference
     /// @param amount the principal refunded, in fen
-    /// @param feeWaived the installment fee waived: `totalFee x amount / principal` rounded down, at most the fee left
+    /// @param feeWaived the installment fee waived, cumulatively over the loan's refunds:
+    /// `floor(totalFee x refunded / principal) - floor(totalFee x refundedBefore / principal)`, where
+    /// `refunded` is `principalRefunded` after this refund and `refundedBefore` before it, at most the
+    /// fee left; a refund that settles the last principal waives all the fee left (and the loan closes
+    /// when no interest or penalty is owed)
     /// @param day the refund's day (days since the loan's start)
     /// @param by the operator that sent the call
     event Refunded(
@@ -1004,8 +1011,10 @@ interface ICreditLedger {
         returns (uint32 loanNo);
 
     /// @notice A merchant refund against a purchase: reduces its principal (oldest period first)
-    /// and waives the matching share of its installment fee. Refunds reduce debt, so they are
-    /// accepted while paused and on frozen lines.
+    /// and waives the matching share of its installment fee, computed from the total refunded so
+    /// that refunds of 167 + 166 waive what one of 333 does. A refund that brings the principal to
+    /// zero waives all the fee left and closes the loan (unless penalty is owed). Refunds reduce
+    /// debt, so they are accepted while paused and on frozen lines.
     /// @dev Role: `OPERATOR_ROLE`. While paused: accepted.
     /// Requirements: the account exists at `expectedSeq`; the loan exists and is `Active`; it is a
     /// pay-later purchase; `amount` is non-zero and at most its outstanding principal.

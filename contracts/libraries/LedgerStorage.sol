@@ -22,6 +22,8 @@ library LedgerStorage {
     /// The penalty rate fits 24 bits: `configureProduct` keeps it at most the uint32 ceiling / 365.
     /// slot 1 (zero for an interest-free single payment until a penalty accrues):
     ///   ratePpmPerDay 32 | totalFee 64 | feeSettled 64 | interestOwed 48 | penaltyOwed 48 (256 bits)
+    /// slot 2 (zero until the loan is refunded):
+    ///   principalRefunded 64
     struct StoredLoan {
         uint64 principal;
         uint64 principalSettled;
@@ -38,6 +40,7 @@ library LedgerStorage {
         uint64 feeSettled;
         uint48 interestOwed;
         uint48 penaltyOwed;
+        uint64 principalRefunded;
     }
 
     struct Layout {
@@ -107,7 +110,8 @@ library LedgerStorage {
             interestOwed: l.interestOwed,
             penaltyOwed: l.penaltyOwed,
             checkpointDay: l.checkpointDay,
-            status: l.status
+            status: l.status,
+            principalRefunded: l.principalRefunded
         });
     }
 
@@ -134,7 +138,8 @@ library LedgerStorage {
             totalFee: t.totalFee,
             feeSettled: s.feeSettled,
             interestOwed: s.interestOwed,
-            penaltyOwed: s.penaltyOwed
+            penaltyOwed: s.penaltyOwed,
+            principalRefunded: s.principalRefunded
         });
     }
 

@@ -78,10 +78,9 @@ library LoanServicing {
             revert ICreditLedger.RefundExceedsOutstanding(account, loanNo, amount, outstanding);
         }
         uint256 day = _checkpoint(loan);
-        uint256 feeWaived = (uint256(loan.terms.totalFee) * amount) / loan.terms.principal;
-        uint256 feeLeft = uint256(loan.terms.totalFee) - loan.state.feeSettled;
-        if (feeWaived > feeLeft) feeWaived = feeLeft;
+        uint256 feeWaived = _feeWaived(loan, amount);
         loan.state.principalSettled += amount;
+        loan.state.principalRefunded += amount;
         loan.state.feeSettled += uint64(feeWaived);
         _closeIfSettled(loan, day);
         $.releaseUsage(account, a, loan.terms.productId, amount);
@@ -230,6 +229,18 @@ library LoanServicing {
     }
 
     // ================================================================== internals
+
+    /// @dev The fee a refund of `amount` waives (before the state records it): the share of
+    /// `totalFee` of the principal refunded so far, cumulatively and rounded down once, less what
+    /// earlier refunds waived, at most the fee left; all the fee left when it settles the last principal.
+    function _feeWaived(LedgerStorage.Loan memory loan, uint256 amount) private pure returns (uint256 waived) {
+        uint256 feeLeft = uint256(loan.terms.totalFee) - loan.state.feeSettled;
+        if (uint256(loan.state.principalSettled) + amount == loan.terms.principal) return feeLeft;
+        uint256 before = loan.state.principalRefunded;
+        waived = (uint256(loan.terms.totalFee) * (before + amount)) / loan.terms.principal
+            - (uint256(loan.terms.totalFee) * before) / loan.terms.principal;
+        if (waived > feeLeft) waived = feeLeft;
+    }
 
     function _lastDueTime(ICreditLedger.LoanTerms memory t) private pure returns (uint256) {
         return t.startTime + LoanMath.dueDay(t, t.periods) * LoanMath.DAY;

@@ -312,6 +312,7 @@ async function openAndDraw(l: Ledger, plan: LoanPlan, stats: Stats): Promise<Mod
         penaltyOwed: 0n,
         checkpointDay: 0n,
         status: LoanStatus.Active,
+        principalRefunded: 0n,
       },
       used: plan.amount,
     };

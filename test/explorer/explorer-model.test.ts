@@ -84,6 +84,7 @@ describe("explorer: installment status", () => {
     penaltyOwed: 0n,
     checkpointDay: 0n,
     status,
+    principalRefunded: 0n,
   });
   const loan = (s: LoanState) => ({ terms, state: s, schedule: schedule(terms) });
   const at = (day: bigint) => terms.startTime + day * DAY;

@@ -29,6 +29,7 @@ export async function loanOf(l: Ledger, account: string, loanNo: bigint): Promis
       penaltyOwed: s.penaltyOwed,
       checkpointDay: s.checkpointDay,
       status: Number(s.status),
+      principalRefunded: s.principalRefunded,
     },
   };
 }

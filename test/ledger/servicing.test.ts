@@ -376,6 +376,67 @@ describe("servicing", () => {
       expect((await l.ledger.lineOf(account, PAY_LATER_ID)).used).to.equal(0n);
     });
 
+    it("waives the fee cumulatively over split refunds, so 167 + 166 closes the purchase as one refund of 333 does", async () => {
+      // The history seen: 1,000 in 3 (fee 23 = 9 + 7 + 7; principal 334 + 333 + 333, due days
+      // 40, 70, 100). Periods 1 and 2 paid on time, the rest refunded as 167 + 166. Rounded down
+      // per call the waivers were 3 + 3, leaving 1 fen of fee owing: the loan went past due and
+      // was written off. Cumulatively: floor(23 x 167 / 1,000) = 3, then floor(23 x 333 / 1,000)
+      // - 3 = 4, and the second refund settles the last principal, so the loan closes.
+      const l = await loadFixture(deployLedger);
+      const { account, loanNo, start } = await installmentPurchase(l, 1_000n, 3);
+      await nextTxOnDay(start, 40);
+      await l.asOperator.repay(account, loanNo, 343n, newRef(), 4); // 9 fee + 334 principal
+      await nextTxOnDay(start, 70);
+      await l.asOperator.repay(account, loanNo, 340n, newRef(), 5); // 7 fee + 333 principal
+      await nextTxOnDay(start, 75);
+      await expect(l.asOperator.refund(account, loanNo, 167n, newRef(), 6))
+        .to.emit(l.ledger, "Refunded")
+        .withArgs(account, loanNo, 7, anyValue, anyValue, 167n, 3n, 75, l.operator.address);
+      expect((await loanOf(l, account, loanNo)).state.principalRefunded).to.equal(167n);
+      await expect(l.asOperator.refund(account, loanNo, 166n, newRef(), 7))
+        .to.emit(l.ledger, "Refunded")
+        .withArgs(account, loanNo, 8, anyValue, anyValue, 166n, 4n, 75, l.operator.address);
+
+      const { state } = await loanOf(l, account, loanNo);
+      expect(state.feeSettled).to.equal(23n);
+      expect(state.principalRefunded).to.equal(333n);
+      expect(state.status).to.equal(LoanStatus.Closed);
+      expect((await l.ledger.lineOf(account, PAY_LATER_ID)).used).to.equal(0n);
+      await nextTxOnDay(start, 281);
+      await expect(l.asOperator.writeOff(account, loanNo, newRef(), 8))
+        .to.be.revertedWithCustomError(l.ledger, "LoanNotActive")
+        .withArgs(account, loanNo, LoanStatus.Closed);
+    });
+
+    it("closes the same purchase with one refund of 333, waiving the 7 fen of fee left", async () => {
+      const l = await loadFixture(deployLedger);
+      const { account, loanNo, start } = await installmentPurchase(l, 1_000n, 3);
+      await nextTxOnDay(start, 40);
+      await l.asOperator.repay(account, loanNo, 343n, newRef(), 4);
+      await nextTxOnDay(start, 70);
+      await l.asOperator.repay(account, loanNo, 340n, newRef(), 5);
+      await nextTxOnDay(start, 75);
+      await expect(l.asOperator.refund(account, loanNo, 333n, newRef(), 6))
+        .to.emit(l.ledger, "Refunded")
+        .withArgs(account, loanNo, 7, anyValue, anyValue, 333n, 7n, 75, l.operator.address);
+      expect((await loanOf(l, account, loanNo)).state.status).to.equal(LoanStatus.Closed);
+    });
+
+    it("waives all the fee left when a refund settles the last principal, whatever the rounding", async () => {
+      // 1,000 in 3 (fee 23), 700 prepaid on day 0 (fee 9 billed and paid first: 691 principal).
+      // Refunding the last 309 waives floor(23 x 309 / 1,000) = 7 by proportion, but 14 are
+      // left: the refund that brings principal to zero waives all 14 and closes the loan.
+      const l = await loadFixture(deployLedger);
+      const { account, loanNo } = await installmentPurchase(l, 1_000n, 3);
+      await l.asOperator.repay(account, loanNo, 700n, newRef(), 4);
+      await expect(l.asOperator.refund(account, loanNo, 309n, newRef(), 5))
+        .to.emit(l.ledger, "Refunded")
+        .withArgs(account, loanNo, 6, anyValue, anyValue, 309n, 14n, anyValue, l.operator.address);
+      const { state } = await loanOf(l, account, loanNo);
+      expect(state.feeSettled).to.equal(23n);
+      expect(state.status).to.equal(LoanStatus.Closed);
+    });
+
     it("rejects a refund above the purchase's outstanding principal", async () => {
       const l = await loadFixture(deployLedger);
       const { account, loanNo } = await installmentPurchase(l, 300_000n, 3);

@@ -650,6 +650,7 @@ abstract class Draw extends AccountCmd {
         penaltyOwed: 0n,
         checkpointDay: 0n,
         status: LoanStatus.Active,
+        principalRefunded: 0n,
       },
     });
     line.used += amount;

@@ -237,6 +237,24 @@ describe("verifier: charges", function () {
     expectNamed(await auditStaged(s), ["charges"], refunded);
   });
 
+  it("fails the charges check on a split refund that waives the fee rounded down per call (1 fen left owing), naming the entry", async function () {
+    // 1,000 in 3 (fee 23), periods 1 and 2 paid, the last 333 refunded as 167 + 166: the second
+    // refund waives 4 by the cumulative rule (and all the fee left, 4); per call it waived 3.
+    const { s, account } = await staged();
+    await s.purchase(account, 1_000n, 3);
+    await s.repay(account, 1, 343n, { at: s.dayOfLoan(account, 1, 40) });
+    await s.repay(account, 1, 340n, { at: s.dayOfLoan(account, 1, 70) });
+    await s.refund(account, 1, 167n, { at: s.dayOfLoan(account, 1, 75) });
+    const second = await s.refund(account, 1, 166n, {
+      at: s.dayOfLoan(account, 1, 75) + 60n,
+      fields: (h) => {
+        expect(h.feeWaived, "the cumulative rule waives the last 4 fen").to.equal(4n);
+        return { feeWaived: 3n };
+      },
+    });
+    expectNamed(await auditStaged(s), ["charges"], second);
+  });
+
   it("fails the charges check on a restructure that raises the rate, naming the entry", async function () {
     const { s, account } = await staged();
     await s.drawCash(account, 500_000n, 3);
