@@ -43,6 +43,8 @@ export interface LoanTerms {
   firstDueDay: bigint;
   /** Penalty on overdue principal, ppm/day: the product's rate when the loan was drawn. */
   penaltyPpmPerDay: bigint;
+  /** Days past due from which the loan may be written off (0: never): the product's threshold when drawn, kept through restructures. */
+  writeOffDays: bigint;
 }
 
 /** A loan's servicing state, as `ICreditLedger.LoanState`. */
@@ -500,6 +502,7 @@ export function applyRestructure(
     totalFee: t.totalFee - c.feeSettled,
     firstDueDay: holidayDays + PERIOD_DAYS,
     penaltyPpmPerDay: t.penaltyPpmPerDay,
+    writeOffDays: t.writeOffDays,
   };
   return {
     terms,

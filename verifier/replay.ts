@@ -708,8 +708,11 @@ class Replayer implements Replay {
       this.fail("balances", e, a.account, `write-off of loan ${loan.loanNo}, which is ${LoanStatus[loan.state.status]}`, loan.loanNo);
       return;
     }
-    if (!product || product.writeOffDays === 0n || dpd < product.writeOffDays) {
-      this.fail("limits", e, a.account, `loan ${loan.loanNo} written off at ${dpd} days past due; the product allows it from ${product?.writeOffDays ?? "never"}`, loan.loanNo);
+    // The loan's own threshold (its terms, fixed at drawdown and checked against the product
+    // then), not the product's today: a lowered product threshold does not reach back.
+    const threshold = loan.terms.writeOffDays;
+    if (threshold === 0n || dpd < threshold) {
+      this.fail("limits", e, a.account, `loan ${loan.loanNo} written off at ${dpd} days past due; its terms allow it from ${threshold === 0n ? "never" : `${threshold} days`}`, loan.loanNo);
     }
     const c = checkpoint(loan.terms, loan.state, day);
     const problems: string[] = [];

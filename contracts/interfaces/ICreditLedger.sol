@@ -47,7 +47,7 @@ pragma solidity 0.8.30;
 ///   uint40 limitExpiry, uint32 ratePpmPerDay, bytes32 modelId, bytes32 featuresHash, uint16[4] reasonCodes,
 ///   uint32 nonce, uint64 deadline)
 /// - LoanTerms = (uint64 principal, uint40 startTime, uint8 periods, uint8 method, uint8 productId,
-///   uint32 ratePpmPerDay, uint64 totalFee, uint16 firstDueDay, uint32 penaltyPpmPerDay)
+///   uint32 ratePpmPerDay, uint64 totalFee, uint16 firstDueDay, uint32 penaltyPpmPerDay, uint16 writeOffDays)
 /// - Allocation = (uint64 penalty, uint64 fee, uint64 interest, uint64 overduePrincipal,
 ///   uint64 currentPrincipal, uint64 prepaidPrincipal)
 ///
@@ -226,6 +226,9 @@ interface ICreditLedger {
     /// @param totalFee the installment fee the schedule spreads, in fen (0 for cash loans)
     /// @param firstDueDay the first due date in days since `startTime`; later ones follow every 30 days
     /// @param penaltyPpmPerDay daily penalty on overdue principal
+    /// @param writeOffDays days past due from which the loan may be written off (0: never): the
+    /// product's `writeOffDays` at drawdown, kept through restructures, so lowering the product's
+    /// threshold later never lets an existing loan be written off earlier
     struct LoanTerms {
         uint64 principal;
         uint40 startTime;
@@ -236,6 +239,7 @@ interface ICreditLedger {
         uint64 totalFee;
         uint16 firstDueDay;
         uint32 penaltyPpmPerDay;
+        uint16 writeOffDays;
     }
 
     /// @notice A loan's servicing state, zero when the loan is drawn (and again when it is restructured).
@@ -495,11 +499,11 @@ interface ICreditLedger {
     /// "holidayDays" (more than 180) or "newRatePpmPerDay" (above the loan's rate)
     /// @param value the value refused
     error InvalidRestructure(string field, uint256 value);
-    /// @notice Write-off before the product's threshold of days past due.
+    /// @notice Write-off before the loan's threshold of days past due (fixed in its terms at drawdown).
     /// @param account the account
     /// @param loanNo the loan number
     /// @param daysPastDue the loan's days past due now
-    /// @param threshold the product's `writeOffDays` (0: the product allows no write-off)
+    /// @param threshold the loan's `writeOffDays` (0: its product allowed no write-off when it was drawn)
     error WriteOffTooEarly(bytes32 account, uint32 loanNo, uint256 daysPastDue, uint256 threshold);
     /// @notice A view was asked about a time before the loan's last checkpoint.
     /// @param time the time asked for
@@ -1130,7 +1134,8 @@ interface ICreditLedger {
         uint64 expectedSeq
     ) external;
 
-    /// @notice Write a loan off once it is at least the product's `writeOffDays` past due. Accrual
+    /// @notice Write a loan off once it is at least its terms' `writeOffDays` past due (the
+    /// product's threshold when the loan was drawn; a later product change does not move it). Accrual
     /// stops and later repayments are recorded as recoveries. Its principal keeps counting against
     /// the line and the exposure cap until recovered (each recovery releases the principal it
     /// repays), so a defaulted borrower cannot draw the written-off amount again on another line.
@@ -1138,15 +1143,15 @@ interface ICreditLedger {
     /// line was already frozen), so no new credit follows on it without an explicit unfreeze.
     /// @dev Role: `OPERATOR_ROLE`. While paused: accepted.
     /// Requirements: the account exists at `expectedSeq`; the loan exists and is `Active`; the
-    /// product's `writeOffDays` is non-zero and the loan is at least that many days past due.
+    /// loan's `writeOffDays` is non-zero and the loan is at least that many days past due.
     /// Emits `WrittenOff` (the line's freeze is recorded there, not as a `LineFrozen` entry).
     /// Reverts with, in this order:
     /// - `AccessControlUnauthorizedAccount` if the caller lacks `OPERATOR_ROLE`;
     /// - `UnknownAccount(account)`, `SeqMismatch(account, expectedSeq, seq)`;
     /// - `UnknownLoan(account, loanNo)` if there is no such loan;
     /// - `LoanNotActive(account, loanNo, status)` if it is closed or already written off;
-    /// - `WriteOffTooEarly(account, loanNo, daysPastDue, writeOffDays)` if it is too early (or the
-    ///   product allows no write-off).
+    /// - `WriteOffTooEarly(account, loanNo, daysPastDue, writeOffDays)` if it is too early by the
+    ///   loan's own `writeOffDays` (or its terms allow no write-off).
     /// Also `ValueOverflow` if a position or accrued amount would not fit its storage width (a
     /// guard, checked before and after `WriteOffTooEarly`).
     /// @param account the account

@@ -178,7 +178,8 @@ library LoanServicing {
             ratePpmPerDay: newRatePpmPerDay,
             totalFee: previous.totalFee - loan.state.feeSettled,
             firstDueDay: holidayDays + uint16(LoanMath.PERIOD_DAYS),
-            penaltyPpmPerDay: previous.penaltyPpmPerDay
+            penaltyPpmPerDay: previous.penaltyPpmPerDay,
+            writeOffDays: previous.writeOffDays
         });
         if (next.principal == 0) revert ICreditLedger.LoanNotActive(account, loanNo, loan.state.status);
         if (_lastDueTime(next) < _lastDueTime(previous)) revert ICreditLedger.InvalidRestructure("newPeriods", newPeriods);
@@ -200,12 +201,12 @@ library LoanServicing {
     {
         ICreditLedger.Account memory a = $.loadAccount(account, expectedSeq);
         LedgerStorage.Loan memory loan = $.loadActiveLoan(account, loanNo);
-        ICreditLedger.Product storage product = $.products[loan.terms.productId];
         uint256 day = LoanMath.dayOf(loan.terms, block.timestamp);
         uint256 dpd = LoanMath.position(loan.terms, loan.state, day).daysPastDue;
-        if (product.writeOffDays == 0 || dpd < product.writeOffDays) {
-            revert ICreditLedger.WriteOffTooEarly(account, loanNo, dpd, product.writeOffDays);
-        }
+        // The threshold is the loan's own, fixed at drawdown: lowering the product's later must
+        // not let an existing loan be written off (and its line frozen) earlier.
+        uint16 threshold = loan.terms.writeOffDays;
+        if (threshold == 0 || dpd < threshold) revert ICreditLedger.WriteOffTooEarly(account, loanNo, dpd, threshold);
         (uint64 interestAccrued, uint64 penaltyAccrued) = _checkpointDelta(loan);
         uint64 principal = loan.terms.principal - loan.state.principalSettled;
         // The written-off principal stays in the account's and the line's usage until it is

@@ -275,6 +275,7 @@ async function openAndDraw(l: Ledger, plan: LoanPlan, stats: Stats): Promise<Mod
               plan.periods === 1 ? 0n : installmentFee(plan.amount, product.installmentFeePpm[plan.periods / 3 - 1]),
             firstDueDay: product.graceDays,
             penaltyPpmPerDay: product.penaltyPpmPerDay,
+            writeOffDays: product.writeOffDays,
           }
         : {
             principal: plan.amount,
@@ -286,6 +287,7 @@ async function openAndDraw(l: Ledger, plan: LoanPlan, stats: Stats): Promise<Mod
             totalFee: 0n,
             firstDueDay: 30n,
             penaltyPpmPerDay: product.penaltyPpmPerDay,
+            writeOffDays: product.writeOffDays,
           };
     const call = () =>
       plan.kind === "purchase"

@@ -76,6 +76,7 @@ describe("explorer: installment status", () => {
     totalFee: 6_900n,
     firstDueDay: 30n,
     penaltyPpmPerDay: 500n,
+    writeOffDays: 180n,
   };
   const state = (principalSettled: bigint, feeSettled: bigint, status = LoanStatus.Active): LoanState => ({
     principalSettled,

@@ -21,6 +21,7 @@ export async function loanOf(l: Ledger, account: string, loanNo: bigint): Promis
       totalFee: t.totalFee,
       firstDueDay: t.firstDueDay,
       penaltyPpmPerDay: t.penaltyPpmPerDay,
+      writeOffDays: t.writeOffDays,
     },
     state: {
       principalSettled: s.principalSettled,

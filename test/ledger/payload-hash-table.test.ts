@@ -47,7 +47,7 @@ const DECISION =
   "uint32 ratePpmPerDay, bytes32 modelId, bytes32 featuresHash, uint16[4] reasonCodes, uint32 nonce, uint64 deadline)";
 const LOAN_TERMS =
   "tuple(uint64 principal, uint40 startTime, uint8 periods, uint8 method, uint8 productId, uint32 ratePpmPerDay, " +
-  "uint64 totalFee, uint16 firstDueDay, uint32 penaltyPpmPerDay)";
+  "uint64 totalFee, uint16 firstDueDay, uint32 penaltyPpmPerDay, uint16 writeOffDays)";
 const ALLOCATION =
   "tuple(uint64 penalty, uint64 fee, uint64 interest, uint64 overduePrincipal, uint64 currentPrincipal, uint64 prepaidPrincipal)";
 

@@ -482,8 +482,8 @@ describe("servicing", () => {
           5,
           anyValue,
           ref,
-          [600_000n, start, 6, RepaymentMethod.EqualPrincipal, CASH_LOAN_ID, 500, 0, 30, 500],
-          [600_000n, at, 12, RepaymentMethod.EqualPrincipal, CASH_LOAN_ID, 400, 0, 60, 500],
+          [600_000n, start, 6, RepaymentMethod.EqualPrincipal, CASH_LOAN_ID, 500, 0, 30, 500, 180],
+          [600_000n, at, 12, RepaymentMethod.EqualPrincipal, CASH_LOAN_ID, 400, 0, 60, 500, 180],
           3_000n,
           0n,
           30,
@@ -587,6 +587,38 @@ describe("servicing", () => {
       await expect(l.asOperator.writeOff(account, loanNo, newRef(), 4))
         .to.be.revertedWithCustomError(l.ledger, "WriteOffTooEarly")
         .withArgs(account, loanNo, 0, 180);
+    });
+
+    it("keeps the write-off threshold a loan was drawn with: lowering the product's writeOffDays later refuses an earlier write-off (WriteOffTooEarly)", async () => {
+      // The single purchase is due on day 40 under writeOffDays 180; the admin then lowers the
+      // product's threshold to 30. On day 140 (100 days past due) the loan still needs 180.
+      const l = await loadFixture(deployLedger);
+      const { account, loanNo, start } = await singlePurchase(l);
+      await l.ledger.connect(l.admin).configureProduct(PAY_LATER_ID, { ...PAY_LATER, writeOffDays: 30 });
+      expect((await loanOf(l, account, loanNo)).terms.writeOffDays).to.equal(180n);
+      await nextTxOnDay(start, 140);
+      await expect(l.asOperator.writeOff(account, loanNo, newRef(), 4))
+        .to.be.revertedWithCustomError(l.ledger, "WriteOffTooEarly")
+        .withArgs(account, loanNo, 100, 180);
+      await nextTxOnDay(start, 220);
+      await expect(l.asOperator.writeOff(account, loanNo, newRef(), 4)).to.emit(l.ledger, "WrittenOff");
+    });
+
+    it("gives a loan drawn after the product's change the new write-off threshold", async () => {
+      const l = await loadFixture(deployLedger);
+      const account = await accountWithLines(l);
+      await l.ledger.connect(l.admin).configureProduct(PAY_LATER_ID, { ...PAY_LATER, writeOffDays: 30 });
+      const loanNo = await purchase(l, account, 100_000n, 1);
+      const start = await startOf(l, account, loanNo);
+      expect((await loanOf(l, account, loanNo)).terms.writeOffDays).to.equal(30n);
+      await nextTxOnDay(start, 69); // 29 days past due
+      await expect(l.asOperator.writeOff(account, loanNo, newRef(), 4))
+        .to.be.revertedWithCustomError(l.ledger, "WriteOffTooEarly")
+        .withArgs(account, loanNo, 29, 30);
+      await nextTxOnDay(start, 70);
+      await expect(l.asOperator.writeOff(account, loanNo, newRef(), 4))
+        .to.emit(l.ledger, "WrittenOff")
+        .withArgs(account, loanNo, 5, anyValue, anyValue, 100_000n, 30, 0n, anyValue, true, l.operator.address);
     });
 
     it("writes a loan off at 180 days past due, keeping its principal in usage until recovered", async () => {
@@ -746,8 +778,8 @@ describe("servicing", () => {
       await l.asOperator.repay(account, loanNo, 2_000n, newRef(), 4); // to interest (3,000 accrued)
 
       const [terms, state] = await l.ledger.loanOf(account, loanNo);
-      // principal, start, periods, method (EqualPrincipal), product, rate, fee, first due day, penalty rate
-      expect([...terms]).to.deep.equal([600_000n, start, 6n, 1n, BigInt(CASH_LOAN_ID), 500n, 0n, 30n, 500n]);
+      // principal, start, periods, method (EqualPrincipal), product, rate, fee, first due day, penalty rate, write-off days
+      expect([...terms]).to.deep.equal([600_000n, start, 6n, 1n, BigInt(CASH_LOAN_ID), 500n, 0n, 30n, 500n, 180n]);
       expect(state.principalSettled).to.equal(0n);
       expect(state.feeSettled).to.equal(0n);
       expect(state.interestOwed).to.equal(1_000n);

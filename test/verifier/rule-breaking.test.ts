@@ -194,6 +194,16 @@ describe("verifier: limits", function () {
     const early = await s.writeOff(account, 1, { at: s.dayOfLoan(account, 1, 100) }); // 70 days past due; 180 needed
     expectNamed(await auditStaged(s), ["limits"], early);
   });
+
+  it("fails the limits check on a write-off by the product's lowered threshold before the loan's own, naming the entry", async function () {
+    // Drawn under writeOffDays 180; the product's threshold then lowered to 30. At 60 days past
+    // due the product would allow it, the loan's terms do not.
+    const { s, account } = await staged();
+    await s.purchase(account, 100_000n);
+    await s.configureProduct(PAY_LATER_ID, { ...PAY_LATER, writeOffDays: 30 });
+    const early = await s.writeOff(account, 1, { at: s.dayOfLoan(account, 1, 100) });
+    expectNamed(await auditStaged(s), ["limits"], early);
+  });
 });
 
 describe("verifier: charges", function () {
