@@ -69,7 +69,7 @@ const boolField = (object: Fields, name: string): boolean => object[name] === tr
 export const STRUCT_FIELDS = {
   line: ["limit", "used", "tempLimit", "tempExpiry", "granted", "frozen", "ratePpmPerDay", "freezeReason"],
   terms: ["principal", "startTime", "periods", "method", "productId", "ratePpmPerDay", "totalFee", "firstDueDay", "penaltyPpmPerDay", "writeOffDays"],
-  state: ["principalSettled", "feeSettled", "interestOwed", "penaltyOwed", "checkpointDay", "status", "principalRefunded"],
+  state: ["principalSettled", "feeSettled", "interestOwed", "penaltyOwed", "checkpointDay", "status", "principalRefunded", "restructures", "holidayDaysGranted"],
   allocation: ["penalty", "fee", "interest", "overduePrincipal", "currentPrincipal", "prepaidPrincipal"],
 } as const satisfies {
   line: readonly (keyof LedgerLine)[];
@@ -191,6 +191,8 @@ export function stateFromFields(r: Fields): LoanState {
     checkpointDay: bigField(r, "checkpointDay"),
     status: numField(r, "status") as LoanStatus,
     principalRefunded: bigField(r, "principalRefunded"),
+    restructures: bigField(r, "restructures"),
+    holidayDaysGranted: bigField(r, "holidayDaysGranted"),
   };
 }
 

@@ -1,6 +1,16 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+// The most restructures one loan may have: a hardship restructure is an exception, not
+// a way to roll a defaulted loan forward for ever (each one also resets its days past due, which
+// the `Restructured` event records as `daysPastDueCleared`). A further one reverts with
+// `RestructureLimitReached`.
+uint8 constant MAX_RESTRUCTURES_PER_LOAN = 2;
+
+// The most payment-holiday days all of one loan's restructures may grant together (each
+// one is also at most 180 days). More reverts with `HolidayDaysExceeded`.
+uint16 constant MAX_TOTAL_HOLIDAY_DAYS = 180;
+
 /// @title ICreditLedger — the auditable record of a consumer-credit book
 /// @notice One identity holds one account (a random 32-byte id, no personal data). An account
 /// holds at most one line per product: a revolving pay-later line or a cash-loan line. Every
@@ -38,7 +48,7 @@ pragma solidity 0.8.30;
 /// - 11 Repaid: (bytes32 account, uint32 loanNo, bytes32 ref, uint64 amount, Allocation allocation, uint16 day,
 ///   uint64 interestAccrued, uint64 penaltyAccrued, uint8 status, address by)
 /// - 12 Restructured: (bytes32 account, uint32 loanNo, bytes32 ref, LoanTerms previousTerms, LoanTerms newTerms,
-///   uint64 interestAccrued, uint64 penaltyAccrued, uint16 holidayDays, address by)
+///   uint64 interestAccrued, uint64 penaltyAccrued, uint16 holidayDays, uint32 daysPastDueCleared, address by)
 /// - 13 WrittenOff: (bytes32 account, uint32 loanNo, bytes32 ref, uint64 principalWrittenOff, uint32 daysPastDue,
 ///   uint64 interestAccrued, uint64 penaltyAccrued, bool lineFrozen, address by)
 ///
@@ -79,8 +89,11 @@ pragma solidity 0.8.30;
 ///
 /// Fixed limits (constants of `CreditLedger` and `LoanServicing`): a decision's daily rate at most
 /// `MAX_RATE_PPM_PER_DAY` = 10000; cash loans of 3 to 12 periods; purchases of 1, 3, 6, 9 or 12
-/// periods; a restructure to at most 36 periods with a holiday of at most 180 days; a write-off
-/// freezes its line with reason code 0xFFFF.
+/// periods; a restructure to at most 36 periods with a holiday of at most 180 days; at most
+/// `MAX_RESTRUCTURES_PER_LOAN` restructures of one loan with at most `MAX_TOTAL_HOLIDAY_DAYS`
+/// holiday days together (constants of this file, above the interface); a write-off freezes its line with
+/// reason code 0xFFFF.
+
 interface ICreditLedger {
     // ------------------------------------------------------------------ types
 
@@ -242,7 +255,8 @@ interface ICreditLedger {
         uint16 writeOffDays;
     }
 
-    /// @notice A loan's servicing state, zero when the loan is drawn (and again when it is restructured).
+    /// @notice A loan's servicing state, zero when the loan is drawn (and again when it is restructured,
+    /// but for the accrued interest and penalty, which stay owed, and the restructure counters).
     /// @dev Settled means repaid, refunded or waived. `interestOwed` and `penaltyOwed` are accrued
     /// up to `checkpointDay` (whole days since `startTime`) and not yet paid. `principalRefunded`
     /// is what refunds have settled of `principalSettled`: the fee a refund waives is computed from
@@ -255,6 +269,8 @@ interface ICreditLedger {
     /// @param checkpointDay the day (since `startTime`) accrual was last brought up to
     /// @param status Active, Closed or WrittenOff
     /// @param principalRefunded principal refunded since the loan was drawn (or last restructured), in fen
+    /// @param restructures the loan's restructures so far (kept through restructures; at most `MAX_RESTRUCTURES_PER_LOAN`)
+    /// @param holidayDaysGranted the holiday days its restructures granted together (at most `MAX_TOTAL_HOLIDAY_DAYS`)
     struct LoanState {
         uint64 principalSettled;
         uint64 feeSettled;
@@ -263,6 +279,8 @@ interface ICreditLedger {
         uint16 checkpointDay;
         LoanStatus status;
         uint64 principalRefunded;
+        uint8 restructures;
+        uint16 holidayDaysGranted;
     }
 
     /// @notice What a decision authorises: a line decision (grant, increase, decline), a loan's
@@ -520,6 +538,20 @@ interface ICreditLedger {
     /// "holidayDays" (more than 180) or "newRatePpmPerDay" (above the loan's rate)
     /// @param value the value refused
     error InvalidRestructure(string field, uint256 value);
+    /// @notice The loan has had `MAX_RESTRUCTURES_PER_LOAN` restructures already: no more (repay,
+    /// or write it off once past its threshold).
+    /// @param account the account
+    /// @param loanNo the loan number
+    /// @param restructures the loan's restructures so far
+    /// @param maxRestructures `MAX_RESTRUCTURES_PER_LOAN`
+    error RestructureLimitReached(bytes32 account, uint32 loanNo, uint256 restructures, uint256 maxRestructures);
+    /// @notice The holiday asked for is more than the loan's restructures may still grant
+    /// (`MAX_TOTAL_HOLIDAY_DAYS` together): ask for at most `remaining` days.
+    /// @param account the account
+    /// @param loanNo the loan number
+    /// @param requested the holiday days asked for
+    /// @param remaining `MAX_TOTAL_HOLIDAY_DAYS` less the days earlier restructures granted
+    error HolidayDaysExceeded(bytes32 account, uint32 loanNo, uint256 requested, uint256 remaining);
     /// @notice Write-off before the loan's threshold of days past due (fixed in its terms at drawdown).
     /// @param account the account
     /// @param loanNo the loan number
@@ -726,19 +758,23 @@ interface ICreditLedger {
         LoanStatus status,
         address by
     );
-    /// @notice A hardship restructure: the remaining principal and fee re-based on new terms. Entry kind 12.
+    /// @notice A hardship restructure: the remaining principal and the fee owed now re-based on new
+    /// terms. The loan's days past due start again at 0 on the new schedule; `daysPastDueCleared`
+    /// says how many it had, so no ageing is reset silently. Entry kind 12.
     /// @param account the account
     /// @param loanNo the loan number
     /// @param seq the entry's seq
     /// @param head the account's hash-chain head after this entry
     /// @param ref the caller's reference
     /// @param previousTerms the loan's terms before
-    /// @param newTerms the loan's terms now: principal and fee left, `startTime` now, `firstDueDay`
+    /// @param newTerms the loan's terms now: principal left, `totalFee` the fee billed and unpaid
+    /// (fees of periods not yet started are waived, as at a payoff, so the payoff never rises), `startTime` now, `firstDueDay`
     /// `holidayDays` + 30, the new rate, the same product and penalty rate (a single-payment
     /// purchase spread over several periods becomes `EqualPrincipal`)
     /// @param interestAccrued interest accrued at this checkpoint (stays owed)
     /// @param penaltyAccrued penalty accrued at this checkpoint (stays owed)
     /// @param holidayDays the payment holiday before the new schedule's first period
+    /// @param daysPastDueCleared the loan's days past due just before the restructure (0 after it)
     /// @param by the operator that sent the call
     event Restructured(
         bytes32 indexed account,
@@ -751,6 +787,7 @@ interface ICreditLedger {
         uint64 interestAccrued,
         uint64 penaltyAccrued,
         uint16 holidayDays,
+        uint32 daysPastDueCleared,
         address by
     );
     /// @notice A loan was written off past its product's threshold of days past due. Entry kind 13.
@@ -1119,10 +1156,13 @@ interface ICreditLedger {
         external
         returns (Allocation memory allocation);
 
-    /// @notice Hardship restructure: the remaining principal and unpaid fee are spread over
-    /// `newPeriods` periods starting now, the first due `holidayDays` + 30 days from now, at a
-    /// daily rate no higher than before. Accrued interest and penalty stay owed. The schedule's
-    /// last due date may not move earlier.
+    /// @notice Hardship restructure: the remaining principal and the fee billed and unpaid are
+    /// spread over `newPeriods` periods starting now, the first due `holidayDays` + 30 days from
+    /// now, at a daily rate no higher than before; the fees of periods not yet started are waived
+    /// (as at a payoff), so the payoff never rises. Accrued interest and penalty stay owed. The
+    /// schedule's last due date may not move earlier, and the new terms must meet the product's
+    /// cost ceiling. A loan has at most `MAX_RESTRUCTURES_PER_LOAN` restructures, granting at most
+    /// `MAX_TOTAL_HOLIDAY_DAYS` holiday days together. The days past due it clears are in the event.
     /// @dev Role: `OPERATOR_ROLE`. While paused: accepted.
     /// Requirements: `newPeriods` is 1 to 36; `holidayDays` at most 180; the account exists at
     /// `expectedSeq`; the loan exists and is `Active` with principal left; `newRatePpmPerDay` is at
@@ -1135,9 +1175,12 @@ interface ICreditLedger {
     /// - `UnknownLoan(account, loanNo)` if there is no such loan;
     /// - `LoanNotActive(account, loanNo, status)` if it is closed or written off;
     /// - `InvalidRestructure("newRatePpmPerDay", newRatePpmPerDay)` if the rate would rise;
+    /// - `RestructureLimitReached(account, loanNo, restructures, MAX_RESTRUCTURES_PER_LOAN)` if it had its last one;
+    /// - `HolidayDaysExceeded(account, loanNo, holidayDays, remaining)` if the loan's holidays would exceed `MAX_TOTAL_HOLIDAY_DAYS`;
     /// - `ValueOverflow` if accrued interest or penalty would not fit its storage width (a guard);
     /// - `LoanNotActive(account, loanNo, Active)` if no principal is left;
-    /// - `InvalidRestructure("newPeriods", newPeriods)` if the last due date would move earlier.
+    /// - `InvalidRestructure("newPeriods", newPeriods)` if the last due date would move earlier;
+    /// - `CostCeilingExceeded(productId, presentValue, principal, ceiling)` if the new terms cost more than the product's ceiling.
     /// @param account the account
     /// @param loanNo the loan number
     /// @param newPeriods the new number of periods (1 to 36)

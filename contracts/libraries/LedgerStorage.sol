@@ -24,8 +24,8 @@ library LedgerStorage {
     /// (so only a drawdown could), and settled principal never exceeds it.
     /// slot 1 (zero for an interest-free single payment until a penalty accrues):
     ///   ratePpmPerDay 32 | totalFee 64 | feeSettled 64 | interestOwed 48 | penaltyOwed 48 (256 bits)
-    /// slot 2 (zero until the loan is refunded):
-    ///   principalRefunded 64
+    /// slot 2 (zero until the loan is refunded or restructured):
+    ///   principalRefunded 64 | restructures 8 | holidayDaysGranted 16
     struct StoredLoan {
         uint56 principal;
         uint56 principalSettled;
@@ -44,6 +44,8 @@ library LedgerStorage {
         uint48 interestOwed;
         uint48 penaltyOwed;
         uint64 principalRefunded;
+        uint8 restructures;
+        uint16 holidayDaysGranted;
     }
 
     struct Layout {
@@ -115,7 +117,9 @@ library LedgerStorage {
             penaltyOwed: l.penaltyOwed,
             checkpointDay: l.checkpointDay,
             status: l.status,
-            principalRefunded: l.principalRefunded
+            principalRefunded: l.principalRefunded,
+            restructures: l.restructures,
+            holidayDaysGranted: l.holidayDaysGranted
         });
     }
 
@@ -145,7 +149,9 @@ library LedgerStorage {
             feeSettled: s.feeSettled,
             interestOwed: s.interestOwed,
             penaltyOwed: s.penaltyOwed,
-            principalRefunded: s.principalRefunded
+            principalRefunded: s.principalRefunded,
+            restructures: s.restructures,
+            holidayDaysGranted: s.holidayDaysGranted
         });
     }
 

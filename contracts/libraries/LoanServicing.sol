@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {ICreditLedger} from "../interfaces/ICreditLedger.sol";
+import {ICreditLedger, MAX_RESTRUCTURES_PER_LOAN, MAX_TOTAL_HOLIDAY_DAYS} from "../interfaces/ICreditLedger.sol";
 import {LoanMath} from "./LoanMath.sol";
 import {LedgerStorage} from "./LedgerStorage.sol";
 
@@ -165,10 +165,57 @@ library LoanServicing {
         if (newRatePpmPerDay > loan.terms.ratePpmPerDay) {
             revert ICreditLedger.InvalidRestructure("newRatePpmPerDay", newRatePpmPerDay);
         }
+        _checkRestructureBudget(account, loanNo, loan.state, holidayDays);
+        // The position before: the fee owed now and the days past due the new schedule clears.
+        ICreditLedger.LoanPosition memory p =
+            LoanMath.position(loan.terms, loan.state, LoanMath.dayOf(loan.terms, block.timestamp));
         (uint64 interestAccrued, uint64 penaltyAccrued) = _checkpointDelta(loan);
         ICreditLedger.LoanTerms memory previous = loan.terms;
-        ICreditLedger.LoanTerms memory next = ICreditLedger.LoanTerms({
-            principal: previous.principal - loan.state.principalSettled,
+        ICreditLedger.LoanTerms memory next = _restructuredTerms(previous, loan.state, p.feesDue, newPeriods, holidayDays, newRatePpmPerDay);
+        if (next.principal == 0) revert ICreditLedger.LoanNotActive(account, loanNo, loan.state.status);
+        if (_lastDueTime(next) < _lastDueTime(previous)) revert ICreditLedger.InvalidRestructure("newPeriods", newPeriods);
+        checkCostCeiling($, next);
+        ICreditLedger.LoanState memory s;
+        s.interestOwed = loan.state.interestOwed;
+        s.penaltyOwed = loan.state.penaltyOwed;
+        s.restructures = loan.state.restructures + 1;
+        s.holidayDaysGranted = loan.state.holidayDaysGranted + holidayDays;
+        $.storeLoan(account, loanNo, next, s);
+        bytes memory payload = abi.encode(
+            account, loanNo, ref, previous, next, interestAccrued, penaltyAccrued, holidayDays, p.daysPastDue, msg.sender
+        );
+        bytes32 head = $.append(account, a, ICreditLedger.EntryKind.Restructured, payload);
+        emit ICreditLedger.Restructured(
+            account, loanNo, a.seq, head, ref, previous, next, interestAccrued, penaltyAccrued, holidayDays, p.daysPastDue, msg.sender
+        );
+    }
+
+    /// @dev A loan's restructures are bounded: at most `MAX_RESTRUCTURES_PER_LOAN` of them, with
+    /// at most `MAX_TOTAL_HOLIDAY_DAYS` holiday days together.
+    function _checkRestructureBudget(bytes32 account, uint32 loanNo, ICreditLedger.LoanState memory s, uint16 holidayDays)
+        private
+        pure
+    {
+        if (s.restructures >= MAX_RESTRUCTURES_PER_LOAN) {
+            revert ICreditLedger.RestructureLimitReached(account, loanNo, s.restructures, MAX_RESTRUCTURES_PER_LOAN);
+        }
+        uint256 remaining = MAX_TOTAL_HOLIDAY_DAYS - s.holidayDaysGranted;
+        if (holidayDays > remaining) revert ICreditLedger.HolidayDaysExceeded(account, loanNo, holidayDays, remaining);
+    }
+
+    /// @dev The new terms of a restructure: the principal left and the fee billed and unpaid
+    /// (`feesDue`: fees of periods not yet started are waived, as at a payoff, so the payoff
+    /// never rises), over `newPeriods` from now, first due after the holiday, at the new rate.
+    function _restructuredTerms(
+        ICreditLedger.LoanTerms memory previous,
+        ICreditLedger.LoanState memory state,
+        uint64 feesDue,
+        uint8 newPeriods,
+        uint16 holidayDays,
+        uint32 newRatePpmPerDay
+    ) private view returns (ICreditLedger.LoanTerms memory) {
+        return ICreditLedger.LoanTerms({
+            principal: previous.principal - state.principalSettled,
             startTime: uint40(block.timestamp),
             periods: newPeriods,
             method: previous.method == ICreditLedger.RepaymentMethod.Bullet && newPeriods > 1
@@ -176,23 +223,11 @@ library LoanServicing {
                 : previous.method,
             productId: previous.productId,
             ratePpmPerDay: newRatePpmPerDay,
-            totalFee: previous.totalFee - loan.state.feeSettled,
+            totalFee: feesDue,
             firstDueDay: holidayDays + uint16(LoanMath.PERIOD_DAYS),
             penaltyPpmPerDay: previous.penaltyPpmPerDay,
             writeOffDays: previous.writeOffDays
         });
-        if (next.principal == 0) revert ICreditLedger.LoanNotActive(account, loanNo, loan.state.status);
-        if (_lastDueTime(next) < _lastDueTime(previous)) revert ICreditLedger.InvalidRestructure("newPeriods", newPeriods);
-        ICreditLedger.LoanState memory s;
-        s.interestOwed = loan.state.interestOwed;
-        s.penaltyOwed = loan.state.penaltyOwed;
-        $.storeLoan(account, loanNo, next, s);
-        bytes memory payload =
-            abi.encode(account, loanNo, ref, previous, next, interestAccrued, penaltyAccrued, holidayDays, msg.sender);
-        bytes32 head = $.append(account, a, ICreditLedger.EntryKind.Restructured, payload);
-        emit ICreditLedger.Restructured(
-            account, loanNo, a.seq, head, ref, previous, next, interestAccrued, penaltyAccrued, holidayDays, msg.sender
-        );
     }
 
     /// @notice See `ICreditLedger.writeOff`.

@@ -105,6 +105,8 @@ const stateArb = (t: LoanTerms): fc.Arbitrary<LoanState> =>
       { arbitrary: fc.constantFrom(LoanStatus.Closed, LoanStatus.WrittenOff), weight: 1 }
     ),
     principalRefunded: fc.constant(0n), // the position math does not read it; refunds are tested in test/differential/ledger.test.ts
+    restructures: fc.constant(0n), // nor the restructure counters
+    holidayDaysGranted: fc.constant(0n),
   });
 
 /** A day: anywhere in the loan's life and beyond, or right around a due day. */

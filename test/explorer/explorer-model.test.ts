@@ -86,6 +86,8 @@ describe("explorer: installment status", () => {
     checkpointDay: 0n,
     status,
     principalRefunded: 0n,
+    restructures: 0n,
+    holidayDaysGranted: 0n,
   });
   const loan = (s: LoanState) => ({ terms, state: s, schedule: schedule(terms) });
   const at = (day: bigint) => terms.startTime + day * DAY;

@@ -701,6 +701,7 @@ export class StagedLedger {
         interestAccrued: honest.interestAccrued,
         penaltyAccrued: honest.penaltyAccrued,
         holidayDays,
+        daysPastDueCleared: honest.daysPastDueCleared,
       },
       opts.fields
     );

@@ -31,6 +31,8 @@ export async function loanOf(l: Ledger, account: string, loanNo: bigint): Promis
       checkpointDay: s.checkpointDay,
       status: Number(s.status),
       principalRefunded: s.principalRefunded,
+      restructures: s.restructures,
+      holidayDaysGranted: s.holidayDaysGranted,
     },
   };
 }

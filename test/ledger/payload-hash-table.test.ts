@@ -182,6 +182,7 @@ const PAYLOAD_TABLE: readonly KindRow[] = [
       ["interestAccrued", "uint64"],
       ["penaltyAccrued", "uint64"],
       ["holidayDays", "uint16"],
+      ["daysPastDueCleared", "uint32"],
       ["by", "address"],
     ],
   },

@@ -26,6 +26,9 @@ import { loanOf, nextTxOnDay, startOf, timeOnDay } from "../helpers/loans";
 import { allocationTuple } from "../helpers/tuples";
 import { LoanStatus, RepaymentMethod, schedule } from "../../core/loan-math";
 import { PAY_LATER } from "../../deploy/defaults";
+import { LEDGER_LIMITS } from "../../core/loan-math";
+
+const { maxRestructuresPerLoan: MAX_RESTRUCTURES_PER_LOAN, maxTotalHolidayDays: MAX_TOTAL_HOLIDAY_DAYS } = LEDGER_LIMITS;
 
 const DAY = 86_400n;
 const WRITE_OFF_FREEZE_REASON = 0xffff;
@@ -487,6 +490,7 @@ describe("servicing", () => {
           3_000n,
           0n,
           30,
+          0,
           l.operator.address,
         );
       const { state } = await loanOf(l, account, loanNo);
@@ -502,10 +506,12 @@ describe("servicing", () => {
       const l = await loadFixture(deployLedger);
       const { account, loanNo, start } = await cashLoan(l);
       // Day 40: 10 days past due; penalty 500 and interest 12,000 accrued, and stay owed.
+      // The new rate is 0 (interest frozen): at 500 ppm/day the 90-day first period would cost
+      // more than the ceiling (see the cost-ceiling test below).
       const at = await nextTxOnDay(start, 40);
-      await expect(l.asOperator.restructure(account, loanNo, 6, 60, 500, newRef(), 4))
+      await expect(l.asOperator.restructure(account, loanNo, 6, 60, 0, newRef(), 4))
         .to.emit(l.ledger, "Restructured")
-        .withArgs(account, loanNo, 5, anyValue, anyValue, anyValue, anyValue, 12_000n, 500n, 60, anyValue);
+        .withArgs(account, loanNo, 5, anyValue, anyValue, anyValue, anyValue, 12_000n, 500n, 60, 10, anyValue);
 
       // First new due day is 90 days after the restructure: nothing is past due until then.
       const during = await l.ledger.positionOf(account, loanNo, at + 90n * DAY + 60n);
@@ -518,10 +524,100 @@ describe("servicing", () => {
       expect(after.penalty).to.equal(550n); // 500 + 100,000 x 500 x 1 / 1e6
     });
 
-    it("accepts the longest term (36 periods) and holiday (180 days)", async () => {
+    it("accepts the longest term (36 periods) and holiday (180 days) with interest frozen", async () => {
       const l = await loadFixture(deployLedger);
       const { account, loanNo } = await cashLoan(l);
-      await expect(l.asOperator.restructure(account, loanNo, 36, 180, 500, newRef(), 4)).to.emit(l.ledger, "Restructured");
+      await expect(l.asOperator.restructure(account, loanNo, 36, 180, 0, newRef(), 4)).to.emit(l.ledger, "Restructured");
+    });
+
+    it("re-bases the fee on what is owed now: a prepaid 12-installment purchase's payoff does not rise", async () => {
+      // 1,000 in 12 (fee 75: 9 + 6 x 11); 880 repaid on day 0 pays the 9 billed and 871 of
+      // principal, so the payoff is 129. Carrying the unbilled 66 of fee into the new schedule
+      // made it 140 at once (about 93 % APR on what was left). The new terms carry only the fee
+      // billed and unpaid (0 here); fees of periods not started are waived, as at a payoff.
+      const l = await loadFixture(deployLedger);
+      const { account, loanNo, start } = await installmentPurchase(l, 1_000n, 12);
+      await l.asOperator.repay(account, loanNo, 880n, newRef(), 4);
+      const at = await nextTxOnDay(start, 1);
+      expect((await l.ledger.positionOf(account, loanNo, at)).payoff).to.equal(129n);
+
+      await expect(l.asOperator.restructure(account, loanNo, 12, 10, 0, newRef(), 5))
+        .to.emit(l.ledger, "Restructured")
+        .withArgs(
+          account, loanNo, 6, anyValue, anyValue, anyValue,
+          [129n, at, 12, RepaymentMethod.EqualPrincipal, PAY_LATER_ID, 0, 0, 40, 500, 180],
+          0n, 0n, 10, 0, l.operator.address,
+        );
+      expect((await l.ledger.positionOf(account, loanNo, at)).payoff).to.equal(129n);
+    });
+
+    it("carries the fee billed and unpaid into the new schedule, and no more", async () => {
+      // 1,000 in 3 (fee 23: 9 + 7 + 7), nothing paid; on day 41 periods 1 and 2 are billed
+      // (16 fee), period 1's 334 is 1 day overdue. The new terms carry fee 16 over 6 periods.
+      const l = await loadFixture(deployLedger);
+      const { account, loanNo, start } = await installmentPurchase(l, 1_000n, 3);
+      const at = await nextTxOnDay(start, 41);
+      const before = await l.ledger.positionOf(account, loanNo, at);
+      await expect(l.asOperator.restructure(account, loanNo, 6, 0, 0, newRef(), 4))
+        .to.emit(l.ledger, "Restructured")
+        .withArgs(
+          account, loanNo, 5, anyValue, anyValue, anyValue,
+          [1_000n, at, 6, RepaymentMethod.EqualPrincipal, PAY_LATER_ID, 0, 16, 30, 500, 180],
+          0n, 0n, 0, 1, l.operator.address, // penalty: floor(334 x 500 x 1 / 1e6) = 0
+        );
+      const after = await l.ledger.positionOf(account, loanNo, at);
+      expect(after.payoff <= before.payoff, `payoff ${after.payoff} after, ${before.payoff} before`).to.equal(true);
+    });
+
+    it("refuses new terms above the product's cost ceiling (CostCeilingExceeded)", async () => {
+      // 600,000 at 500 ppm/day, restructured on day 10 into 6 periods after a 60-day holiday:
+      // the first payment carries 90 days of interest, about 29 % APR against a 24 % ceiling.
+      const l = await loadFixture(deployLedger);
+      const { account, loanNo, start } = await cashLoan(l);
+      await nextTxOnDay(start, 10);
+      await expect(l.asOperator.restructure(account, loanNo, 6, 60, 500, newRef(), 4))
+        .to.be.revertedWithCustomError(l.ledger, "CostCeilingExceeded")
+        .withArgs(CASH_LOAN_ID, anyValue, 600_000n, 240_000);
+      // The same holiday with the rate cut to 300 ppm/day is within it.
+      await expect(l.asOperator.restructure(account, loanNo, 6, 60, 300, newRef(), 4)).to.emit(l.ledger, "Restructured");
+    });
+
+    it(`allows ${MAX_RESTRUCTURES_PER_LOAN} restructures of a loan and refuses the next (RestructureLimitReached)`, async () => {
+      // The issue's single payment purchase became a fee-free 36-period plan, again and again.
+      const l = await loadFixture(deployLedger);
+      const { account, loanNo } = await singlePurchase(l);
+      let seq = 4n;
+      for (let k = 0; k < MAX_RESTRUCTURES_PER_LOAN; k++) {
+        await expect(l.asOperator.restructure(account, loanNo, 36, 0, 0, newRef(), seq++)).to.emit(l.ledger, "Restructured");
+      }
+      expect((await loanOf(l, account, loanNo)).state.restructures).to.equal(BigInt(MAX_RESTRUCTURES_PER_LOAN));
+      await expect(l.asOperator.restructure(account, loanNo, 36, 0, 0, newRef(), seq))
+        .to.be.revertedWithCustomError(l.ledger, "RestructureLimitReached")
+        .withArgs(account, loanNo, MAX_RESTRUCTURES_PER_LOAN, MAX_RESTRUCTURES_PER_LOAN);
+    });
+
+    it(`caps the holiday days of all a loan's restructures together at ${MAX_TOTAL_HOLIDAY_DAYS} (HolidayDaysExceeded)`, async () => {
+      const l = await loadFixture(deployLedger);
+      const { account, loanNo } = await singlePurchase(l);
+      await expect(l.asOperator.restructure(account, loanNo, 3, 120, 0, newRef(), 4)).to.emit(l.ledger, "Restructured");
+      await expect(l.asOperator.restructure(account, loanNo, 6, 61, 0, newRef(), 5))
+        .to.be.revertedWithCustomError(l.ledger, "HolidayDaysExceeded")
+        .withArgs(account, loanNo, 61, 60);
+      await expect(l.asOperator.restructure(account, loanNo, 6, 60, 0, newRef(), 5)).to.emit(l.ledger, "Restructured");
+      expect((await loanOf(l, account, loanNo)).state.holidayDaysGranted).to.equal(180n);
+    });
+
+    it("says in the event how many days past due a restructure cleared (a loan 179 days past due)", async () => {
+      // A single purchase due on day 40, restructured on day 219: 179 days past due before,
+      // 0 after, and the event carries the 179 it cleared.
+      const l = await loadFixture(deployLedger);
+      const { account, loanNo, start } = await singlePurchase(l);
+      const at = await nextTxOnDay(start, 219);
+      expect((await l.ledger.positionOf(account, loanNo, at)).daysPastDue).to.equal(179n);
+      await expect(l.asOperator.restructure(account, loanNo, 6, 0, 0, newRef(), 4))
+        .to.emit(l.ledger, "Restructured")
+        .withArgs(account, loanNo, 5, anyValue, anyValue, anyValue, anyValue, 0n, 8_950n, 0, 179, l.operator.address);
+      expect((await l.ledger.positionOf(account, loanNo, at)).daysPastDue).to.equal(0n);
     });
 
     it("rejects a restructure that raises the rate", async () => {

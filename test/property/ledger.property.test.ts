@@ -652,6 +652,8 @@ abstract class Draw extends AccountCmd {
         checkpointDay: 0n,
         status: LoanStatus.Active,
         principalRefunded: 0n,
+        restructures: 0n,
+        holidayDaysGranted: 0n,
       },
     });
     line.used += amount;
