@@ -250,7 +250,8 @@ contract CreditLedger is ICreditLedger, AccessControl, Pausable, EIP712 {
             ratePpmPerDay: 0,
             totalFee: uint64(totalFee),
             firstDueDay: product.graceDays,
-            penaltyPpmPerDay: product.penaltyPpmPerDay
+            penaltyPpmPerDay: product.penaltyPpmPerDay,
+            writeOffDays: product.writeOffDays
         });
         loanNo = _draw(account, terms, ref, expectedSeq);
     }
@@ -279,7 +280,8 @@ contract CreditLedger is ICreditLedger, AccessControl, Pausable, EIP712 {
             ratePpmPerDay: _s.lines[account][productId].ratePpmPerDay,
             totalFee: 0,
             firstDueDay: uint16(LoanMath.PERIOD_DAYS),
-            penaltyPpmPerDay: product.penaltyPpmPerDay
+            penaltyPpmPerDay: product.penaltyPpmPerDay,
+            writeOffDays: product.writeOffDays
         });
         loanNo = _draw(account, terms, ref, expectedSeq);
     }
