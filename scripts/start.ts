@@ -2,8 +2,10 @@
  * `npm start`: the local system in one command. Starts a Hardhat Network JSON-RPC node on
  * 127.0.0.1, deploys the ledger to it with separate role keys (admin = account 0,
  * operator = 1, scorer = 2, pauser = 3), exports addresses and ABIs to
- * `deployments/localhost-31337/`, then starts the partner gateway on 127.0.0.1:8080 with a
- * fresh database for this deployment (`.gateway/31337-<ledger>-<genesis>/`), creates a demo partner, auditor
+ * `deployments/localhost-31337/`, then starts the scorer as a child process with the scorer
+ * key (scripts/lib/scorer-setup.ts) and the partner gateway on 127.0.0.1:8080, which holds
+ * only the scorer's URL and token, with a fresh database for this deployment
+ * (`.gateway/31337-<ledger>-<genesis>/`), creates a demo partner, auditor
  * and admin key, seeds a few demo accounts through the gateway's services, prints the URLs and
  * keys, and serves until Ctrl-C (which stops the gateway, then the node).
  *
@@ -11,7 +13,7 @@
  *   npm start -- --port 8546 --gateway-port 8081
  *   npm start -- --rpc <url> --ledger <address> # a gateway for a ledger on an existing chain (no node, no deploy;
  *                                               # or GATEWAY_RPC_URL and GATEWAY_LEDGER_ADDRESS); its database is kept
- *                                               # across runs; keys from GATEWAY_OPERATOR_KEY / GATEWAY_SCORER_KEY
+ *                                               # across runs; keys from GATEWAY_OPERATOR_KEY / SCORER_KEY (the scorer's)
  *                                               # (on chain 31337 Hardhat's accounts 1 and 2 by default); --seed adds demo data
  *   npm start -- --chain-only                   # the node and the ledger, no gateway
  *   npm start -- --log-rpc                      # log the JSON-RPC calls the node serves
@@ -197,6 +199,7 @@ async function main(): Promise<void> {
         scorerKey: localAccountKey(hd, 2),
         port: gatewayPort,
       },
+      { chainId: BigInt(chainId), devVerifierKey: localAccountKey(hd, 9) },
       true,
       parts
     );
@@ -222,15 +225,17 @@ async function startForExistingChain(
   (provider as { destroy?: () => void }).destroy?.();
   let operatorKey: string | undefined;
   let scorerKey: string | undefined;
-  if (chainId === 31337n && (process.env.GATEWAY_OPERATOR_KEY === undefined || process.env.GATEWAY_SCORER_KEY === undefined)) {
+  let devVerifierKey: string | undefined;
+  if (chainId === 31337n && (process.env.GATEWAY_OPERATOR_KEY === undefined || process.env.SCORER_KEY === undefined)) {
     // A local Hardhat node: its accounts 1 and 2 are the operator and scorer `npm start` deploys with.
     const { localAccountKey } = await import("../server/chain/local-keys");
     const hre = (await import("hardhat")).default;
     const hd = hre.config.networks.hardhat.accounts as unknown as Parameters<typeof localAccountKey>[0];
     operatorKey = localAccountKey(hd, 1);
     scorerKey = localAccountKey(hd, 2);
+    devVerifierKey = localAccountKey(hd, 9);
     log(
-      "chain 31337: using Hardhat's accounts 1 and 2 as operator and scorer (set GATEWAY_OPERATOR_KEY / GATEWAY_SCORER_KEY to override)"
+      "chain 31337: using Hardhat's accounts 1 and 2 as operator and scorer (set GATEWAY_OPERATOR_KEY / SCORER_KEY to override)"
     );
   }
   const gateway = await startGateway(
@@ -240,9 +245,10 @@ async function startForExistingChain(
       startBlock: 0,
       dataDir: gatewayDataDir(root, chainId, flags.ledger!, genesisHash, false),
       operatorKey,
-      scorerKey,
+      scorerKey: process.env.SCORER_KEY ?? scorerKey,
       port: gatewayPort,
     },
+    { chainId, devVerifierKey },
     flags.seed,
     parts
   );
@@ -254,13 +260,29 @@ type StartedGateway = NonNullable<ReadyFile["gateway"]> & { demo: ReadyFile["dem
 
 async function startGateway(
   setup: import("./lib/gateway-setup").GatewaySetup,
+  chain: { chainId: bigint; devVerifierKey?: string },
   seed: boolean,
   parts: Array<{ name: string; part: Stoppable }>
 ): Promise<StartedGateway> {
   const { formatGatewaySummary, gatewayConfigFor } = await import("./lib/gateway-setup");
   const { createGateway } = await import("../server/gateway");
   const { buildExplorerScript, EXPLORER_SCRIPT_FILE } = await import("../verifier/explorer/bundle");
-  const config = gatewayConfigFor(setup, process.env);
+  const { startLocalScorer, scorerSettingsOf } = await import("./lib/scorer-setup");
+  if (setup.scorerKey === undefined) throw new ConfigError(["SCORER_KEY (the scorer process's key, holding SCORER_ROLE) is not set"]);
+  const scorer = await startLocalScorer({
+    key: setup.scorerKey,
+    chainId: chain.chainId,
+    ledger: setup.ledger,
+    dataDir: setup.dataDir,
+    development: chain.chainId === 31337n,
+    devVerifierKey: chain.devVerifierKey,
+    env: scorerSettingsOf(process.env),
+  });
+  parts.push({ name: "scorer", part: scorer });
+  // The gateway runs in this process: the scorer key stays with the scorer process only.
+  delete process.env.SCORER_KEY;
+  log(`scorer process ${scorer.process.pid} listening on ${scorer.url} (key ${scorer.address}; the gateway holds only its URL and token)`);
+  const config = gatewayConfigFor(setup, scorer, process.env);
   await buildExplorerScript();
   log(`built the explorer page's script (${path.relative(process.cwd(), EXPLORER_SCRIPT_FILE)})`);
   log(`starting the gateway (database ${path.relative(process.cwd(), config.store.path)})`);
@@ -280,7 +302,12 @@ async function startGateway(
   if (seed) {
     log("seeding demo accounts through the gateway");
     const { seedDemo } = await import("./lib/demo-seed");
-    demo = await seedDemo(gateway, first.partner.id);
+    demo = await seedDemo(gateway, first.partner.id, (nationalId, level) => scorer.devEvidence("operator", nationalId, level));
+  }
+  if (scorer.devVerifier) {
+    // The demo partners' KYC verifier is the development one: attestations it signs count for them.
+    for (const p of [first, second]) await scorer.registerVerifier(p.partner.id, scorer.devVerifier.address);
+    log(`development KYC verifier for the demo partners: ${scorer.devVerifier.address} (Hardhat's account 9)`);
   }
   console.log(formatGatewaySummary({ url, dataDir: path.relative(process.cwd(), setup.dataDir), keys, demo }));
   return {

@@ -52,8 +52,15 @@ export interface GatewaySetup {
   startBlock: number;
   dataDir: string;
   operatorKey?: string;
+  /** The scorer process's key (it runs beside the gateway, scorer-setup.ts; the gateway never gets it). */
   scorerKey?: string;
   port?: string;
+}
+
+/** The scorer process the gateway asks: its URL and the gateway's token. */
+export interface GatewayScorer {
+  url: string;
+  token: string;
 }
 
 /**
@@ -61,7 +68,7 @@ export interface GatewaySetup {
  * secrets from the environment when set (else the deployment's local ones), and any other
  * GATEWAY_* setting from the environment.
  */
-export function gatewayConfigFor(setup: GatewaySetup, env: NodeJS.ProcessEnv): GatewayConfig {
+export function gatewayConfigFor(setup: GatewaySetup, scorer: GatewayScorer, env: NodeJS.ProcessEnv): GatewayConfig {
   const secrets = env.GATEWAY_VAULT_KEY && env.GATEWAY_IDENTITY_PEPPER ? undefined : localSecrets(setup.dataDir);
   return readGatewayConfig({
     GATEWAY_LOG_LEVEL: "warn",
@@ -74,7 +81,8 @@ export function gatewayConfigFor(setup: GatewaySetup, env: NodeJS.ProcessEnv): G
     GATEWAY_VAULT_KEY: env.GATEWAY_VAULT_KEY ?? secrets?.vaultKey,
     GATEWAY_IDENTITY_PEPPER: env.GATEWAY_IDENTITY_PEPPER ?? secrets?.identityPepper,
     GATEWAY_OPERATOR_KEY: env.GATEWAY_OPERATOR_KEY ?? setup.operatorKey,
-    GATEWAY_SCORER_KEY: env.GATEWAY_SCORER_KEY ?? setup.scorerKey,
+    GATEWAY_SCORER_URL: scorer.url,
+    GATEWAY_SCORER_TOKEN: scorer.token,
     ...(setup.port !== undefined ? { GATEWAY_PORT: setup.port } : {}),
   });
 }
