@@ -3,10 +3,16 @@
  * The scorer key signs these; the operator key submits them; the verifier re-derives the
  * digest and recovers the signer.
  */
-import { TypedDataEncoder, type TypedDataDomain } from "ethers";
+import { AbiCoder, keccak256, TypedDataEncoder, ZeroHash, type TypedDataDomain } from "ethers";
+
+/** What a decision authorises (`ICreditLedger.DecisionPurpose`). */
+export const DecisionPurpose = { Line: 0, Restructure: 1, Reinstate: 2 } as const;
+export type DecisionPurposeValue = (typeof DecisionPurpose)[keyof typeof DecisionPurpose];
 
 export interface Decision {
   account: string;
+  /** `DecisionPurpose`: 0 Line (grant, increase, decline), 1 Restructure, 2 Reinstate. */
+  purpose: number;
   productId: number;
   approved: boolean;
   tier: number;
@@ -17,13 +23,46 @@ export interface Decision {
   modelId: string;
   featuresHash: string;
   reasonCodes: [number, number, number, number];
+  /** The operation the decision authorises: zero for Line, `restructureSubject(...)` for Restructure. */
+  subject: string;
+  /** The signer's address (EOA or ERC-1271 wallet); the ledger requires it to equal the `scorer` argument. */
+  scorer: string;
   nonce: bigint;
+  /** Unix seconds the scorer made the decision. */
+  issuedAt: bigint;
   deadline: bigint;
+}
+
+/**
+ * A line decision as the scorer computes it: everything but the fields set when it is signed
+ * (purpose Line and subject zero are implied; scorer, nonce, issuedAt and deadline are the signer's).
+ */
+export type DecisionDraft = Omit<Decision, "purpose" | "subject" | "scorer" | "nonce" | "issuedAt" | "deadline">;
+
+/** The fields a signer completes a draft with. */
+export interface DecisionSigning {
+  scorer: string;
+  nonce: bigint;
+  issuedAt: bigint;
+  deadline: bigint;
+}
+
+/** A line decision (purpose Line, subject zero) from a draft and its signing fields. */
+export function lineDecision(draft: DecisionDraft, signing: DecisionSigning): Decision {
+  return { ...draft, purpose: DecisionPurpose.Line, subject: ZeroHash, ...signing };
+}
+
+/** The subject of a restructure decision: `keccak256(abi.encode(uint32 loanNo, uint8 newPeriods, uint16 holidayDays, uint32 newRate))`. */
+export function restructureSubject(loanNo: number | bigint, newPeriods: number, holidayDays: number, newRatePpmPerDay: bigint): string {
+  return keccak256(
+    AbiCoder.defaultAbiCoder().encode(["uint32", "uint8", "uint16", "uint32"], [loanNo, newPeriods, holidayDays, newRatePpmPerDay])
+  );
 }
 
 export const DECISION_TYPES = {
   Decision: [
     { name: "account", type: "bytes32" },
+    { name: "purpose", type: "uint8" },
     { name: "productId", type: "uint8" },
     { name: "approved", type: "bool" },
     { name: "tier", type: "uint8" },
@@ -34,7 +73,10 @@ export const DECISION_TYPES = {
     { name: "modelId", type: "bytes32" },
     { name: "featuresHash", type: "bytes32" },
     { name: "reasonCodes", type: "uint16[4]" },
+    { name: "subject", type: "bytes32" },
+    { name: "scorer", type: "address" },
     { name: "nonce", type: "uint32" },
+    { name: "issuedAt", type: "uint40" },
     { name: "deadline", type: "uint64" },
   ],
 } as const;

@@ -208,6 +208,7 @@ export function allocationFromFields(r: Fields): Allocation {
 export function decisionFromFields(r: Fields): Decision {
   return {
     account: String(r.account),
+    purpose: numField(r, "purpose"),
     productId: numField(r, "productId"),
     approved: boolField(r, "approved"),
     tier: numField(r, "tier"),
@@ -218,7 +219,10 @@ export function decisionFromFields(r: Fields): Decision {
     modelId: String(r.modelId),
     featuresHash: String(r.featuresHash),
     reasonCodes: (r.reasonCodes as unknown[]).map(Number) as [number, number, number, number],
+    subject: String(r.subject),
+    scorer: String(r.scorer),
     nonce: bigField(r, "nonce"),
+    issuedAt: bigField(r, "issuedAt"),
     deadline: bigField(r, "deadline"),
   };
 }

@@ -1,7 +1,10 @@
-/** A decision as the scorer computes it: everything but the nonce and deadline, set when it is signed. */
-import type { Decision } from "../core/decision";
+/**
+ * A decision as the scorer computes it: everything but the fields set when it is signed
+ * (purpose Line, subject zero, the scorer's address, nonce, issuedAt and deadline).
+ */
+import type { DecisionDraft } from "../core/decision";
 
-export type DecisionDraft = Omit<Decision, "nonce" | "deadline">;
+export type { DecisionDraft };
 
 /** Fields of `a` and `b` that differ (bigints compared by value, reason codes slot by slot). */
 export function differingFields(a: DecisionDraft, b: DecisionDraft): string[] {

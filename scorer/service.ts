@@ -7,7 +7,7 @@
 import { randomUUID } from "node:crypto";
 import { getAddress, Wallet, type TypedDataDomain } from "ethers";
 
-import { decisionDomain, signDecision, type Decision } from "../core/decision";
+import { decisionDomain, lineDecision, signDecision, type Decision } from "../core/decision";
 import { kycAttestationSigner, kycDomain, type KycAttestation } from "../core/kyc-attestation";
 import type { ProductName } from "../core/names";
 import { DEFAULT_MODEL, reasonCodeSlots, underwrite } from "../core/scoring/underwriting";
@@ -224,7 +224,13 @@ export class ScorerService {
     if (request.nonce < 0n || request.nonce > 0xffff_ffffn) {
       throw new ScorerRefusal("BadNonce", 400, `nonce ${request.nonce} is not a uint32`, { nonce: request.nonce.toString() });
     }
-    const decision: Decision = { ...stored.draft, nonce: request.nonce, deadline: BigInt(stored.expiresAt) };
+    // A line decision, signed by this scorer's address, issued now.
+    const decision: Decision = lineDecision(stored.draft, {
+      scorer: this.address,
+      nonce: request.nonce,
+      issuedAt: BigInt(now),
+      deadline: BigInt(stored.expiresAt),
+    });
     const signature = await signDecision(this.wallet, this.domain, decision);
     this.options.store.recordSignature({ decisionId: stored.id, nonce: request.nonce, deadline: decision.deadline, signature, signedAt: now });
     return { decision, scorer: this.address, signature };

@@ -43,9 +43,9 @@ pragma solidity 0.8.30;
 ///   uint64 interestAccrued, uint64 penaltyAccrued, bool lineFrozen, address by)
 ///
 /// with the structs as tuples:
-/// - Decision = (bytes32 account, uint8 productId, bool approved, uint8 tier, uint16 score, uint64 limit,
-///   uint40 limitExpiry, uint32 ratePpmPerDay, bytes32 modelId, bytes32 featuresHash, uint16[4] reasonCodes,
-///   uint32 nonce, uint64 deadline)
+/// - Decision = (bytes32 account, uint8 purpose, uint8 productId, bool approved, uint8 tier, uint16 score,
+///   uint64 limit, uint40 limitExpiry, uint32 ratePpmPerDay, bytes32 modelId, bytes32 featuresHash,
+///   uint16[4] reasonCodes, bytes32 subject, address scorer, uint32 nonce, uint40 issuedAt, uint64 deadline)
 /// - LoanTerms = (uint64 principal, uint40 startTime, uint8 periods, uint8 method, uint8 productId,
 ///   uint32 ratePpmPerDay, uint64 totalFee, uint16 firstDueDay, uint32 penaltyPpmPerDay)
 /// - Allocation = (uint64 penalty, uint64 fee, uint64 interest, uint64 overduePrincipal,
@@ -258,8 +258,21 @@ interface ICreditLedger {
         LoanStatus status;
     }
 
-    /// @notice A signed credit decision (EIP-712 typed data, domain "CreditLedger" version "1").
+    /// @notice What a decision authorises: a line decision (grant, increase, decline), a loan's
+    /// restructure, or the reinstatement of a line frozen by a write-off.
+    /// @dev Values: Line 0, Restructure 1, Reinstate 2.
+    enum DecisionPurpose {
+        Line,
+        Restructure,
+        Reinstate
+    }
+
+    /// @notice A signed credit decision (EIP-712 typed data, domain "CreditLedger" version "1"):
+    /// `Decision(bytes32 account,uint8 purpose,uint8 productId,bool approved,uint8 tier,uint16 score,
+    /// uint64 limit,uint40 limitExpiry,uint32 ratePpmPerDay,bytes32 modelId,bytes32 featuresHash,
+    /// uint16[4] reasonCodes,bytes32 subject,address scorer,uint32 nonce,uint40 issuedAt,uint64 deadline)`.
     /// @param account the account the decision is about
+    /// @param purpose what the decision authorises (`DecisionPurpose` as uint8)
     /// @param productId the product applied for
     /// @param approved true for an approval, false for a recorded decline
     /// @param tier the identity tier the scorer saw verified
@@ -270,10 +283,15 @@ interface ICreditLedger {
     /// @param modelId hash of the canonical scorecard model JSON
     /// @param featuresHash hash of the canonical feature vector the score was computed from
     /// @param reasonCodes up to four reason codes, 0 for unused
+    /// @param subject the operation the decision authorises: zero for a line decision; for a
+    /// restructure `keccak256(abi.encode(uint32 loanNo, uint8 newPeriods, uint16 holidayDays, uint32 newRate))`
+    /// @param scorer the signer's address (an EOA or an ERC-1271 wallet); must equal the `scorer` argument
     /// @param nonce must equal the account's `decisionNonce` (no replay)
+    /// @param issuedAt when the scorer made the decision (unix seconds)
     /// @param deadline the decision cannot be used after this timestamp
     struct Decision {
         bytes32 account;
+        uint8 purpose;
         uint8 productId;
         bool approved;
         uint8 tier;
@@ -284,7 +302,10 @@ interface ICreditLedger {
         bytes32 modelId;
         bytes32 featuresHash;
         uint16[4] reasonCodes;
+        bytes32 subject;
+        address scorer;
         uint32 nonce;
+        uint40 issuedAt;
         uint64 deadline;
     }
 

@@ -5,10 +5,13 @@
  * `ref` and the `expectedSeq` read when it is signed; a decision is completed with its nonce,
  * deadline and the scorer's signature when it is signed, not when it is accepted.
  */
-import type { Decision } from "../../core/decision";
+import type { Decision, DecisionDraft } from "../../core/decision";
 
-/** A decision as accepted: everything but the nonce and deadline, which are set when it is signed. */
-export type DecisionDraft = Omit<Decision, "nonce" | "deadline">;
+/**
+ * A line decision as accepted: everything but purpose Line, subject zero and the signer's
+ * fields (scorer, nonce, issuedAt, deadline), which are set when it is signed.
+ */
+export type { DecisionDraft };
 
 export type LedgerCall =
   | { fn: "openAccount"; account: string; tier: number; exposureCap: bigint }

@@ -15,7 +15,7 @@ import {
   type BlockTag,
 } from "ethers";
 
-import { decisionDomain, signDecision, type Decision } from "../../core/decision";
+import { decisionDomain, lineDecision, signDecision, type DecisionDraft } from "../../core/decision";
 import { decodeLedgerLog, isEntry, type LedgerEntry, type LogLike } from "../../core/ledger-events";
 import {
   accountFromFields,
@@ -162,11 +162,15 @@ export class LedgerClient {
     return decodeRevert(this.iface, error);
   }
 
-  /** Completes a decision with the account's nonce and a deadline, and has the scorer sign it. */
-  async signDecision(draft: Omit<Decision, "nonce" | "deadline">, nonce: bigint, deadline: bigint): Promise<SignedDecision> {
-    const decision: Decision = { ...draft, nonce, deadline };
+  /**
+   * Completes a line decision (purpose Line, subject zero) with the scorer's address, the
+   * account's nonce, its issue time and a deadline, and has the scorer sign it.
+   */
+  async signDecision(draft: DecisionDraft, nonce: bigint, issuedAt: bigint, deadline: bigint): Promise<SignedDecision> {
+    const scorer = await this.scorerAddressOf();
+    const decision = lineDecision(draft, { scorer, nonce, issuedAt, deadline });
     const signature = await signDecision(this.scorer as unknown as Parameters<typeof signDecision>[0], this.domain, decision);
-    return { decision, scorer: await this.scorerAddressOf(), signature };
+    return { decision, scorer, signature };
   }
 
   // ---------------------------------------------------------------- entries

@@ -156,7 +156,7 @@ export class OutboxSender extends EventEmitter {
     if (isDecisionCall(call)) {
       const latest = await this.client.latestBlock();
       const deadline = latest.timestamp + BigInt(this.options.decisionTtlSeconds);
-      signed = await this.client.signDecision(call.decision, account.decisionNonce, deadline);
+      signed = await this.client.signDecision(call.decision, account.decisionNonce, latest.timestamp, deadline);
     }
     const args = callArguments(call, step.ref, expectedSeq, signed);
     const data = this.client.encode(call.fn, args);

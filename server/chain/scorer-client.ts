@@ -88,7 +88,15 @@ export class ScorerClient {
     const a = await this.call("/v1/sign", { id, account: decision.account, nonce, decision });
     const d = a.decision as Wire;
     return {
-      decision: { ...draftFromWire(d), nonce: BigInt(d.nonce as string), deadline: BigInt(d.deadline as string) },
+      decision: {
+        ...draftFromWire(d),
+        purpose: Number(d.purpose),
+        subject: d.subject as string,
+        scorer: d.scorer as string,
+        nonce: BigInt(d.nonce as string),
+        issuedAt: BigInt(d.issuedAt as string),
+        deadline: BigInt(d.deadline as string),
+      },
       scorer: a.scorer as string,
       signature: a.signature as string,
     };

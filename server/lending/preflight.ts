@@ -49,7 +49,12 @@ export class Preflight {
       let args: Record<string, unknown>;
       if (isDecisionCall(call)) {
         const latest = await this.client.latestBlock();
-        const signed = await this.client.signDecision(call.decision, account.decisionNonce, latest.timestamp + BigInt(this.decisionTtlSeconds));
+        const signed = await this.client.signDecision(
+          call.decision,
+          account.decisionNonce,
+          latest.timestamp,
+          latest.timestamp + BigInt(this.decisionTtlSeconds)
+        );
         args = callArguments(call, ZeroHash, seq, signed);
       } else {
         args = callArguments(call, ZeroHash, seq);

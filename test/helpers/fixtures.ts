@@ -9,7 +9,7 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signer
 
 import CreditLedgerModule from "../../deploy/modules/CreditLedger";
 import { CASH_LOAN_ID, PAY_LATER_ID } from "../../deploy/defaults";
-import { decisionDomain, signDecision, type Decision } from "../../core/decision";
+import { decisionDomain, DecisionPurpose, signDecision, type Decision } from "../../core/decision";
 import type { CreditLedger } from "../../typechain-types";
 
 export { CASH_LOAN_ID, PAY_LATER_ID };
@@ -78,8 +78,10 @@ export async function openAccount(l: Ledger, tier = 1, exposureCap = 8_000_000n)
 /** A decision for `account` with sensible defaults; the nonce is read from the chain. */
 export async function makeDecision(l: Ledger, account: string, overrides: Partial<Decision> = {}): Promise<Decision> {
   const a = await l.ledger.accountOf(account);
+  const t = await now();
   return {
     account,
+    purpose: DecisionPurpose.Line,
     productId: PAY_LATER_ID,
     approved: true,
     tier: Number(a.tier),
@@ -90,8 +92,11 @@ export async function makeDecision(l: Ledger, account: string, overrides: Partia
     modelId: MODEL_ID,
     featuresHash: FEATURES_HASH,
     reasonCodes: [0, 0, 0, 0],
+    subject: ZeroHash,
+    scorer: l.scorer.address,
     nonce: a.decisionNonce,
-    deadline: (await now()) + 3_600n,
+    issuedAt: t,
+    deadline: t + 3_600n,
     ...overrides,
   };
 }

@@ -37,7 +37,7 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signer
 
 import { ROLES } from "../../deploy/modules/CreditLedger";
 import { CASH_LOAN, CASH_LOAN_ID, PAY_LATER, PAY_LATER_ID, TIERS, type ProductConfig } from "../../deploy/defaults";
-import { decisionDomain, signDecision, type Decision, type TypedDataSigner } from "../../core/decision";
+import { decisionDomain, DecisionPurpose, signDecision, type Decision, type TypedDataSigner } from "../../core/decision";
 import { entryKindOf, nextHead, payloadHashOf } from "../../core/hash-chain";
 import {
   applyRefund,
@@ -414,8 +414,10 @@ export class StagedLedger {
   /** A decision for the account's next nonce, with the real fixtures' defaults. */
   async decision(account: string, overrides: Partial<Decision> = {}, at?: bigint): Promise<Decision> {
     const a = this.account(account);
+    const t = at ?? (await this.now());
     return {
       account: a.id,
+      purpose: DecisionPurpose.Line,
       productId: PAY_LATER_ID,
       approved: true,
       tier: a.tier,
@@ -426,8 +428,11 @@ export class StagedLedger {
       modelId: id("scorecard-v1"),
       featuresHash: id("features"),
       reasonCodes: [0, 0, 0, 0],
+      subject: ZeroHash,
+      scorer: this.f.scorer.address,
       nonce: a.decisionNonce,
-      deadline: (at ?? (await this.now())) + 3_600n,
+      issuedAt: t,
+      deadline: t + 3_600n,
       ...overrides,
     };
   }

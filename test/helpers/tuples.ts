@@ -10,6 +10,7 @@ import type { Allocation, LoanTerms } from "../../core/loan-math";
 /** `ICreditLedger.Decision`. */
 export const decisionTuple = (d: Decision): unknown[] => [
   d.account,
+  d.purpose,
   d.productId,
   d.approved,
   d.tier,
@@ -20,7 +21,10 @@ export const decisionTuple = (d: Decision): unknown[] => [
   d.modelId,
   d.featuresHash,
   [...d.reasonCodes],
+  d.subject,
+  d.scorer,
   d.nonce,
+  d.issuedAt,
   d.deadline,
 ];
 

@@ -43,8 +43,9 @@ const ROOT = path.join(__dirname, "..", "..");
 // ================================================================== the published table
 
 const DECISION =
-  "tuple(bytes32 account, uint8 productId, bool approved, uint8 tier, uint16 score, uint64 limit, uint40 limitExpiry, " +
-  "uint32 ratePpmPerDay, bytes32 modelId, bytes32 featuresHash, uint16[4] reasonCodes, uint32 nonce, uint64 deadline)";
+  "tuple(bytes32 account, uint8 purpose, uint8 productId, bool approved, uint8 tier, uint16 score, uint64 limit, " +
+  "uint40 limitExpiry, uint32 ratePpmPerDay, bytes32 modelId, bytes32 featuresHash, uint16[4] reasonCodes, " +
+  "bytes32 subject, address scorer, uint32 nonce, uint40 issuedAt, uint64 deadline)";
 const LOAN_TERMS =
   "tuple(uint64 principal, uint40 startTime, uint8 periods, uint8 method, uint8 productId, uint32 ratePpmPerDay, " +
   "uint64 totalFee, uint16 firstDueDay, uint32 penaltyPpmPerDay)";
