@@ -249,6 +249,7 @@ describe("gateway crash recovery: SIGKILL at random points while requests are in
       GATEWAY_RPC_URL: node.rpcUrl,
       GATEWAY_LEDGER_ADDRESS: ledgerAddress,
       GATEWAY_LEDGER_START_BLOCK: String(startBlock),
+      GATEWAY_MODE: "development", // Hardhat's public keys are refused in production mode
       GATEWAY_OPERATOR_KEY: hardhatKey(1),
       // The scorer is a process of its own too, on its own database; it outlives every gateway kill.
       GATEWAY_SCORER_URL: scorer.url,
