@@ -34,7 +34,7 @@ import { EntryKind, verifyChain } from "../../core/hash-chain";
 import { cryptoRandom } from "../../server/randomness";
 import { SqliteStore } from "../../server/store/sqlite-store";
 import { freePort, startGatewayProcess, type GatewayProcess } from "../../scripts/lib/gateway-process";
-import { startScorerProcess, type ScorerProcess } from "../../scripts/lib/scorer-process";
+import { DEVELOPMENT_CHAIN_AHEAD, startScorerProcess, type ScorerProcess } from "../../scripts/lib/scorer-process";
 import { deployLedger } from "../helpers/fixtures";
 import { FUZZ_SEED } from "../helpers/fuzz";
 import { hardhatKey } from "../helpers/gateway";
@@ -244,6 +244,8 @@ describe("gateway crash recovery: SIGKILL at random points while requests are in
       SCORER_LEDGER_ADDRESS: ledgerAddress,
       SCORER_PORT: "0",
       SCORER_LOG_LEVEL: "warn",
+      // Earlier test files advanced the in-process chain's clock by days.
+      ...DEVELOPMENT_CHAIN_AHEAD,
     });
     env = {
       GATEWAY_RPC_URL: node.rpcUrl,
