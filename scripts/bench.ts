@@ -231,6 +231,7 @@ async function startSystem(options: Options, dir: string): Promise<System> {
     GATEWAY_RPC_URL: node.rpcUrl,
     GATEWAY_LEDGER_ADDRESS: ledgerAddress,
     GATEWAY_LEDGER_START_BLOCK: String(startBlock),
+    GATEWAY_MODE: "development", // Hardhat's public keys are refused in production mode
     GATEWAY_OPERATOR_KEY: localAccountKey(hd, 1),
     GATEWAY_SCORER_URL: scorerProcess.url,
     GATEWAY_SCORER_TOKEN: scorerToken,

@@ -2,6 +2,10 @@
  * The gateway's configuration: read once from the environment through one zod schema,
  * validated, and passed down. Nothing else in server/ reads `process.env`.
  *
+ *   GATEWAY_MODE                development | production (docs/DEPLOYMENT.md): development    production
+ *                               turns on the clock-advance route, plain-http webhooks to
+ *                               loopback and waiting POSTs by default; production refuses
+ *                               Hardhat's public test keys
  *   GATEWAY_RPC_URL             JSON-RPC URL of the chain (http or https)                 required
  *   GATEWAY_LEDGER_ADDRESS      address of the CreditLedger contract                      required
  *   GATEWAY_LEDGER_START_BLOCK  block the indexer starts from (the ledger's deploy block) 0
@@ -15,7 +19,7 @@
  *   GATEWAY_HOST, GATEWAY_PORT  listen address                                            127.0.0.1, 8080
  *   GATEWAY_CONFIRMATIONS       blocks a transaction needs before it counts               1
  *   GATEWAY_WAIT_DEFAULT        true | false | auto: whether POSTs wait for confirmation
- *                               when the request has no ?wait= (auto: true on chain 31337) auto
+ *                               when the request has no ?wait= (auto: true in development mode) auto
  *   GATEWAY_WAIT_TIMEOUT_MS     longest a waiting request waits before answering 202      30000
  *   GATEWAY_POLL_INTERVAL_MS    how often the sender and indexer poll the chain           1000
  *   GATEWAY_STUCK_AFTER_MS      a transaction unmined this long is replaced (fee bump)    120000
@@ -60,7 +64,10 @@ import { z } from "zod";
 export { Secret } from "../core/secret";
 import { Secret } from "../core/secret";
 
-export const LOCAL_CHAIN_ID = 31337n;
+import { isPublicTestKey } from "./chain/local-keys";
+
+export const GATEWAY_MODES = ["development", "production"] as const;
+export type GatewayMode = (typeof GATEWAY_MODES)[number];
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
@@ -109,6 +116,7 @@ const secretBytes = (check: (b: Buffer) => boolean, expected: string) =>
 const httpUrl = z.string().refine((v) => /^https?:\/\/[^\s]+$/.test(v) && URL.canParse(v), "must be an http(s) URL");
 
 const EnvSchema = z.object({
+  GATEWAY_MODE: optional(z.enum(GATEWAY_MODES, { error: 'must be "development" or "production"' })).default("production"),
   GATEWAY_RPC_URL: required(httpUrl),
   GATEWAY_LEDGER_ADDRESS: required(
     z
@@ -171,6 +179,8 @@ const EnvSchema = z.object({
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export interface GatewayConfig {
+  /** development: the clock route, loopback webhooks, waiting by default; production: none of them. */
+  mode: GatewayMode;
   chain: {
     rpcUrl: string;
     ledgerAddress: string;
@@ -185,7 +195,7 @@ export interface GatewayConfig {
   store: { path: string };
   vault: { encryptionKey: Secret<Buffer>; identityPepper: Secret<Buffer> };
   http: { host: string; port: number; bodyLimitBytes: number };
-  /** `auto` waits on the local network (chain id 31337) only. */
+  /** `auto` waits in development mode only. */
   waitDefault: "true" | "false" | "auto";
   waitTimeoutMs: number;
   logLevel: LogLevel;
@@ -230,8 +240,23 @@ export class ConfigError extends Error {
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
+/** The problem of a production setting that holds one of Hardhat's public keys. */
+export const publicTestKeyProblem = (name: string): string =>
+  `${name} is one of Hardhat's public test keys (anyone can sign with it): use a key of your own, or GATEWAY_MODE=development`;
+
+/** How to set each secret setting, said when one is missing. */
+export const SECRET_SETTINGS: Readonly<Record<string, string>> = {
+  GATEWAY_OPERATOR_KEY: "the private key (0x + 64 hex) of the account holding OPERATOR_ROLE, from your key store",
+  GATEWAY_VAULT_KEY: "32 random bytes, made once and kept: openssl rand -hex 32",
+  GATEWAY_IDENTITY_PEPPER: "at least 16 random bytes, made once and never changed: openssl rand -hex 32",
+};
+
 const settingProblems = (error: z.ZodError): string[] =>
-  error.issues.map((issue) => `${issue.path.length > 0 ? String(issue.path[0]) : "environment"} ${issue.message}`);
+  error.issues.map((issue) => {
+    const setting = issue.path.length > 0 ? String(issue.path[0]) : "environment";
+    const hint = issue.message === "is not set" ? SECRET_SETTINGS[setting] : undefined;
+    return `${setting} ${issue.message}${hint === undefined ? "" : ` (set it to ${hint})`}`;
+  });
 
 /**
  * The database setting alone, read and validated as the gateway reads it: for tools that open
@@ -255,9 +280,15 @@ export function readGatewayConfig(env: Env): GatewayConfig {
       );
     }
   }
+  if (parsed.success && parsed.data.GATEWAY_MODE === "production") {
+    if (isPublicTestKey(parsed.data.GATEWAY_OPERATOR_KEY.reveal())) {
+      problems.push(publicTestKeyProblem("GATEWAY_OPERATOR_KEY"));
+    }
+  }
   if (!parsed.success || problems.length > 0) throw new ConfigError([...new Set(problems)]);
   const e = parsed.data;
   return {
+    mode: e.GATEWAY_MODE,
     chain: {
       rpcUrl: e.GATEWAY_RPC_URL,
       ledgerAddress: e.GATEWAY_LEDGER_ADDRESS,
@@ -301,7 +332,7 @@ export function readGatewayConfig(env: Env): GatewayConfig {
   };
 }
 
-/** Whether POSTs wait for confirmation by default on a chain with this id. */
-export function waitsByDefault(config: Pick<GatewayConfig, "waitDefault">, chainId: bigint): boolean {
-  return config.waitDefault === "auto" ? chainId === LOCAL_CHAIN_ID : config.waitDefault === "true";
+/** Whether POSTs wait for confirmation by default (`auto`: in development mode). */
+export function waitsByDefault(config: Pick<GatewayConfig, "waitDefault" | "mode">): boolean {
+  return config.waitDefault === "auto" ? config.mode === "development" : config.waitDefault === "true";
 }

@@ -27,7 +27,7 @@ import { LedgerClient } from "./chain/ledger-client";
 import { OutboxSender, type SenderHooks } from "./chain/outbox-sender";
 import { ScorerClient } from "./chain/scorer-client";
 import { systemClock, type Clock } from "./clock";
-import { LOCAL_CHAIN_ID, waitsByDefault, type GatewayConfig } from "./config";
+import { waitsByDefault, type GatewayConfig } from "./config";
 import { Accounts } from "./lending/accounts";
 import { Applications } from "./lending/applications";
 import { Drawdowns } from "./lending/drawdowns";
@@ -71,7 +71,7 @@ export interface GatewayEdges {
   model?: ScorecardModel;
   metrics?: GatewayMetrics;
   senderHooks?: SenderHooks;
-  /** Moving the chain's time and reading block times (default: JSON-RPC on the provider; local chain only moves). */
+  /** Moving the chain's time and reading block times (default: JSON-RPC on the provider; it moves in development mode only). */
   chainControl?: ChainControl;
   /** How webhook deliveries are sent (default: fetch). */
   webhookTransport?: WebhookTransport;
@@ -104,7 +104,7 @@ export interface Gateway {
   servicingStore: ServicingStore;
   webhooks: WebhookSubscriptions;
   deliverer: WebhookDeliverer;
-  /** The clock the API's "now" and the servicing run on (moved by the admin clock on the local network). */
+  /** The clock the API's "now" and the servicing run on (moved by the admin clock in development mode). */
   businessClock: BusinessClock;
   chainId: bigint;
   defaultWait: boolean;
@@ -204,7 +204,7 @@ export async function createGateway(config: GatewayConfig, edges: GatewayEdges =
   const accounts = new Accounts(store, vault, reach, businessClock);
   const rpc = provider as unknown as { send?: (method: string, params: unknown[]) => Promise<unknown> };
   const chainControl: ChainControl = edges.chainControl ?? {
-    local: client.chainId === LOCAL_CHAIN_ID && typeof rpc.send === "function",
+    local: config.mode === "development" && typeof rpc.send === "function",
     async increaseTime(seconds) {
       await rpc.send!("evm_increaseTime", [seconds]);
       await rpc.send!("evm_mine", []);
@@ -215,8 +215,8 @@ export async function createGateway(config: GatewayConfig, edges: GatewayEdges =
     },
   };
   const webhookSecrets = new WebhookSecrets(config.vault.encryptionKey.reveal());
-  // Webhooks go to public addresses only; plain http to the loopback host is for the local network.
-  const webhookUrlPolicy = { allowLoopbackHttp: client.chainId === LOCAL_CHAIN_ID };
+  // Webhooks go to public addresses only; plain http to the loopback host is for development mode.
+  const webhookUrlPolicy = { allowLoopbackHttp: config.mode === "development" };
   const deliverer = new WebhookDeliverer(
     servicingStore,
     webhookSecrets,
@@ -280,7 +280,7 @@ export async function createGateway(config: GatewayConfig, edges: GatewayEdges =
     logger: servicingLogger,
     pollIntervalMs: config.chain.pollIntervalMs,
   });
-  const defaultWait = waitsByDefault(config, client.chainId);
+  const defaultWait = waitsByDefault(config);
 
   const explorer = new ExplorerConfigSource({
     rpcUrl: config.explorer.rpcUrl,
@@ -308,6 +308,7 @@ export async function createGateway(config: GatewayConfig, edges: GatewayEdges =
     webhooks,
     businessClock,
     explorer,
+    development: config.mode === "development",
   });
   let openApi: Record<string, unknown> | undefined;
   const health = async (): Promise<HealthReport> => {

@@ -13,7 +13,7 @@ import { Wallet } from "ethers";
 import { kycDomain, kycSubjectOf, signKycAttestation } from "../../core/kyc-attestation";
 import type { EvidenceInput } from "../../server/lending/scorer-decisions";
 import { normalizeNationalId } from "../../server/vault/identity";
-import { startScorerProcess, type ScorerProcess } from "./scorer-process";
+import { DEVELOPMENT_CHAIN_AHEAD, startScorerProcess, type ScorerProcess } from "./scorer-process";
 
 export interface ScorerSetup {
   key: string;
@@ -53,7 +53,7 @@ export async function startLocalScorer(setup: ScorerSetup): Promise<LocalScorer>
   const child = await startScorerProcess({
     SCORER_PORT: "0",
     SCORER_DB_PATH: path.join(setup.dataDir, "scorer.sqlite"),
-    ...(setup.development ? { SCORER_MAX_CHAIN_AHEAD_SECONDS: String(10 * 365 * 86_400) } : {}),
+    ...(setup.development ? DEVELOPMENT_CHAIN_AHEAD : {}),
     ...(devVerifier ? { SCORER_KYC_VERIFIERS: JSON.stringify({ [OPERATOR_PARTNER]: devVerifier.address }) } : {}),
     ...setup.env,
     SCORER_KEY: setup.key,

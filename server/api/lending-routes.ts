@@ -194,7 +194,15 @@ export function lendingRoutes(deps: RouteDeps): RouteDef[] {
       query: C.WaitQuery,
       body: S.RestructureRequest,
       responses: written(200, S.RestructureResponse, "The restructure is recorded"),
-      problems: [...LEDGER_POST_PROBLEMS, ...LOAN_PROBLEMS, "ledger/invalid-restructure", "ledger/loan-not-active"],
+      problems: [
+        ...LEDGER_POST_PROBLEMS,
+        ...LOAN_PROBLEMS,
+        "ledger/invalid-restructure",
+        "ledger/loan-not-active",
+        "ledger/restructure-limit-reached",
+        "ledger/holiday-days-exceeded",
+        "ledger/cost-ceiling-exceeded",
+      ],
       handle: (ctx) =>
         mutationAnswer<RestructureContext>(deps, ctx, {
           prepare: () => deps.loanChanges.prepareRestructure(ctx.params.loanId, ctx.body),

@@ -30,7 +30,7 @@ export const PROBLEM_TYPES = {
   "unsupported-media-type": { status: 415, title: "The body must be application/json" },
   "ledger-rule": { status: 422, title: "The ledger refused the request" },
   "velocity-hold": { status: 422, title: "A velocity rule tripped: the line is frozen and nothing was drawn" },
-  "clock-advance-refused": { status: 409, title: "The clock can only be advanced on the local development network" },
+  "clock-advance-refused": { status: 409, title: "The clock can only be advanced in development mode, on a chain whose time can be moved" },
   "webhook-not-found": { status: 404, title: "No such webhook subscription" },
   "delivery-not-found": { status: 404, title: "No such webhook delivery" },
   "partner-not-found": { status: 404, title: "No such partner" },

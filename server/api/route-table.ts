@@ -88,6 +88,8 @@ export interface RouteDeps {
   webhooks: WebhookSubscriptions;
   businessClock: BusinessClock;
   explorer: ExplorerConfigSource;
+  /** Development mode (GATEWAY_MODE): mounts the clock-advance route. */
+  development: boolean;
 }
 
 /** A route whose handler's params, query and body are typed from its schemas. */

@@ -64,6 +64,7 @@ describe("the build: node runs the compiled gateway", function () {
         ...env,
         GATEWAY_RPC_URL: system.rpcUrl,
         GATEWAY_LEDGER_ADDRESS: system.ledger,
+        GATEWAY_MODE: "development", // Hardhat's public keys are refused in production mode
         GATEWAY_OPERATOR_KEY: hardhatKey(1),
         GATEWAY_SCORER_URL: scorer.url,
         GATEWAY_SCORER_TOKEN: scorerToken,

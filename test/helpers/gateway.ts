@@ -89,12 +89,13 @@ export function testExplorerScript(): Promise<ExplorerScript> {
 }
 
 /**
- * A test gateway's settings on the fixture's ledger: fresh secrets, an in-memory database unless
- * `env` names one, and a scorer URL and token (`scorerEnv` of a running test scorer, or a port
- * nobody listens on).
+ * A test gateway's settings on the fixture's ledger: development mode (Hardhat's keys, the
+ * clock route, loopback webhooks), fresh secrets, an in-memory database unless `env` names one,
+ * and a scorer URL and token (`scorerEnv` of a running test scorer, or a port nobody listens on).
  */
 export function testGatewayEnv(ledgerAddress: string, env: Record<string, string> = {}): Record<string, string> {
   return {
+    GATEWAY_MODE: "development",
     GATEWAY_RPC_URL: "http://127.0.0.1:9",
     GATEWAY_LEDGER_ADDRESS: ledgerAddress,
     GATEWAY_OPERATOR_KEY: hardhatKey(1),

@@ -10,6 +10,7 @@
 import type { Server } from "node:http";
 import { randomBytes } from "node:crypto";
 import { Wallet } from "ethers";
+import { DEVELOPMENT_CHAIN_AHEAD } from "../../scripts/lib/scorer-process";
 
 import { kycDomain, kycSubjectOf, signKycAttestation, type KycAttestation } from "../../core/kyc-attestation";
 import { loadScorerConfig } from "../../scorer/config";
@@ -55,7 +56,7 @@ export async function startTestScorer(options: { key: string; chainId: bigint; l
     SCORER_CHAIN_ID: options.chainId.toString(),
     SCORER_LEDGER_ADDRESS: options.ledgerAddress,
     // Tests move the local chain's time forward by months: signed deadlines follow it.
-    SCORER_MAX_CHAIN_AHEAD_SECONDS: String(10 * 365 * 86_400),
+    ...DEVELOPMENT_CHAIN_AHEAD,
     SCORER_BUDGET_PER_HOUR: "100000000000",
     SCORER_BUDGET_PER_DAY: "100000000000",
     ...options.env,

@@ -132,6 +132,7 @@ describe("API: OpenAPI document, docs, health, metrics, HTTP edge", function () 
     const config = readGatewayConfig({
       GATEWAY_RPC_URL: "http://127.0.0.1:9",
       GATEWAY_LEDGER_ADDRESS: t.client.address,
+      GATEWAY_MODE: "development", // Hardhat's public keys are refused in production mode
       GATEWAY_OPERATOR_KEY: hardhatKey(1),
       ...scorerEnv(t.scoring),
       GATEWAY_DB_PATH: ":memory:",
@@ -147,6 +148,7 @@ describe("API: OpenAPI document, docs, health, metrics, HTTP edge", function () 
     const config = readGatewayConfig({
       GATEWAY_RPC_URL: "http://127.0.0.1:9",
       GATEWAY_LEDGER_ADDRESS: t.client.address,
+      GATEWAY_MODE: "development", // Hardhat's public keys are refused in production mode
       GATEWAY_OPERATOR_KEY: hardhatKey(4),
       ...scorerEnv(t.scoring),
       GATEWAY_DB_PATH: ":memory:",

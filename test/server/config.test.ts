@@ -134,10 +134,23 @@ describe("gateway configuration", () => {
     }
   });
 
-  it("waits for confirmation by default on the local network only (auto)", () => {
-    expect(waitsByDefault({ waitDefault: "auto" }, 31337n)).to.equal(true);
-    expect(waitsByDefault({ waitDefault: "auto" }, 1n)).to.equal(false);
-    expect(waitsByDefault({ waitDefault: "true" }, 1n)).to.equal(true);
-    expect(waitsByDefault({ waitDefault: "false" }, 31337n)).to.equal(false);
+  it("waits for confirmation by default in development mode only (auto), whatever the chain", () => {
+    expect(waitsByDefault({ waitDefault: "auto", mode: "development" })).to.equal(true);
+    expect(waitsByDefault({ waitDefault: "auto", mode: "production" })).to.equal(false);
+    expect(waitsByDefault({ waitDefault: "true", mode: "production" })).to.equal(true);
+    expect(waitsByDefault({ waitDefault: "false", mode: "development" })).to.equal(false);
+  });
+
+  it("runs in production mode unless GATEWAY_MODE says development, and refuses another mode", () => {
+    expect(readGatewayConfig(validEnv()).mode).to.equal("production");
+    expect(readGatewayConfig(validEnv({ GATEWAY_MODE: "development" })).mode).to.equal("development");
+    expect(problemsOf(validEnv({ GATEWAY_MODE: "local" }))).to.deep.equal(['GATEWAY_MODE must be "development" or "production"']);
+  });
+
+  it("says how to set a missing secret", () => {
+    const problems = problemsOf(validEnv({ GATEWAY_VAULT_KEY: undefined, GATEWAY_IDENTITY_PEPPER: undefined }));
+    expect(problems).to.have.length(2);
+    expect(problems[0]).to.match(/^GATEWAY_VAULT_KEY is not set \(set it to 32 random bytes.*openssl rand -hex 32/);
+    expect(problems[1]).to.match(/^GATEWAY_IDENTITY_PEPPER is not set \(set it to .*openssl rand -hex 32/);
   });
 });

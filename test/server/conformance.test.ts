@@ -22,7 +22,7 @@ import { CreditLedger__factory } from "../../typechain-types";
 import { GOOD_FEATURES } from "../helpers/identities";
 import { applicationBody, approvedAccount, newIdempotencyKey, post, testGateway, type TestGateway } from "../helpers/gateway";
 
-const ROUTES: RouteDef[] = buildRoutes({ model: DEFAULT_MODEL } as Parameters<typeof buildRoutes>[0]);
+const ROUTES: RouteDef[] = buildRoutes({ model: DEFAULT_MODEL, development: true } as Parameters<typeof buildRoutes>[0]);
 const hex = (bytes: number) => randomBytes(bytes).toString("hex");
 
 type Key = "partner" | "partner2" | "auditor" | "admin" | "suspended" | "cashOnly" | "noHooks" | "none";

@@ -34,7 +34,7 @@ import { EntryKind, verifyChain } from "../../core/hash-chain";
 import { cryptoRandom } from "../../server/randomness";
 import { SqliteStore } from "../../server/store/sqlite-store";
 import { freePort, startGatewayProcess, type GatewayProcess } from "../../scripts/lib/gateway-process";
-import { startScorerProcess, type ScorerProcess } from "../../scripts/lib/scorer-process";
+import { DEVELOPMENT_CHAIN_AHEAD, startScorerProcess, type ScorerProcess } from "../../scripts/lib/scorer-process";
 import { deployLedger } from "../helpers/fixtures";
 import { FUZZ_SEED } from "../helpers/fuzz";
 import { hardhatKey } from "../helpers/gateway";
@@ -244,13 +244,14 @@ describe("gateway crash recovery: SIGKILL at random points while requests are in
       SCORER_LEDGER_ADDRESS: ledgerAddress,
       SCORER_PORT: "0",
       SCORER_LOG_LEVEL: "warn",
-      // The in-process chain's time runs ahead of the clock once other test files advanced it.
-      SCORER_MAX_CHAIN_AHEAD_SECONDS: String(10 * 365 * 86_400),
+      // Earlier test files advanced the in-process chain's clock by days.
+      ...DEVELOPMENT_CHAIN_AHEAD,
     });
     env = {
       GATEWAY_RPC_URL: node.rpcUrl,
       GATEWAY_LEDGER_ADDRESS: ledgerAddress,
       GATEWAY_LEDGER_START_BLOCK: String(startBlock),
+      GATEWAY_MODE: "development", // Hardhat's public keys are refused in production mode
       GATEWAY_OPERATOR_KEY: hardhatKey(1),
       // The scorer is a process of its own too, on its own database; it outlives every gateway kill.
       GATEWAY_SCORER_URL: scorer.url,

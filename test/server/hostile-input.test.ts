@@ -38,7 +38,7 @@ const KNOWN_PERSON = nationalIdFrom("11010119900307803");
 const NEW_PERSON = nationalIdFrom("11010119850101123");
 
 /** The route table as the app mounts it (only `model` is used when the table is built). */
-const ROUTES: RouteDef[] = buildRoutes({ model: DEFAULT_MODEL } as Parameters<typeof buildRoutes>[0]);
+const ROUTES: RouteDef[] = buildRoutes({ model: DEFAULT_MODEL, development: true } as Parameters<typeof buildRoutes>[0]);
 
 /** Endpoints outside the route table: no input, no auth. */
 const SYSTEM_PATHS = ["/healthz", "/metrics", "/openapi.json", "/docs", "/explorer", "/explorer/app.js"];

@@ -20,7 +20,7 @@ import { startReceiver, zoneAtNoon, type Receiver } from "../servicing/receiver"
 import { GOOD_FEATURES } from "../helpers/identities";
 import { applicationBody, approvedAccount, get, newIdempotencyKey, post, testGateway, type TestGateway } from "../helpers/gateway";
 
-const ROUTES: RouteDef[] = buildRoutes({ model: DEFAULT_MODEL } as Parameters<typeof buildRoutes>[0]);
+const ROUTES: RouteDef[] = buildRoutes({ model: DEFAULT_MODEL, development: true } as Parameters<typeof buildRoutes>[0]);
 
 const hex = (bytes: number) => randomBytes(bytes).toString("hex");
 

@@ -80,6 +80,7 @@ describe("reminders pass the collection guard: quiet hours, daily cap, stale rem
     const config = readGatewayConfig({
       GATEWAY_RPC_URL: "http://127.0.0.1:9",
       GATEWAY_LEDGER_ADDRESS: t.client.address,
+      GATEWAY_MODE: "development", // Hardhat's public keys are refused in production mode
       GATEWAY_OPERATOR_KEY: hardhatKey(1),
       ...scorerEnv(t.scoring),
       GATEWAY_DB_PATH: ":memory:",

@@ -198,6 +198,7 @@ describe("webhooks: deliveries survive a gateway restart", function () {
     const env = {
       GATEWAY_RPC_URL: "http://127.0.0.1:9",
       GATEWAY_LEDGER_ADDRESS: edges.client.address,
+      GATEWAY_MODE: "development", // Hardhat's public keys are refused in production mode
       GATEWAY_OPERATOR_KEY: hardhatKey(1),
       ...scorerEnv(scoring),
       GATEWAY_DB_PATH: dbPath,
