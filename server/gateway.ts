@@ -190,7 +190,7 @@ export async function createGateway(config: GatewayConfig, edges: GatewayEdges =
   );
   const operations = new Operations(store, sender, indexer, () => provider.getBlockNumber(), random, clock, metrics);
   const reach = new Reach(store);
-  const preflight = new Preflight(client, store, reach, scorer);
+  const preflight = new Preflight(client, store, reach, scorerAddress);
   const partners = new Partners(store, apiKeys, random, clock);
   if (!(store instanceof SqliteStore)) throw new Error("servicing needs the SQLite store (a PostgreSQL ServicingStore is not written yet)");
   const servicingStore = new SqliteServicingStore(store.db, clock);

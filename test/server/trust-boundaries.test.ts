@@ -105,6 +105,44 @@ describe("trust boundaries: a scorer the gateway cannot drive", function () {
   });
 });
 
+describe("trust boundaries: the pre-flight simulates without real signatures", function () {
+  let t: TestGateway;
+
+  before(async () => {
+    t = await testGateway();
+  });
+
+  after(async () => {
+    await t.gateway.stop();
+  });
+
+  const signatures = () => (t.scoring.store.db.prepare("SELECT COUNT(*) AS n FROM signatures").get() as { n: number }).n;
+
+  it("the scorer signs a decision once, when the sender sends it; one the pre-flight refuses (LineExists) is never signed", async () => {
+    const body = applicationBody();
+    const before = signatures();
+    const first = await post(t, "/v1/applications", body);
+    expect(first.status, JSON.stringify(first.body)).to.equal(201);
+    expect(signatures(), "the grant, signed by the sender only").to.equal(before + 1);
+    // The account exists now: the second application's grant is the pre-flight's own simulation.
+    const again = await post(t, "/v1/applications", body);
+    expect(again.status).to.equal(409);
+    expect(again.body).to.include({ type: "/problems/ledger/line-exists", rule: "LineExists" });
+    expect(signatures(), "nothing signed for a simulation").to.equal(before + 1);
+  });
+
+  it("simulates a limit raise without a signature; the scorer signs it once, when the sender sends it", async () => {
+    const body = applicationBody();
+    const applied = await post(t, "/v1/applications", body);
+    const accountId = applied.body.accountId as string;
+    const before = signatures();
+    const raised = await post(t, `/v1/accounts/${accountId}/limit-reviews`, { product: "pay_later", features: GOOD_FEATURES, evidence: await kycEvidence(t, body.identity.nationalId) });
+    expect(raised.status, JSON.stringify(raised.body)).to.equal(200);
+    expect(raised.body.outcome).to.equal("increased");
+    expect(signatures(), "the raise was signed once, by the sender").to.equal(before + 1);
+  });
+});
+
 describe("trust boundaries: identity tiers from evidence only", function () {
   let t: TestGateway;
 
