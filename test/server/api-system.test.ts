@@ -66,6 +66,7 @@ describe("API: OpenAPI document, docs, health, metrics, HTTP edge", function () 
     const scoring = await scorerFor(t);
     const gateway = await createGateway(
       readGatewayConfig({
+        GATEWAY_MODE: "development",
         GATEWAY_RPC_URL: "http://127.0.0.1:9",
         GATEWAY_LEDGER_ADDRESS: t.client.address,
         GATEWAY_OPERATOR_KEY: hardhatKey(1),
@@ -168,6 +169,7 @@ describe("API: OpenAPI document, docs, health, metrics, HTTP edge", function () 
 
   it("refuses to start when the scorer process cannot be reached, naming its URL", async () => {
     const config = readGatewayConfig({
+      GATEWAY_MODE: "development",
       GATEWAY_RPC_URL: "http://127.0.0.1:9",
       GATEWAY_LEDGER_ADDRESS: t.client.address,
       GATEWAY_OPERATOR_KEY: hardhatKey(1),
@@ -185,6 +187,7 @@ describe("API: OpenAPI document, docs, health, metrics, HTTP edge", function () 
   it("refuses to start when the scorer process's key lacks the scorer role", async () => {
     const stranger = await scorerFor(t, {}, hardhatKey(5));
     const config = readGatewayConfig({
+      GATEWAY_MODE: "development",
       GATEWAY_RPC_URL: "http://127.0.0.1:9",
       GATEWAY_LEDGER_ADDRESS: t.client.address,
       GATEWAY_OPERATOR_KEY: hardhatKey(1),
