@@ -37,6 +37,12 @@ const RULES: Record<string, RuleMapping> = {
   InvalidDecisionSignature: { status: 500, title: "The decision signature does not verify" },
   DecisionExpired: { status: 409, title: "The signed decision expired before it was recorded; apply again" },
   DecisionNonceMismatch: { status: 409, title: "Another decision was recorded for the account first; retry" },
+  // A decision the scorer signed that the ledger binds differently: the scorer's or the gateway's fault, not the partner's.
+  DecisionPurposeMismatch: { status: 500, title: "The decision was signed for another purpose" },
+  DecisionSubjectMismatch: { status: 500, title: "The decision was signed for another operation" },
+  DecisionScorerMismatch: { status: 500, title: "The decision names another scorer than the one that signed it" },
+  DecisionIssuedInFuture: { status: 500, title: "The decision is issued after the chain's time" },
+  DecisionLifetimeTooLong: { status: 500, title: "The decision's deadline is further than the ledger's maximum lifetime" },
   DecisionOutcomeMismatch: { status: 500, title: "The decision's outcome does not fit the call" },
   LineExists: { status: 409, title: "The account already holds a line of this product", field: "product" },
   NoLine: { status: 422, title: "The account holds no line of this product", field: "product" },
