@@ -9,7 +9,7 @@
  */
 import { dataLength, getAddress, getBytes, recoverAddress, ZeroHash } from "ethers";
 
-import { decisionDigest, decisionDomain, type Decision } from "../core/decision";
+import { decisionBindingProblems, decisionDigest, decisionDomain, DecisionPurpose, NONCE_ADVANCING_ENTRIES, type Decision } from "../core/decision";
 import { entryKindOf, nextHead } from "../core/hash-chain";
 import {
   applyRefund,
@@ -325,6 +325,8 @@ class Replayer implements Replay {
       // Terms the contract could never have stored (say, zero periods) break the math: a finding, not a crash.
       this.fail("charges", e, a.account, `${e.name} at seq ${String(e.args.seq)} cannot be replayed with the shared loan math: ${(error as Error).message}`);
     }
+    // Adverse entries (cut, freeze, write-off) invalidate outstanding decisions, as on-chain.
+    if (NONCE_ADVANCING_ENTRIES.has(e.name)) a.decisionNonce += 1n;
     a.series.push({ timestamp: e.timestamp, blockNumber: e.blockNumber, outstanding: a.used });
   }
 
@@ -375,15 +377,21 @@ class Replayer implements Replay {
     if (this.paused) this.fail("limits", e, a.account, `${what} while the ledger was paused`);
   }
 
-  private checkDecision(a: AccountR, e: TimedEvent, approved: boolean): Decision {
+  private checkDecision(
+    a: AccountR,
+    e: TimedEvent,
+    approved: boolean,
+    purpose: number = DecisionPurpose.Line,
+    subject: string = ZeroHash
+  ): Decision {
     this.count("decisions", a.account);
     const d = decisionFromFields(e.args.decision as Record<string, unknown>);
     const scorer = getAddress(low(e.args.scorer));
     const problems: string[] = [];
     if (low(d.account) !== a.account) problems.push(`the decision is about account ${d.account}`);
     if (d.approved !== approved) problems.push(`the decision says approved=${d.approved}`);
+    problems.push(...decisionBindingProblems(d, { purpose, subject, scorer }, e.timestamp));
     if (d.nonce !== a.decisionNonce) problems.push(`decision nonce ${d.nonce}, the account's nonce was ${a.decisionNonce} (a replayed or skipped decision)`);
-    if (d.deadline < e.timestamp) problems.push(`the decision expired at ${d.deadline}, used at ${e.timestamp}`);
     if (!this.hasRole(ROLE_IDS.SCORER_ROLE, scorer)) problems.push(`${scorer} did not hold SCORER_ROLE at block ${e.blockNumber}`);
     const signature = String(e.args.signature);
     const contractAnswer = this.history.contractSignatures[`${e.txHash}:${e.logIndex}`];
@@ -409,7 +417,7 @@ class Replayer implements Replay {
     if (!this.products.get(d.productId)?.active) problems.push(`product ${d.productId} was not active`);
     if (problems.length > 0) this.fail("decisions", e, a.account, `${e.name} at seq ${String(e.args.seq)}: ${problems.join("; ")}`);
 
-    if (approved) {
+    if (approved && purpose === DecisionPurpose.Line) {
       this.count("limits", a.account);
       const tier = this.tiers.get(d.tier);
       if (!tier) this.fail("limits", e, a.account, `decision for tier ${d.tier}, which has no policy`);

@@ -437,6 +437,30 @@ interface ICreditLedger {
     /// @param expected the account's `decisionNonce`
     /// @param actual the decision's `nonce`
     error DecisionNonceMismatch(bytes32 account, uint32 expected, uint32 actual);
+    /// @notice The decision names another scorer than the one it is submitted with (a decision
+    /// made for one scorer wallet cannot pass as another's, even with the same owner key).
+    /// @param scorer the `scorer` argument
+    /// @param decisionScorer the decision's `scorer` field
+    error DecisionScorerMismatch(address scorer, address decisionScorer);
+    /// @notice The decision authorises another kind of operation (`DecisionPurpose`).
+    /// @param expected the purpose this call needs
+    /// @param actual the decision's `purpose`
+    error DecisionPurposeMismatch(uint8 expected, uint8 actual);
+    /// @notice The decision authorises another operation than this call (its `subject` differs).
+    /// @param expected the subject of this call (zero for a line decision; for a restructure
+    /// `keccak256(abi.encode(loanNo, newPeriods, holidayDays, newRate))`)
+    /// @param actual the decision's `subject`
+    error DecisionSubjectMismatch(bytes32 expected, bytes32 actual);
+    /// @notice The decision's `issuedAt` is in the future.
+    /// @param issuedAt the decision's `issuedAt`
+    /// @param nowTime the block timestamp
+    error DecisionIssuedInFuture(uint40 issuedAt, uint256 nowTime);
+    /// @notice The decision's deadline lies more than `MAX_DECISION_LIFETIME` after its issue
+    /// time (a decision lives at most that long on-chain); the scorer must issue a fresh one.
+    /// @param issuedAt the decision's `issuedAt`
+    /// @param deadline the decision's `deadline`
+    /// @param maxLifetime `MAX_DECISION_LIFETIME` in seconds
+    error DecisionLifetimeTooLong(uint40 issuedAt, uint64 deadline, uint256 maxLifetime);
     /// @notice A decline was submitted where an approval is needed, or the reverse.
     /// @param approved the decision's `approved` flag
     error DecisionOutcomeMismatch(bool approved);
@@ -908,14 +932,23 @@ interface ICreditLedger {
     /// history; it spends the decision's nonce and changes nothing else (not the tier).
     /// @dev Role: `OPERATOR_ROLE` (the signature needs a `SCORER_ROLE` holder). While paused: accepted.
     /// Requirements: `decision.approved` is false; the account `decision.account` exists at
-    /// `expectedSeq`; the product is active; the deadline has not passed; the nonce is the
-    /// account's `decisionNonce`; `scorer` holds `SCORER_ROLE` and `signature` is its valid
-    /// signature (ECDSA, or ERC-1271 for a contract) of `decisionDigest(decision)`.
+    /// `expectedSeq`; purpose Line and subject zero; `decision.scorer == scorer`; the product is
+    /// active; issued no later than now, with a deadline at most `MAX_DECISION_LIFETIME` after
+    /// `issuedAt` that has not passed; the nonce is the account's `decisionNonce`; `scorer` holds
+    /// `SCORER_ROLE` and `signature` is its valid signature (ECDSA, or ERC-1271 for a contract)
+    /// of `decisionDigest(decision)`. The signature is checked last in every decision path, so a
+    /// simulation with an empty signature that fails with `InvalidDecisionSignature` alone
+    /// passes every other check.
     /// Emits `DecisionDeclined`. Reverts with, in this order:
     /// - `AccessControlUnauthorizedAccount` if the caller lacks `OPERATOR_ROLE`;
     /// - `DecisionOutcomeMismatch(true)` if the decision is an approval;
     /// - `UnknownAccount(account)`, `SeqMismatch(account, expectedSeq, seq)`;
+    /// - `DecisionPurposeMismatch(0, purpose)` if the purpose is not Line;
+    /// - `DecisionSubjectMismatch(0, subject)` if the subject is not zero;
+    /// - `DecisionScorerMismatch(scorer, decision.scorer)` if the decision names another scorer;
     /// - `UnknownProduct(productId)` if the decision's product is not active;
+    /// - `DecisionIssuedInFuture(issuedAt, now)` if `issuedAt` > `block.timestamp`;
+    /// - `DecisionLifetimeTooLong(issuedAt, deadline, MAX_DECISION_LIFETIME)` if the deadline is too far;
     /// - `DecisionExpired(deadline, now)` if `deadline` < `block.timestamp`;
     /// - `DecisionNonceMismatch(account, decisionNonce, nonce)` if the nonce is not the next one;
     /// - `NotScorer(scorer)` if `scorer` lacks `SCORER_ROLE`;
@@ -941,13 +974,13 @@ interface ICreditLedger {
     /// - `DecisionOutcomeMismatch(false)` if the decision is a decline;
     /// - `InvalidExpiry(limitExpiry)` if `limitExpiry` is not 0;
     /// - `UnknownAccount(account)`, `SeqMismatch(account, expectedSeq, seq)`;
-    /// - `UnknownProduct`, `DecisionExpired`, `DecisionNonceMismatch`, `NotScorer`,
-    ///   `InvalidDecisionSignature` as in `recordDecline`;
+    /// - the decision checks of `recordDecline` up to `NotScorer`, in its order;
     /// - `UnknownTier(tier)` if the decision's tier has no policy;
     /// - `InvalidAmount(0)` if the limit is zero;
     /// - `TierCapExceeded(tier, limit, maxLineLimit)` if the limit is above the tier's;
     /// - `RateAboveMaximum(ratePpmPerDay, 10000)` if the rate is above the maximum;
-    /// - `LineExists(account, productId)` if the line is already granted.
+    /// - `LineExists(account, productId)` if the line is already granted;
+    /// - `InvalidDecisionSignature(scorer, digest)` if the signature does not verify (last).
     /// @param decision the approved decision
     /// @param scorer the scorer that signed it
     /// @param signature the scorer's signature over `decisionDigest(decision)`
@@ -970,12 +1003,12 @@ interface ICreditLedger {
     /// - `EnforcedPause()` while paused;
     /// - `DecisionOutcomeMismatch(false)` if the decision is a decline;
     /// - `UnknownAccount(account)`, `SeqMismatch(account, expectedSeq, seq)`;
-    /// - `UnknownProduct`, `DecisionExpired`, `DecisionNonceMismatch`, `NotScorer`,
-    ///   `InvalidDecisionSignature`, `UnknownTier`, `InvalidAmount`, `TierCapExceeded`,
-    ///   `RateAboveMaximum` as in `grantLine`;
+    /// - the decision checks of `recordDecline` up to `NotScorer`, then `UnknownTier`,
+    ///   `InvalidAmount`, `TierCapExceeded`, `RateAboveMaximum` as in `grantLine`;
     /// - `NoLine(account, productId)` if the line is not granted;
     /// - `LimitNotIncreased(current, limit)` if the limit does not exceed the limit in force;
-    /// - `InvalidExpiry(limitExpiry)` if a temporary raise's expiry is not after `block.timestamp`.
+    /// - `InvalidExpiry(limitExpiry)` if a temporary raise's expiry is not after `block.timestamp`;
+    /// - `InvalidDecisionSignature(scorer, digest)` if the signature does not verify (last).
     /// @param decision the approved decision (`limit` the new limit)
     /// @param scorer the scorer that signed it
     /// @param signature the scorer's signature over `decisionDigest(decision)`
@@ -986,6 +1019,8 @@ interface ICreditLedger {
 
     /// @notice Cut a line's limit in force; may go below usage (blocks drawdowns, never creates a
     /// debt). Needs no decision. A temporary raise in force drops to `newLimit` and keeps its expiry.
+    /// A cut is adverse: it advances the account's `decisionNonce`, so no decision issued before
+    /// it (a raise in flight) can be applied after it.
     /// @dev Role: `OPERATOR_ROLE`. While paused: accepted.
     /// Requirements: the account exists at `expectedSeq`; the line is granted; `newLimit` is
     /// below the limit in force.
@@ -1004,7 +1039,8 @@ interface ICreditLedger {
         external;
 
     /// @notice Freeze a line: no drawdowns until an explicit unfreeze (no repayment or other
-    /// path clears it). Repayments, refunds and restructures of its loans go on.
+    /// path clears it). Repayments, refunds and restructures of its loans go on. A freeze advances
+    /// the account's `decisionNonce`: decisions issued before it no longer apply.
     /// @dev Role: `OPERATOR_ROLE`. While paused: accepted.
     /// Requirements: the account exists at `expectedSeq`; the line is granted and not frozen.
     /// Emits `LineFrozen`. Reverts with, in this order:
@@ -1205,6 +1241,7 @@ interface ICreditLedger {
     /// repays), so a defaulted borrower cannot draw the written-off amount again on another line.
     /// The loan's line is frozen with reason code 0xFFFF (the reason is set to 0xFFFF also when the
     /// line was already frozen), so no new credit follows on it without an explicit unfreeze.
+    /// A write-off advances the account's `decisionNonce`: decisions issued before it no longer apply.
     /// @dev Role: `OPERATOR_ROLE`. While paused: accepted.
     /// Requirements: the account exists at `expectedSeq`; the loan exists and is `Active`; the
     /// loan's `writeOffDays` is non-zero and the loan is at least that many days past due.

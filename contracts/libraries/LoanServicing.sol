@@ -257,6 +257,8 @@ library LoanServicing {
         line.freezeReason = WRITE_OFF_FREEZE_REASON;
         loan.state.status = ICreditLedger.LoanStatus.WrittenOff;
         $.storeLoan(account, loanNo, loan.terms, loan.state);
+        // A write-off is adverse: decisions issued before it no longer apply.
+        a.decisionNonce += 1;
         bytes memory payload = abi.encode(
             account, loanNo, ref, principal, uint32(dpd), interestAccrued, penaltyAccrued, lineFrozen, msg.sender
         );

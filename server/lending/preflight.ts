@@ -4,7 +4,9 @@
  * (a `LedgerRefusal` naming the rule) with nothing written. When earlier operations on the
  * account are still in the outbox the chain does not show their effect yet; the simulation is
  * then left to the sender, and a refusal fails the operation (visible on it, and in a waiting
- * response).
+ * response). A decision call is simulated with the scorer's signature of the decision it
+ * computed (the same decision, nonce and deadline the sender will have signed); a scorer
+ * refusal is answered at once.
  */
 import { ZeroHash } from "ethers";
 
@@ -12,7 +14,8 @@ import type { Plain } from "../../core/ledger-structs";
 import { callArguments, isDecisionCall, accountOfCall, type LedgerCall } from "../chain/ledger-calls";
 import type { LedgerClient } from "../chain/ledger-client";
 import { LedgerRevertError } from "../chain/ledger-errors";
-import { LedgerRefusal, ledgerUnavailable } from "../errors";
+import { ScorerRefusedError, ScorerUnavailableError, type DecisionSigner } from "../chain/scorer-client";
+import { LedgerRefusal, ledgerUnavailable, scorerProblem } from "../errors";
 import type { Store } from "../store/store";
 import type { Reach, Viewer } from "./reach";
 
@@ -21,7 +24,7 @@ export class Preflight {
     private readonly client: LedgerClient,
     private readonly store: Store,
     private readonly reach: Reach,
-    private readonly decisionTtlSeconds: number
+    private readonly scorer: DecisionSigner
   ) {}
 
   /** Whether the account has operations not yet on-chain (their effects are not visible to a simulation). */
@@ -49,12 +52,7 @@ export class Preflight {
       let args: Record<string, unknown>;
       if (isDecisionCall(call)) {
         const latest = await this.client.latestBlock();
-        const signed = await this.client.signDecision(
-          call.decision,
-          account.decisionNonce,
-          latest.timestamp,
-          latest.timestamp + BigInt(this.decisionTtlSeconds)
-        );
+        const signed = await this.scorer.sign(call.scorerDecision, call.decision, account.decisionNonce, latest.timestamp);
         args = callArguments(call, ZeroHash, seq, signed);
       } else {
         args = callArguments(call, ZeroHash, seq);
@@ -62,6 +60,7 @@ export class Preflight {
       return await this.client.preflight(call.fn, args);
     } catch (error) {
       if (error instanceof LedgerRevertError) throw new LedgerRefusal(error.revert, fieldAliases);
+      if (error instanceof ScorerRefusedError || error instanceof ScorerUnavailableError) throw scorerProblem(error);
       throw ledgerUnavailable(error);
     }
   }

@@ -532,6 +532,7 @@ class CutLimit extends AccountCmd {
     }
     line.loweredSinceDraw = true;
     line.decidedLimit = min(line.decidedLimit, newLimit);
+    a.decisionNonce += 1n; // a cut invalidates outstanding decisions
     recordApplied(m, r, a, { ref, what: this.toString(), pausable: false, opensAccount: false, send });
   }
   toString(): string {
@@ -569,6 +570,7 @@ class SetFrozen extends AccountCmd {
     only(events, this.frozen ? "LineFrozen" : "LineUnfrozen");
     line.frozen = this.frozen;
     line.freezeReason = this.reason;
+    if (this.frozen) a.decisionNonce += 1n; // a freeze invalidates outstanding decisions
     recordApplied(m, r, a, { ref, what: this.toString(), pausable: !this.frozen, opensAccount: false, send });
   }
   toString(): string {

@@ -14,6 +14,7 @@ import { hexlify, randomBytes } from "ethers";
 
 import { CASH_LOAN_ID, PAY_LATER, PAY_LATER_ID } from "../../deploy/defaults";
 import { RepaymentMethod } from "../../core/loan-math";
+import { DecisionPurpose, MAX_DECISION_LIFETIME, restructureSubject } from "../../core/decision";
 import type { AuditReport, CheckName } from "../../verifier/types";
 import { audit, describeFindings, failingChecks, firstFinding } from "../helpers/audit";
 import { deployDouble, ROLES, StagedLedger, type StagedEntry } from "../helpers/ledger-double";
@@ -426,6 +427,60 @@ describe("verifier: decisions", function () {
   it("fails the decisions check on a replayed decision nonce, naming the entry", async function () {
     const { s, account } = await staged();
     const raised = await s.increaseLimit(account, { productId: PAY_LATER_ID, limit: 1_200_000n, nonce: 0n });
+    expectNamed(await auditStaged(s), ["decisions"], raised);
+  });
+
+  it("fails the decisions check on a decision whose deadline lies beyond its maximum lifetime, naming the entry", async function () {
+    const { s, account } = await staged();
+    const issuedAt = await s.now();
+    const raised = await s.increaseLimit(account, { productId: PAY_LATER_ID, limit: 1_200_000n, issuedAt, deadline: issuedAt + MAX_DECISION_LIFETIME + 1n });
+    expectNamed(await auditStaged(s), ["decisions"], raised);
+  });
+
+  it("fails the decisions check on a decision issued after the block that used it, naming the entry", async function () {
+    const { s, account } = await staged();
+    const t = await s.now();
+    const raised = await s.increaseLimit(account, { productId: PAY_LATER_ID, limit: 1_200_000n, issuedAt: t + DAY, deadline: t + 2n * DAY });
+    expectNamed(await auditStaged(s), ["decisions"], raised);
+  });
+
+  it("fails the decisions check on a raise signed before a freeze and applied after it (the freeze spent the nonce), naming the entry", async function () {
+    const { s, account } = await staged();
+    const before = s.account(account).decisionNonce;
+    await s.freezeLine(account, PAY_LATER_ID, 9);
+    await s.unfreezeLine(account, PAY_LATER_ID, 0);
+    const raised = await s.increaseLimit(account, { productId: PAY_LATER_ID, limit: 1_200_000n, nonce: before });
+    expectNamed(await auditStaged(s), ["decisions"], raised);
+  });
+
+  it("fails the decisions check on a raise signed before a cut and applied after it (the cut spent the nonce), naming the entry", async function () {
+    const { s, account } = await staged();
+    const before = s.account(account).decisionNonce;
+    await s.cutLimit(account, PAY_LATER_ID, 0n, 3);
+    const raised = await s.increaseLimit(account, { productId: PAY_LATER_ID, limit: 1_200_000n, nonce: before });
+    expectNamed(await auditStaged(s), ["decisions"], raised);
+  });
+
+  it("fails the decisions check on a line decision with another purpose or a subject, naming the entry", async function () {
+    const { s, account } = await staged();
+    const raised = await s.increaseLimit(account, { productId: PAY_LATER_ID, limit: 1_200_000n, purpose: DecisionPurpose.Restructure });
+    expectNamed(await auditStaged(s), ["decisions"], raised);
+    const { s: s2, account: account2 } = await staged();
+    const withSubject = await s2.increaseLimit(account2, { productId: PAY_LATER_ID, limit: 1_200_000n, subject: restructureSubject(1, 6, 0, 0n) });
+    expectNamed(await auditStaged(s2), ["decisions"], withSubject);
+  });
+
+  it("fails the decisions check on a decision made for a sibling ERC-1271 wallet of the same owner, naming the entry", async function () {
+    const { s, account } = await staged();
+    const wallet = await ethers.deployContract("ScorerWallet", [s.f.scorer2.address]);
+    const sibling = await ethers.deployContract("ScorerWallet", [s.f.scorer2.address]);
+    await s.grantRole(ROLES.scorer, await wallet.getAddress());
+    await s.grantRole(ROLES.scorer, await sibling.getAddress());
+    const raised = await s.increaseLimit(
+      account,
+      { productId: PAY_LATER_ID, limit: 1_200_000n, scorer: await wallet.getAddress() },
+      { signer: s.f.scorer2, scorer: await sibling.getAddress() }
+    );
     expectNamed(await auditStaged(s), ["decisions"], raised);
   });
 });
