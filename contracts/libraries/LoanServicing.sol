@@ -166,18 +166,20 @@ library LoanServicing {
             revert ICreditLedger.InvalidRestructure("newRatePpmPerDay", newRatePpmPerDay);
         }
         _checkRestructureBudget(account, loanNo, loan.state, holidayDays);
-        // The position before: the fee owed now and the days past due the new schedule clears.
+        // The position before (the checkpoint: accrued to today): the fee owed now, the interest
+        // and penalty that stay owed, and the days past due the new schedule clears.
         ICreditLedger.LoanPosition memory p =
             LoanMath.position(loan.terms, loan.state, LoanMath.dayOf(loan.terms, block.timestamp));
-        (uint64 interestAccrued, uint64 penaltyAccrued) = _checkpointDelta(loan);
+        uint64 interestAccrued = p.interest - uint64(loan.state.interestOwed);
+        uint64 penaltyAccrued = p.penalty - uint64(loan.state.penaltyOwed);
+        ICreditLedger.LoanState memory s;
+        s.interestOwed = _u48(p.interest);
+        s.penaltyOwed = _u48(p.penalty);
         ICreditLedger.LoanTerms memory previous = loan.terms;
         ICreditLedger.LoanTerms memory next = _restructuredTerms(previous, loan.state, p.feesDue, newPeriods, holidayDays, newRatePpmPerDay);
         if (next.principal == 0) revert ICreditLedger.LoanNotActive(account, loanNo, loan.state.status);
         if (_lastDueTime(next) < _lastDueTime(previous)) revert ICreditLedger.InvalidRestructure("newPeriods", newPeriods);
         checkCostCeiling($, next);
-        ICreditLedger.LoanState memory s;
-        s.interestOwed = loan.state.interestOwed;
-        s.penaltyOwed = loan.state.penaltyOwed;
         s.restructures = loan.state.restructures + 1;
         s.holidayDaysGranted = loan.state.holidayDaysGranted + holidayDays;
         $.storeLoan(account, loanNo, next, s);

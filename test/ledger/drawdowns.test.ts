@@ -445,6 +445,21 @@ describe("drawdowns", () => {
       await expect(repay(l, account, 65_537n, 10_000n)).to.emit(l.ledger, "Repaid").withArgs(account, 65_537n, anyValue, anyValue, anyValue, 10_000n, anyValue, anyValue, anyValue, anyValue, anyValue, anyValue);
     });
 
+    it("stores a principal of up to 2^56 - 1 fen and refuses a larger one with ValueOverflow (the stored loan's width)", async () => {
+      // Slot 0 of a stored loan holds principal and principalSettled in 56 bits each, so that
+      // writeOffDays fits beside them (LedgerStorage.StoredLoan). Tier 1 is opened wide enough.
+      const l = await loadFixture(deployLedger);
+      const max = 2n ** 56n - 1n;
+      await l.ledger.connect(l.admin).setTierPolicy(1, { maxLineLimit: 2n ** 63n, maxExposure: 2n ** 63n });
+      const account = await openAccount(l, 1, 2n ** 63n);
+      await grantLine(l, account, { productId: PAY_LATER_ID, limit: 2n ** 62n });
+      await expect(l.asOperator.purchase(account, PAY_LATER_ID, max + 1n, 1, newRef(), 2))
+        .to.be.revertedWithCustomError(l.ledger, "ValueOverflow")
+        .withArgs(max + 1n);
+      expect(await purchase(l, account, max, 1)).to.equal(1n);
+      expect((await l.ledger.loanOf(account, 1n))[0].principal).to.equal(max);
+    });
+
     it("refuses a loan number beyond the account's loans with UnknownLoan (uint32 loanNo)", async () => {
       const l = await loadFixture(deployLedger);
       const account = await accountWithLines(l);

@@ -84,7 +84,7 @@ describe("limit reviews from the account's own history", function () {
 
   it("derives the features from the ledger alone (pure)", () => {
     const start = 1_700_000_000n;
-    const terms = { principal: 90_000n, startTime: start, periods: 3n, method: 1n, productId: 1n, ratePpmPerDay: 0n, totalFee: 0n, firstDueDay: 40n, penaltyPpmPerDay: 500n };
+    const terms = { principal: 90_000n, startTime: start, periods: 3n, method: 1n, productId: 1n, ratePpmPerDay: 0n, totalFee: 0n, firstDueDay: 40n, penaltyPpmPerDay: 500n, writeOffDays: 180n };
     const entries = [
       { seq: 3n, name: "Drawn", args: { loanNo: 1n, terms } },
       { seq: 4n, name: "Repaid", args: { loanNo: 1n, day: 40n, amount: 30_000n } }, // period 1 on its due day
