@@ -9,7 +9,15 @@
  */
 import { dataLength, getAddress, getBytes, recoverAddress, ZeroHash } from "ethers";
 
-import { decisionBindingProblems, decisionDigest, decisionDomain, DecisionPurpose, NONCE_ADVANCING_ENTRIES, type Decision } from "../core/decision";
+import {
+  decisionBindingProblems,
+  decisionDigest,
+  decisionDomain,
+  DecisionPurpose,
+  NONCE_ADVANCING_ENTRIES,
+  restructureSubject,
+  type Decision,
+} from "../core/decision";
 import { entryKindOf, nextHead } from "../core/hash-chain";
 import {
   applyRefund,
@@ -668,6 +676,10 @@ class Replayer implements Replay {
   }
 
   onRestructured(a: AccountR, e: TimedEvent): void {
+    // The scorer's decision for exactly these terms (purpose Restructure, subject the terms).
+    const terms = e.args.newTerms as Record<string, unknown>;
+    const subject = restructureSubject(Number(e.args.loanNo), Number(terms.periods), Number(e.args.holidayDays), big(terms.ratePpmPerDay));
+    this.checkDecision(a, e, true, DecisionPurpose.Restructure, subject);
     const loan = this.loan(a, e);
     if (!loan) return;
     this.count("balances", a.account);

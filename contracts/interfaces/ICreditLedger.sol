@@ -38,7 +38,8 @@ pragma solidity 0.8.30;
 /// - 11 Repaid: (bytes32 account, uint32 loanNo, bytes32 ref, uint64 amount, Allocation allocation, uint16 day,
 ///   uint64 interestAccrued, uint64 penaltyAccrued, uint8 status, address by)
 /// - 12 Restructured: (bytes32 account, uint32 loanNo, bytes32 ref, LoanTerms previousTerms, LoanTerms newTerms,
-///   uint64 interestAccrued, uint64 penaltyAccrued, uint16 holidayDays, address by)
+///   uint64 interestAccrued, uint64 penaltyAccrued, uint16 holidayDays, Decision decision, address scorer,
+///   bytes signature, address by)
 /// - 13 WrittenOff: (bytes32 account, uint32 loanNo, bytes32 ref, uint64 principalWrittenOff, uint32 daysPastDue,
 ///   uint64 interestAccrued, uint64 penaltyAccrued, bool lineFrozen, address by)
 ///
@@ -752,6 +753,9 @@ interface ICreditLedger {
     /// @param interestAccrued interest accrued at this checkpoint (stays owed)
     /// @param penaltyAccrued penalty accrued at this checkpoint (stays owed)
     /// @param holidayDays the payment holiday before the new schedule's first period
+    /// @param decision the scorer's decision authorising it (purpose Restructure, subject the terms)
+    /// @param scorer the scorer that signed it
+    /// @param signature the scorer's signature over `decisionDigest(decision)`
     /// @param by the operator that sent the call
     event Restructured(
         bytes32 indexed account,
@@ -764,6 +768,9 @@ interface ICreditLedger {
         uint64 interestAccrued,
         uint64 penaltyAccrued,
         uint16 holidayDays,
+        Decision decision,
+        address scorer,
+        bytes signature,
         address by
     );
     /// @notice A loan was written off past its product's threshold of days past due. Entry kind 13.
@@ -1145,23 +1152,33 @@ interface ICreditLedger {
     /// @notice Hardship restructure: the remaining principal and unpaid fee are spread over
     /// `newPeriods` periods starting now, the first due `holidayDays` + 30 days from now, at a
     /// daily rate no higher than before. Accrued interest and penalty stay owed. The schedule's
-    /// last due date may not move earlier.
-    /// @dev Role: `OPERATOR_ROLE`. While paused: accepted.
-    /// Requirements: `newPeriods` is 1 to 36; `holidayDays` at most 180; the account exists at
-    /// `expectedSeq`; the loan exists and is `Active` with principal left; `newRatePpmPerDay` is at
-    /// most the loan's rate; the new last due date is not before the old one.
+    /// last due date may not move earlier. Needs an approved scorer decision of purpose
+    /// Restructure about the account whose subject is
+    /// `keccak256(abi.encode(uint32 loanNo, uint8 newPeriods, uint16 holidayDays, uint32 newRatePpmPerDay))`;
+    /// it spends the decision's nonce.
+    /// @dev Role: `OPERATOR_ROLE` (the signature needs a `SCORER_ROLE` holder). While paused: accepted.
+    /// Requirements: the decision checks of `recordDecline` with purpose Restructure and that
+    /// subject, `decision.approved` true; `newPeriods` is 1 to 36; `holidayDays` at most 180; the
+    /// loan exists and is `Active` with principal left; `newRatePpmPerDay` is at most the loan's
+    /// rate; the new last due date is not before the old one; the signature, checked last.
     /// Emits `Restructured`. Reverts with, in this order:
     /// - `AccessControlUnauthorizedAccount` if the caller lacks `OPERATOR_ROLE`;
+    /// - `DecisionOutcomeMismatch(false)` if the decision is a decline;
+    /// - `UnknownAccount(account)`, `SeqMismatch(account, expectedSeq, seq)`;
+    /// - `DecisionPurposeMismatch(1, purpose)`, `DecisionSubjectMismatch(subject, decision.subject)`,
+    ///   then the decision checks of `recordDecline` up to `NotScorer`, in its order;
     /// - `InvalidRestructure("newPeriods", newPeriods)` if it is 0 or more than 36;
     /// - `InvalidRestructure("holidayDays", holidayDays)` if it is more than 180;
-    /// - `UnknownAccount(account)`, `SeqMismatch(account, expectedSeq, seq)`;
     /// - `UnknownLoan(account, loanNo)` if there is no such loan;
     /// - `LoanNotActive(account, loanNo, status)` if it is closed or written off;
     /// - `InvalidRestructure("newRatePpmPerDay", newRatePpmPerDay)` if the rate would rise;
     /// - `ValueOverflow` if accrued interest or penalty would not fit its storage width (a guard);
     /// - `LoanNotActive(account, loanNo, Active)` if no principal is left;
-    /// - `InvalidRestructure("newPeriods", newPeriods)` if the last due date would move earlier.
-    /// @param account the account
+    /// - `InvalidRestructure("newPeriods", newPeriods)` if the last due date would move earlier;
+    /// - `InvalidDecisionSignature(scorer, digest)` if the signature does not verify (last).
+    /// @param decision the scorer's decision (its `account` is the loan's account)
+    /// @param scorer the scorer that signed it
+    /// @param signature the scorer's signature over `decisionDigest(decision)`
     /// @param loanNo the loan number
     /// @param newPeriods the new number of periods (1 to 36)
     /// @param holidayDays days without payments before the new first period (0 to 180)
@@ -1169,7 +1186,9 @@ interface ICreditLedger {
     /// @param ref the caller's reference, kept in the event
     /// @param expectedSeq the account's current `seq`
     function restructure(
-        bytes32 account,
+        Decision calldata decision,
+        address scorer,
+        bytes calldata signature,
         uint32 loanNo,
         uint8 newPeriods,
         uint16 holidayDays,

@@ -248,10 +248,26 @@ contract LedgerDouble is EIP712 {
         uint64 interestAccrued,
         uint64 penaltyAccrued,
         uint16 holidayDays,
+        ICreditLedger.Decision calldata decision,
+        address scorer,
+        bytes calldata signature,
         address by
     ) external {
         emit ICreditLedger.Restructured(
-            account, loanNo, seq, head, ref, previousTerms, newTerms, interestAccrued, penaltyAccrued, holidayDays, by
+            account,
+            loanNo,
+            seq,
+            head,
+            ref,
+            previousTerms,
+            newTerms,
+            interestAccrued,
+            penaltyAccrued,
+            holidayDays,
+            decision,
+            scorer,
+            signature,
+            by
         );
     }
 

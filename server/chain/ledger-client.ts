@@ -15,7 +15,7 @@ import {
   type BlockTag,
 } from "ethers";
 
-import { decisionDomain, lineDecision, signDecision, type DecisionDraft } from "../../core/decision";
+import { decisionDomain, lineDecision, restructureDecision, signDecision, type Decision, type DecisionDraft } from "../../core/decision";
 import { decodeLedgerLog, isEntry, type LedgerEntry, type LogLike } from "../../core/ledger-events";
 import {
   accountFromFields,
@@ -34,7 +34,7 @@ import {
 import type { LoanState, LoanTerms } from "../../core/loan-math";
 import { CreditLedger__factory, ICreditLedger__factory, type CreditLedger } from "../../typechain-types";
 import { decodeRevert, LedgerRevertError, type LedgerRevert } from "./ledger-errors";
-import type { LedgerFunction, SignedDecision } from "./ledger-calls";
+import { isDecisionCall, type DecisionCall, type LedgerFunction, type OperationDecisionCall, type SignedDecision } from "./ledger-calls";
 
 /** Largest block range asked of `eth_getLogs` at once (many providers limit it). */
 export const LOG_RANGE = 5_000;
@@ -168,9 +168,30 @@ export class LedgerClient {
    */
   async signDecision(draft: DecisionDraft, nonce: bigint, issuedAt: bigint, deadline: bigint): Promise<SignedDecision> {
     const scorer = await this.scorerAddressOf();
-    const decision = lineDecision(draft, { scorer, nonce, issuedAt, deadline });
+    return this.signCompleted(lineDecision(draft, { scorer, nonce, issuedAt, deadline }));
+  }
+
+  /**
+   * The unsigned decision a call needs, completed for `account` (its nonce and tier): a line
+   * decision from the call's draft, or a restructure decision for the call's terms (the loan's
+   * product read from the chain). Named for the scorer whose key signs decisions.
+   */
+  async decisionFor(
+    call: DecisionCall | OperationDecisionCall,
+    account: LedgerAccount,
+    issuedAt: bigint,
+    deadline: bigint
+  ): Promise<Decision> {
+    const signing = { scorer: await this.scorerAddressOf(), nonce: account.decisionNonce, issuedAt, deadline };
+    if (isDecisionCall(call)) return lineDecision(call.decision, signing);
+    const { terms } = await this.loanOf(call.account, call.loanNo);
+    return restructureDecision({ account: call.account, productId: terms.productId, tier: account.tier }, call, signing);
+  }
+
+  /** Has the scorer key sign a complete decision. */
+  async signCompleted(decision: Decision): Promise<SignedDecision> {
     const signature = await signDecision(this.scorer as unknown as Parameters<typeof signDecision>[0], this.domain, decision);
-    return { decision, scorer, signature };
+    return { decision, scorer: decision.scorer, signature };
   }
 
   // ---------------------------------------------------------------- entries

@@ -26,7 +26,7 @@ import type { Logger } from "../logger";
 import type { GatewayMetrics } from "../metrics";
 import type { StepRecord, Store, TransactionRecord } from "../store/store";
 import { backoffDelay, DEFAULT_BACKOFF, Sleeper, type BackoffPolicy } from "./backoff";
-import { accountOfCall, callArguments, isDecisionCall, type LedgerCall, type SignedDecision } from "./ledger-calls";
+import { accountOfCall, callArguments, isDecisionCall, needsDecision, type LedgerCall, type SignedDecision } from "./ledger-calls";
 import type { LedgerEntry } from "../../core/ledger-events";
 import type { LedgerClient } from "./ledger-client";
 import type { LedgerRevert } from "./ledger-errors";
@@ -157,6 +157,11 @@ export class OutboxSender extends EventEmitter {
       const latest = await this.client.latestBlock();
       const deadline = latest.timestamp + BigInt(this.options.decisionTtlSeconds);
       signed = await this.client.signDecision(call.decision, account.decisionNonce, latest.timestamp, deadline);
+    } else if (needsDecision(call)) {
+      // A restructure needs the scorer's decision for exactly its terms (purpose Restructure).
+      const latest = await this.client.latestBlock();
+      const deadline = latest.timestamp + BigInt(this.options.decisionTtlSeconds);
+      signed = await this.client.signCompleted(await this.client.decisionFor(call, account, latest.timestamp, deadline));
     }
     const args = callArguments(call, step.ref, expectedSeq, signed);
     const data = this.client.encode(call.fn, args);

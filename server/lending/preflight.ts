@@ -5,11 +5,16 @@
  * account are still in the outbox the chain does not show their effect yet; the simulation is
  * then left to the sender, and a refusal fails the operation (visible on it, and in a waiting
  * response).
+ *
+ * A call that needs a scorer's decision is simulated with the decision unsigned (an empty
+ * signature): the ledger checks the signature last, so `InvalidDecisionSignature` alone means
+ * every other rule passes. No real signature is ever made for a simulation, so none reaches
+ * the RPC provider before the operation is accepted and sent.
  */
 import { ZeroHash } from "ethers";
 
 import type { Plain } from "../../core/ledger-structs";
-import { callArguments, isDecisionCall, accountOfCall, type LedgerCall } from "../chain/ledger-calls";
+import { accountOfCall, callArguments, needsDecision, type LedgerCall } from "../chain/ledger-calls";
 import type { LedgerClient } from "../chain/ledger-client";
 import { LedgerRevertError } from "../chain/ledger-errors";
 import { LedgerRefusal, ledgerUnavailable } from "../errors";
@@ -33,7 +38,8 @@ export class Preflight {
    * Simulates `call`; throws a `LedgerRefusal` when the ledger would refuse it (`fieldAliases`:
    * the request's names for the call's parameters). A partner's call on an account or loan it
    * may not reach is refused first, as the ledger refuses an unknown one (reach.ts). Returns
-   * the call's decoded result, or undefined when the simulation was left to the sender.
+   * the call's decoded result, or undefined when the simulation was left to the sender or the
+   * call carries a decision (simulated unsigned, so it has no result).
    */
   async check(
     call: LedgerCall,
@@ -46,20 +52,20 @@ export class Preflight {
     try {
       const account = await this.client.accountOf(accountId);
       const seq = call.fn === "openAccount" ? 0n : account.seq;
-      let args: Record<string, unknown>;
-      if (isDecisionCall(call)) {
+      if (needsDecision(call)) {
         const latest = await this.client.latestBlock();
-        const signed = await this.client.signDecision(
-          call.decision,
-          account.decisionNonce,
-          latest.timestamp,
-          latest.timestamp + BigInt(this.decisionTtlSeconds)
-        );
-        args = callArguments(call, ZeroHash, seq, signed);
-      } else {
-        args = callArguments(call, ZeroHash, seq);
+        const decision = await this.client.decisionFor(call, account, latest.timestamp, latest.timestamp + BigInt(this.decisionTtlSeconds));
+        const args = callArguments(call, ZeroHash, seq, { decision, scorer: decision.scorer, signature: "0x" });
+        try {
+          await this.client.preflight(call.fn, args);
+        } catch (error) {
+          // The signature is the ledger's last check: refused for it alone, everything else passes.
+          if (error instanceof LedgerRevertError && error.revert.name === "InvalidDecisionSignature") return undefined;
+          throw error;
+        }
+        return undefined;
       }
-      return await this.client.preflight(call.fn, args);
+      return await this.client.preflight(call.fn, callArguments(call, ZeroHash, seq));
     } catch (error) {
       if (error instanceof LedgerRevertError) throw new LedgerRefusal(error.revert, fieldAliases);
       throw ledgerUnavailable(error);

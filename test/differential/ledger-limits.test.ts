@@ -7,7 +7,7 @@ import { expect } from "chai";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 
 import { LEDGER_LIMITS, RepaymentMethod } from "../../core/loan-math";
-import { accountWithLines, CASH_LOAN_ID, deployLedger, drawCash, newRef, seqOf, type Ledger } from "../helpers/fixtures";
+import { accountWithLines, CASH_LOAN_ID, deployLedger, drawCash, newRef, restructureArgs, seqOf, type Ledger } from "../helpers/fixtures";
 
 const DAY = 86_400;
 
@@ -29,13 +29,13 @@ describe("LEDGER_LIMITS equal the deployed ledger's constants", function () {
     const l = await loadFixture(deployLedger);
     const { account, loanNo } = await cashLoan(l);
     const { maxRestructurePeriods: periods, maxHolidayDays: holiday } = LEDGER_LIMITS;
-    await expect(l.asOperator.restructure(account, loanNo, periods + 1, 0, 500, newRef(), await seqOf(l, account)))
+    await expect(l.asOperator.restructure(...(await restructureArgs(l, account, loanNo, periods + 1, 0, 500)), newRef(), await seqOf(l, account)))
       .to.be.revertedWithCustomError(l.ledger, "InvalidRestructure")
       .withArgs("newPeriods", periods + 1);
-    await expect(l.asOperator.restructure(account, loanNo, 12, holiday + 1n, 500, newRef(), await seqOf(l, account)))
+    await expect(l.asOperator.restructure(...(await restructureArgs(l, account, loanNo, 12, holiday + 1n, 500)), newRef(), await seqOf(l, account)))
       .to.be.revertedWithCustomError(l.ledger, "InvalidRestructure")
       .withArgs("holidayDays", holiday + 1n);
-    await expect(l.asOperator.restructure(account, loanNo, periods, holiday, 500, newRef(), await seqOf(l, account))).to.emit(
+    await expect(l.asOperator.restructure(...(await restructureArgs(l, account, loanNo, periods, holiday, 500)), newRef(), await seqOf(l, account))).to.emit(
       l.ledger,
       "Restructured"
     );

@@ -37,7 +37,7 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signer
 
 import { ROLES } from "../../deploy/modules/CreditLedger";
 import { CASH_LOAN, CASH_LOAN_ID, PAY_LATER, PAY_LATER_ID, TIERS, type ProductConfig } from "../../deploy/defaults";
-import { decisionDomain, DecisionPurpose, signDecision, type Decision, type TypedDataSigner } from "../../core/decision";
+import { decisionDomain, DecisionPurpose, restructureSubject, signDecision, type Decision, type TypedDataSigner } from "../../core/decision";
 import { entryKindOf, nextHead, payloadHashOf } from "../../core/hash-chain";
 import {
   applyRefund,
@@ -690,12 +690,27 @@ export class StagedLedger {
     newPeriods: number,
     holidayDays = 0,
     newRatePpmPerDay?: bigint,
-    opts: EntryOptions & { fields?: FieldOverrides } = {}
+    opts: EntryOptions & { fields?: FieldOverrides; decision?: Partial<Decision>; sign?: SignOptions } = {}
   ) {
     const t = await this.timeFor(opts.at);
     const loan = this.loan(account, loanNo);
     const rate = newRatePpmPerDay ?? loan.terms.ratePpmPerDay;
     const honest = applyRestructure(loan.terms, loan.state, t, newPeriods, BigInt(holidayDays), rate);
+    const s = opts.sign ?? {};
+    // The scorer's decision for exactly these terms (purpose Restructure), unless overridden.
+    const d = await this.decision(
+      account,
+      {
+        purpose: DecisionPurpose.Restructure,
+        productId: loan.terms.productId,
+        limit: 0n,
+        ratePpmPerDay: rate,
+        subject: restructureSubject(loanNo, newPeriods, holidayDays, rate),
+        scorer: this.scorerOf(s),
+        ...opts.decision,
+      },
+      t
+    );
     const fields = merge(
       {
         ...this.common(opts),
@@ -705,12 +720,15 @@ export class StagedLedger {
         interestAccrued: honest.interestAccrued,
         penaltyAccrued: honest.penaltyAccrued,
         holidayDays,
+        decision: d,
+        ...(await this.signed(d, s)),
       },
       opts.fields
     );
     return this.entry(account, "Restructured", fields, t, opts, () => {
       loan.terms = honest.terms;
       loan.state = honest.state;
+      this.account(account).decisionNonce += 1n;
     });
   }
 

@@ -35,6 +35,7 @@ import {
   sign,
   newRef,
   type Ledger,
+  restructureArgs,
 } from "../helpers/fixtures";
 
 const coder = AbiCoder.defaultAbiCoder();
@@ -182,6 +183,9 @@ const PAYLOAD_TABLE: readonly KindRow[] = [
       ["interestAccrued", "uint64"],
       ["penaltyAccrued", "uint64"],
       ["holidayDays", "uint16"],
+      ["decision", DECISION],
+      ["scorer", "address"],
+      ["signature", "bytes"],
       ["by", "address"],
     ],
   },
@@ -312,7 +316,7 @@ async function everyKindOfEntry(): Promise<Ledger & { accounts: string[] }> {
   await op.refund(a, installments, 100_000n, newRef(), await seqOf(l, a));
   await repay(l, a, installments, 10_000n);
   const cash = await drawCash(l, a, 600_000n, 6, 2);
-  await op.restructure(a, cash, 12, 30, 400, newRef(), await seqOf(l, a));
+  await op.restructure(...(await restructureArgs(l, a, cash, 12, 30, 400)), newRef(), await seqOf(l, a));
   const single = await purchase(l, a, 100_000n, 1);
   await time.increase(221 * DAY); // the single purchase is 181 days past its day-40 due date
   await op.writeOff(a, single, newRef(), await seqOf(l, a));

@@ -21,9 +21,13 @@ import {
   CASH_LOAN_ID,
   purchase,
   type Ledger,
+  restructureArgs,
+  sign,
 } from "../helpers/fixtures";
 import { loanOf, nextTxOnDay, startOf, timeOnDay } from "../helpers/loans";
-import { allocationTuple } from "../helpers/tuples";
+import { allocationTuple, decisionTuple } from "../helpers/tuples";
+import { decisionDigest, DecisionPurpose, restructureSubject } from "../../core/decision";
+import { ZeroHash } from "ethers";
 import { LoanStatus, RepaymentMethod, schedule } from "../../core/loan-math";
 import { PAY_LATER } from "../../deploy/defaults";
 
@@ -413,7 +417,9 @@ describe("servicing", () => {
       // Interest to day 10: 600,000 x 500 x 10 / 1e6 = 3,000, still owed after the restructure.
       // New terms: 600,000 over 12 periods from now, first due 30 + 30 holiday days, 400 ppm/day.
 
-      await expect(l.asOperator.restructure(account, loanNo, 12, 30, 400, ref, 4))
+      const args = await restructureArgs(l, account, loanNo, 12, 30, 400, { issuedAt: at, deadline: at + 3_600n });
+      const [decision, , signature] = args;
+      await expect(l.asOperator.restructure(...args, ref, 4))
         .to.emit(l.ledger, "Restructured")
         .withArgs(
           account,
@@ -426,6 +432,9 @@ describe("servicing", () => {
           3_000n,
           0n,
           30,
+          decisionTuple(decision),
+          l.scorer.address,
+          signature,
           l.operator.address,
         );
       const { state } = await loanOf(l, account, loanNo);
@@ -442,9 +451,10 @@ describe("servicing", () => {
       const { account, loanNo, start } = await cashLoan(l);
       // Day 40: 10 days past due; penalty 500 and interest 12,000 accrued, and stay owed.
       const at = await nextTxOnDay(start, 40);
-      await expect(l.asOperator.restructure(account, loanNo, 6, 60, 500, newRef(), 4))
+      const args = await restructureArgs(l, account, loanNo, 6, 60, 500, { issuedAt: at, deadline: at + 3_600n });
+      await expect(l.asOperator.restructure(...args, newRef(), 4))
         .to.emit(l.ledger, "Restructured")
-        .withArgs(account, loanNo, 5, anyValue, anyValue, anyValue, anyValue, 12_000n, 500n, 60, anyValue);
+        .withArgs(account, loanNo, 5, anyValue, anyValue, anyValue, anyValue, 12_000n, 500n, 60, anyValue, anyValue, anyValue, anyValue);
 
       // First new due day is 90 days after the restructure: nothing is past due until then.
       const during = await l.ledger.positionOf(account, loanNo, at + 90n * DAY + 60n);
@@ -460,13 +470,13 @@ describe("servicing", () => {
     it("accepts the longest term (36 periods) and holiday (180 days)", async () => {
       const l = await loadFixture(deployLedger);
       const { account, loanNo } = await cashLoan(l);
-      await expect(l.asOperator.restructure(account, loanNo, 36, 180, 500, newRef(), 4)).to.emit(l.ledger, "Restructured");
+      await expect(l.asOperator.restructure(...(await restructureArgs(l, account, loanNo, 36, 180, 500)), newRef(), 4)).to.emit(l.ledger, "Restructured");
     });
 
     it("rejects a restructure that raises the rate", async () => {
       const l = await loadFixture(deployLedger);
       const { account, loanNo } = await cashLoan(l);
-      await expect(l.asOperator.restructure(account, loanNo, 12, 0, 501, newRef(), 4))
+      await expect(l.asOperator.restructure(...(await restructureArgs(l, account, loanNo, 12, 0, 501)), newRef(), 4))
         .to.be.revertedWithCustomError(l.ledger, "InvalidRestructure")
         .withArgs("newRatePpmPerDay", 501);
     });
@@ -474,10 +484,10 @@ describe("servicing", () => {
     it("rejects a restructure into 0 periods or more than 36", async () => {
       const l = await loadFixture(deployLedger);
       const { account, loanNo } = await cashLoan(l);
-      await expect(l.asOperator.restructure(account, loanNo, 0, 0, 500, newRef(), 4))
+      await expect(l.asOperator.restructure(...(await restructureArgs(l, account, loanNo, 0, 0, 500)), newRef(), 4))
         .to.be.revertedWithCustomError(l.ledger, "InvalidRestructure")
         .withArgs("newPeriods", 0);
-      await expect(l.asOperator.restructure(account, loanNo, 37, 0, 500, newRef(), 4))
+      await expect(l.asOperator.restructure(...(await restructureArgs(l, account, loanNo, 37, 0, 500)), newRef(), 4))
         .to.be.revertedWithCustomError(l.ledger, "InvalidRestructure")
         .withArgs("newPeriods", 37);
     });
@@ -485,7 +495,7 @@ describe("servicing", () => {
     it("rejects a payment holiday longer than 180 days", async () => {
       const l = await loadFixture(deployLedger);
       const { account, loanNo } = await cashLoan(l);
-      await expect(l.asOperator.restructure(account, loanNo, 12, 181, 500, newRef(), 4))
+      await expect(l.asOperator.restructure(...(await restructureArgs(l, account, loanNo, 12, 181, 500)), newRef(), 4))
         .to.be.revertedWithCustomError(l.ledger, "InvalidRestructure")
         .withArgs("holidayDays", 181);
     });
@@ -494,9 +504,55 @@ describe("servicing", () => {
       const l = await loadFixture(deployLedger);
       // Due days 30 ... 180; restructured at day 0 into one period, everything would fall due on day 30.
       const { account, loanNo } = await cashLoan(l);
-      await expect(l.asOperator.restructure(account, loanNo, 1, 0, 500, newRef(), 4))
+      await expect(l.asOperator.restructure(...(await restructureArgs(l, account, loanNo, 1, 0, 500)), newRef(), 4))
         .to.be.revertedWithCustomError(l.ledger, "InvalidRestructure")
         .withArgs("newPeriods", 1);
+    });
+
+    it("refuses a restructure without a restructure decision (a line decision) with DecisionPurposeMismatch", async () => {
+      const l = await loadFixture(deployLedger);
+      const { account, loanNo } = await cashLoan(l);
+      const [d, scorer, , ...terms] = await restructureArgs(l, account, loanNo, 12, 30, 400);
+      const line = { ...d, purpose: DecisionPurpose.Line, subject: ZeroHash };
+      await expect(l.asOperator.restructure(line, scorer, await sign(l, line), ...terms, newRef(), 4))
+        .to.be.revertedWithCustomError(l.ledger, "DecisionPurposeMismatch")
+        .withArgs(DecisionPurpose.Restructure, DecisionPurpose.Line);
+      expect((await loanOf(l, account, loanNo)).terms.periods).to.equal(6n);
+    });
+
+    it("refuses a restructure decision for other terms with DecisionSubjectMismatch (the operator cannot stretch what the scorer approved)", async () => {
+      const l = await loadFixture(deployLedger);
+      const { account, loanNo } = await cashLoan(l);
+      // The scorer approved 12 periods with a 30-day holiday; the operator sends 36 and 180.
+      const [d, scorer, signature] = await restructureArgs(l, account, loanNo, 12, 30, 400);
+      await expect(l.asOperator.restructure(d, scorer, signature, loanNo, 36, 180, 400, newRef(), 4))
+        .to.be.revertedWithCustomError(l.ledger, "DecisionSubjectMismatch")
+        .withArgs(restructureSubject(loanNo, 36, 180, 400n), d.subject);
+    });
+
+    it("refuses a declined restructure decision with DecisionOutcomeMismatch", async () => {
+      const l = await loadFixture(deployLedger);
+      const { account, loanNo } = await cashLoan(l);
+      const args = await restructureArgs(l, account, loanNo, 12, 30, 400, { approved: false });
+      await expect(l.asOperator.restructure(...args, newRef(), 4))
+        .to.be.revertedWithCustomError(l.ledger, "DecisionOutcomeMismatch")
+        .withArgs(false);
+    });
+
+    it("refuses a restructure decision signed by another key with InvalidDecisionSignature, and spends the nonce of one applied", async () => {
+      const l = await loadFixture(deployLedger);
+      const { account, loanNo } = await cashLoan(l);
+      const [d, scorer, , ...terms] = await restructureArgs(l, account, loanNo, 12, 30, 400);
+      await expect(l.asOperator.restructure(d, scorer, await sign(l, d, l.stranger), ...terms, newRef(), 4))
+        .to.be.revertedWithCustomError(l.ledger, "InvalidDecisionSignature")
+        .withArgs(scorer, decisionDigest(l.domain, d));
+      const nonce = (await l.ledger.accountOf(account)).decisionNonce;
+      await l.asOperator.restructure(d, scorer, await sign(l, d), ...terms, newRef(), 4);
+      expect((await l.ledger.accountOf(account)).decisionNonce).to.equal(nonce + 1n);
+      // Replaying the same decision for the same terms is refused.
+      await expect(l.asOperator.restructure(d, scorer, await sign(l, d), ...terms, newRef(), 5))
+        .to.be.revertedWithCustomError(l.ledger, "DecisionNonceMismatch")
+        .withArgs(account, nonce + 1n, nonce);
     });
 
     it("rejects a restructure of a closed loan", async () => {
@@ -504,7 +560,7 @@ describe("servicing", () => {
       const { account, loanNo, start } = await cashLoan(l);
       await nextTxOnDay(start, 10);
       await l.asOperator.repay(account, loanNo, 603_000n, newRef(), 4);
-      await expect(l.asOperator.restructure(account, loanNo, 12, 0, 500, newRef(), 5))
+      await expect(l.asOperator.restructure(...(await restructureArgs(l, account, loanNo, 12, 0, 500)), newRef(), 5))
         .to.be.revertedWithCustomError(l.ledger, "LoanNotActive")
         .withArgs(account, loanNo, LoanStatus.Closed);
     });

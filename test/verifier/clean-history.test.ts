@@ -41,6 +41,7 @@ import {
   PAY_LATER_ID,
   deployLedger,
   makeDecision,
+  restructureArgs,
   newAccountId,
   newRef,
   sign,
@@ -293,7 +294,8 @@ async function apply(r: Run, op: Op): Promise<boolean> {
       let periods = 1;
       while (t + (BigInt(op.holiday) + PERIOD_DAYS * BigInt(periods)) * DAY < lastDue) periods++;
       periods = Math.min(36, periods + op.extra);
-      await ops.restructure(account, loan.loanNo, periods, op.holiday, loan.terms.ratePpmPerDay, newRef(), seq);
+      const args = await restructureArgs(r.l, account, loan.loanNo, periods, op.holiday, loan.terms.ratePpmPerDay);
+      await ops.restructure(...args, newRef(), seq);
       return true;
     }
     case "writeOff": {
