@@ -31,6 +31,7 @@ contract CreditLedger is ICreditLedger, AccessControl, Pausable, EIP712 {
     uint8 public constant MAX_CASH_PERIODS = 12;
     /// @notice A decision lives at most this long on-chain: its deadline at most 30 days after its issue time.
     uint256 public constant MAX_DECISION_LIFETIME = LoanServicing.MAX_DECISION_LIFETIME;
+    uint16 private constant WRITE_OFF_FREEZE_REASON = LoanServicing.WRITE_OFF_FREEZE_REASON;
 
     LedgerStorage.Layout private _s;
 
@@ -221,6 +222,26 @@ contract CreditLedger is ICreditLedger, AccessControl, Pausable, EIP712 {
         whenNotPaused
     {
         _setFrozen(account, productId, false, reasonCode, ref, expectedSeq);
+    }
+
+    /// @inheritdoc ICreditLedger
+    function reinstateLine(Decision calldata d, address scorer, bytes calldata signature, bytes32 ref, uint64 expectedSeq)
+        external
+        onlyRole(OPERATOR_ROLE)
+        whenNotPaused
+    {
+        if (!d.approved) revert DecisionOutcomeMismatch(false);
+        Account memory a = _s.loadAccount(d.account, expectedSeq);
+        a = _useDecision(a, d, DecisionPurpose.Reinstate, bytes32(0), scorer);
+        Line storage line = _s.lines[d.account][d.productId];
+        if (!line.granted) revert NoLine(d.account, d.productId);
+        if (!line.frozen) revert FreezeStateUnchanged(d.account, d.productId, false);
+        _checkSignature(d, scorer, signature);
+        line.frozen = false;
+        line.freezeReason = 0;
+        bytes memory payload = abi.encode(d.account, ref, d, scorer, signature, msg.sender);
+        bytes32 head = _s.append(d.account, a, EntryKind.LineReinstated, payload);
+        emit LineReinstated(d.account, a.seq, head, ref, d, scorer, signature, msg.sender);
     }
 
     // ================================================================== drawdowns
@@ -448,6 +469,10 @@ contract CreditLedger is ICreditLedger, AccessControl, Pausable, EIP712 {
         Account memory a = _s.loadAccount(account, expectedSeq);
         Line memory line = _s.loadLine(account, productId);
         if (line.frozen == frozen) revert FreezeStateUnchanged(account, productId, frozen);
+        // A write-off's freeze gives credit back only on a scorer's decision (reinstateLine).
+        if (!frozen && line.freezeReason == WRITE_OFF_FREEZE_REASON) {
+            revert DecisionRequired(account, productId, WRITE_OFF_FREEZE_REASON);
+        }
         line.frozen = frozen;
         line.freezeReason = reasonCode;
         _s.lines[account][productId] = line;

@@ -42,6 +42,7 @@ pragma solidity 0.8.30;
 ///   bytes signature, address by)
 /// - 13 WrittenOff: (bytes32 account, uint32 loanNo, bytes32 ref, uint64 principalWrittenOff, uint32 daysPastDue,
 ///   uint64 interestAccrued, uint64 penaltyAccrued, bool lineFrozen, address by)
+/// - 14 LineReinstated: (bytes32 account, bytes32 ref, Decision decision, address scorer, bytes signature, address by)
 ///
 /// with the structs as tuples:
 /// - Decision = (bytes32 account, uint8 purpose, uint8 productId, bool approved, uint8 tier, uint16 score,
@@ -116,7 +117,7 @@ interface ICreditLedger {
     /// `head = keccak256(abi.encode(prevHead, seq, kind, payloadHash))`. Each kind's event has its name.
     /// @dev Values: None 0 (never recorded), AccountOpened 1, DecisionDeclined 2, LineGranted 3,
     /// LimitIncreased 4, LimitCut 5, LineFrozen 6, LineUnfrozen 7, ExposureCapChanged 8, Drawn 9,
-    /// Refunded 10, Repaid 11, Restructured 12, WrittenOff 13. The payload of each is in the
+    /// Refunded 10, Repaid 11, Restructured 12, WrittenOff 13, LineReinstated 14. The payload of each is in the
     /// table of this interface's header.
     enum EntryKind {
         None,
@@ -132,7 +133,8 @@ interface ICreditLedger {
         Refunded,
         Repaid,
         Restructured,
-        WrittenOff
+        WrittenOff,
+        LineReinstated
     }
 
     /// @notice A product's terms, configured by the admin.
@@ -437,6 +439,12 @@ interface ICreditLedger {
     /// @param deadline the decision's `deadline`
     /// @param maxLifetime `MAX_DECISION_LIFETIME` in seconds
     error DecisionLifetimeTooLong(uint40 issuedAt, uint64 deadline, uint256 maxLifetime);
+    /// @notice The line is frozen by a write-off (reason 0xFFFF): only `reinstateLine`, with a
+    /// scorer's decision of purpose Reinstate, unfreezes it.
+    /// @param account the account
+    /// @param productId the line's product
+    /// @param freezeReason the line's freeze reason (0xFFFF)
+    error DecisionRequired(bytes32 account, uint8 productId, uint16 freezeReason);
     /// @notice A decline was submitted where an approval is needed, or the reverse.
     /// @param approved the decision's `approved` flag
     error DecisionOutcomeMismatch(bool approved);
@@ -773,6 +781,19 @@ interface ICreditLedger {
         bytes signature,
         address by
     );
+    /// @notice A line frozen by a write-off was reinstated (unfrozen) on a scorer's decision of
+    /// purpose Reinstate. Entry kind 14. The line's `freezeReason` becomes 0.
+    /// @param account the account (`decision.account`)
+    /// @param seq the entry's seq
+    /// @param head the account's hash-chain head after this entry
+    /// @param ref the caller's reference
+    /// @param decision the signed decision (`approved` true, purpose Reinstate, subject zero; `productId` the line)
+    /// @param scorer the scorer that signed it
+    /// @param signature the scorer's signature over `decisionDigest(decision)`
+    /// @param by the operator that sent the call
+    event LineReinstated(
+        bytes32 indexed account, uint64 seq, bytes32 head, bytes32 ref, Decision decision, address scorer, bytes signature, address by
+    );
     /// @notice A loan was written off past its product's threshold of days past due. Entry kind 13.
     /// `lineFrozen` is true when the write-off froze the loan's line (reason code 0xFFFF).
     /// @param account the account
@@ -1014,8 +1035,8 @@ interface ICreditLedger {
     /// @param expectedSeq the account's current `seq`
     function freezeLine(bytes32 account, uint8 productId, uint16 reasonCode, bytes32 ref, uint64 expectedSeq) external;
 
-    /// @notice Unfreeze a line (also one frozen by a write-off). Unfreezing gives credit back, so
-    /// it is refused while paused.
+    /// @notice Unfreeze a line, except one frozen by a write-off (reason 0xFFFF: `reinstateLine`,
+    /// with a decision). Unfreezing gives credit back, so it is refused while paused.
     /// @dev Role: `OPERATOR_ROLE`. While paused: refused (`EnforcedPause`).
     /// Requirements: the account exists at `expectedSeq`; the line is granted and frozen.
     /// Emits `LineUnfrozen`. Reverts with, in this order:
@@ -1023,13 +1044,37 @@ interface ICreditLedger {
     /// - `EnforcedPause()` while paused;
     /// - `UnknownAccount(account)`, `SeqMismatch(account, expectedSeq, seq)`;
     /// - `NoLine(account, productId)` if the line is not granted;
-    /// - `FreezeStateUnchanged(account, productId, false)` if the line is not frozen.
+    /// - `FreezeStateUnchanged(account, productId, false)` if the line is not frozen;
+    /// - `DecisionRequired(account, productId, 0xFFFF)` if a write-off froze it.
     /// @param account the account
     /// @param productId the line's product
     /// @param reasonCode the unfreeze reason, kept as the line's `freezeReason` and in the event
     /// @param ref the caller's reference, kept in the event
     /// @param expectedSeq the account's current `seq`
     function unfreezeLine(bytes32 account, uint8 productId, uint16 reasonCode, bytes32 ref, uint64 expectedSeq) external;
+
+    /// @notice Reinstate a line frozen (by a write-off or otherwise) on a scorer's decision of
+    /// purpose Reinstate: the line `decision.productId` of `decision.account` is unfrozen and its
+    /// `freezeReason` becomes 0. Spends the decision's nonce.
+    /// @dev Role: `OPERATOR_ROLE` (the signature needs a `SCORER_ROLE` holder). While paused:
+    /// refused (`EnforcedPause`).
+    /// Emits `LineReinstated`. Reverts with, in this order:
+    /// - `AccessControlUnauthorizedAccount` if the caller lacks `OPERATOR_ROLE`;
+    /// - `EnforcedPause()` while paused;
+    /// - `DecisionOutcomeMismatch(false)` if the decision is a decline;
+    /// - `UnknownAccount(account)`, `SeqMismatch(account, expectedSeq, seq)`;
+    /// - `DecisionPurposeMismatch(2, purpose)`, `DecisionSubjectMismatch(0, subject)`, then the
+    ///   decision checks of `recordDecline` up to `NotScorer`, in its order;
+    /// - `NoLine(account, productId)` if the line is not granted;
+    /// - `FreezeStateUnchanged(account, productId, false)` if the line is not frozen;
+    /// - `InvalidDecisionSignature(scorer, digest)` if the signature does not verify (last).
+    /// @param decision the approved Reinstate decision
+    /// @param scorer the scorer that signed it
+    /// @param signature the scorer's signature over `decisionDigest(decision)`
+    /// @param ref the caller's reference, kept in the event
+    /// @param expectedSeq the account's current `seq`
+    function reinstateLine(Decision calldata decision, address scorer, bytes calldata signature, bytes32 ref, uint64 expectedSeq)
+        external;
 
     // ------------------------------------------------------------------ loans (operator)
 

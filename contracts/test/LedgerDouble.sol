@@ -123,6 +123,19 @@ contract LedgerDouble is EIP712 {
         emit ICreditLedger.DecisionDeclined(account, seq, head, ref, decision, scorer, signature, by);
     }
 
+    function emitLineReinstated(
+        bytes32 account,
+        uint64 seq,
+        bytes32 head,
+        bytes32 ref,
+        ICreditLedger.Decision calldata decision,
+        address scorer,
+        bytes calldata signature,
+        address by
+    ) external {
+        emit ICreditLedger.LineReinstated(account, seq, head, ref, decision, scorer, signature, by);
+    }
+
     function emitLineGranted(
         bytes32 account,
         uint64 seq,

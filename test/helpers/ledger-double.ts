@@ -550,6 +550,29 @@ export class StagedLedger {
     });
   }
 
+  /** A line reinstated on a Reinstate decision (by default honest: approved, subject zero). */
+  async reinstateLine(
+    account: string,
+    productId: number,
+    overrides: Partial<Decision> = {},
+    s: SignOptions = {},
+    opts: EntryOptions & { fields?: FieldOverrides } = {}
+  ) {
+    const t = await this.timeFor(opts.at);
+    const d = await this.decision(
+      account,
+      { purpose: DecisionPurpose.Reinstate, productId, limit: 0n, scorer: this.scorerOf(s), ...overrides },
+      t
+    );
+    const fields = merge({ ...this.common(opts), decision: d, ...(await this.signed(d, s)) }, opts.fields);
+    return this.entry(account, "LineReinstated", fields, t, opts, () => {
+      const line = this.line(account, productId);
+      line.frozen = false;
+      line.freezeReason = 0;
+      this.account(account).decisionNonce += 1n;
+    });
+  }
+
   async freezeLine(account: string, productId: number, reasonCode = 7, opts: EntryOptions & { fields?: FieldOverrides } = {}) {
     return this.setFrozen(account, productId, true, reasonCode, opts);
   }

@@ -14,6 +14,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
+import { DecisionPurpose } from "../../core/decision";
 import { expect } from "chai";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { ethers } from "hardhat";
@@ -204,6 +205,18 @@ const PAYLOAD_TABLE: readonly KindRow[] = [
       ["by", "address"],
     ],
   },
+  {
+    kind: 14,
+    name: "LineReinstated",
+    fields: [
+      ["account", "bytes32"],
+      ["ref", "bytes32"],
+      ["decision", DECISION],
+      ["scorer", "address"],
+      ["signature", "bytes"],
+      ["by", "address"],
+    ],
+  },
 ];
 
 const ROW_BY_NAME = new Map(PAYLOAD_TABLE.map((row) => [row.name, row]));
@@ -288,7 +301,7 @@ function tableOfInterfaceHeader(): Map<string, string[]> {
  * temporary raise, a cut while the temporary raise lasts, a cap change, a freeze and unfreeze,
  * an installment purchase with a refund and a repayment, a cash loan restructured and later
  * repaid with interest and penalty accrued, a single purchase written off past 180 days past
- * due (freezing its line), and a recovery on it. The second has a purchase repaid in full
+ * due (freezing its line), a recovery on it and the line reinstated on a decision. The second has a purchase repaid in full
  * (closed).
  */
 async function everyKindOfEntry(): Promise<Ledger & { accounts: string[] }> {
@@ -322,6 +335,8 @@ async function everyKindOfEntry(): Promise<Ledger & { accounts: string[] }> {
   await op.writeOff(a, single, newRef(), await seqOf(l, a));
   await repay(l, a, cash, 50_000n);
   await repay(l, a, single, 5_000n);
+  const reinstate = await makeDecision(l, a, { purpose: DecisionPurpose.Reinstate, productId: PAY_LATER_ID, limit: 0n });
+  await op.reinstateLine(reinstate, l.scorer.address, await sign(l, reinstate), newRef(), await seqOf(l, a));
 
   const b = await openAccount(l, 0, 800_000n);
   await grantLine(l, b, { productId: PAY_LATER_ID, limit: 500_000n });

@@ -23,6 +23,7 @@ import {
   type Ledger,
   restructureArgs,
   sign,
+  makeDecision,
 } from "../helpers/fixtures";
 import { loanOf, nextTxOnDay, startOf, timeOnDay } from "../helpers/loans";
 import { allocationTuple, decisionTuple } from "../helpers/tuples";
@@ -567,6 +568,55 @@ describe("servicing", () => {
   });
 
   describe("write-off", () => {
+    it("refuses an unfreeze of a write-off freeze with DecisionRequired: the operator cannot draw 900,000 again (the seen attack)", async () => {
+      const l = await loadFixture(deployLedger);
+      const { account, loanNo, start } = await singlePurchase(l);
+      await nextTxOnDay(start, 220);
+      await l.asOperator.writeOff(account, loanNo, newRef(), 4);
+      await expect(l.asOperator.unfreezeLine(account, PAY_LATER_ID, 0, newRef(), 5))
+        .to.be.revertedWithCustomError(l.ledger, "DecisionRequired")
+        .withArgs(account, PAY_LATER_ID, 0xffff);
+      await expect(l.asOperator.purchase(account, PAY_LATER_ID, 900_000n, 1, newRef(), 5))
+        .to.be.revertedWithCustomError(l.ledger, "LineIsFrozen")
+        .withArgs(account, PAY_LATER_ID, 0xffff);
+    });
+
+    it("reinstates a write-off freeze on a scorer's Reinstate decision (LineReinstated), spending its nonce", async () => {
+      const l = await loadFixture(deployLedger);
+      const { account, loanNo, start } = await singlePurchase(l);
+      await nextTxOnDay(start, 220);
+      await l.asOperator.writeOff(account, loanNo, newRef(), 4);
+      const d = await makeDecision(l, account, { purpose: DecisionPurpose.Reinstate, productId: PAY_LATER_ID, limit: 0n });
+      const signature = await sign(l, d);
+      const ref = newRef();
+      await expect(l.asOperator.reinstateLine(d, l.scorer.address, signature, ref, 5))
+        .to.emit(l.ledger, "LineReinstated")
+        .withArgs(account, 6, anyValue, ref, decisionTuple(d), l.scorer.address, signature, l.operator.address);
+      const line = await l.ledger.lineOf(account, PAY_LATER_ID);
+      expect([line.frozen, line.freezeReason]).to.deep.equal([false, 0n]);
+      expect((await l.ledger.accountOf(account)).decisionNonce).to.equal(d.nonce + 1n);
+      await expect(l.asOperator.purchase(account, PAY_LATER_ID, 900_000n, 1, newRef(), 6)).to.emit(l.ledger, "Drawn");
+    });
+
+    it("refuses a reinstatement on a decision of another purpose (DecisionPurposeMismatch), a decline (DecisionOutcomeMismatch) or a wrong signature (InvalidDecisionSignature)", async () => {
+      const l = await loadFixture(deployLedger);
+      const { account, loanNo, start } = await singlePurchase(l);
+      await nextTxOnDay(start, 220);
+      await l.asOperator.writeOff(account, loanNo, newRef(), 4);
+      const line = await makeDecision(l, account, { productId: PAY_LATER_ID });
+      await expect(l.asOperator.reinstateLine(line, l.scorer.address, await sign(l, line), newRef(), 5))
+        .to.be.revertedWithCustomError(l.ledger, "DecisionPurposeMismatch")
+        .withArgs(DecisionPurpose.Reinstate, DecisionPurpose.Line);
+      const declined = await makeDecision(l, account, { purpose: DecisionPurpose.Reinstate, approved: false, limit: 0n });
+      await expect(l.asOperator.reinstateLine(declined, l.scorer.address, await sign(l, declined), newRef(), 5))
+        .to.be.revertedWithCustomError(l.ledger, "DecisionOutcomeMismatch")
+        .withArgs(false);
+      const d = await makeDecision(l, account, { purpose: DecisionPurpose.Reinstate, limit: 0n });
+      await expect(l.asOperator.reinstateLine(d, l.scorer.address, await sign(l, d, l.stranger), newRef(), 5))
+        .to.be.revertedWithCustomError(l.ledger, "InvalidDecisionSignature")
+        .withArgs(l.scorer.address, decisionDigest(l.domain, d));
+    });
+
     it("rejects a write-off before 180 days past due", async () => {
       const l = await loadFixture(deployLedger);
       const { account, loanNo, start } = await singlePurchase(l);
