@@ -230,18 +230,7 @@ contract CreditLedger is ICreditLedger, AccessControl, Pausable, EIP712 {
         onlyRole(OPERATOR_ROLE)
         whenNotPaused
     {
-        if (!d.approved) revert DecisionOutcomeMismatch(false);
-        Account memory a = _s.loadAccount(d.account, expectedSeq);
-        a = _useDecision(a, d, DecisionPurpose.Reinstate, bytes32(0), scorer);
-        Line storage line = _s.lines[d.account][d.productId];
-        if (!line.granted) revert NoLine(d.account, d.productId);
-        if (!line.frozen) revert FreezeStateUnchanged(d.account, d.productId, false);
-        _checkSignature(d, scorer, signature);
-        line.frozen = false;
-        line.freezeReason = 0;
-        bytes memory payload = abi.encode(d.account, ref, d, scorer, signature, msg.sender);
-        bytes32 head = _s.append(d.account, a, EntryKind.LineReinstated, payload);
-        emit LineReinstated(d.account, a.seq, head, ref, d, scorer, signature, msg.sender);
+        LoanServicing.reinstateLine(_s, d, scorer, signature, decisionDigest(d), hasRole(SCORER_ROLE, scorer), ref, expectedSeq);
     }
 
     // ================================================================== drawdowns
@@ -270,7 +259,8 @@ contract CreditLedger is ICreditLedger, AccessControl, Pausable, EIP712 {
             ratePpmPerDay: 0,
             totalFee: uint64(totalFee),
             firstDueDay: product.graceDays,
-            penaltyPpmPerDay: product.penaltyPpmPerDay
+            penaltyPpmPerDay: product.penaltyPpmPerDay,
+            writeOffDays: product.writeOffDays
         });
         loanNo = _draw(account, terms, ref, expectedSeq);
     }
@@ -299,7 +289,8 @@ contract CreditLedger is ICreditLedger, AccessControl, Pausable, EIP712 {
             ratePpmPerDay: _s.lines[account][productId].ratePpmPerDay,
             totalFee: 0,
             firstDueDay: uint16(LoanMath.PERIOD_DAYS),
-            penaltyPpmPerDay: product.penaltyPpmPerDay
+            penaltyPpmPerDay: product.penaltyPpmPerDay,
+            writeOffDays: product.writeOffDays
         });
         loanNo = _draw(account, terms, ref, expectedSeq);
     }

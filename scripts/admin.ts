@@ -5,6 +5,7 @@
  * the admin routes, validated by the same schemas (server/schemas/admin.ts), so the limits
  * agree and every change lands in the admin audit log, with `cli:<os user>` as the actor.
  *
+ *   npm run admin -- admin-keys issue --name "ops lead"   # the first admin key, once
  *   npm run admin -- partners list
  *   npm run admin -- partners create --name "Shop" --rate-per-minute 600 --burst 100
  *   npm run admin -- keys rotate ptr_... key_... --overlap-seconds 86400
@@ -17,7 +18,8 @@
  * partner's settings on every request), so a change made here takes effect at the gateway's
  * next request.
  *
- * Exit codes: 0 done, 1 no such partner or key (or the database cannot be used), 2 bad input.
+ * Exit codes: 0 done, 1 no such partner or key, a live admin key already there (admin-keys issue),
+ * or the database cannot be used; 2 bad input.
  */
 import { existsSync } from "node:fs";
 import { userInfo } from "node:os";
@@ -39,6 +41,11 @@ import type { AdminAuditRecord, ApiKeyRecord, PartnerRecord } from "../server/st
 const SETTINGS_OPTIONS = "[--rate-per-minute <n>] [--burst <n>] [--products <list>] [--webhook-quota <n>]";
 
 export const USAGE = `usage: npm run admin -- <command> [arguments] [--json] [--db <path>]
+
+admin keys
+  admin-keys issue --name <name>                  the first admin key (shown once), for a production gateway,
+                                                  which prints none; refused while a live admin key exists
+                                                  (issue more with it through the admin API)
 
 partners
   partners list                                   every partner with its settings and status
@@ -78,7 +85,8 @@ options
 Changes are written to the admin audit log with the actor cli:<your OS user name>. The gateway may
 be running on the same database: it sees a change at its next request.
 
-exit codes: 0 done, 1 no such partner or key (or the database cannot be used), 2 bad input`;
+exit codes: 0 done, 1 no such partner or key, a live admin key already there (admin-keys issue),
+            or the database cannot be used; 2 bad input`;
 
 /** Input the operator must fix: exit 2. */
 class UsageError extends Error {}
@@ -96,6 +104,7 @@ interface Invocation {
 }
 
 interface Context {
+  apiKeys: ApiKeys;
   partners: Partners;
   store: SqliteStore;
   clock: Clock;
@@ -209,7 +218,30 @@ async function issuedJson(store: SqliteStore, k: IssuedApiKey) {
 
 // ---------------------------------------------------------------- commands
 
+/** An admin key exists already: exit 1. */
+class AdminKeyExists extends Error {}
+
 const COMMANDS: Record<string, Command> = {
+  "admin-keys issue": {
+    ids: [],
+    options: ["name"],
+    async run({ apiKeys, store, actor }, { flags }) {
+      const { name } = validate(M.KeyIssueRequest, { name: flags.name });
+      const result = await apiKeys.issueFirstAdmin(name, actor);
+      if ("existing" in result) {
+        throw new AdminKeyExists(
+          `an admin key is live already (${result.existing.id}, "${result.existing.name}", since ${result.existing.createdAt}): ` +
+            "issue more admin keys with it through the admin API; this command issues the first one only"
+        );
+      }
+      const key = result.issued;
+      return {
+        json: { ...keyView((await store.apiKey(key.id))!), key: key.key },
+        text: [`admin key ${key.id} (${key.name}):`, "", `  ${key.key}`, ""].join("\n"),
+        note: "This key will not be shown again (the gateway keeps only its hash): keep it in your secret store now.",
+      };
+    },
+  },
   "partners list": {
     ids: [],
     options: [],
@@ -426,13 +458,17 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     const clock = systemClock;
     store = openStore(input.db, env, clock);
     const apiKeys = new ApiKeys(store, cryptoRandom, clock);
-    const ctx: Context = { store, clock, partners: new Partners(store, apiKeys, cryptoRandom, clock), actor: `cli:${userInfo().username}` };
+    const ctx: Context = { store, clock, apiKeys, partners: new Partners(store, apiKeys, cryptoRandom, clock), actor: `cli:${userInfo().username}` };
     print(await command.run(ctx, input), input.json);
     return 0;
   } catch (error) {
     if (error instanceof UsageError) {
       console.error(`${error.message}\n(npm run admin -- --help lists the commands and their arguments)`);
       return BAD_INPUT;
+    }
+    if (error instanceof AdminKeyExists) {
+      console.error(error.message);
+      return CLI_FAILED;
     }
     if (error instanceof DomainError) {
       console.error(`${error.detail}: see npm run admin -- partners list, or keys list <partnerId>`);

@@ -2,20 +2,28 @@
  * `npm start`: the local system in one command. Starts a Hardhat Network JSON-RPC node on
  * 127.0.0.1, deploys the ledger to it with separate role keys (admin = account 0,
  * operator = 1, scorer = 2, pauser = 3), exports addresses and ABIs to
- * `deployments/localhost-31337/`, then starts the partner gateway on 127.0.0.1:8080 with a
- * fresh database for this deployment (`.gateway/31337-<ledger>-<genesis>/`), creates a demo partner, auditor
+ * `deployments/localhost-31337/`, then starts the scorer as a child process with the scorer
+ * key (scripts/lib/scorer-setup.ts) and the partner gateway on 127.0.0.1:8080, which holds
+ * only the scorer's URL and token, with a fresh database for this deployment
+ * (`.gateway/31337-<ledger>-<genesis>/`), creates a demo partner, auditor
  * and admin key, seeds a few demo accounts through the gateway's services, prints the URLs and
- * keys, and serves until Ctrl-C (which stops the gateway, then the node).
+ * keys, and serves until Ctrl-C (which stops the gateway, then the node). The embedded chain runs
+ * the gateway in development mode; a gateway for an existing chain runs in production mode
+ * unless --dev is given (scripts/lib/start-mode.ts, docs/DEPLOYMENT.md).
  *
  *   npm start                                   # node on 8545 (or LEDGER_PORT), gateway on 8080 (or GATEWAY_PORT)
  *   npm start -- --port 8546 --gateway-port 8081
  *   npm start -- --rpc <url> --ledger <address> # a gateway for a ledger on an existing chain (no node, no deploy;
  *                                               # or GATEWAY_RPC_URL and GATEWAY_LEDGER_ADDRESS); its database is kept
- *                                               # across runs; keys from GATEWAY_OPERATOR_KEY / GATEWAY_SCORER_KEY
- *                                               # (on chain 31337 Hardhat's accounts 1 and 2 by default); --seed adds demo data
+ *                                               # across runs. Production mode: every secret from the environment
+ *                                               # (GATEWAY_OPERATOR_KEY, GATEWAY_VAULT_KEY, GATEWAY_IDENTITY_PEPPER;
+ *                                               # the scorer's SCORER_KEY), no key printed
+ *   npm start -- --rpc <url> --ledger <address> --dev
+ *                                               # development mode: generated secrets, Hardhat's accounts 1 and 2
+ *                                               # as default operator and scorer keys, demo keys printed; --seed adds demo data
  *   npm start -- --chain-only                   # the node and the ledger, no gateway
  *   npm start -- --log-rpc                      # log the JSON-RPC calls the node serves
- *   npm start -- --ready-file <path>            # once up, write the URLs, keys and demo accounts there as JSON
+ *   npm start -- --ready-file <path>            # once up, write the URLs, (development) keys and demo accounts there as JSON
  *                                               # (for scripts and tests; mode 0600), before "[start] ready"
  *
  * Every other gateway setting comes from the environment (server/config.ts), e.g.
@@ -25,7 +33,9 @@ import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 
+import type { GatewayMode } from "../server/config";
 import { ConfigError, readConfig, type LedgerConfig } from "./lib/config";
+import { requireProductionSecrets, startMode } from "./lib/start-mode";
 
 const log = (message: string) => console.log(`[start] ${message}`);
 
@@ -37,6 +47,7 @@ interface Flags {
   logRpc: boolean;
   chainOnly: boolean;
   seed: boolean;
+  dev: boolean;
   readyFile?: string;
 }
 
@@ -49,6 +60,7 @@ function parseFlags(argv: string[]): Flags {
       rpc: { type: "string" },
       ledger: { type: "string" },
       seed: { type: "boolean", default: false },
+      dev: { type: "boolean", default: false },
       "chain-only": { type: "boolean", default: false },
       "log-rpc": { type: "boolean", default: false },
       "ready-file": { type: "string" },
@@ -61,7 +73,8 @@ function parseFlags(argv: string[]): Flags {
     console.log(
       [
         "usage: npm start [-- --port <n>] [--gateway-port <n>] [--chain-only] [--log-rpc] [--ready-file <path>]",
-        "       npm start -- --rpc <url> --ledger <address> [--gateway-port <n>] [--seed]",
+        "       npm start -- --rpc <url> --ledger <address> [--gateway-port <n>] [--dev [--seed]]",
+        "       (an existing chain runs in production mode unless --dev: see docs/DEPLOYMENT.md)",
         "env: LEDGER_PORT, GATEWAY_PORT, GATEWAY_RPC_URL, GATEWAY_LEDGER_ADDRESS, GATEWAY_* (see server/config.ts)",
       ].join("\n")
     );
@@ -75,6 +88,7 @@ function parseFlags(argv: string[]): Flags {
     logRpc: values["log-rpc"] ?? false,
     chainOnly: values["chain-only"] ?? false,
     seed: values.seed ?? false,
+    dev: values.dev ?? false,
     readyFile: values["ready-file"],
   };
 }
@@ -86,7 +100,9 @@ interface ReadyFile {
   rpcUrl?: string;
   chainId?: number;
   ledger?: string;
-  gateway?: { url: string; explorer: string; dataDir: string; keys: { partner: string; partner2: string; auditor: string; admin: string } };
+  mode?: GatewayMode;
+  /** `keys`: development mode only. */
+  gateway?: { url: string; explorer: string; dataDir: string; keys?: { partner: string; partner2: string; auditor: string; admin: string } };
   demo: Array<{ name: string; accountId: string; story: string }>;
 }
 
@@ -126,6 +142,8 @@ async function main(): Promise<void> {
   if ((flags.rpc === undefined) !== (flags.ledger === undefined)) {
     throw new ConfigError(["--rpc and --ledger (or GATEWAY_RPC_URL and GATEWAY_LEDGER_ADDRESS) go together"]);
   }
+  const mode = startMode({ embedded: flags.rpc === undefined, dev: flags.dev, seed: flags.seed, env: process.env });
+  if (!flags.chainOnly) requireProductionSecrets(mode, process.env);
   const root = path.resolve(__dirname, "..");
   const parts: Array<{ name: string; part: Stoppable }> = [];
   stopOnSignals(parts);
@@ -134,7 +152,8 @@ async function main(): Promise<void> {
   if (!flags.chainOnly) await assertPortFree("127.0.0.1", Number(gatewayPort));
 
   if (flags.rpc !== undefined && flags.ledger !== undefined) {
-    await startForExistingChain(root, flags, gatewayPort, parts);
+    log(`gateway mode: ${mode}`);
+    await startForExistingChain(root, flags, mode, gatewayPort, parts);
     return;
   }
 
@@ -189,6 +208,7 @@ async function main(): Promise<void> {
     };
     gateway = await startGateway(
       {
+        mode,
         rpcUrl: node.rpcUrl,
         ledger: deployment.ledger,
         startBlock: exported.ledger.deployBlock,
@@ -197,11 +217,12 @@ async function main(): Promise<void> {
         scorerKey: localAccountKey(hd, 2),
         port: gatewayPort,
       },
+      { chainId: BigInt(chainId), devVerifierKey: localAccountKey(hd, 9) },
       true,
       parts
     );
   }
-  writeReadyFile(flags.readyFile, { rpcUrl: node.rpcUrl, chainId, ledger: deployment.ledger, gateway, demo: gateway?.demo ?? [] });
+  writeReadyFile(flags.readyFile, { rpcUrl: node.rpcUrl, chainId, ledger: deployment.ledger, mode, gateway, demo: gateway?.demo ?? [] });
   log(`ready in ${process.uptime().toFixed(1)} s; accounts 0-3 use Hardhat's public test keys`);
   log(`serving ${node.rpcUrl}${flags.logRpc ? " (JSON-RPC calls are logged below)" : ""}; press Ctrl-C to stop`);
   if (flags.logRpc) await node.setLogging(true);
@@ -210,6 +231,7 @@ async function main(): Promise<void> {
 async function startForExistingChain(
   root: string,
   flags: Flags,
+  mode: GatewayMode,
   gatewayPort: string,
   parts: Array<{ name: string; part: Stoppable }>
 ): Promise<void> {
@@ -222,31 +244,35 @@ async function startForExistingChain(
   (provider as { destroy?: () => void }).destroy?.();
   let operatorKey: string | undefined;
   let scorerKey: string | undefined;
-  if (chainId === 31337n && (process.env.GATEWAY_OPERATOR_KEY === undefined || process.env.GATEWAY_SCORER_KEY === undefined)) {
-    // A local Hardhat node: its accounts 1 and 2 are the operator and scorer `npm start` deploys with.
+  let devVerifierKey: string | undefined;
+  if (mode === "development" && (process.env.GATEWAY_OPERATOR_KEY === undefined || process.env.SCORER_KEY === undefined)) {
+    // Development: Hardhat's (and anvil's) accounts 1 and 2 are the operator and scorer `npm start` deploys with.
     const { localAccountKey } = await import("../server/chain/local-keys");
     const hre = (await import("hardhat")).default;
     const hd = hre.config.networks.hardhat.accounts as unknown as Parameters<typeof localAccountKey>[0];
     operatorKey = localAccountKey(hd, 1);
     scorerKey = localAccountKey(hd, 2);
+    devVerifierKey = localAccountKey(hd, 9);
     log(
-      "chain 31337: using Hardhat's accounts 1 and 2 as operator and scorer (set GATEWAY_OPERATOR_KEY / GATEWAY_SCORER_KEY to override)"
+      "development mode: using Hardhat's accounts 1 and 2 as operator and scorer (set GATEWAY_OPERATOR_KEY / SCORER_KEY to override)"
     );
   }
   const gateway = await startGateway(
     {
+      mode,
       rpcUrl: flags.rpc!,
       ledger: flags.ledger!,
       startBlock: 0,
       dataDir: gatewayDataDir(root, chainId, flags.ledger!, genesisHash, false),
       operatorKey,
-      scorerKey,
+      scorerKey: process.env.SCORER_KEY ?? scorerKey,
       port: gatewayPort,
     },
+    { chainId, devVerifierKey },
     flags.seed,
     parts
   );
-  writeReadyFile(flags.readyFile, { rpcUrl: flags.rpc, ledger: flags.ledger, gateway, demo: gateway.demo });
+  writeReadyFile(flags.readyFile, { rpcUrl: flags.rpc, chainId: Number(chainId), ledger: flags.ledger, mode, gateway, demo: gateway.demo });
   log("press Ctrl-C to stop");
 }
 
@@ -254,19 +280,46 @@ type StartedGateway = NonNullable<ReadyFile["gateway"]> & { demo: ReadyFile["dem
 
 async function startGateway(
   setup: import("./lib/gateway-setup").GatewaySetup,
+  chain: { chainId: bigint; devVerifierKey?: string },
   seed: boolean,
   parts: Array<{ name: string; part: Stoppable }>
 ): Promise<StartedGateway> {
   const { formatGatewaySummary, gatewayConfigFor } = await import("./lib/gateway-setup");
   const { createGateway } = await import("../server/gateway");
   const { buildExplorerScript, EXPLORER_SCRIPT_FILE } = await import("../verifier/explorer/bundle");
-  const config = gatewayConfigFor(setup, process.env);
+  const { startLocalScorer, scorerSettingsOf } = await import("./lib/scorer-setup");
+  if (setup.scorerKey === undefined) throw new ConfigError(["SCORER_KEY (the scorer process's key, holding SCORER_ROLE) is not set"]);
+  const { isPublicTestKey } = await import("../server/chain/local-keys");
+  if (setup.mode === "production" && isPublicTestKey(setup.scorerKey)) {
+    const { publicTestKeyProblem } = await import("../server/config");
+    throw new ConfigError([publicTestKeyProblem("SCORER_KEY")]);
+  }
+  const scorer = await startLocalScorer({
+    key: setup.scorerKey,
+    chainId: chain.chainId,
+    ledger: setup.ledger,
+    dataDir: setup.dataDir,
+    development: setup.mode === "development",
+    devVerifierKey: chain.devVerifierKey,
+    env: scorerSettingsOf(process.env),
+  });
+  parts.push({ name: "scorer", part: scorer });
+  // The gateway runs in this process: the scorer key stays with the scorer process only.
+  delete process.env.SCORER_KEY;
+  log(`scorer process ${scorer.process.pid} listening on ${scorer.url} (key ${scorer.address}; the gateway holds only its URL and token)`);
+  const config = gatewayConfigFor(setup, scorer, process.env);
   await buildExplorerScript();
   log(`built the explorer page's script (${path.relative(process.cwd(), EXPLORER_SCRIPT_FILE)})`);
   log(`starting the gateway (database ${path.relative(process.cwd(), config.store.path)})`);
   const gateway = await createGateway(config);
   parts.push({ name: "gateway", part: gateway });
   const url = (await gateway.start())!;
+  const dataDir = path.relative(process.cwd(), setup.dataDir);
+  if (setup.mode === "production") {
+    // No demo partners and no key printed: the first admin key is issued once with npm run admin.
+    console.log(formatGatewaySummary({ url, dataDir, demo: [] }));
+    return { url, explorer: `${url}/explorer`, dataDir: setup.dataDir, demo: [] };
+  }
   // Two demo partners, so that isolation can be tried at once: the demo accounts are the first one's.
   const first = await gateway.partners.create({ name: "demo partner" }, "cli:npm-start");
   const second = await gateway.partners.create({ name: "demo partner 2" }, "cli:npm-start");
@@ -280,9 +333,14 @@ async function startGateway(
   if (seed) {
     log("seeding demo accounts through the gateway");
     const { seedDemo } = await import("./lib/demo-seed");
-    demo = await seedDemo(gateway, first.partner.id);
+    demo = await seedDemo(gateway, first.partner.id, (nationalId, level) => scorer.devEvidence("operator", nationalId, level));
   }
-  console.log(formatGatewaySummary({ url, dataDir: path.relative(process.cwd(), setup.dataDir), keys, demo }));
+  if (scorer.devVerifier) {
+    // The demo partners' KYC verifier is the development one: attestations it signs count for them.
+    for (const p of [first, second]) await scorer.registerVerifier(p.partner.id, scorer.devVerifier.address);
+    log(`development KYC verifier for the demo partners: ${scorer.devVerifier.address} (Hardhat's account 9)`);
+  }
+  console.log(formatGatewaySummary({ url, dataDir, keys, demo }));
   return {
     url,
     explorer: `${url}/explorer`,

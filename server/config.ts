@@ -2,22 +2,27 @@
  * The gateway's configuration: read once from the environment through one zod schema,
  * validated, and passed down. Nothing else in server/ reads `process.env`.
  *
+ *   GATEWAY_MODE                development | production (docs/DEPLOYMENT.md): development    production
+ *                               turns on the clock-advance route, plain-http webhooks to
+ *                               loopback and waiting POSTs by default; production refuses
+ *                               Hardhat's public test keys
  *   GATEWAY_RPC_URL             JSON-RPC URL of the chain (http or https)                 required
  *   GATEWAY_LEDGER_ADDRESS      address of the CreditLedger contract                      required
  *   GATEWAY_LEDGER_START_BLOCK  block the indexer starts from (the ledger's deploy block) 0
  *   GATEWAY_OPERATOR_KEY        0x + 64 hex: the key that sends transactions (secret)     required
- *   GATEWAY_SCORER_KEY          0x + 64 hex: the key that signs decisions (secret)        required
+ *   GATEWAY_SCORER_URL          the scorer process (scorer/, docs/SCORER.md): it scores and
+ *                               signs decisions; the gateway never holds its key          required
+ *   GATEWAY_SCORER_TOKEN        >= 32 characters: the scorer's bearer token (secret)      required
  *   GATEWAY_DB_PATH             SQLite database file                                      required
  *   GATEWAY_VAULT_KEY           32 bytes, hex or base64: AES-256-GCM key for PII (secret) required
  *   GATEWAY_IDENTITY_PEPPER     >= 16 bytes, hex or base64: HMAC key of identities (secret) required
  *   GATEWAY_HOST, GATEWAY_PORT  listen address                                            127.0.0.1, 8080
  *   GATEWAY_CONFIRMATIONS       blocks a transaction needs before it counts               1
  *   GATEWAY_WAIT_DEFAULT        true | false | auto: whether POSTs wait for confirmation
- *                               when the request has no ?wait= (auto: true on chain 31337) auto
+ *                               when the request has no ?wait= (auto: true in development mode) auto
  *   GATEWAY_WAIT_TIMEOUT_MS     longest a waiting request waits before answering 202      30000
  *   GATEWAY_POLL_INTERVAL_MS    how often the sender and indexer poll the chain           1000
  *   GATEWAY_STUCK_AFTER_MS      a transaction unmined this long is replaced (fee bump)    120000
- *   GATEWAY_DECISION_TTL_SECONDS  how long a signed decision stays valid                  3600
  *   GATEWAY_BODY_LIMIT_BYTES    largest request body accepted                             16384
  *   GATEWAY_LOG_LEVEL           pino level (fatal..trace, silent)                         info
  *
@@ -59,7 +64,10 @@ import { z } from "zod";
 export { Secret } from "../core/secret";
 import { Secret } from "../core/secret";
 
-export const LOCAL_CHAIN_ID = 31337n;
+import { isPublicTestKey } from "./chain/local-keys";
+
+export const GATEWAY_MODES = ["development", "production"] as const;
+export type GatewayMode = (typeof GATEWAY_MODES)[number];
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
@@ -108,6 +116,7 @@ const secretBytes = (check: (b: Buffer) => boolean, expected: string) =>
 const httpUrl = z.string().refine((v) => /^https?:\/\/[^\s]+$/.test(v) && URL.canParse(v), "must be an http(s) URL");
 
 const EnvSchema = z.object({
+  GATEWAY_MODE: optional(z.enum(GATEWAY_MODES, { error: 'must be "development" or "production"' })).default("production"),
   GATEWAY_RPC_URL: required(httpUrl),
   GATEWAY_LEDGER_ADDRESS: required(
     z
@@ -117,7 +126,13 @@ const EnvSchema = z.object({
   ),
   GATEWAY_LEDGER_START_BLOCK: optional(int(0, Number.MAX_SAFE_INTEGER)).default(0),
   GATEWAY_OPERATOR_KEY: required(privateKey),
-  GATEWAY_SCORER_KEY: required(privateKey),
+  GATEWAY_SCORER_URL: required(httpUrl),
+  GATEWAY_SCORER_TOKEN: required(
+    z
+      .string()
+      .min(32, "must be at least 32 characters (the value is not shown)")
+      .transform((v) => new Secret(v))
+  ),
   GATEWAY_DB_PATH: required(z.string()),
   GATEWAY_VAULT_KEY: required(secretBytes((b) => b.length === 32, "32 bytes")),
   GATEWAY_IDENTITY_PEPPER: required(secretBytes((b) => b.length >= 16, "at least 16 bytes")),
@@ -130,7 +145,6 @@ const EnvSchema = z.object({
   GATEWAY_WAIT_TIMEOUT_MS: optional(int(0, 600_000)).default(30_000),
   GATEWAY_POLL_INTERVAL_MS: optional(int(10, 600_000)).default(1_000),
   GATEWAY_STUCK_AFTER_MS: optional(int(0, 86_400_000)).default(120_000),
-  GATEWAY_DECISION_TTL_SECONDS: optional(int(60, 7 * 86_400)).default(3_600),
   GATEWAY_BODY_LIMIT_BYTES: optional(int(1_024, 1_048_576)).default(16_384),
   GATEWAY_LOG_LEVEL: optional(z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` })).default("info"),
   GATEWAY_EXPLORER_RPC_URL: optional(httpUrl),
@@ -165,6 +179,8 @@ const EnvSchema = z.object({
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export interface GatewayConfig {
+  /** development: the clock route, loopback webhooks, waiting by default; production: none of them. */
+  mode: GatewayMode;
   chain: {
     rpcUrl: string;
     ledgerAddress: string;
@@ -173,14 +189,15 @@ export interface GatewayConfig {
     pollIntervalMs: number;
     stuckAfterMs: number;
   };
-  keys: { operator: Secret<string>; scorer: Secret<string> };
+  keys: { operator: Secret<string> };
+  /** The scorer process: its URL and bearer token (never its key). */
+  scorer: { url: string; token: Secret<string> };
   store: { path: string };
   vault: { encryptionKey: Secret<Buffer>; identityPepper: Secret<Buffer> };
   http: { host: string; port: number; bodyLimitBytes: number };
-  /** `auto` waits on the local network (chain id 31337) only. */
+  /** `auto` waits in development mode only. */
   waitDefault: "true" | "false" | "auto";
   waitTimeoutMs: number;
-  decisionTtlSeconds: number;
   logLevel: LogLevel;
   /** The explorer page (/explorer): the RPC URL its browser reads the chain from. */
   explorer: { rpcUrl: string; pageBlocks: number };
@@ -223,8 +240,23 @@ export class ConfigError extends Error {
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
+/** The problem of a production setting that holds one of Hardhat's public keys. */
+export const publicTestKeyProblem = (name: string): string =>
+  `${name} is one of Hardhat's public test keys (anyone can sign with it): use a key of your own, or GATEWAY_MODE=development`;
+
+/** How to set each secret setting, said when one is missing. */
+export const SECRET_SETTINGS: Readonly<Record<string, string>> = {
+  GATEWAY_OPERATOR_KEY: "the private key (0x + 64 hex) of the account holding OPERATOR_ROLE, from your key store",
+  GATEWAY_VAULT_KEY: "32 random bytes, made once and kept: openssl rand -hex 32",
+  GATEWAY_IDENTITY_PEPPER: "at least 16 random bytes, made once and never changed: openssl rand -hex 32",
+};
+
 const settingProblems = (error: z.ZodError): string[] =>
-  error.issues.map((issue) => `${issue.path.length > 0 ? String(issue.path[0]) : "environment"} ${issue.message}`);
+  error.issues.map((issue) => {
+    const setting = issue.path.length > 0 ? String(issue.path[0]) : "environment";
+    const hint = issue.message === "is not set" ? SECRET_SETTINGS[setting] : undefined;
+    return `${setting} ${issue.message}${hint === undefined ? "" : ` (set it to ${hint})`}`;
+  });
 
 /**
  * The database setting alone, read and validated as the gateway reads it: for tools that open
@@ -240,15 +272,23 @@ export function readStoreConfig(env: Env): Pick<GatewayConfig, "store"> {
 export function readGatewayConfig(env: Env): GatewayConfig {
   const parsed = EnvSchema.safeParse({ ...env });
   const problems = parsed.success ? [] : settingProblems(parsed.error);
-  const operatorKey = env.GATEWAY_OPERATOR_KEY?.trim().toLowerCase();
-  if (operatorKey && operatorKey === env.GATEWAY_SCORER_KEY?.trim().toLowerCase()) {
-    problems.push(
-      "GATEWAY_SCORER_KEY must differ from GATEWAY_OPERATOR_KEY (the operator alone must not be able to grant credit)"
-    );
+  // The scorer key belongs to the scorer process alone (scorer/): a gateway that could read it could sign.
+  for (const name of ["GATEWAY_SCORER_KEY", "SCORER_KEY"]) {
+    if (env[name] !== undefined && env[name]!.trim() !== "") {
+      problems.push(
+        `${name} must not be in the gateway's environment: the scorer key belongs to the scorer process (SCORER_KEY of scorer/); the gateway holds only GATEWAY_SCORER_URL and GATEWAY_SCORER_TOKEN`
+      );
+    }
+  }
+  if (parsed.success && parsed.data.GATEWAY_MODE === "production") {
+    if (isPublicTestKey(parsed.data.GATEWAY_OPERATOR_KEY.reveal())) {
+      problems.push(publicTestKeyProblem("GATEWAY_OPERATOR_KEY"));
+    }
   }
   if (!parsed.success || problems.length > 0) throw new ConfigError([...new Set(problems)]);
   const e = parsed.data;
   return {
+    mode: e.GATEWAY_MODE,
     chain: {
       rpcUrl: e.GATEWAY_RPC_URL,
       ledgerAddress: e.GATEWAY_LEDGER_ADDRESS,
@@ -257,13 +297,13 @@ export function readGatewayConfig(env: Env): GatewayConfig {
       pollIntervalMs: e.GATEWAY_POLL_INTERVAL_MS,
       stuckAfterMs: e.GATEWAY_STUCK_AFTER_MS,
     },
-    keys: { operator: e.GATEWAY_OPERATOR_KEY, scorer: e.GATEWAY_SCORER_KEY },
+    keys: { operator: e.GATEWAY_OPERATOR_KEY },
+    scorer: { url: e.GATEWAY_SCORER_URL.replace(/\/+$/, ""), token: e.GATEWAY_SCORER_TOKEN },
     store: { path: e.GATEWAY_DB_PATH },
     vault: { encryptionKey: e.GATEWAY_VAULT_KEY, identityPepper: e.GATEWAY_IDENTITY_PEPPER },
     http: { host: e.GATEWAY_HOST, port: e.GATEWAY_PORT, bodyLimitBytes: e.GATEWAY_BODY_LIMIT_BYTES },
     waitDefault: e.GATEWAY_WAIT_DEFAULT,
     waitTimeoutMs: e.GATEWAY_WAIT_TIMEOUT_MS,
-    decisionTtlSeconds: e.GATEWAY_DECISION_TTL_SECONDS,
     logLevel: e.GATEWAY_LOG_LEVEL,
     explorer: { rpcUrl: e.GATEWAY_EXPLORER_RPC_URL ?? e.GATEWAY_RPC_URL, pageBlocks: e.GATEWAY_EXPLORER_PAGE_BLOCKS },
     servicing: {
@@ -292,7 +332,7 @@ export function readGatewayConfig(env: Env): GatewayConfig {
   };
 }
 
-/** Whether POSTs wait for confirmation by default on a chain with this id. */
-export function waitsByDefault(config: Pick<GatewayConfig, "waitDefault">, chainId: bigint): boolean {
-  return config.waitDefault === "auto" ? chainId === LOCAL_CHAIN_ID : config.waitDefault === "true";
+/** Whether POSTs wait for confirmation by default (`auto`: in development mode). */
+export function waitsByDefault(config: Pick<GatewayConfig, "waitDefault" | "mode">): boolean {
+  return config.waitDefault === "auto" ? config.mode === "development" : config.waitDefault === "true";
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {ICreditLedger} from "../interfaces/ICreditLedger.sol";
+import {ICreditLedger, MAX_RESTRUCTURES_PER_LOAN, MAX_TOTAL_HOLIDAY_DAYS} from "../interfaces/ICreditLedger.sol";
 import {LoanMath} from "./LoanMath.sol";
 import {LedgerStorage} from "./LedgerStorage.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
@@ -54,6 +54,31 @@ library LoanServicing {
         view
     {
         _checkSignature(scorer, digest, signature);
+    }
+
+    /// @notice See `ICreditLedger.reinstateLine` (the ledger reads the scorer role and the digest).
+    function reinstateLine(
+        LedgerStorage.Layout storage $,
+        ICreditLedger.Decision calldata d,
+        address scorer,
+        bytes calldata signature,
+        bytes32 digest,
+        bool scorerHeld,
+        bytes32 ref,
+        uint64 expectedSeq
+    ) public {
+        if (!d.approved) revert ICreditLedger.DecisionOutcomeMismatch(false);
+        ICreditLedger.Account memory a = $.loadAccount(d.account, expectedSeq);
+        _useDecision($, a, d, ICreditLedger.DecisionPurpose.Reinstate, bytes32(0), scorer, scorerHeld);
+        ICreditLedger.Line storage line = $.lines[d.account][d.productId];
+        if (!line.granted) revert ICreditLedger.NoLine(d.account, d.productId);
+        if (!line.frozen) revert ICreditLedger.FreezeStateUnchanged(d.account, d.productId, false);
+        _checkSignature(scorer, digest, signature);
+        line.frozen = false;
+        line.freezeReason = 0;
+        bytes memory payload = abi.encode(d.account, ref, d, scorer, signature, msg.sender);
+        bytes32 head = $.append(d.account, a, ICreditLedger.EntryKind.LineReinstated, payload);
+        emit ICreditLedger.LineReinstated(d.account, a.seq, head, ref, d, scorer, signature, msg.sender);
     }
 
     function _useDecision(
@@ -152,10 +177,9 @@ library LoanServicing {
             revert ICreditLedger.RefundExceedsOutstanding(account, loanNo, amount, outstanding);
         }
         uint256 day = _checkpoint(loan);
-        uint256 feeWaived = (uint256(loan.terms.totalFee) * amount) / loan.terms.principal;
-        uint256 feeLeft = uint256(loan.terms.totalFee) - loan.state.feeSettled;
-        if (feeWaived > feeLeft) feeWaived = feeLeft;
+        uint256 feeWaived = _feeWaived(loan, amount);
         loan.state.principalSettled += amount;
+        loan.state.principalRefunded += amount;
         loan.state.feeSettled += uint64(feeWaived);
         _closeIfSettled(loan, day);
         $.releaseUsage(account, a, loan.terms.productId, amount);
@@ -256,27 +280,22 @@ library LoanServicing {
         if (newRatePpmPerDay > loan.terms.ratePpmPerDay) {
             revert ICreditLedger.InvalidRestructure("newRatePpmPerDay", newRatePpmPerDay);
         }
+        _checkRestructureBudget(account, loanNo, loan.state, holidayDays);
+        // The position before: the fee owed now and the days past due the new schedule clears.
+        ICreditLedger.LoanPosition memory p =
+            LoanMath.position(loan.terms, loan.state, LoanMath.dayOf(loan.terms, block.timestamp));
         (uint64 interestAccrued, uint64 penaltyAccrued) = _checkpointDelta(loan);
         ICreditLedger.LoanTerms memory previous = loan.terms;
-        ICreditLedger.LoanTerms memory next = ICreditLedger.LoanTerms({
-            principal: previous.principal - loan.state.principalSettled,
-            startTime: uint40(block.timestamp),
-            periods: newPeriods,
-            method: previous.method == ICreditLedger.RepaymentMethod.Bullet && newPeriods > 1
-                ? ICreditLedger.RepaymentMethod.EqualPrincipal
-                : previous.method,
-            productId: previous.productId,
-            ratePpmPerDay: newRatePpmPerDay,
-            totalFee: previous.totalFee - loan.state.feeSettled,
-            firstDueDay: holidayDays + uint16(LoanMath.PERIOD_DAYS),
-            penaltyPpmPerDay: previous.penaltyPpmPerDay
-        });
+        ICreditLedger.LoanTerms memory next = _restructuredTerms(previous, loan.state, p.feesDue, newPeriods, holidayDays, newRatePpmPerDay);
         if (next.principal == 0) revert ICreditLedger.LoanNotActive(account, loanNo, loan.state.status);
         if (_lastDueTime(next) < _lastDueTime(previous)) revert ICreditLedger.InvalidRestructure("newPeriods", newPeriods);
+        checkCostCeiling($, next);
         _checkSignature(scorer, digest, signature);
         ICreditLedger.LoanState memory s;
         s.interestOwed = loan.state.interestOwed;
         s.penaltyOwed = loan.state.penaltyOwed;
+        s.restructures = loan.state.restructures + 1;
+        s.holidayDaysGranted = loan.state.holidayDaysGranted + holidayDays;
         $.storeLoan(account, loanNo, next, s);
         bytes memory payload = abi.encode(
             account,
@@ -287,6 +306,7 @@ library LoanServicing {
             interestAccrued,
             penaltyAccrued,
             holidayDays,
+            p.daysPastDue,
             decision,
             scorer,
             signature,
@@ -304,11 +324,52 @@ library LoanServicing {
             interestAccrued,
             penaltyAccrued,
             holidayDays,
+            p.daysPastDue,
             decision,
             scorer,
             signature,
             msg.sender
         );
+    }
+
+    /// @dev A loan's restructures are bounded: at most `MAX_RESTRUCTURES_PER_LOAN` of them, with
+    /// at most `MAX_TOTAL_HOLIDAY_DAYS` holiday days together.
+    function _checkRestructureBudget(bytes32 account, uint32 loanNo, ICreditLedger.LoanState memory s, uint16 holidayDays)
+        private
+        pure
+    {
+        if (s.restructures >= MAX_RESTRUCTURES_PER_LOAN) {
+            revert ICreditLedger.RestructureLimitReached(account, loanNo, s.restructures, MAX_RESTRUCTURES_PER_LOAN);
+        }
+        uint256 remaining = MAX_TOTAL_HOLIDAY_DAYS - s.holidayDaysGranted;
+        if (holidayDays > remaining) revert ICreditLedger.HolidayDaysExceeded(account, loanNo, holidayDays, remaining);
+    }
+
+    /// @dev The new terms of a restructure: the principal left and the fee billed and unpaid
+    /// (`feesDue`: fees of periods not yet started are waived, as at a payoff, so the payoff
+    /// never rises), over `newPeriods` from now, first due after the holiday, at the new rate.
+    function _restructuredTerms(
+        ICreditLedger.LoanTerms memory previous,
+        ICreditLedger.LoanState memory state,
+        uint64 feesDue,
+        uint8 newPeriods,
+        uint16 holidayDays,
+        uint32 newRatePpmPerDay
+    ) private view returns (ICreditLedger.LoanTerms memory) {
+        return ICreditLedger.LoanTerms({
+            principal: previous.principal - state.principalSettled,
+            startTime: uint40(block.timestamp),
+            periods: newPeriods,
+            method: previous.method == ICreditLedger.RepaymentMethod.Bullet && newPeriods > 1
+                ? ICreditLedger.RepaymentMethod.EqualPrincipal
+                : previous.method,
+            productId: previous.productId,
+            ratePpmPerDay: newRatePpmPerDay,
+            totalFee: feesDue,
+            firstDueDay: holidayDays + uint16(LoanMath.PERIOD_DAYS),
+            penaltyPpmPerDay: previous.penaltyPpmPerDay,
+            writeOffDays: previous.writeOffDays
+        });
     }
 
     /// @notice See `ICreditLedger.writeOff`.
@@ -317,12 +378,12 @@ library LoanServicing {
     {
         ICreditLedger.Account memory a = $.loadAccount(account, expectedSeq);
         LedgerStorage.Loan memory loan = $.loadActiveLoan(account, loanNo);
-        ICreditLedger.Product storage product = $.products[loan.terms.productId];
         uint256 day = LoanMath.dayOf(loan.terms, block.timestamp);
         uint256 dpd = LoanMath.position(loan.terms, loan.state, day).daysPastDue;
-        if (product.writeOffDays == 0 || dpd < product.writeOffDays) {
-            revert ICreditLedger.WriteOffTooEarly(account, loanNo, dpd, product.writeOffDays);
-        }
+        // The threshold is the loan's own, fixed at drawdown: lowering the product's later must
+        // not let an existing loan be written off (and its line frozen) earlier.
+        uint16 threshold = loan.terms.writeOffDays;
+        if (threshold == 0 || dpd < threshold) revert ICreditLedger.WriteOffTooEarly(account, loanNo, dpd, threshold);
         (uint64 interestAccrued, uint64 penaltyAccrued) = _checkpointDelta(loan);
         uint64 principal = loan.terms.principal - loan.state.principalSettled;
         // The written-off principal stays in the account's and the line's usage until it is
@@ -348,6 +409,18 @@ library LoanServicing {
     }
 
     // ================================================================== internals
+
+    /// @dev The fee a refund of `amount` waives (before the state records it): the share of
+    /// `totalFee` of the principal refunded so far, cumulatively and rounded down once, less what
+    /// earlier refunds waived, at most the fee left; all the fee left when it settles the last principal.
+    function _feeWaived(LedgerStorage.Loan memory loan, uint256 amount) private pure returns (uint256 waived) {
+        uint256 feeLeft = uint256(loan.terms.totalFee) - loan.state.feeSettled;
+        if (uint256(loan.state.principalSettled) + amount == loan.terms.principal) return feeLeft;
+        uint256 before = loan.state.principalRefunded;
+        waived = (uint256(loan.terms.totalFee) * (before + amount)) / loan.terms.principal
+            - (uint256(loan.terms.totalFee) * before) / loan.terms.principal;
+        if (waived > feeLeft) waived = feeLeft;
+    }
 
     function _lastDueTime(ICreditLedger.LoanTerms memory t) private pure returns (uint256) {
         return t.startTime + LoanMath.dueDay(t, t.periods) * LoanMath.DAY;

@@ -1,14 +1,15 @@
 /**
  * The gateway part of `npm start`: where its data lives (a git-ignored `.gateway/` folder,
- * one sub-folder per deployment), its secrets for a local run, its configuration (built as
- * an environment and read through server/config.ts like any other start), its demo keys and
- * the summary printed once it is up.
+ * one sub-folder per deployment), its secrets for a development run, its configuration (built
+ * as an environment and read through server/config.ts like any other start), its demo keys
+ * (development) and the summary printed once it is up. Production writes no secrets and
+ * prints no keys (start-mode.ts).
  */
 import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
-import { readGatewayConfig, type GatewayConfig } from "../../server/config";
+import { readGatewayConfig, type GatewayConfig, type GatewayMode } from "../../server/config";
 import type { IssuedApiKey } from "../../server/auth/api-keys";
 import type { DemoAccount } from "./demo-seed";
 
@@ -36,7 +37,7 @@ interface LocalSecrets {
   identityPepper: string;
 }
 
-/** The vault key and identity pepper of a deployment's database: made once, kept beside it (mode 0600). */
+/** Development mode only: the vault key and identity pepper of a deployment's database, made once, kept beside it (mode 0600). */
 export function localSecrets(dir: string): LocalSecrets {
   const file = path.join(dir, "secrets.json");
   if (existsSync(file)) return JSON.parse(readFileSync(file, "utf8")) as LocalSecrets;
@@ -47,49 +48,70 @@ export function localSecrets(dir: string): LocalSecrets {
 }
 
 export interface GatewaySetup {
+  mode: GatewayMode;
   rpcUrl: string;
   ledger: string;
   startBlock: number;
   dataDir: string;
+  /** Development mode only (ignored in production): keys used when the environment has none. */
   operatorKey?: string;
+  /** The scorer process's key (it runs beside the gateway, scorer-setup.ts; the gateway never gets it). */
   scorerKey?: string;
   port?: string;
 }
 
+/** The scorer process the gateway asks: its URL and the gateway's token. */
+export interface GatewayScorer {
+  url: string;
+  token: string;
+}
+
 /**
- * The gateway's configuration for `npm start`: the chain, ledger and database of this run,
- * secrets from the environment when set (else the deployment's local ones), and any other
- * GATEWAY_* setting from the environment.
+ * The gateway's configuration for `npm start`: the chain, ledger and database of this run, and
+ * every other GATEWAY_* setting from the environment. In development mode, secrets the
+ * environment lacks are the deployment's local ones and the keys the setup's; in production
+ * they all come from the environment (a missing one is a `ConfigError` naming it, and nothing
+ * is written).
  */
-export function gatewayConfigFor(setup: GatewaySetup, env: NodeJS.ProcessEnv): GatewayConfig {
-  const secrets = env.GATEWAY_VAULT_KEY && env.GATEWAY_IDENTITY_PEPPER ? undefined : localSecrets(setup.dataDir);
+export function gatewayConfigFor(setup: GatewaySetup, scorer: GatewayScorer, env: NodeJS.ProcessEnv): GatewayConfig {
+  const development = setup.mode === "development";
+  const secrets = !development || (env.GATEWAY_VAULT_KEY && env.GATEWAY_IDENTITY_PEPPER) ? undefined : localSecrets(setup.dataDir);
   return readGatewayConfig({
     GATEWAY_LOG_LEVEL: "warn",
     GATEWAY_POLL_INTERVAL_MS: "250",
     ...env,
+    GATEWAY_MODE: setup.mode,
     GATEWAY_RPC_URL: setup.rpcUrl,
     GATEWAY_LEDGER_ADDRESS: setup.ledger,
     GATEWAY_LEDGER_START_BLOCK: env.GATEWAY_LEDGER_START_BLOCK ?? String(setup.startBlock),
     GATEWAY_DB_PATH: env.GATEWAY_DB_PATH ?? path.join(setup.dataDir, "gateway.sqlite"),
     GATEWAY_VAULT_KEY: env.GATEWAY_VAULT_KEY ?? secrets?.vaultKey,
     GATEWAY_IDENTITY_PEPPER: env.GATEWAY_IDENTITY_PEPPER ?? secrets?.identityPepper,
-    GATEWAY_OPERATOR_KEY: env.GATEWAY_OPERATOR_KEY ?? setup.operatorKey,
-    GATEWAY_SCORER_KEY: env.GATEWAY_SCORER_KEY ?? setup.scorerKey,
+    GATEWAY_OPERATOR_KEY: env.GATEWAY_OPERATOR_KEY ?? (development ? setup.operatorKey : undefined),
+    GATEWAY_SCORER_URL: scorer.url,
+    GATEWAY_SCORER_TOKEN: scorer.token,
     ...(setup.port !== undefined ? { GATEWAY_PORT: setup.port } : {}),
   });
+}
+
+export interface DemoKeys {
+  partner: IssuedApiKey;
+  partner2: IssuedApiKey;
+  auditor: IssuedApiKey;
+  admin: IssuedApiKey;
 }
 
 export interface GatewaySummary {
   url: string;
   dataDir: string;
-  keys: { partner: IssuedApiKey; partner2: IssuedApiKey; auditor: IssuedApiKey; admin: IssuedApiKey };
+  /** Development mode only: production prints no key. */
+  keys?: DemoKeys;
   demo: DemoAccount[];
 }
 
 export function formatGatewaySummary(s: GatewaySummary): string {
   const row = (label: string, value: string) => `  ${label.padEnd(15)} ${value}`;
-  const first = s.demo[0]?.accountId;
-  return [
+  const lines = [
     "",
     "partner gateway is up",
     row("API", `${s.url}/v1`),
@@ -99,10 +121,25 @@ export function formatGatewaySummary(s: GatewaySummary): string {
     row("health", `${s.url}/healthz`),
     row("metrics", `${s.url}/metrics`),
     row("database", `${s.dataDir}/gateway.sqlite`),
-    row("partner key", `${s.keys.partner.key}   (demo partner: the demo accounts are its borrowers)`),
-    row("partner 2 key", `${s.keys.partner2.key}   (demo partner 2: another tenant, sees none of them)`),
-    row("auditor key", s.keys.auditor.key),
-    row("admin key", s.keys.admin.key),
+  ];
+  if (s.keys === undefined) {
+    return [
+      ...lines,
+      "",
+      "  production mode: no API key is printed. Issue the first admin key once, on this database:",
+      "    npm run admin -- admin-keys issue --name <who> --db <the database file>",
+      "  then manage partners and their keys with the admin API or npm run admin.",
+      "",
+    ].join("\n");
+  }
+  const keys = s.keys;
+  const first = s.demo[0]?.accountId;
+  return [
+    ...lines,
+    row("partner key", `${keys.partner.key}   (demo partner: the demo accounts are its borrowers)`),
+    row("partner 2 key", `${keys.partner2.key}   (demo partner 2: another tenant, sees none of them)`),
+    row("auditor key", keys.auditor.key),
+    row("admin key", keys.admin.key),
     ...(s.demo.length > 0
       ? ["", "  demo accounts:", ...s.demo.map((d) => `    ${d.name.padEnd(6)} ${d.accountId}  ${d.story}`)]
       : []),
@@ -110,11 +147,11 @@ export function formatGatewaySummary(s: GatewaySummary): string {
     "  try:",
     ...(first
       ? [
-          `    curl -s -H 'Authorization: Bearer ${s.keys.auditor.key}' ${s.url}/v1/accounts/${first}`,
-          `    curl -s -H 'Authorization: Bearer ${s.keys.partner2.key}' ${s.url}/v1/accounts/${first}   # partner 2: 404, as for an unknown id`,
+          `    curl -s -H 'Authorization: Bearer ${keys.auditor.key}' ${s.url}/v1/accounts/${first}`,
+          `    curl -s -H 'Authorization: Bearer ${keys.partner2.key}' ${s.url}/v1/accounts/${first}   # partner 2: 404, as for an unknown id`,
         ]
       : []),
-    `    curl -s -X POST ${s.url}/v1/quotes -H 'Authorization: Bearer ${s.keys.partner.key}' \\`,
+    `    curl -s -X POST ${s.url}/v1/quotes -H 'Authorization: Bearer ${keys.partner.key}' \\`,
     `      -H 'Idempotency-Key: quote-1' -H 'Content-Type: application/json' \\`,
     `      -d '{"product":"cash_loan","amount":"1200000","periods":12,"method":"annuity","dailyRatePpm":300}'`,
     "",

@@ -105,6 +105,18 @@ const RULES: Record<string, RuleMapping> = {
     title: "A restructure may only extend the term, pause payments or cut the rate",
     detail: (v) => `${v.field} = ${v.value} is not allowed`,
   },
+  RestructureLimitReached: {
+    status: 409,
+    title: "The loan has had the most restructures a loan may have",
+    field: "loanId",
+    detail: (v) => `loan ${v.loanNo} has had ${v.restructures} restructures, at most ${v.maxRestructures} allowed`,
+  },
+  HolidayDaysExceeded: {
+    status: 422,
+    title: "The payment holiday is more than the loan's restructures may still grant",
+    field: "holidayDays",
+    detail: (v) => `${v.requested} holiday days asked, ${v.remaining} left for this loan`,
+  },
   WriteOffTooEarly: { status: 422, title: "The loan is not past the write-off threshold" },
   TimeBeforeCheckpoint: { status: 422, title: "The time is before the loan's last checkpoint" },
   ValueOverflow: { status: 422, title: "A value does not fit its storage width" },

@@ -88,6 +88,8 @@ export interface RouteDeps {
   webhooks: WebhookSubscriptions;
   businessClock: BusinessClock;
   explorer: ExplorerConfigSource;
+  /** Development mode (GATEWAY_MODE): mounts the clock-advance route. */
+  development: boolean;
 }
 
 /** A route whose handler's params, query and body are typed from its schemas. */
@@ -114,6 +116,9 @@ export const READ_PROBLEMS: ProblemSlug[] = [
   "body-too-large",
   "unsupported-media-type",
 ];
+
+/** A POST the scorer process decides (applications, limit reviews): its refusals, its budget, its absence (docs/SCORER.md). */
+export const SCORER_PROBLEMS: ProblemSlug[] = ["evidence-refused", "scorer-refused", "scorer-budget-exceeded", "scorer-unavailable"];
 
 /** A POST that reaches the ledger can also find it unavailable. */
 export const LEDGER_POST_PROBLEMS: ProblemSlug[] = [...POST_PROBLEMS, "ledger-unavailable", "gateway-misconfigured"];

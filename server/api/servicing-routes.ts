@@ -153,22 +153,7 @@ export function servicingRoutes(deps: RouteDeps): RouteDef[] {
     }),
 
     // ------------------------------------------------------------ admin: clock and servicing
-    defineRoute({
-      method: "post",
-      path: "/v1/admin/clock/advance",
-      operationId: "advanceClock",
-      tag: "Admin",
-      summary: "Local network only: move the chain's time N days forward and run the servicing for the skipped days",
-      description: "evm_increaseTime + evm_mine on the local Hardhat network; the business clock follows. Refused (409) on any other chain.",
-      scopes: ADMIN,
-      body: V.ClockAdvanceRequest,
-      responses: { 200: { description: "The new time and the servicing run", schema: V.ClockAdvanceResponse } },
-      problems: [...POST_PROBLEMS, "clock-advance-refused", "ledger-unavailable"],
-      handle: (ctx) =>
-        immediateAnswer(deps, ctx, V.ClockAdvanceResponse, 200, () =>
-          deps.servicing.advance(ctx.body.days, { request: `${ctx.idempotency.owner}:${ctx.idempotency.key}`, fingerprint: ctx.idempotency.fingerprint })
-        ),
-    }),
+    ...(deps.development ? [clockAdvanceRoute(deps)] : []),
     defineRoute({
       method: "post",
       path: "/v1/admin/servicing/run",
@@ -182,4 +167,25 @@ export function servicingRoutes(deps: RouteDeps): RouteDef[] {
       handle: (ctx) => immediateAnswer(deps, ctx, V.RunSummaryResponse, 200, () => deps.servicing.run(ctx.body.tasks)),
     }),
   ];
+}
+
+/** Moving the chain's time: development mode only (a production gateway has no such route). */
+function clockAdvanceRoute(deps: RouteDeps): RouteDef {
+  return defineRoute({
+    method: "post",
+    path: "/v1/admin/clock/advance",
+    operationId: "advanceClock",
+    tag: "Admin",
+    summary: "Development mode only: move the chain's time N days forward and run the servicing for the skipped days",
+    description:
+      "evm_increaseTime + evm_mine on the chain (a Hardhat or anvil node); the business clock follows. Mounted in development mode only (GATEWAY_MODE=development); refused (409) where the chain's time cannot be moved.",
+    scopes: ADMIN,
+    body: V.ClockAdvanceRequest,
+    responses: { 200: { description: "The new time and the servicing run", schema: V.ClockAdvanceResponse } },
+    problems: [...POST_PROBLEMS, "clock-advance-refused", "ledger-unavailable"],
+    handle: (ctx) =>
+      immediateAnswer(deps, ctx, V.ClockAdvanceResponse, 200, () =>
+        deps.servicing.advance(ctx.body.days, { request: `${ctx.idempotency.owner}:${ctx.idempotency.key}`, fingerprint: ctx.idempotency.fingerprint })
+      ),
+  });
 }

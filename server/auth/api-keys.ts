@@ -66,6 +66,18 @@ export class ApiKeys {
     return { id: record.id, name, scopes: record.scopes, ...(record.partnerId ? { partnerId: record.partnerId } : {}), key };
   }
 
+  /**
+   * The first admin key (`npm run admin -- admin-keys issue`): issued only while no live admin key
+   * exists, so the command cannot mint a second one beside the admin API; when one does, nothing
+   * is issued and the live one (its record, never the key) comes back.
+   */
+  async issueFirstAdmin(name: string, actor: string): Promise<{ issued: IssuedApiKey } | { existing: ApiKeyRecord }> {
+    const { record, key } = this.newKey(name, ["admin"]);
+    const result = await this.store.insertFirstAdminKey(record, { actor, action: "admin_key.issue_first", target: record.id, after: keyView(record) });
+    if (!result.inserted) return { existing: result.existing };
+    return { issued: { id: record.id, name, scopes: record.scopes, key } };
+  }
+
   /** The request's principal, or undefined for a malformed, unknown, revoked or expired key. */
   async authenticate(presented: string): Promise<Principal | undefined> {
     if (!isWellFormedApiKey(presented)) return undefined;

@@ -1,7 +1,8 @@
 /**
  * Keys of a local Hardhat network's accounts, derived from its configured mnemonic. They are
  * public test keys (printed by `npx hardhat node` itself): used by `npm start` and the tests
- * for the operator and scorer of a throwaway local ledger, never anywhere else.
+ * for the operator and scorer of a throwaway local ledger, never anywhere else: a production
+ * gateway refuses them (`isPublicTestKey`).
  */
 import { HDNodeWallet } from "ethers";
 
@@ -20,4 +21,20 @@ export function localAccountKey(accounts: HdAccountsConfig, index: number): stri
     `${accounts.path}/${accounts.initialIndex + index}`
   );
   return wallet.privateKey;
+}
+
+/** The mnemonic Hardhat and anvil derive their accounts from unless configured otherwise. */
+export const DEFAULT_TEST_MNEMONIC = "test test test test test test test test test test test junk";
+/** How many of its accounts count as public (Hardhat makes 20, anvil 10). */
+const PUBLIC_TEST_ACCOUNTS = 20;
+
+let publicTestKeys: Set<string> | undefined;
+
+/** Whether a private key is one of the public test accounts of the default mnemonic (every Hardhat and anvil node's). */
+export function isPublicTestKey(privateKey: string): boolean {
+  if (publicTestKeys === undefined) {
+    const parent = HDNodeWallet.fromPhrase(DEFAULT_TEST_MNEMONIC, "", "m/44'/60'/0'/0");
+    publicTestKeys = new Set(Array.from({ length: PUBLIC_TEST_ACCOUNTS }, (_, i) => parent.deriveChild(i).privateKey.toLowerCase()));
+  }
+  return publicTestKeys.has(privateKey.toLowerCase());
 }

@@ -7,26 +7,32 @@
  * response).
  *
  * A call that needs a scorer's decision is simulated with the decision unsigned (an empty
- * signature): the ledger checks the signature last, so `InvalidDecisionSignature` alone means
- * every other rule passes. No real signature is ever made for a simulation, so none reaches
- * the RPC provider before the operation is accepted and sent.
+ * signature, named for the scorer's address): the ledger checks the signature last, so
+ * `InvalidDecisionSignature` alone means every other rule passes. The scorer is never asked
+ * to sign for a simulation, so no valid signature reaches the RPC provider before the
+ * operation is accepted; the sender has it signed just before sending.
  */
 import { ZeroHash } from "ethers";
 
 import type { Plain } from "../../core/ledger-structs";
-import { accountOfCall, callArguments, needsDecision, type LedgerCall } from "../chain/ledger-calls";
+import { lineDecision, restructureDecision, type Decision } from "../../core/decision";
+import { callArguments, isDecisionCall, accountOfCall, needsDecision, type LedgerCall } from "../chain/ledger-calls";
 import type { LedgerClient } from "../chain/ledger-client";
 import { LedgerRevertError } from "../chain/ledger-errors";
-import { LedgerRefusal, ledgerUnavailable } from "../errors";
+import { ScorerRefusedError, ScorerUnavailableError, type DecisionSigner } from "../chain/scorer-client";
+import { LedgerRefusal, ledgerUnavailable, scorerProblem } from "../errors";
 import type { Store } from "../store/store";
 import type { Reach, Viewer } from "./reach";
+
+/** The deadline of a simulated decision, after the latest block (within the ledger's lifetime). */
+const SIMULATED_DECISION_SECONDS = 3_600n;
 
 export class Preflight {
   constructor(
     private readonly client: LedgerClient,
     private readonly store: Store,
     private readonly reach: Reach,
-    private readonly decisionTtlSeconds: number
+    private readonly scorer: DecisionSigner
   ) {}
 
   /** Whether the account has operations not yet on-chain (their effects are not visible to a simulation). */
@@ -38,8 +44,7 @@ export class Preflight {
    * Simulates `call`; throws a `LedgerRefusal` when the ledger would refuse it (`fieldAliases`:
    * the request's names for the call's parameters). A partner's call on an account or loan it
    * may not reach is refused first, as the ledger refuses an unknown one (reach.ts). Returns
-   * the call's decoded result, or undefined when the simulation was left to the sender or the
-   * call carries a decision (simulated unsigned, so it has no result).
+   * the call's decoded result, or undefined when the simulation was left to the sender.
    */
   async check(
     call: LedgerCall,
@@ -52,10 +57,22 @@ export class Preflight {
     try {
       const account = await this.client.accountOf(accountId);
       const seq = call.fn === "openAccount" ? 0n : account.seq;
+      let args: Record<string, unknown>;
       if (needsDecision(call)) {
         const latest = await this.client.latestBlock();
-        const decision = await this.client.decisionFor(call, account, latest.timestamp, latest.timestamp + BigInt(this.decisionTtlSeconds));
-        const args = callArguments(call, ZeroHash, seq, { decision, scorer: decision.scorer, signature: "0x" });
+        const signing = {
+          scorer: await this.scorer.scorerAddress(),
+          nonce: account.decisionNonce,
+          issuedAt: latest.timestamp,
+          deadline: latest.timestamp + SIMULATED_DECISION_SECONDS,
+        };
+        let decision: Decision;
+        if (isDecisionCall(call)) decision = lineDecision(call.decision, signing);
+        else {
+          const { terms } = await this.client.loanOf(call.account, call.loanNo);
+          decision = restructureDecision({ account: call.account, productId: terms.productId, tier: account.tier }, call, signing);
+        }
+        args = callArguments(call, ZeroHash, seq, { decision, scorer: signing.scorer, signature: "0x" });
         try {
           await this.client.preflight(call.fn, args);
         } catch (error) {
@@ -65,9 +82,11 @@ export class Preflight {
         }
         return undefined;
       }
-      return await this.client.preflight(call.fn, callArguments(call, ZeroHash, seq));
+      args = callArguments(call, ZeroHash, seq);
+      return await this.client.preflight(call.fn, args);
     } catch (error) {
       if (error instanceof LedgerRevertError) throw new LedgerRefusal(error.revert, fieldAliases);
+      if (error instanceof ScorerRefusedError || error instanceof ScorerUnavailableError) throw scorerProblem(error);
       throw ledgerUnavailable(error);
     }
   }

@@ -51,7 +51,7 @@ const WebhookUrl = z
     if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
   })
   .describe(
-    "Where deliveries are POSTed: https to a public address (plain http only to 127.0.0.1 or localhost, on the local development network), without credentials"
+    "Where deliveries are POSTed: https to a public address (plain http only to 127.0.0.1 or localhost, in development mode), without credentials"
   );
 
 export const WebhookRequest = z

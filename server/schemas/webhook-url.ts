@@ -7,7 +7,7 @@
  * and every address its host resolves to when a delivery is sent (a DNS name can point
  * anywhere, and change between the check and the connection: the sender connects to the
  * address it checked). Plain `http://` to the loopback host is allowed only on the local
- * development network (chain 31337). Pure, apart from `node:net`'s address parsing.
+ * development mode (GATEWAY_MODE=development). Pure, apart from `node:net`'s address parsing.
  */
 import { BlockList, isIP } from "node:net";
 
@@ -119,7 +119,7 @@ export function isLoopbackHost(hostname: string): boolean {
 }
 
 export interface WebhookUrlPolicy {
-  /** Plain http to the loopback host (the local development network only). */
+  /** Plain http to the loopback host (development mode only). */
   allowLoopbackHttp: boolean;
 }
 
@@ -130,8 +130,8 @@ export function webhookUrlProblem(url: string, policy: WebhookUrlPolicy): string
   if (u.username || u.password) return "must not carry credentials";
   const host = bareHost(u.hostname);
   if (u.protocol === "http:") {
-    if (!isLoopbackHost(host)) return "must be an https URL (plain http only to 127.0.0.1 or localhost, on the local development network)";
-    if (!policy.allowLoopbackHttp) return "plain http to the loopback host is allowed only on the local development network (chain 31337)";
+    if (!isLoopbackHost(host)) return "must be an https URL (plain http only to 127.0.0.1 or localhost, in development mode)";
+    if (!policy.allowLoopbackHttp) return "plain http to the loopback host is allowed only in development mode (GATEWAY_MODE=development); use https";
     return undefined;
   }
   if (u.protocol !== "https:") return "must be an https URL";

@@ -1,6 +1,6 @@
 /**
  * The business clock: the time servicing and the API's "now" run on. It is the gateway's clock
- * plus an offset that only moves forward, and only on the local network, when an admin
+ * plus an offset that only moves forward, and only in development mode, when an admin
  * advances the chain's time (evm_increaseTime) to see a loan's days go by: afterwards the
  * business clock reads the chain's time. The offset is persisted, so a restart keeps it.
  */

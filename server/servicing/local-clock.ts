@@ -1,5 +1,5 @@
 /**
- * The local clock: on the local development network only, an admin moves the chain's time N
+ * The local clock: in development mode only (GATEWAY_MODE), an admin moves the chain's time N
  * days forward (evm_increaseTime + evm_mine) and the business clock with it, to see a loan's
  * days go by; the servicing then runs the skipped days (scheduler.ts). A move is recorded as
  * soon as it is made, under the request's idempotency key: a retry of a request whose run
@@ -13,7 +13,7 @@ import type { ServicingStore } from "./servicing-store";
 
 /** What the servicing needs of the chain beyond the ledger client. */
 export interface ChainControl {
-  /** Whether this is the local development network (the only one whose time may be moved). */
+  /** Whether the chain's time may be moved (development mode, on a node that has evm_increaseTime). */
   local: boolean;
   /** evm_increaseTime + evm_mine; resolves to the new latest block's timestamp. */
   increaseTime(seconds: number): Promise<bigint>;
@@ -36,10 +36,10 @@ export class LocalClock {
     private readonly logger: Logger
   ) {}
 
-  /** Refuses unless the chain is the local development network. */
+  /** Refuses unless the chain's time may be moved (development mode). */
   requireLocal(): void {
     if (!this.chain.local) {
-      throw new DomainError("clock-advance-refused", "the clock can only be advanced on the local development network (chain 31337)", { field: "days" });
+      throw new DomainError("clock-advance-refused", "the clock can only be advanced in development mode (GATEWAY_MODE=development), on a chain whose time can be moved (Hardhat, anvil)", { field: "days" });
     }
   }
 

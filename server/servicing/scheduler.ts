@@ -10,7 +10,7 @@
  *
  * Between days the loop releases deferred reminders that came due and starts sending due
  * deliveries (in the background: the deliverer's own limits and timeouts bound them).
- * On the local network the clock can be moved and the skipped days run (local-clock.ts). Events
+ * In development mode the clock can be moved and the skipped days run (local-clock.ts). Events
  * about settled operations are recorded as they settle (operation-events.ts). Each day task has
  * its own cursor, so a run of other tasks moves neither.
  */

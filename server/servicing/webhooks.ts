@@ -466,7 +466,7 @@ export class WebhookSubscriptions {
     private readonly random: Random,
     private readonly clock: Clock,
     private readonly logger: Logger,
-    /** Which URLs may be registered (plain http to the loopback host only on the local network). */
+    /** Which URLs may be registered (plain http to the loopback host only in development mode). */
     readonly urlPolicy: WebhookUrlPolicy = { allowLoopbackHttp: false }
   ) {}
 

@@ -99,6 +99,24 @@ export class SqliteStore implements Store {
       .immediate();
   }
 
+  async insertFirstAdminKey(k: ApiKeyRecord, audit: NewAdminAudit): Promise<{ inserted: true } | { inserted: false; existing: ApiKeyRecord }> {
+    return this.db
+      .transaction((): { inserted: true } | { inserted: false; existing: ApiKeyRecord } => {
+        const live = (
+          this.db
+            .prepare("SELECT * FROM api_keys WHERE partner_id IS NULL AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?) ORDER BY created_at, id")
+            .all(this.now()) as Row[]
+        )
+          .map(apiKeyFrom)
+          .find((key) => key.scopes.includes("admin"));
+        if (live !== undefined) return { inserted: false, existing: live };
+        this.insertKeyRow(k);
+        this.audit(audit);
+        return { inserted: true };
+      })
+      .immediate();
+  }
+
   async findApiKeyByHash(keyHash: string): Promise<ApiKeyRecord | undefined> {
     const r = this.db.prepare("SELECT * FROM api_keys WHERE key_hash = ?").get(keyHash) as Row | undefined;
     return r && apiKeyFrom(r);

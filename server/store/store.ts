@@ -272,6 +272,11 @@ export interface Store {
 
   // api keys and partners (every admin change is written with its audit record, atomically)
   insertApiKey(record: ApiKeyRecord, audit?: NewAdminAudit): Promise<void>;
+  /**
+   * The first admin key, in one transaction with the check: inserted only when no live (unrevoked,
+   * unexpired) admin key exists; else nothing is written and the live one comes back.
+   */
+  insertFirstAdminKey(record: ApiKeyRecord, audit: NewAdminAudit): Promise<{ inserted: true } | { inserted: false; existing: ApiKeyRecord }>;
   findApiKeyByHash(keyHash: string): Promise<ApiKeyRecord | undefined>;
   apiKey(id: string): Promise<ApiKeyRecord | undefined>;
   apiKeysOf(partnerId: string): Promise<ApiKeyRecord[]>;

@@ -228,6 +228,7 @@ function termsOf(v: unknown): LoanTerms {
     totalFee: big(t.totalFee),
     firstDueDay: big(t.firstDueDay),
     penaltyPpmPerDay: big(t.penaltyPpmPerDay),
+    writeOffDays: big(t.writeOffDays),
   };
 }
 
@@ -614,6 +615,7 @@ export class StagedLedger {
       totalFee: periods === 1 ? 0n : installmentFee(amount, BigInt(product.installmentFeePpm[periods / 3 - 1])),
       firstDueDay: BigInt(product.graceDays),
       penaltyPpmPerDay: BigInt(product.penaltyPpmPerDay),
+      writeOffDays: BigInt(product.writeOffDays),
     };
     return this.draw(account, terms, t, opts);
   }
@@ -637,6 +639,7 @@ export class StagedLedger {
       totalFee: 0n,
       firstDueDay: PERIOD_DAYS,
       penaltyPpmPerDay: BigInt(this.products[CASH_LOAN_ID].penaltyPpmPerDay),
+      writeOffDays: BigInt(this.products[CASH_LOAN_ID].writeOffDays),
     };
     return this.draw(account, terms, t, opts);
   }
@@ -743,6 +746,7 @@ export class StagedLedger {
         interestAccrued: honest.interestAccrued,
         penaltyAccrued: honest.penaltyAccrued,
         holidayDays,
+        daysPastDueCleared: honest.daysPastDueCleared,
         decision: d,
         ...(await this.signed(d, s)),
       },

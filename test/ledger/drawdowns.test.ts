@@ -54,6 +54,7 @@ const cashTerms = (principal: bigint, periods: number, method: RepaymentMethod, 
   totalFee: 0n,
   firstDueDay: 30n,
   penaltyPpmPerDay: 500n,
+  writeOffDays: 180n,
 });
 
 describe("drawdowns", () => {
@@ -68,7 +69,7 @@ describe("drawdowns", () => {
       // Terms: principal, start, 1 period, Bullet, pay-later, no interest, no fee, due on day 40.
       await expect(l.asOperator.purchase(account, PAY_LATER_ID, 100_000n, 1, ref, 3))
         .to.emit(l.ledger, "Drawn")
-        .withArgs(account, 1, 4, anyValue, ref, [100_000n, start, 1, 0, PAY_LATER_ID, 0, 0, 40, 500], l.operator.address);
+        .withArgs(account, 1, 4, anyValue, ref, [100_000n, start, 1, 0, PAY_LATER_ID, 0, 0, 40, 500, 180], l.operator.address);
 
       const schedule = await l.ledger.scheduleOf(account, 1);
       expect(schedule.length).to.equal(1);
@@ -101,7 +102,7 @@ describe("drawdowns", () => {
             4,
             anyValue,
             anyValue,
-            [333_333n, start, periods, RepaymentMethod.EqualPrincipal, PAY_LATER_ID, 0, fee, 40, 500],
+            [333_333n, start, periods, RepaymentMethod.EqualPrincipal, PAY_LATER_ID, 0, fee, 40, 500, 180],
             l.operator.address,
           );
       });
@@ -165,6 +166,7 @@ describe("drawdowns", () => {
         totalFee: 30_000n, // 300,000 x 10 %
         firstDueDay: 40n,
         penaltyPpmPerDay: 500n,
+        writeOffDays: 180n,
       };
       expect(aprPpm(terms)).to.be.above(CEILING);
 

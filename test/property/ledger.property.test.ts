@@ -97,6 +97,7 @@ interface ProductM {
   allowedPeriods: bigint;
   penaltyPpmPerDay: bigint;
   costCeilingPpmPerYear: bigint;
+  writeOffDays: bigint;
   installmentFeePpm: bigint[];
 }
 
@@ -654,6 +655,9 @@ abstract class Draw extends AccountCmd {
         penaltyOwed: 0n,
         checkpointDay: 0n,
         status: LoanStatus.Active,
+        principalRefunded: 0n,
+        restructures: 0n,
+        holidayDaysGranted: 0n,
       },
     });
     line.used += amount;
@@ -689,6 +693,7 @@ class Purchase extends Draw {
       totalFee: installments ? installmentFee(amount, p.installmentFeePpm[this.periods / 3 - 1]) : 0n,
       firstDueDay: p.graceDays,
       penaltyPpmPerDay: p.penaltyPpmPerDay,
+      writeOffDays: p.writeOffDays,
     };
   }
   sendDraw(r: Real, a: AccountM, amount: bigint, ref: string, expectedSeq: bigint) {
@@ -722,6 +727,7 @@ class DrawCash extends Draw {
       totalFee: 0n,
       firstDueDay: 30n,
       penaltyPpmPerDay: m.products[CASH_LOAN_ID].penaltyPpmPerDay,
+      writeOffDays: m.products[CASH_LOAN_ID].writeOffDays,
     };
   }
   sendDraw(r: Real, a: AccountM, amount: bigint, ref: string, expectedSeq: bigint) {
@@ -1177,6 +1183,7 @@ async function initial(outcomes: Map<string, number>): Promise<{ model: Model; r
       graceDays: BigInt(p.graceDays),
       allowedPeriods: BigInt(p.allowedPeriods),
       penaltyPpmPerDay: BigInt(p.penaltyPpmPerDay),
+      writeOffDays: BigInt(p.writeOffDays),
       costCeilingPpmPerYear: BigInt(p.costCeilingPpmPerYear),
       installmentFeePpm: p.installmentFeePpm.map((x) => BigInt(x)),
     };

@@ -16,7 +16,7 @@ import { DEFAULT_MODEL } from "../../server/scoring/underwriting";
 import { get, newIdempotencyKey, post, testGateway, type TestGateway } from "../helpers/gateway";
 
 /** The route table as the app mounts it (only `model` is used when the table is built). */
-const ROUTES: RouteDef[] = buildRoutes({ model: DEFAULT_MODEL } as Parameters<typeof buildRoutes>[0]);
+const ROUTES: RouteDef[] = buildRoutes({ model: DEFAULT_MODEL, development: true } as Parameters<typeof buildRoutes>[0]);
 
 /** A partner route that answers 200 to any partner key: the probe of whether a key works. */
 const PROBE = "/v1/webhooks";

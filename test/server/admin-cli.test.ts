@@ -19,12 +19,12 @@ import { readGatewayConfig } from "../../server/config";
 import { createGateway, type Gateway } from "../../server/gateway";
 import { GatewayMetrics } from "../../server/metrics";
 import { SqliteStore } from "../../server/store/sqlite-store";
-import { chainEdges, silentLogger, testGatewayEnv } from "../helpers/gateway";
+import { chainEdges, silentLogger, testGatewayEnv, scorerEnv, scorerFor } from "../helpers/gateway";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const TS_NODE = require.resolve("ts-node/dist/bin.js");
 const ACTOR = `cli:${userInfo().username}`;
-const COMMANDS = ["partners list", "partners create", "partners show", "partners suspend", "partners reactivate", "partners set", "keys issue", "keys list", "keys rotate", "keys revoke", "audit"];
+const COMMANDS = ["admin-keys issue", "partners list", "partners create", "partners show", "partners suspend", "partners reactivate", "partners set", "keys issue", "keys list", "keys rotate", "keys revoke", "audit"];
 
 interface Run {
   code: number;
@@ -70,13 +70,12 @@ describe("admin CLI (npm run admin)", function () {
     dir = mkdtempSync(path.join(tmpdir(), "admin-cli-"));
     dbPath = path.join(dir, "gateway.sqlite");
     const edges = await chainEdges();
-    const config = readGatewayConfig(testGatewayEnv(edges.client.address, { GATEWAY_DB_PATH: dbPath }));
+    const config = readGatewayConfig(testGatewayEnv(edges.client.address, { GATEWAY_DB_PATH: dbPath, ...scorerEnv(await scorerFor(edges)) }));
     // The real clock, as the CLI's: a rotation's overlap ends at the CLI's time, judged by the gateway's.
     store = new SqliteStore(dbPath, systemClock);
     gateway = await createGateway(config, {
       provider: edges.provider,
       operator: edges.operator,
-      scorer: edges.scorer,
       store,
       clock: systemClock,
       logger: silentLogger(),
@@ -97,6 +96,33 @@ describe("admin CLI (npm run admin)", function () {
     for (const option of ["--rate-per-minute", "--burst", "--products", "--webhook-quota", "--overlap-seconds", "--reason", "--limit", "--json", "--db"]) {
       expect(run.stdout).to.include(option);
     }
+  });
+
+  it("issues the first admin key once (shown once), which the running gateway accepts as admin at once, and refuses a second while it is live", async () => {
+    const first = await admin("admin-keys", "issue", "--name", "ops lead");
+    expect(first.code, show(first)).to.equal(0);
+    const keys = first.stdout.match(/clk_[A-Za-z0-9_-]{43}/g) ?? [];
+    expect(keys).to.have.length(1);
+    expect(first.stderr).to.match(/will not be shown again/);
+    const adminKey = keys[0]!;
+    const stored = (await store.findApiKeyByHash(hashApiKey(adminKey)))!;
+    expect(stored).to.include({ name: "ops lead" });
+    expect(stored.scopes).to.deep.equal(["admin"]);
+    expect((await request(gateway.app).get("/v1/admin/partners").set("Authorization", `Bearer ${adminKey}`)).status).to.equal(200);
+    expect((await store.auditLog(1))[0]).to.include({ actor: ACTOR, action: "admin_key.issue_first", target: stored.id });
+
+    const auditBefore = (await store.auditLog(1))[0]!.id;
+    const second = await admin("admin-keys", "issue", "--name", "another");
+    expect(second.code, show(second)).to.equal(1);
+    expect(second.stderr).to.include(`an admin key is live already (${stored.id}, "ops lead"`);
+    expect(second.stdout + second.stderr).not.to.match(/clk_/);
+    expect((await store.auditLog(1))[0]!.id, "nothing was written").to.equal(auditBefore);
+
+    // Once it is revoked (a lost key), the command can issue a first key again.
+    await store.updateApiKey(stored.id, { revokedAt: new Date().toISOString() }, { actor: "test", action: "key.revoke", target: stored.id });
+    const again = await admin("admin-keys", "issue", "--name", "replacement");
+    expect(again.code, show(again)).to.equal(0);
+    expect(again.stdout).to.match(/clk_[A-Za-z0-9_-]{43}/);
   });
 
   it("creates a partner: its key is printed once, with a line saying it will not be shown again, and the running gateway accepts it at once", async () => {

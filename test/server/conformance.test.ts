@@ -22,7 +22,7 @@ import { CreditLedger__factory } from "../../typechain-types";
 import { GOOD_FEATURES } from "../helpers/identities";
 import { applicationBody, approvedAccount, newIdempotencyKey, post, testGateway, type TestGateway } from "../helpers/gateway";
 
-const ROUTES: RouteDef[] = buildRoutes({ model: DEFAULT_MODEL } as Parameters<typeof buildRoutes>[0]);
+const ROUTES: RouteDef[] = buildRoutes({ model: DEFAULT_MODEL, development: true } as Parameters<typeof buildRoutes>[0]);
 const hex = (bytes: number) => randomBytes(bytes).toString("hex");
 
 type Key = "partner" | "partner2" | "auditor" | "admin" | "suspended" | "cashOnly" | "noHooks" | "none";
@@ -287,8 +287,8 @@ describe("the answers match the OpenAPI document, on every route", function () {
         { label: "unfrozen again", key: "admin", params: { accountId: A }, body: { product: "cash_loan", reasonCode: 8 }, status: 409, type: "/problems/ledger/freeze-state-unchanged" },
       ],
       reviewLimit: [
-        { label: "reviewed", key: "partner", params: { accountId: A }, body: { product: "pay_later", features: GOOD_FEATURES, verification: "verified" }, status: 200 },
-        { label: "another partner's", key: "partner2", params: { accountId: A }, body: { product: "pay_later", features: GOOD_FEATURES, verification: "verified" }, status: 404 },
+        { label: "reviewed", key: "partner", params: { accountId: A }, body: { product: "pay_later", features: GOOD_FEATURES }, status: 200 },
+        { label: "another partner's", key: "partner2", params: { accountId: A }, body: { product: "pay_later", features: GOOD_FEATURES }, status: 404 },
       ],
       forgetIdentity: [
         { label: "forgotten", key: "admin", params: { accountId: f.forgettable }, status: 204 },

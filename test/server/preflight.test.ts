@@ -7,45 +7,39 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
-import type { Signer, TypedDataDomain, TypedDataField } from "ethers";
 
 import type { DecisionDraft } from "../../core/decision";
 import { LedgerClient } from "../../server/chain/ledger-client";
+import type { DecisionSigner } from "../../server/chain/scorer-client";
 import { Preflight } from "../../server/lending/preflight";
 import type { Reach } from "../../server/lending/reach";
 import type { Store } from "../../server/store/store";
 import { LedgerRefusal } from "../../server/errors";
 import { deployLedger, drawCash, accountWithLines, FEATURES_HASH, MODEL_ID, openAccount, PAY_LATER_ID, type Ledger } from "../helpers/fixtures";
 
-/** The scorer signer, counting every signature asked of it. */
-function spyScorer(inner: Signer): { signer: Signer; signatures: () => number } {
+/** A scorer that counts every signature asked of it (and signs nothing). */
+function spyScorer(address: string): { scorer: DecisionSigner; signatures: () => number } {
   let count = 0;
-  const signer = new Proxy(inner, {
-    get(target, prop, receiver) {
-      if (prop === "signTypedData") {
-        return (domain: TypedDataDomain, types: Record<string, TypedDataField[]>, value: Record<string, unknown>) => {
-          count += 1;
-          return target.signTypedData(domain, types, value);
-        };
-      }
-      const v = Reflect.get(target, prop, receiver);
-      return typeof v === "function" ? v.bind(target) : v;
+  const scorer: DecisionSigner = {
+    sign: () => {
+      count += 1;
+      return Promise.reject(new Error("the pre-flight must not ask for a signature"));
     },
-  });
-  return { signer, signatures: () => count };
+    scorerAddress: async () => address,
+  };
+  return { scorer, signatures: () => count };
 }
 
 async function preflightOn(l: Ledger) {
-  const spy = spyScorer(l.scorer);
+  const spy = spyScorer(l.scorer.address);
   const client = new LedgerClient({
     provider: ethers.provider,
     ledgerAddress: await l.ledger.getAddress(),
     operatorAddress: l.operator.address,
-    scorer: spy.signer,
     chainId: (await ethers.provider.getNetwork()).chainId,
   });
   const store = { openStepsOf: async () => [] } as unknown as Store;
-  const preflight = new Preflight(client, store, {} as Reach, 3_600);
+  const preflight = new Preflight(client, store, {} as Reach, spy.scorer);
   return { preflight, signatures: spy.signatures };
 }
 
@@ -69,7 +63,7 @@ describe("pre-flight of decision calls", function () {
     const l = await loadFixture(deployLedger);
     const account = await openAccount(l);
     const { preflight, signatures } = await preflightOn(l);
-    expect(await preflight.check({ fn: "grantLine", decision: draft(account) })).to.equal(undefined);
+    expect(await preflight.check({ fn: "grantLine", decision: draft(account), scorerDecision: "scored-1" })).to.equal(undefined);
     expect(signatures()).to.equal(0);
   });
 
@@ -77,7 +71,7 @@ describe("pre-flight of decision calls", function () {
     const l = await loadFixture(deployLedger);
     const account = await openAccount(l);
     const { preflight, signatures } = await preflightOn(l);
-    const refusal = await preflight.check({ fn: "grantLine", decision: draft(account, { limit: 6_000_000n }) }).then(
+    const refusal = await preflight.check({ fn: "grantLine", decision: draft(account, { limit: 6_000_000n }), scorerDecision: "scored-2" }).then(
       () => undefined,
       (e: unknown) => e
     );

@@ -20,7 +20,7 @@ import { startReceiver, zoneAtNoon, type Receiver } from "../servicing/receiver"
 import { GOOD_FEATURES } from "../helpers/identities";
 import { applicationBody, approvedAccount, get, newIdempotencyKey, post, testGateway, type TestGateway } from "../helpers/gateway";
 
-const ROUTES: RouteDef[] = buildRoutes({ model: DEFAULT_MODEL } as Parameters<typeof buildRoutes>[0]);
+const ROUTES: RouteDef[] = buildRoutes({ model: DEFAULT_MODEL, development: true } as Parameters<typeof buildRoutes>[0]);
 
 const hex = (bytes: number) => randomBytes(bytes).toString("hex");
 
@@ -66,7 +66,7 @@ const CROSS: Record<string, Array<{ label: string; call: (ids: Ids, mine: { webh
   reviewLimit: [
     {
       label: "a limit review of A's borrower's line",
-      call: (i) => ({ params: { accountId: i.accountId }, body: { product: "pay_later", features: GOOD_FEATURES, verification: "verified" } }),
+      call: (i) => ({ params: { accountId: i.accountId }, body: { product: "pay_later", features: GOOD_FEATURES } }),
     },
   ],
   getCreditReport: [{ label: "A's borrower's credit report", call: (i) => ({ params: { accountId: i.accountId } }) }],
