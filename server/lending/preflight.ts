@@ -69,7 +69,10 @@ export class Preflight {
         let decision: Decision;
         if (isDecisionCall(call)) decision = lineDecision(call.decision, signing);
         else {
-          const { terms } = await this.client.loanOf(call.account, call.loanNo);
+          const { terms } = await this.client.loanOf(call.account, call.loanNo).catch((error: unknown) => {
+            const revert = this.client.decodeRevert(error);
+            throw revert ? new LedgerRevertError(revert) : error;
+          });
           decision = restructureDecision({ account: call.account, productId: terms.productId, tier: account.tier }, call, signing);
         }
         args = callArguments(call, ZeroHash, seq, { decision, scorer: signing.scorer, signature: "0x" });
