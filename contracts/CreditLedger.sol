@@ -4,7 +4,6 @@ pragma solidity 0.8.30;
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
-import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 
 import {ICreditLedger} from "./interfaces/ICreditLedger.sol";
 import {LoanMath} from "./libraries/LoanMath.sol";
@@ -26,12 +25,13 @@ contract CreditLedger is ICreditLedger, AccessControl, Pausable, EIP712 {
     bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
 
     /// @notice The highest daily rate a line may carry (1 %/day); the cost ceiling is the real bound.
-    uint32 public constant MAX_RATE_PPM_PER_DAY = 10_000;
+    uint32 public constant MAX_RATE_PPM_PER_DAY = LoanServicing.MAX_RATE_PPM_PER_DAY;
     /// @notice Cash loans run 3 to 12 periods; pay-later purchases 1 (single payment) or 3/6/9/12.
     uint8 public constant MIN_CASH_PERIODS = 3;
     uint8 public constant MAX_CASH_PERIODS = 12;
     /// @notice A decision lives at most this long on-chain: its deadline at most 30 days after its issue time.
-    uint256 public constant MAX_DECISION_LIFETIME = 30 days;
+    uint256 public constant MAX_DECISION_LIFETIME = LoanServicing.MAX_DECISION_LIFETIME;
+    uint16 private constant WRITE_OFF_FREEZE_REASON = LoanServicing.WRITE_OFF_FREEZE_REASON;
 
     LedgerStorage.Layout private _s;
 
@@ -119,7 +119,7 @@ contract CreditLedger is ICreditLedger, AccessControl, Pausable, EIP712 {
     {
         if (d.approved) revert DecisionOutcomeMismatch(true);
         Account memory a = _s.loadAccount(d.account, expectedSeq);
-        _useDecision(a, d, DecisionPurpose.Line, bytes32(0), scorer);
+        a = _useDecision(a, d, DecisionPurpose.Line, bytes32(0), scorer);
         _checkSignature(d, scorer, signature);
         bytes memory payload = abi.encode(d.account, ref, d, scorer, signature, msg.sender);
         bytes32 head = _s.append(d.account, a, EntryKind.DecisionDeclined, payload);
@@ -135,7 +135,7 @@ contract CreditLedger is ICreditLedger, AccessControl, Pausable, EIP712 {
         if (!d.approved) revert DecisionOutcomeMismatch(false);
         if (d.limitExpiry != 0) revert InvalidExpiry(d.limitExpiry);
         Account memory a = _s.loadAccount(d.account, expectedSeq);
-        _useDecision(a, d, DecisionPurpose.Line, bytes32(0), scorer);
+        a = _useDecision(a, d, DecisionPurpose.Line, bytes32(0), scorer);
         Line storage line = _s.lines[d.account][d.productId];
         if (line.granted) revert LineExists(d.account, d.productId);
         _checkSignature(d, scorer, signature);
@@ -155,7 +155,7 @@ contract CreditLedger is ICreditLedger, AccessControl, Pausable, EIP712 {
     {
         if (!d.approved) revert DecisionOutcomeMismatch(false);
         Account memory a = _s.loadAccount(d.account, expectedSeq);
-        _useDecision(a, d, DecisionPurpose.Line, bytes32(0), scorer);
+        a = _useDecision(a, d, DecisionPurpose.Line, bytes32(0), scorer);
         Line memory line = _s.lines[d.account][d.productId];
         if (!line.granted) revert NoLine(d.account, d.productId);
         uint64 current = _effectiveLimit(line);
@@ -222,6 +222,15 @@ contract CreditLedger is ICreditLedger, AccessControl, Pausable, EIP712 {
         whenNotPaused
     {
         _setFrozen(account, productId, false, reasonCode, ref, expectedSeq);
+    }
+
+    /// @inheritdoc ICreditLedger
+    function reinstateLine(Decision calldata d, address scorer, bytes calldata signature, bytes32 ref, uint64 expectedSeq)
+        external
+        onlyRole(OPERATOR_ROLE)
+        whenNotPaused
+    {
+        LoanServicing.reinstateLine(_s, d, scorer, signature, decisionDigest(d), hasRole(SCORER_ROLE, scorer), ref, expectedSeq);
     }
 
     // ================================================================== drawdowns
@@ -337,7 +346,9 @@ contract CreditLedger is ICreditLedger, AccessControl, Pausable, EIP712 {
 
     /// @inheritdoc ICreditLedger
     function restructure(
-        bytes32 account,
+        Decision calldata d,
+        address scorer,
+        bytes calldata signature,
         uint32 loanNo,
         uint8 newPeriods,
         uint16 holidayDays,
@@ -345,7 +356,20 @@ contract CreditLedger is ICreditLedger, AccessControl, Pausable, EIP712 {
         bytes32 ref,
         uint64 expectedSeq
     ) external onlyRole(OPERATOR_ROLE) {
-        LoanServicing.restructure(_s, account, loanNo, newPeriods, holidayDays, newRatePpmPerDay, ref, expectedSeq);
+        LoanServicing.restructure(
+            _s,
+            d,
+            scorer,
+            signature,
+            decisionDigest(d),
+            hasRole(SCORER_ROLE, scorer),
+            loanNo,
+            newPeriods,
+            holidayDays,
+            newRatePpmPerDay,
+            ref,
+            expectedSeq
+        );
     }
 
     /// @inheritdoc ICreditLedger
@@ -415,43 +439,19 @@ contract CreditLedger is ICreditLedger, AccessControl, Pausable, EIP712 {
         if (cap > policy.maxExposure) revert TierCapExceeded(tier, cap, policy.maxExposure);
     }
 
-    /// @dev Checks a decision for this account and spends its nonce, all but the signature
-    /// (`_checkSignature`, always the last check of a decision path, so that a simulation with
-    /// an empty signature fails on the signature alone when everything else passes): purpose,
-    /// subject, scorer binding, product, issue time, lifetime, deadline, nonce, scorer role,
-    /// and for an approved line decision tier cap and rate.
+    /// @dev The decision checks but the signature (`LoanServicing.useDecision`), on `a`: returns
+    /// the account with the decision's nonce spent (and the tier of an approved line decision).
     function _useDecision(Account memory a, Decision calldata d, DecisionPurpose purpose, bytes32 subject, address scorer)
         private
         view
+        returns (Account memory)
     {
-        if (d.purpose != uint8(purpose)) revert DecisionPurposeMismatch(uint8(purpose), d.purpose);
-        if (d.subject != subject) revert DecisionSubjectMismatch(subject, d.subject);
-        if (d.scorer != scorer) revert DecisionScorerMismatch(scorer, d.scorer);
-        if (!_s.products[d.productId].active) revert UnknownProduct(d.productId);
-        if (d.issuedAt > block.timestamp) revert DecisionIssuedInFuture(d.issuedAt, block.timestamp);
-        if (d.deadline > uint256(d.issuedAt) + MAX_DECISION_LIFETIME) {
-            revert DecisionLifetimeTooLong(d.issuedAt, d.deadline, MAX_DECISION_LIFETIME);
-        }
-        if (d.deadline < block.timestamp) revert DecisionExpired(d.deadline, block.timestamp);
-        if (d.nonce != a.decisionNonce) revert DecisionNonceMismatch(d.account, a.decisionNonce, d.nonce);
-        if (!hasRole(SCORER_ROLE, scorer)) revert NotScorer(scorer);
-        if (d.approved && purpose == DecisionPurpose.Line) {
-            TierPolicy memory policy = _s.tiers[d.tier];
-            if (policy.maxLineLimit == 0) revert UnknownTier(d.tier);
-            if (d.limit == 0) revert InvalidAmount(0);
-            if (d.limit > policy.maxLineLimit) revert TierCapExceeded(d.tier, d.limit, policy.maxLineLimit);
-            if (d.ratePpmPerDay > MAX_RATE_PPM_PER_DAY) revert RateAboveMaximum(d.ratePpmPerDay, MAX_RATE_PPM_PER_DAY);
-            a.tier = d.tier;
-        }
-        a.decisionNonce += 1;
+        return LoanServicing.useDecision(_s, a, d, purpose, subject, scorer, hasRole(SCORER_ROLE, scorer));
     }
 
-    /// @dev The decision's signature by `scorer` (EOA or ERC-1271 contract wallet) over its digest.
+    /// @dev The decision's signature by `scorer`; always the last check of a decision path.
     function _checkSignature(Decision calldata d, address scorer, bytes calldata signature) private view {
-        bytes32 digest = decisionDigest(d);
-        if (!SignatureChecker.isValidSignatureNow(scorer, digest, signature)) {
-            revert InvalidDecisionSignature(scorer, digest);
-        }
+        LoanServicing.checkSignature(_s, scorer, decisionDigest(d), signature);
     }
 
     function _setFrozen(bytes32 account, uint8 productId, bool frozen, uint16 reasonCode, bytes32 ref, uint64 expectedSeq)
@@ -460,6 +460,10 @@ contract CreditLedger is ICreditLedger, AccessControl, Pausable, EIP712 {
         Account memory a = _s.loadAccount(account, expectedSeq);
         Line memory line = _s.loadLine(account, productId);
         if (line.frozen == frozen) revert FreezeStateUnchanged(account, productId, frozen);
+        // A write-off's freeze gives credit back only on a scorer's decision (reinstateLine).
+        if (!frozen && line.freezeReason == WRITE_OFF_FREEZE_REASON) {
+            revert DecisionRequired(account, productId, WRITE_OFF_FREEZE_REASON);
+        }
         line.frozen = frozen;
         line.freezeReason = reasonCode;
         _s.lines[account][productId] = line;

@@ -90,6 +90,41 @@ export function lineDecision(draft: DecisionDraft, signing: DecisionSigning): De
   return { ...draft, purpose: DecisionPurpose.Line, subject: ZeroHash, ...signing };
 }
 
+/** The terms a restructure decision authorises (the ledger's `restructure` arguments). */
+export interface RestructureTerms {
+  loanNo: number | bigint;
+  newPeriods: number;
+  holidayDays: number;
+  newRatePpmPerDay: bigint;
+}
+
+/**
+ * A restructure decision (purpose Restructure, approved, subject binding `terms`) about the
+ * loan of `account` in product `productId`, at the account's `tier`; no limit, score or model.
+ */
+export function restructureDecision(
+  about: { account: string; productId: number; tier: number },
+  terms: RestructureTerms,
+  signing: DecisionSigning
+): Decision {
+  return {
+    account: about.account,
+    purpose: DecisionPurpose.Restructure,
+    productId: about.productId,
+    approved: true,
+    tier: about.tier,
+    score: 0,
+    limit: 0n,
+    limitExpiry: 0n,
+    ratePpmPerDay: terms.newRatePpmPerDay,
+    modelId: ZeroHash,
+    featuresHash: ZeroHash,
+    reasonCodes: [0, 0, 0, 0],
+    subject: restructureSubject(terms.loanNo, terms.newPeriods, terms.holidayDays, terms.newRatePpmPerDay),
+    ...signing,
+  };
+}
+
 /** The subject of a restructure decision: `keccak256(abi.encode(uint32 loanNo, uint8 newPeriods, uint16 holidayDays, uint32 newRate))`. */
 export function restructureSubject(loanNo: number | bigint, newPeriods: number, holidayDays: number, newRatePpmPerDay: bigint): string {
   return keccak256(

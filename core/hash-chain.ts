@@ -26,6 +26,7 @@ export enum EntryKind {
   Repaid = 11,
   Restructured = 12,
   WrittenOff = 13,
+  LineReinstated = 14,
 }
 
 const coder = AbiCoder.defaultAbiCoder();

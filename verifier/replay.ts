@@ -9,7 +9,15 @@
  */
 import { dataLength, getAddress, getBytes, recoverAddress, ZeroHash } from "ethers";
 
-import { decisionBindingProblems, decisionDigest, decisionDomain, DecisionPurpose, NONCE_ADVANCING_ENTRIES, type Decision } from "../core/decision";
+import {
+  decisionBindingProblems,
+  decisionDigest,
+  decisionDomain,
+  DecisionPurpose,
+  NONCE_ADVANCING_ENTRIES,
+  restructureSubject,
+  type Decision,
+} from "../core/decision";
 import { entryKindOf, nextHead } from "../core/hash-chain";
 import {
   applyRefund,
@@ -549,7 +557,23 @@ class Replayer implements Replay {
 
   onLineUnfrozen(a: AccountR, e: TimedEvent): void {
     this.whilePaused(a, e, "line unfrozen");
+    const frozenBy = this.line(a, Number(e.args.productId));
+    this.count("decisions", a.account);
+    if (frozenBy.frozen && frozenBy.freezeReason === WRITE_OFF_FREEZE_REASON) {
+      this.fail("decisions", e, a.account, `LineUnfrozen at seq ${String(e.args.seq)} lifted a write-off freeze without a decision (only LineReinstated, on a scorer's Reinstate decision, may)`);
+    }
     this.setFrozen(a, e, false);
+  }
+
+  onLineReinstated(a: AccountR, e: TimedEvent): void {
+    const d = this.checkDecision(a, e, true, DecisionPurpose.Reinstate, ZeroHash);
+    this.whilePaused(a, e, "line reinstated");
+    const line = this.line(a, d.productId);
+    this.count("balances", a.account);
+    if (!line.granted) this.fail("limits", e, a.account, `LineReinstated on product ${d.productId}, which has no line on this account`);
+    if (!line.frozen) this.fail("balances", e, a.account, `the line was not frozen`);
+    line.frozen = false;
+    line.freezeReason = 0;
   }
 
   private setFrozen(a: AccountR, e: TimedEvent, frozen: boolean): void {
@@ -675,6 +699,10 @@ class Replayer implements Replay {
   }
 
   onRestructured(a: AccountR, e: TimedEvent): void {
+    // The scorer's decision for exactly these terms (purpose Restructure, subject the terms).
+    const terms = e.args.newTerms as Record<string, unknown>;
+    const subject = restructureSubject(Number(e.args.loanNo), Number(terms.periods), Number(e.args.holidayDays), big(terms.ratePpmPerDay));
+    this.checkDecision(a, e, true, DecisionPurpose.Restructure, subject);
     const loan = this.loan(a, e);
     if (!loan) return;
     this.count("balances", a.account);
@@ -830,6 +858,7 @@ const ENTRY_HANDLERS: Record<string, EntryHandler> = {
   Repaid: Replayer.prototype.onRepaid,
   Restructured: Replayer.prototype.onRestructured,
   WrittenOff: Replayer.prototype.onWrittenOff,
+  LineReinstated: Replayer.prototype.onLineReinstated,
 };
 
 

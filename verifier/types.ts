@@ -59,7 +59,7 @@ export type CheckName =
 export const CHECKS: readonly { name: CheckName; proves: string }[] = [
   { name: "hash-chain", proves: "every account's history is complete and in order: the chain recomputed from events ends at the on-chain seq and head" },
   { name: "roles", proves: "every entry was recorded by a key that held the operator role, and every product, tier, pause and role change was made by a key that held the role it needs, at that point of the chain" },
-  { name: "decisions", proves: "every grant, limit increase and decline carries an EIP-712 decision signed by an address that held the scorer role at that block, with the right nonce and deadline" },
+  { name: "decisions", proves: "every grant, limit increase, decline, restructure and reinstatement carries an EIP-712 decision for that operation (purpose and subject), naming and signed by an address that held the scorer role at that block, in nonce order (cuts, freezes and write-offs spend a nonce), issued before its use and within its deadline and maximum lifetime" },
   { name: "balances", proves: "balances replayed from events equal the ledger's own views of accounts, lines and loans" },
   { name: "charges", proves: "interest, fees and penalty recomputed with the shared loan math equal what was charged, and every repayment was allocated in the documented order" },
   { name: "cost-ceiling", proves: "no loan's terms exceed its product's annual cost ceiling in force at drawdown" },

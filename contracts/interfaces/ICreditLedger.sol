@@ -48,9 +48,11 @@ uint16 constant MAX_TOTAL_HOLIDAY_DAYS = 180;
 /// - 11 Repaid: (bytes32 account, uint32 loanNo, bytes32 ref, uint64 amount, Allocation allocation, uint16 day,
 ///   uint64 interestAccrued, uint64 penaltyAccrued, uint8 status, address by)
 /// - 12 Restructured: (bytes32 account, uint32 loanNo, bytes32 ref, LoanTerms previousTerms, LoanTerms newTerms,
-///   uint64 interestAccrued, uint64 penaltyAccrued, uint16 holidayDays, uint32 daysPastDueCleared, address by)
+///   uint64 interestAccrued, uint64 penaltyAccrued, uint16 holidayDays, uint32 daysPastDueCleared,
+///   Decision decision, address scorer, bytes signature, address by)
 /// - 13 WrittenOff: (bytes32 account, uint32 loanNo, bytes32 ref, uint64 principalWrittenOff, uint32 daysPastDue,
 ///   uint64 interestAccrued, uint64 penaltyAccrued, bool lineFrozen, address by)
+/// - 14 LineReinstated: (bytes32 account, bytes32 ref, Decision decision, address scorer, bytes signature, address by)
 ///
 /// with the structs as tuples:
 /// - Decision = (bytes32 account, uint8 purpose, uint8 productId, bool approved, uint8 tier, uint16 score,
@@ -128,7 +130,7 @@ interface ICreditLedger {
     /// `head = keccak256(abi.encode(prevHead, seq, kind, payloadHash))`. Each kind's event has its name.
     /// @dev Values: None 0 (never recorded), AccountOpened 1, DecisionDeclined 2, LineGranted 3,
     /// LimitIncreased 4, LimitCut 5, LineFrozen 6, LineUnfrozen 7, ExposureCapChanged 8, Drawn 9,
-    /// Refunded 10, Repaid 11, Restructured 12, WrittenOff 13. The payload of each is in the
+    /// Refunded 10, Repaid 11, Restructured 12, WrittenOff 13, LineReinstated 14. The payload of each is in the
     /// table of this interface's header.
     enum EntryKind {
         None,
@@ -144,7 +146,8 @@ interface ICreditLedger {
         Refunded,
         Repaid,
         Restructured,
-        WrittenOff
+        WrittenOff,
+        LineReinstated
     }
 
     /// @notice A product's terms, configured by the admin.
@@ -461,6 +464,12 @@ interface ICreditLedger {
     /// @param deadline the decision's `deadline`
     /// @param maxLifetime `MAX_DECISION_LIFETIME` in seconds
     error DecisionLifetimeTooLong(uint40 issuedAt, uint64 deadline, uint256 maxLifetime);
+    /// @notice The line is frozen by a write-off (reason 0xFFFF): only `reinstateLine`, with a
+    /// scorer's decision of purpose Reinstate, unfreezes it.
+    /// @param account the account
+    /// @param productId the line's product
+    /// @param freezeReason the line's freeze reason (0xFFFF)
+    error DecisionRequired(bytes32 account, uint8 productId, uint16 freezeReason);
     /// @notice A decline was submitted where an approval is needed, or the reverse.
     /// @param approved the decision's `approved` flag
     error DecisionOutcomeMismatch(bool approved);
@@ -799,6 +808,9 @@ interface ICreditLedger {
     /// @param penaltyAccrued penalty accrued at this checkpoint (stays owed)
     /// @param holidayDays the payment holiday before the new schedule's first period
     /// @param daysPastDueCleared the loan's days past due just before the restructure (0 after it)
+    /// @param decision the scorer's decision authorising it (purpose Restructure, subject the terms)
+    /// @param scorer the scorer that signed it
+    /// @param signature the scorer's signature over `decisionDigest(decision)`
     /// @param by the operator that sent the call
     event Restructured(
         bytes32 indexed account,
@@ -812,7 +824,23 @@ interface ICreditLedger {
         uint64 penaltyAccrued,
         uint16 holidayDays,
         uint32 daysPastDueCleared,
+        Decision decision,
+        address scorer,
+        bytes signature,
         address by
+    );
+    /// @notice A line frozen by a write-off was reinstated (unfrozen) on a scorer's decision of
+    /// purpose Reinstate. Entry kind 14. The line's `freezeReason` becomes 0.
+    /// @param account the account (`decision.account`)
+    /// @param seq the entry's seq
+    /// @param head the account's hash-chain head after this entry
+    /// @param ref the caller's reference
+    /// @param decision the signed decision (`approved` true, purpose Reinstate, subject zero; `productId` the line)
+    /// @param scorer the scorer that signed it
+    /// @param signature the scorer's signature over `decisionDigest(decision)`
+    /// @param by the operator that sent the call
+    event LineReinstated(
+        bytes32 indexed account, uint64 seq, bytes32 head, bytes32 ref, Decision decision, address scorer, bytes signature, address by
     );
     /// @notice A loan was written off past its product's threshold of days past due. Entry kind 13.
     /// `lineFrozen` is true when the write-off froze the loan's line (reason code 0xFFFF).
@@ -1055,8 +1083,8 @@ interface ICreditLedger {
     /// @param expectedSeq the account's current `seq`
     function freezeLine(bytes32 account, uint8 productId, uint16 reasonCode, bytes32 ref, uint64 expectedSeq) external;
 
-    /// @notice Unfreeze a line (also one frozen by a write-off). Unfreezing gives credit back, so
-    /// it is refused while paused.
+    /// @notice Unfreeze a line, except one frozen by a write-off (reason 0xFFFF: `reinstateLine`,
+    /// with a decision). Unfreezing gives credit back, so it is refused while paused.
     /// @dev Role: `OPERATOR_ROLE`. While paused: refused (`EnforcedPause`).
     /// Requirements: the account exists at `expectedSeq`; the line is granted and frozen.
     /// Emits `LineUnfrozen`. Reverts with, in this order:
@@ -1064,13 +1092,37 @@ interface ICreditLedger {
     /// - `EnforcedPause()` while paused;
     /// - `UnknownAccount(account)`, `SeqMismatch(account, expectedSeq, seq)`;
     /// - `NoLine(account, productId)` if the line is not granted;
-    /// - `FreezeStateUnchanged(account, productId, false)` if the line is not frozen.
+    /// - `FreezeStateUnchanged(account, productId, false)` if the line is not frozen;
+    /// - `DecisionRequired(account, productId, 0xFFFF)` if a write-off froze it.
     /// @param account the account
     /// @param productId the line's product
     /// @param reasonCode the unfreeze reason, kept as the line's `freezeReason` and in the event
     /// @param ref the caller's reference, kept in the event
     /// @param expectedSeq the account's current `seq`
     function unfreezeLine(bytes32 account, uint8 productId, uint16 reasonCode, bytes32 ref, uint64 expectedSeq) external;
+
+    /// @notice Reinstate a line frozen (by a write-off or otherwise) on a scorer's decision of
+    /// purpose Reinstate: the line `decision.productId` of `decision.account` is unfrozen and its
+    /// `freezeReason` becomes 0. Spends the decision's nonce.
+    /// @dev Role: `OPERATOR_ROLE` (the signature needs a `SCORER_ROLE` holder). While paused:
+    /// refused (`EnforcedPause`).
+    /// Emits `LineReinstated`. Reverts with, in this order:
+    /// - `AccessControlUnauthorizedAccount` if the caller lacks `OPERATOR_ROLE`;
+    /// - `EnforcedPause()` while paused;
+    /// - `DecisionOutcomeMismatch(false)` if the decision is a decline;
+    /// - `UnknownAccount(account)`, `SeqMismatch(account, expectedSeq, seq)`;
+    /// - `DecisionPurposeMismatch(2, purpose)`, `DecisionSubjectMismatch(0, subject)`, then the
+    ///   decision checks of `recordDecline` up to `NotScorer`, in its order;
+    /// - `NoLine(account, productId)` if the line is not granted;
+    /// - `FreezeStateUnchanged(account, productId, false)` if the line is not frozen;
+    /// - `InvalidDecisionSignature(scorer, digest)` if the signature does not verify (last).
+    /// @param decision the approved Reinstate decision
+    /// @param scorer the scorer that signed it
+    /// @param signature the scorer's signature over `decisionDigest(decision)`
+    /// @param ref the caller's reference, kept in the event
+    /// @param expectedSeq the account's current `seq`
+    function reinstateLine(Decision calldata decision, address scorer, bytes calldata signature, bytes32 ref, uint64 expectedSeq)
+        external;
 
     // ------------------------------------------------------------------ loans (operator)
 
@@ -1199,15 +1251,22 @@ interface ICreditLedger {
     /// schedule's last due date may not move earlier, and the new terms must meet the product's
     /// cost ceiling. A loan has at most `MAX_RESTRUCTURES_PER_LOAN` restructures, granting at most
     /// `MAX_TOTAL_HOLIDAY_DAYS` holiday days together. The days past due it clears are in the event.
-    /// @dev Role: `OPERATOR_ROLE`. While paused: accepted.
-    /// Requirements: `newPeriods` is 1 to 36; `holidayDays` at most 180; the account exists at
-    /// `expectedSeq`; the loan exists and is `Active` with principal left; `newRatePpmPerDay` is at
-    /// most the loan's rate; the new last due date is not before the old one.
+    /// Needs an approved scorer decision of purpose Restructure about the account whose subject is
+    /// `keccak256(abi.encode(uint32 loanNo, uint8 newPeriods, uint16 holidayDays, uint32 newRatePpmPerDay))`;
+    /// it spends the decision's nonce.
+    /// @dev Role: `OPERATOR_ROLE` (the signature needs a `SCORER_ROLE` holder). While paused: accepted.
+    /// Requirements: the decision checks of `recordDecline` with purpose Restructure and that
+    /// subject, `decision.approved` true; `newPeriods` is 1 to 36; `holidayDays` at most 180; the
+    /// loan exists and is `Active` with principal left; `newRatePpmPerDay` is at most the loan's
+    /// rate; the new last due date is not before the old one; the signature, checked last.
     /// Emits `Restructured`. Reverts with, in this order:
     /// - `AccessControlUnauthorizedAccount` if the caller lacks `OPERATOR_ROLE`;
+    /// - `DecisionOutcomeMismatch(false)` if the decision is a decline;
+    /// - `UnknownAccount(account)`, `SeqMismatch(account, expectedSeq, seq)`;
+    /// - `DecisionPurposeMismatch(1, purpose)`, `DecisionSubjectMismatch(subject, decision.subject)`,
+    ///   then the decision checks of `recordDecline` up to `NotScorer`, in its order;
     /// - `InvalidRestructure("newPeriods", newPeriods)` if it is 0 or more than 36;
     /// - `InvalidRestructure("holidayDays", holidayDays)` if it is more than 180;
-    /// - `UnknownAccount(account)`, `SeqMismatch(account, expectedSeq, seq)`;
     /// - `UnknownLoan(account, loanNo)` if there is no such loan;
     /// - `LoanNotActive(account, loanNo, status)` if it is closed or written off;
     /// - `InvalidRestructure("newRatePpmPerDay", newRatePpmPerDay)` if the rate would rise;
@@ -1216,8 +1275,11 @@ interface ICreditLedger {
     /// - `ValueOverflow` if accrued interest or penalty would not fit its storage width (a guard);
     /// - `LoanNotActive(account, loanNo, Active)` if no principal is left;
     /// - `InvalidRestructure("newPeriods", newPeriods)` if the last due date would move earlier;
-    /// - `CostCeilingExceeded(productId, presentValue, principal, ceiling)` if the new terms cost more than the product's ceiling.
-    /// @param account the account
+    /// - `CostCeilingExceeded(productId, presentValue, principal, ceiling)` if the new terms cost more than the product's ceiling;
+    /// - `InvalidDecisionSignature(scorer, digest)` if the signature does not verify (last).
+    /// @param decision the scorer's decision (its `account` is the loan's account)
+    /// @param scorer the scorer that signed it
+    /// @param signature the scorer's signature over `decisionDigest(decision)`
     /// @param loanNo the loan number
     /// @param newPeriods the new number of periods (1 to 36)
     /// @param holidayDays days without payments before the new first period (0 to 180)
@@ -1225,7 +1287,9 @@ interface ICreditLedger {
     /// @param ref the caller's reference, kept in the event
     /// @param expectedSeq the account's current `seq`
     function restructure(
-        bytes32 account,
+        Decision calldata decision,
+        address scorer,
+        bytes calldata signature,
         uint32 loanNo,
         uint8 newPeriods,
         uint16 holidayDays,

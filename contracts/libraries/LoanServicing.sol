@@ -4,6 +4,7 @@ pragma solidity 0.8.30;
 import {ICreditLedger, MAX_RESTRUCTURES_PER_LOAN, MAX_TOTAL_HOLIDAY_DAYS} from "../interfaces/ICreditLedger.sol";
 import {LoanMath} from "./LoanMath.sol";
 import {LedgerStorage} from "./LedgerStorage.sol";
+import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 
 /// @title LoanServicing — what happens to a loan after it is drawn
 /// @notice Refunds, repayments, restructures and write-offs, plus the pure calculators
@@ -20,6 +21,104 @@ library LoanServicing {
     uint16 internal constant MAX_HOLIDAY_DAYS = 180;
     /// @notice The freeze reason code a write-off sets on the loan's line.
     uint16 internal constant WRITE_OFF_FREEZE_REASON = 0xFFFF;
+    /// @notice The highest daily rate a line may carry (1 %/day); the cost ceiling is the real bound.
+    uint32 internal constant MAX_RATE_PPM_PER_DAY = 10_000;
+    /// @notice A decision lives at most this long on-chain: its deadline at most 30 days after its issue time.
+    uint256 internal constant MAX_DECISION_LIFETIME = 30 days;
+
+    // ================================================================== decisions
+
+    /// @notice The checks of a decision for account `a` but its signature (`checkSignature`,
+    /// always the last check of a decision path, so that a simulation with an empty signature
+    /// fails on the signature alone when everything else passes), in this order: purpose,
+    /// subject, scorer binding, product, issue time, lifetime, deadline, nonce, scorer role
+    /// (`scorerHeld`, read by the ledger), and for an approved line decision tier cap and rate.
+    /// @return a the account with the decision's nonce spent (and an approved line decision's tier)
+    function useDecision(
+        LedgerStorage.Layout storage $,
+        ICreditLedger.Account memory a,
+        ICreditLedger.Decision calldata d,
+        ICreditLedger.DecisionPurpose purpose,
+        bytes32 subject,
+        address scorer,
+        bool scorerHeld
+    ) public view returns (ICreditLedger.Account memory) {
+        _useDecision($, a, d, purpose, subject, scorer, scorerHeld);
+        return a;
+    }
+
+    /// @notice Revert with `InvalidDecisionSignature` unless `signature` is `scorer`'s over
+    /// `digest` (ECDSA for an account without code, ERC-1271 for a contract wallet).
+    function checkSignature(LedgerStorage.Layout storage, address scorer, bytes32 digest, bytes calldata signature)
+        public
+        view
+    {
+        _checkSignature(scorer, digest, signature);
+    }
+
+    /// @notice See `ICreditLedger.reinstateLine` (the ledger reads the scorer role and the digest).
+    function reinstateLine(
+        LedgerStorage.Layout storage $,
+        ICreditLedger.Decision calldata d,
+        address scorer,
+        bytes calldata signature,
+        bytes32 digest,
+        bool scorerHeld,
+        bytes32 ref,
+        uint64 expectedSeq
+    ) public {
+        if (!d.approved) revert ICreditLedger.DecisionOutcomeMismatch(false);
+        ICreditLedger.Account memory a = $.loadAccount(d.account, expectedSeq);
+        _useDecision($, a, d, ICreditLedger.DecisionPurpose.Reinstate, bytes32(0), scorer, scorerHeld);
+        ICreditLedger.Line storage line = $.lines[d.account][d.productId];
+        if (!line.granted) revert ICreditLedger.NoLine(d.account, d.productId);
+        if (!line.frozen) revert ICreditLedger.FreezeStateUnchanged(d.account, d.productId, false);
+        _checkSignature(scorer, digest, signature);
+        line.frozen = false;
+        line.freezeReason = 0;
+        bytes memory payload = abi.encode(d.account, ref, d, scorer, signature, msg.sender);
+        bytes32 head = $.append(d.account, a, ICreditLedger.EntryKind.LineReinstated, payload);
+        emit ICreditLedger.LineReinstated(d.account, a.seq, head, ref, d, scorer, signature, msg.sender);
+    }
+
+    function _useDecision(
+        LedgerStorage.Layout storage $,
+        ICreditLedger.Account memory a,
+        ICreditLedger.Decision calldata d,
+        ICreditLedger.DecisionPurpose purpose,
+        bytes32 subject,
+        address scorer,
+        bool scorerHeld
+    ) private view {
+        if (d.purpose != uint8(purpose)) revert ICreditLedger.DecisionPurposeMismatch(uint8(purpose), d.purpose);
+        if (d.subject != subject) revert ICreditLedger.DecisionSubjectMismatch(subject, d.subject);
+        if (d.scorer != scorer) revert ICreditLedger.DecisionScorerMismatch(scorer, d.scorer);
+        if (!$.products[d.productId].active) revert ICreditLedger.UnknownProduct(d.productId);
+        if (d.issuedAt > block.timestamp) revert ICreditLedger.DecisionIssuedInFuture(d.issuedAt, block.timestamp);
+        if (d.deadline > uint256(d.issuedAt) + MAX_DECISION_LIFETIME) {
+            revert ICreditLedger.DecisionLifetimeTooLong(d.issuedAt, d.deadline, MAX_DECISION_LIFETIME);
+        }
+        if (d.deadline < block.timestamp) revert ICreditLedger.DecisionExpired(d.deadline, block.timestamp);
+        if (d.nonce != a.decisionNonce) revert ICreditLedger.DecisionNonceMismatch(d.account, a.decisionNonce, d.nonce);
+        if (!scorerHeld) revert ICreditLedger.NotScorer(scorer);
+        if (d.approved && purpose == ICreditLedger.DecisionPurpose.Line) {
+            ICreditLedger.TierPolicy memory policy = $.tiers[d.tier];
+            if (policy.maxLineLimit == 0) revert ICreditLedger.UnknownTier(d.tier);
+            if (d.limit == 0) revert ICreditLedger.InvalidAmount(0);
+            if (d.limit > policy.maxLineLimit) revert ICreditLedger.TierCapExceeded(d.tier, d.limit, policy.maxLineLimit);
+            if (d.ratePpmPerDay > MAX_RATE_PPM_PER_DAY) {
+                revert ICreditLedger.RateAboveMaximum(d.ratePpmPerDay, MAX_RATE_PPM_PER_DAY);
+            }
+            a.tier = d.tier;
+        }
+        a.decisionNonce += 1;
+    }
+
+    function _checkSignature(address scorer, bytes32 digest, bytes calldata signature) private view {
+        if (!SignatureChecker.isValidSignatureNow(scorer, digest, signature)) {
+            revert ICreditLedger.InvalidDecisionSignature(scorer, digest);
+        }
+    }
 
     // ================================================================== views and checks
 
@@ -148,7 +247,11 @@ library LoanServicing {
     /// @notice See `ICreditLedger.restructure`.
     function restructure(
         LedgerStorage.Layout storage $,
-        bytes32 account,
+        ICreditLedger.Decision calldata decision,
+        address scorer,
+        bytes calldata signature,
+        bytes32 digest,
+        bool scorerHeld,
         uint32 loanNo,
         uint8 newPeriods,
         uint16 holidayDays,
@@ -156,11 +259,23 @@ library LoanServicing {
         bytes32 ref,
         uint64 expectedSeq
     ) public {
+        if (!decision.approved) revert ICreditLedger.DecisionOutcomeMismatch(false);
+        bytes32 account = decision.account;
+        ICreditLedger.Account memory a = $.loadAccount(account, expectedSeq);
+        // The decision authorising exactly these terms; its nonce is spent.
+        _useDecision(
+            $,
+            a,
+            decision,
+            ICreditLedger.DecisionPurpose.Restructure,
+            keccak256(abi.encode(loanNo, newPeriods, holidayDays, newRatePpmPerDay)),
+            scorer,
+            scorerHeld
+        );
         if (newPeriods == 0 || newPeriods > MAX_RESTRUCTURE_PERIODS) {
             revert ICreditLedger.InvalidRestructure("newPeriods", newPeriods);
         }
         if (holidayDays > MAX_HOLIDAY_DAYS) revert ICreditLedger.InvalidRestructure("holidayDays", holidayDays);
-        ICreditLedger.Account memory a = $.loadAccount(account, expectedSeq);
         LedgerStorage.Loan memory loan = $.loadActiveLoan(account, loanNo);
         if (newRatePpmPerDay > loan.terms.ratePpmPerDay) {
             revert ICreditLedger.InvalidRestructure("newRatePpmPerDay", newRatePpmPerDay);
@@ -180,15 +295,42 @@ library LoanServicing {
         if (next.principal == 0) revert ICreditLedger.LoanNotActive(account, loanNo, loan.state.status);
         if (_lastDueTime(next) < _lastDueTime(previous)) revert ICreditLedger.InvalidRestructure("newPeriods", newPeriods);
         checkCostCeiling($, next);
+        _checkSignature(scorer, digest, signature);
         s.restructures = loan.state.restructures + 1;
         s.holidayDaysGranted = loan.state.holidayDaysGranted + holidayDays;
         $.storeLoan(account, loanNo, next, s);
         bytes memory payload = abi.encode(
-            account, loanNo, ref, previous, next, interestAccrued, penaltyAccrued, holidayDays, p.daysPastDue, msg.sender
+            account,
+            loanNo,
+            ref,
+            previous,
+            next,
+            interestAccrued,
+            penaltyAccrued,
+            holidayDays,
+            p.daysPastDue,
+            decision,
+            scorer,
+            signature,
+            msg.sender
         );
         bytes32 head = $.append(account, a, ICreditLedger.EntryKind.Restructured, payload);
         emit ICreditLedger.Restructured(
-            account, loanNo, a.seq, head, ref, previous, next, interestAccrued, penaltyAccrued, holidayDays, p.daysPastDue, msg.sender
+            account,
+            loanNo,
+            a.seq,
+            head,
+            ref,
+            previous,
+            next,
+            interestAccrued,
+            penaltyAccrued,
+            holidayDays,
+            p.daysPastDue,
+            decision,
+            scorer,
+            signature,
+            msg.sender
         );
     }
 

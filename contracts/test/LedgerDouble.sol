@@ -123,6 +123,19 @@ contract LedgerDouble is EIP712 {
         emit ICreditLedger.DecisionDeclined(account, seq, head, ref, decision, scorer, signature, by);
     }
 
+    function emitLineReinstated(
+        bytes32 account,
+        uint64 seq,
+        bytes32 head,
+        bytes32 ref,
+        ICreditLedger.Decision calldata decision,
+        address scorer,
+        bytes calldata signature,
+        address by
+    ) external {
+        emit ICreditLedger.LineReinstated(account, seq, head, ref, decision, scorer, signature, by);
+    }
+
     function emitLineGranted(
         bytes32 account,
         uint64 seq,
@@ -249,6 +262,9 @@ contract LedgerDouble is EIP712 {
         uint64 penaltyAccrued,
         uint16 holidayDays,
         uint32 daysPastDueCleared,
+        ICreditLedger.Decision calldata decision,
+        address scorer,
+        bytes calldata signature,
         address by
     ) external {
         emit ICreditLedger.Restructured(
@@ -263,6 +279,9 @@ contract LedgerDouble is EIP712 {
             penaltyAccrued,
             holidayDays,
             daysPastDueCleared,
+            decision,
+            scorer,
+            signature,
             by
         );
     }

@@ -202,6 +202,7 @@ export function lendingRoutes(deps: RouteDeps): RouteDef[] {
         "ledger/restructure-limit-reached",
         "ledger/holiday-days-exceeded",
         "ledger/cost-ceiling-exceeded",
+        "scorer-refused",
       ],
       handle: (ctx) =>
         mutationAnswer<RestructureContext>(deps, ctx, {

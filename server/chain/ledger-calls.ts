@@ -31,6 +31,13 @@ export type DecisionCall = Extract<LedgerCall, { decision: DecisionDraft }>;
 
 export const isDecisionCall = (call: LedgerCall): call is DecisionCall => "decision" in call;
 
+/** A call that authorises itself with a scorer's decision of another purpose (restructure: purpose Restructure). */
+export type OperationDecisionCall = Extract<LedgerCall, { fn: "restructure" }>;
+
+/** The calls the ledger accepts only with a scorer-signed decision: line decisions and restructures. */
+export const needsDecision = (call: LedgerCall): call is DecisionCall | OperationDecisionCall =>
+  isDecisionCall(call) || call.fn === "restructure";
+
 /** The account a call writes to. */
 export const accountOfCall = (call: LedgerCall): string => (isDecisionCall(call) ? call.decision.account : call.account);
 
@@ -49,9 +56,12 @@ export function callArguments(
   signed?: SignedDecision
 ): Record<string, unknown> {
   const { fn: _fn, ...fields } = call;
-  if (isDecisionCall(call)) {
+  if (needsDecision(call)) {
     if (!signed) throw new Error(`${call.fn} needs a signed decision`);
-    return { decision: signed.decision, scorer: signed.scorer, signature: signed.signature, ref, expectedSeq };
+    const decisionArgs = { decision: signed.decision, scorer: signed.scorer, signature: signed.signature };
+    if (isDecisionCall(call)) return { ...decisionArgs, ref, expectedSeq };
+    const { account: _account, ...terms } = fields as Omit<OperationDecisionCall, "fn">;
+    return { ...decisionArgs, ...terms, ref, expectedSeq };
   }
   return { ...fields, ref, expectedSeq };
 }

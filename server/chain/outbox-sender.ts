@@ -29,7 +29,7 @@ import type { GatewayMetrics } from "../metrics";
 import type { StepRecord, Store, TransactionRecord } from "../store/store";
 import { backoffDelay, DEFAULT_BACKOFF, Sleeper, type BackoffPolicy } from "./backoff";
 import { isDecisionRefusal, type DecisionSigner } from "./scorer-client";
-import { accountOfCall, callArguments, isDecisionCall, type LedgerCall, type SignedDecision } from "./ledger-calls";
+import { accountOfCall, callArguments, isDecisionCall, needsDecision, type LedgerCall, type SignedDecision } from "./ledger-calls";
 import type { LedgerEntry } from "../../core/ledger-events";
 import type { LedgerClient } from "./ledger-client";
 import type { LedgerRevert } from "./ledger-errors";
@@ -167,6 +167,13 @@ export class OutboxSender extends EventEmitter {
         await this.settleFailed(step, { kind: "scorer-refusal", code: error.code, status: error.status, detail: error.detail, details: error.details }, error.code);
         return;
       }
+    } else if (needsDecision(call)) {
+      // A restructure needs the scorer's decision of purpose Restructure for exactly its terms.
+      // The scorer signs only line decisions so far (docs/SCORER.md), and the gateway holds no
+      // scorer key: the step fails, naming what is missing. Never a gateway-made signature.
+      const detail = "a restructure needs a scorer decision of purpose Restructure for its terms; the scorer does not issue those yet";
+      await this.settleFailed(step, { kind: "scorer-refusal", code: "RestructureDecisionUnavailable", status: 501, detail, details: {} }, "RestructureDecisionUnavailable");
+      return;
     }
     const args = callArguments(call, step.ref, expectedSeq, signed);
     const data = this.client.encode(call.fn, args);

@@ -40,6 +40,8 @@ export class ScorerUnavailableError extends Error {
 /** What the outbox sender and the pre-flight need of the scorer: a signature on a decision it computed. */
 export interface DecisionSigner {
   sign(id: string, decision: DecisionDraft, nonce: bigint, chainTime?: bigint): Promise<SignedByScorer>;
+  /** The scorer's address (the `scorer` its decisions name), for simulating a decision unsigned. */
+  scorerAddress(): Promise<string>;
 }
 
 export interface ScoredDecision {
@@ -104,6 +106,14 @@ export class ScorerClient implements DecisionSigner {
       throw new ScorerRefusedError(res.status, String(answer.code ?? "Unknown"), String(answer.detail ?? res.statusText), (answer.details as Record<string, unknown>) ?? {});
     }
     return answer;
+  }
+
+  private address?: string;
+
+  /** The scorer's address, from its /health (asked once). */
+  async scorerAddress(): Promise<string> {
+    this.address ??= (await this.health()).scorer;
+    return this.address;
   }
 
   async health(): Promise<{ status: string; scorer: string }> {

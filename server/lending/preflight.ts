@@ -4,18 +4,20 @@
  * (a `LedgerRefusal` naming the rule) with nothing written. When earlier operations on the
  * account are still in the outbox the chain does not show their effect yet; the simulation is
  * then left to the sender, and a refusal fails the operation (visible on it, and in a waiting
- * response). A decision call is simulated without a real signature: the decision the scorer
- * computed, completed as the scorer will complete it (purpose Line, subject zero, its address,
- * the account's nonce, issued at the latest block), with an empty signature. The ledger checks
- * the signature last in every decision path, so a simulation that fails with
- * `InvalidDecisionSignature` alone passes every other rule; no signature reaches the RPC
- * provider before the sender sends.
+ * response).
+ *
+ * A call that needs a scorer's decision is simulated with the decision unsigned (an empty
+ * signature, named for the scorer's address; the pre-flight
+ * holds that address only, no signer): the ledger checks the signature last, so
+ * `InvalidDecisionSignature` alone means every other rule passes. The scorer is never asked
+ * to sign for a simulation, so no valid signature reaches the RPC provider before the
+ * operation is accepted; the sender has it signed just before sending.
  */
 import { ZeroHash } from "ethers";
 
-import { lineDecision } from "../../core/decision";
 import type { Plain } from "../../core/ledger-structs";
-import { callArguments, isDecisionCall, accountOfCall, type LedgerCall } from "../chain/ledger-calls";
+import { lineDecision, restructureDecision, type Decision } from "../../core/decision";
+import { callArguments, isDecisionCall, accountOfCall, needsDecision, type LedgerCall } from "../chain/ledger-calls";
 import type { LedgerClient } from "../chain/ledger-client";
 import { LedgerRevertError } from "../chain/ledger-errors";
 import { LedgerRefusal, ledgerUnavailable } from "../errors";
@@ -57,19 +59,28 @@ export class Preflight {
       const account = await this.client.accountOf(accountId);
       const seq = call.fn === "openAccount" ? 0n : account.seq;
       let args: Record<string, unknown>;
-      if (isDecisionCall(call)) {
+      if (needsDecision(call)) {
         const latest = await this.client.latestBlock();
-        const decision = lineDecision(call.decision, {
+        const signing = {
           scorer: this.scorerAddress,
           nonce: account.decisionNonce,
           issuedAt: latest.timestamp,
           deadline: latest.timestamp + SIMULATED_DECISION_SECONDS,
-        });
-        args = callArguments(call, ZeroHash, seq, { decision, scorer: this.scorerAddress, signature: "0x" });
+        };
+        let decision: Decision;
+        if (isDecisionCall(call)) decision = lineDecision(call.decision, signing);
+        else {
+          const { terms } = await this.client.loanOf(call.account, call.loanNo).catch((error: unknown) => {
+            const revert = this.client.decodeRevert(error);
+            throw revert ? new LedgerRevertError(revert) : error;
+          });
+          decision = restructureDecision({ account: call.account, productId: terms.productId, tier: account.tier }, call, signing);
+        }
+        args = callArguments(call, ZeroHash, seq, { decision, scorer: signing.scorer, signature: "0x" });
         try {
           await this.client.preflight(call.fn, args);
         } catch (error) {
-          // The signature is the ledger's last check: failing on it alone, the call passes every other rule.
+          // The signature is the ledger's last check: refused for it alone, everything else passes.
           if (error instanceof LedgerRevertError && error.revert.name === "InvalidDecisionSignature") return undefined;
           throw error;
         }

@@ -7,7 +7,7 @@ import { expect } from "chai";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 
 import { LEDGER_LIMITS, RepaymentMethod } from "../../core/loan-math";
-import { accountWithLines, CASH_LOAN_ID, deployLedger, drawCash, newRef, seqOf, type Ledger } from "../helpers/fixtures";
+import { accountWithLines, CASH_LOAN_ID, deployLedger, drawCash, newRef, restructureArgs, seqOf, type Ledger } from "../helpers/fixtures";
 
 const DAY = 86_400;
 
@@ -29,14 +29,14 @@ describe("LEDGER_LIMITS equal the deployed ledger's constants", function () {
     const l = await loadFixture(deployLedger);
     const { account, loanNo } = await cashLoan(l);
     const { maxRestructurePeriods: periods, maxHolidayDays: holiday } = LEDGER_LIMITS;
-    await expect(l.asOperator.restructure(account, loanNo, periods + 1, 0, 500, newRef(), await seqOf(l, account)))
+    await expect(l.asOperator.restructure(...(await restructureArgs(l, account, loanNo, periods + 1, 0, 500)), newRef(), await seqOf(l, account)))
       .to.be.revertedWithCustomError(l.ledger, "InvalidRestructure")
       .withArgs("newPeriods", periods + 1);
-    await expect(l.asOperator.restructure(account, loanNo, 12, holiday + 1n, 500, newRef(), await seqOf(l, account)))
+    await expect(l.asOperator.restructure(...(await restructureArgs(l, account, loanNo, 12, holiday + 1n, 500)), newRef(), await seqOf(l, account)))
       .to.be.revertedWithCustomError(l.ledger, "InvalidRestructure")
       .withArgs("holidayDays", holiday + 1n);
     // At rate 0 (interest frozen): at 500 ppm/day a 180-day holiday fails the cost ceiling.
-    await expect(l.asOperator.restructure(account, loanNo, periods, holiday, 0, newRef(), await seqOf(l, account))).to.emit(
+    await expect(l.asOperator.restructure(...(await restructureArgs(l, account, loanNo, periods, holiday, 0)), newRef(), await seqOf(l, account))).to.emit(
       l.ledger,
       "Restructured"
     );
@@ -47,7 +47,7 @@ describe("LEDGER_LIMITS equal the deployed ledger's constants", function () {
     const { account, loanNo } = await cashLoan(l);
     const { maxRestructurePeriods: periods, maxRestructuresPerLoan: count, maxTotalHolidayDays: holidays } = LEDGER_LIMITS;
     const restructure = async (newPeriods: number, holidayDays: bigint) =>
-      l.asOperator.restructure(account, loanNo, newPeriods, holidayDays, 0, newRef(), await seqOf(l, account));
+      l.asOperator.restructure(...(await restructureArgs(l, account, loanNo, newPeriods, holidayDays, 0)), newRef(), await seqOf(l, account));
     // Each later restructure runs longer, so that its last due date is not earlier.
     await expect(restructure(12, holidays - 80n)).to.emit(l.ledger, "Restructured");
     await expect(restructure(periods, 81n)).to.be.revertedWithCustomError(l.ledger, "HolidayDaysExceeded").withArgs(account, loanNo, 81, 80);

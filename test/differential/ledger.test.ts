@@ -62,6 +62,7 @@ import {
   seqOf,
   sign,
   type Ledger,
+  restructureArgs,
 } from "../helpers/fixtures";
 import { fuzzParameters, fuzzRuns, fuzzTimeout } from "../helpers/fuzz";
 import { allocationFrom, differences, positionFrom, scheduleFrom, show, stateFrom, termsFrom } from "../helpers/mirror";
@@ -461,8 +462,8 @@ async function runStep(l: Ledger, m: Model, step: Step): Promise<void> {
 
     case "restructure": {
       const newRate = (m.terms.ratePpmPerDay * BigInt(action.ratePpm)) / PPM;
-      const call = () =>
-        ledger.restructure(account, LOAN_NO, action.newPeriods, action.holidayDays, newRate, newRef(), seq);
+      const args = await restructureArgs(l, account, LOAN_NO, action.newPeriods, action.holidayDays, newRate);
+      const call = () => ledger.restructure(...args, newRef(), seq);
       if (!active) {
         await expect(call())
           .to.be.revertedWithCustomError(l.ledger, "LoanNotActive")

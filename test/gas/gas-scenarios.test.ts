@@ -26,6 +26,7 @@ import {
   seqOf,
   sign,
   type Ledger,
+  restructureArgs,
 } from "../helpers/fixtures";
 
 const EQUAL_PRINCIPAL = 1;
@@ -204,7 +205,7 @@ describe("gas scenarios: every state-changing ledger function", () => {
       const { l, account } = await loadFixture(ledgerWithLines);
       const loanNo = await drawCash(l, account, 600_000n, 6, EQUAL_PRINCIPAL);
       await time.increase(20 * DAY);
-      await l.asOperator.restructure(account, loanNo, 12, 30, 400, newRef(), await seqOf(l, account));
+      await l.asOperator.restructure(...(await restructureArgs(l, account, loanNo, 12, 30, 400)), newRef(), await seqOf(l, account));
       const [terms, state] = await l.ledger.loanOf(account, loanNo);
       expect(terms.periods).to.equal(12n);
       expect(terms.firstDueDay).to.equal(60n);

@@ -9,7 +9,7 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signer
 
 import CreditLedgerModule from "../../deploy/modules/CreditLedger";
 import { CASH_LOAN_ID, PAY_LATER_ID } from "../../deploy/defaults";
-import { decisionDomain, DecisionPurpose, signDecision, type Decision } from "../../core/decision";
+import { decisionDomain, DecisionPurpose, restructureSubject, signDecision, type Decision } from "../../core/decision";
 import type { CreditLedger } from "../../typechain-types";
 
 export { CASH_LOAN_ID, PAY_LATER_ID };
@@ -103,6 +103,33 @@ export async function makeDecision(l: Ledger, account: string, overrides: Partia
 
 export async function sign(l: Ledger, d: Decision, signer: HardhatEthersSigner = l.scorer): Promise<string> {
   return signDecision(signer, l.domain, d);
+}
+
+/**
+ * A scorer-signed restructure decision (purpose Restructure, subject binding the terms) and the
+ * leading arguments of `restructure`: `(decision, scorer, signature, loanNo, newPeriods,
+ * holidayDays, newRatePpmPerDay)`; the caller adds `ref` and `expectedSeq`.
+ */
+export async function restructureArgs(
+  l: Ledger,
+  account: string,
+  loanNo: number | bigint,
+  newPeriods: number | bigint,
+  holidayDays: number | bigint,
+  newRatePpmPerDay: number | bigint,
+  overrides: Partial<Decision> = {}
+): Promise<[Decision, string, string, bigint, bigint, bigint, bigint]> {
+  const [terms] = await l.ledger.loanOf(account, loanNo);
+  const d = await makeDecision(l, account, {
+    purpose: DecisionPurpose.Restructure,
+    productId: Number(terms.productId),
+    limit: 0n,
+    ratePpmPerDay: BigInt(newRatePpmPerDay),
+    subject: restructureSubject(loanNo, Number(newPeriods), Number(holidayDays), BigInt(newRatePpmPerDay)),
+    ...overrides,
+  });
+  const signature = await sign(l, d);
+  return [d, d.scorer, signature, BigInt(loanNo), BigInt(newPeriods), BigInt(holidayDays), BigInt(newRatePpmPerDay)];
 }
 
 /** Grant a line on a scorer-signed decision. */

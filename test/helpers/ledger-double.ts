@@ -37,7 +37,7 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signer
 
 import { ROLES } from "../../deploy/modules/CreditLedger";
 import { CASH_LOAN, CASH_LOAN_ID, PAY_LATER, PAY_LATER_ID, TIERS, type ProductConfig } from "../../deploy/defaults";
-import { decisionDomain, DecisionPurpose, signDecision, type Decision, type TypedDataSigner } from "../../core/decision";
+import { decisionDomain, DecisionPurpose, restructureSubject, signDecision, type Decision, type TypedDataSigner } from "../../core/decision";
 import { entryKindOf, nextHead, payloadHashOf } from "../../core/hash-chain";
 import {
   applyRefund,
@@ -551,6 +551,29 @@ export class StagedLedger {
     });
   }
 
+  /** A line reinstated on a Reinstate decision (by default honest: approved, subject zero). */
+  async reinstateLine(
+    account: string,
+    productId: number,
+    overrides: Partial<Decision> = {},
+    s: SignOptions = {},
+    opts: EntryOptions & { fields?: FieldOverrides } = {}
+  ) {
+    const t = await this.timeFor(opts.at);
+    const d = await this.decision(
+      account,
+      { purpose: DecisionPurpose.Reinstate, productId, limit: 0n, scorer: this.scorerOf(s), ...overrides },
+      t
+    );
+    const fields = merge({ ...this.common(opts), decision: d, ...(await this.signed(d, s)) }, opts.fields);
+    return this.entry(account, "LineReinstated", fields, t, opts, () => {
+      const line = this.line(account, productId);
+      line.frozen = false;
+      line.freezeReason = 0;
+      this.account(account).decisionNonce += 1n;
+    });
+  }
+
   async freezeLine(account: string, productId: number, reasonCode = 7, opts: EntryOptions & { fields?: FieldOverrides } = {}) {
     return this.setFrozen(account, productId, true, reasonCode, opts);
   }
@@ -693,12 +716,27 @@ export class StagedLedger {
     newPeriods: number,
     holidayDays = 0,
     newRatePpmPerDay?: bigint,
-    opts: EntryOptions & { fields?: FieldOverrides } = {}
+    opts: EntryOptions & { fields?: FieldOverrides; decision?: Partial<Decision>; sign?: SignOptions } = {}
   ) {
     const t = await this.timeFor(opts.at);
     const loan = this.loan(account, loanNo);
     const rate = newRatePpmPerDay ?? loan.terms.ratePpmPerDay;
     const honest = applyRestructure(loan.terms, loan.state, t, newPeriods, BigInt(holidayDays), rate);
+    const s = opts.sign ?? {};
+    // The scorer's decision for exactly these terms (purpose Restructure), unless overridden.
+    const d = await this.decision(
+      account,
+      {
+        purpose: DecisionPurpose.Restructure,
+        productId: loan.terms.productId,
+        limit: 0n,
+        ratePpmPerDay: rate,
+        subject: restructureSubject(loanNo, newPeriods, holidayDays, rate),
+        scorer: this.scorerOf(s),
+        ...opts.decision,
+      },
+      t
+    );
     const fields = merge(
       {
         ...this.common(opts),
@@ -709,12 +747,15 @@ export class StagedLedger {
         penaltyAccrued: honest.penaltyAccrued,
         holidayDays,
         daysPastDueCleared: honest.daysPastDueCleared,
+        decision: d,
+        ...(await this.signed(d, s)),
       },
       opts.fields
     );
     return this.entry(account, "Restructured", fields, t, opts, () => {
       loan.terms = honest.terms;
       loan.state = honest.state;
+      this.account(account).decisionNonce += 1n;
     });
   }
 

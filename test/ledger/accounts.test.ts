@@ -24,6 +24,7 @@ import {
   seqOf,
   sign,
   type Ledger,
+  restructureArgs,
 } from "../helpers/fixtures";
 
 const coder = AbiCoder.defaultAbiCoder();
@@ -234,7 +235,7 @@ describe("accounts", () => {
       await op.refund(account, installments, 100_000n, newRef(), await seqOf(l, account));
       await repay(l, account, installments, 10_000n);
       const cash = await drawCash(l, account, 600_000n, 6, 1);
-      await op.restructure(account, cash, 12, 30, 400, newRef(), await seqOf(l, account));
+      await op.restructure(...(await restructureArgs(l, account, cash, 12, 30, 400)), newRef(), await seqOf(l, account));
       const single = await purchase(l, account, 100_000n, 1);
       await time.increase(221 * 86_400); // the single purchase is > 180 days past its day-40 due date
       await op.writeOff(account, single, newRef(), await seqOf(l, account));

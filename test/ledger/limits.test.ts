@@ -23,6 +23,7 @@ import {
   seqOf,
   sign,
   type Ledger,
+  restructureArgs,
 } from "../helpers/fixtures";
 import { decisionTuple } from "../helpers/tuples";
 import { CASH_LOAN, TIERS } from "../../deploy/defaults";
@@ -302,7 +303,7 @@ describe("limits", () => {
       await l.asOperator.refund(account, loanNo, 10_000n, newRef(), await seqOf(l, account));
       await (await increaseLimit(l, account, { limit: 2_000_000n })).tx;
       await l.asOperator.cutLimit(account, PAY_LATER_ID, 1_500_000n, 9, newRef(), await seqOf(l, account));
-      await l.asOperator.restructure(account, loanNo, 6, 30, 0, newRef(), await seqOf(l, account));
+      await l.asOperator.restructure(...(await restructureArgs(l, account, loanNo, 6, 30, 0)), newRef(), await seqOf(l, account));
 
       const line = await l.ledger.lineOf(account, PAY_LATER_ID);
       expect(line.frozen).to.equal(true);
@@ -411,7 +412,7 @@ describe("limits", () => {
       refund: (l) => l.ledger.refund(newAccountId(), 1, 1n, ZeroHash, 0),
       drawCash: (l) => l.ledger.drawCash(newAccountId(), CASH_LOAN_ID, 1n, 3, 1, ZeroHash, 0),
       repay: (l) => l.ledger.repay(newAccountId(), 1, 1n, ZeroHash, 0),
-      restructure: (l) => l.ledger.restructure(newAccountId(), 1, 3, 0, 0, ZeroHash, 0),
+      restructure: (l, d) => l.ledger.restructure(d, l.scorer.address, "0x", 1, 3, 0, 0, ZeroHash, 0),
       writeOff: (l) => l.ledger.writeOff(newAccountId(), 1, ZeroHash, 0),
     };
 

@@ -14,6 +14,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
+import { DecisionPurpose } from "../../core/decision";
 import { expect } from "chai";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { ethers } from "hardhat";
@@ -35,6 +36,7 @@ import {
   sign,
   newRef,
   type Ledger,
+  restructureArgs,
 } from "../helpers/fixtures";
 
 const coder = AbiCoder.defaultAbiCoder();
@@ -183,6 +185,9 @@ const PAYLOAD_TABLE: readonly KindRow[] = [
       ["penaltyAccrued", "uint64"],
       ["holidayDays", "uint16"],
       ["daysPastDueCleared", "uint32"],
+      ["decision", DECISION],
+      ["scorer", "address"],
+      ["signature", "bytes"],
       ["by", "address"],
     ],
   },
@@ -198,6 +203,18 @@ const PAYLOAD_TABLE: readonly KindRow[] = [
       ["interestAccrued", "uint64"],
       ["penaltyAccrued", "uint64"],
       ["lineFrozen", "bool"],
+      ["by", "address"],
+    ],
+  },
+  {
+    kind: 14,
+    name: "LineReinstated",
+    fields: [
+      ["account", "bytes32"],
+      ["ref", "bytes32"],
+      ["decision", DECISION],
+      ["scorer", "address"],
+      ["signature", "bytes"],
       ["by", "address"],
     ],
   },
@@ -285,7 +302,7 @@ function tableOfInterfaceHeader(): Map<string, string[]> {
  * temporary raise, a cut while the temporary raise lasts, a cap change, a freeze and unfreeze,
  * an installment purchase with a refund and a repayment, a cash loan restructured and later
  * repaid with interest and penalty accrued, a single purchase written off past 180 days past
- * due (freezing its line), and a recovery on it. The second has a purchase repaid in full
+ * due (freezing its line), a recovery on it and the line reinstated on a decision. The second has a purchase repaid in full
  * (closed).
  */
 async function everyKindOfEntry(): Promise<Ledger & { accounts: string[] }> {
@@ -313,12 +330,14 @@ async function everyKindOfEntry(): Promise<Ledger & { accounts: string[] }> {
   await op.refund(a, installments, 100_000n, newRef(), await seqOf(l, a));
   await repay(l, a, installments, 10_000n);
   const cash = await drawCash(l, a, 600_000n, 6, 2);
-  await op.restructure(a, cash, 12, 30, 400, newRef(), await seqOf(l, a));
+  await op.restructure(...(await restructureArgs(l, a, cash, 12, 30, 400)), newRef(), await seqOf(l, a));
   const single = await purchase(l, a, 100_000n, 1);
   await time.increase(221 * DAY); // the single purchase is 181 days past its day-40 due date
   await op.writeOff(a, single, newRef(), await seqOf(l, a));
   await repay(l, a, cash, 50_000n);
   await repay(l, a, single, 5_000n);
+  const reinstate = await makeDecision(l, a, { purpose: DecisionPurpose.Reinstate, productId: PAY_LATER_ID, limit: 0n });
+  await op.reinstateLine(reinstate, l.scorer.address, await sign(l, reinstate), newRef(), await seqOf(l, a));
 
   const b = await openAccount(l, 0, 800_000n);
   await grantLine(l, b, { productId: PAY_LATER_ID, limit: 500_000n });

@@ -21,9 +21,14 @@ import {
   CASH_LOAN_ID,
   purchase,
   type Ledger,
+  restructureArgs,
+  sign,
+  makeDecision,
 } from "../helpers/fixtures";
 import { loanOf, nextTxOnDay, startOf, timeOnDay } from "../helpers/loans";
-import { allocationTuple } from "../helpers/tuples";
+import { allocationTuple, decisionTuple } from "../helpers/tuples";
+import { decisionDigest, DecisionPurpose, restructureSubject } from "../../core/decision";
+import { ZeroHash } from "ethers";
 import { LoanStatus, RepaymentMethod, schedule } from "../../core/loan-math";
 import { PAY_LATER } from "../../deploy/defaults";
 import { LEDGER_LIMITS } from "../../core/loan-math";
@@ -477,7 +482,9 @@ describe("servicing", () => {
       // Interest to day 10: 600,000 x 500 x 10 / 1e6 = 3,000, still owed after the restructure.
       // New terms: 600,000 over 12 periods from now, first due 30 + 30 holiday days, 400 ppm/day.
 
-      await expect(l.asOperator.restructure(account, loanNo, 12, 30, 400, ref, 4))
+      const args = await restructureArgs(l, account, loanNo, 12, 30, 400, { issuedAt: at, deadline: at + 3_600n });
+      const [decision, , signature] = args;
+      await expect(l.asOperator.restructure(...args, ref, 4))
         .to.emit(l.ledger, "Restructured")
         .withArgs(
           account,
@@ -491,6 +498,9 @@ describe("servicing", () => {
           0n,
           30,
           0,
+          decisionTuple(decision),
+          l.scorer.address,
+          signature,
           l.operator.address,
         );
       const { state } = await loanOf(l, account, loanNo);
@@ -509,9 +519,10 @@ describe("servicing", () => {
       // The new rate is 0 (interest frozen): at 500 ppm/day the 90-day first period would cost
       // more than the ceiling (see the cost-ceiling test below).
       const at = await nextTxOnDay(start, 40);
-      await expect(l.asOperator.restructure(account, loanNo, 6, 60, 0, newRef(), 4))
+      const args = await restructureArgs(l, account, loanNo, 6, 60, 0, { issuedAt: at, deadline: at + 3_600n });
+      await expect(l.asOperator.restructure(...args, newRef(), 4))
         .to.emit(l.ledger, "Restructured")
-        .withArgs(account, loanNo, 5, anyValue, anyValue, anyValue, anyValue, 12_000n, 500n, 60, 10, anyValue);
+        .withArgs(account, loanNo, 5, anyValue, anyValue, anyValue, anyValue, 12_000n, 500n, 60, 10, anyValue, anyValue, anyValue, anyValue);
 
       // First new due day is 90 days after the restructure: nothing is past due until then.
       const during = await l.ledger.positionOf(account, loanNo, at + 90n * DAY + 60n);
@@ -527,7 +538,7 @@ describe("servicing", () => {
     it("accepts the longest term (36 periods) and holiday (180 days) with interest frozen", async () => {
       const l = await loadFixture(deployLedger);
       const { account, loanNo } = await cashLoan(l);
-      await expect(l.asOperator.restructure(account, loanNo, 36, 180, 0, newRef(), 4)).to.emit(l.ledger, "Restructured");
+      await expect(l.asOperator.restructure(...(await restructureArgs(l, account, loanNo, 36, 180, 0)), newRef(), 4)).to.emit(l.ledger, "Restructured");
     });
 
     it("re-bases the fee on what is owed now: a prepaid 12-installment purchase's payoff does not rise", async () => {
@@ -541,12 +552,12 @@ describe("servicing", () => {
       const at = await nextTxOnDay(start, 1);
       expect((await l.ledger.positionOf(account, loanNo, at)).payoff).to.equal(129n);
 
-      await expect(l.asOperator.restructure(account, loanNo, 12, 10, 0, newRef(), 5))
+      await expect(l.asOperator.restructure(...(await restructureArgs(l, account, loanNo, 12, 10, 0, { issuedAt: at, deadline: at + 3_600n })), newRef(), 5))
         .to.emit(l.ledger, "Restructured")
         .withArgs(
           account, loanNo, 6, anyValue, anyValue, anyValue,
           [129n, at, 12, RepaymentMethod.EqualPrincipal, PAY_LATER_ID, 0, 0, 40, 500, 180],
-          0n, 0n, 10, 0, l.operator.address,
+          0n, 0n, 10, 0, anyValue, anyValue, anyValue, l.operator.address,
         );
       expect((await l.ledger.positionOf(account, loanNo, at)).payoff).to.equal(129n);
     });
@@ -558,12 +569,12 @@ describe("servicing", () => {
       const { account, loanNo, start } = await installmentPurchase(l, 1_000n, 3);
       const at = await nextTxOnDay(start, 41);
       const before = await l.ledger.positionOf(account, loanNo, at);
-      await expect(l.asOperator.restructure(account, loanNo, 6, 0, 0, newRef(), 4))
+      await expect(l.asOperator.restructure(...(await restructureArgs(l, account, loanNo, 6, 0, 0, { issuedAt: at, deadline: at + 3_600n })), newRef(), 4))
         .to.emit(l.ledger, "Restructured")
         .withArgs(
           account, loanNo, 5, anyValue, anyValue, anyValue,
           [1_000n, at, 6, RepaymentMethod.EqualPrincipal, PAY_LATER_ID, 0, 16, 30, 500, 180],
-          0n, 0n, 0, 1, l.operator.address, // penalty: floor(334 x 500 x 1 / 1e6) = 0
+          0n, 0n, 0, 1, anyValue, anyValue, anyValue, l.operator.address, // penalty: floor(334 x 500 x 1 / 1e6) = 0
         );
       const after = await l.ledger.positionOf(account, loanNo, at);
       expect(after.payoff <= before.payoff, `payoff ${after.payoff} after, ${before.payoff} before`).to.equal(true);
@@ -574,12 +585,12 @@ describe("servicing", () => {
       // the first payment carries 90 days of interest, about 29 % APR against a 24 % ceiling.
       const l = await loadFixture(deployLedger);
       const { account, loanNo, start } = await cashLoan(l);
-      await nextTxOnDay(start, 10);
-      await expect(l.asOperator.restructure(account, loanNo, 6, 60, 500, newRef(), 4))
+      const at = await nextTxOnDay(start, 10);
+      await expect(l.asOperator.restructure(...(await restructureArgs(l, account, loanNo, 6, 60, 500, { issuedAt: at, deadline: at + 3_600n })), newRef(), 4))
         .to.be.revertedWithCustomError(l.ledger, "CostCeilingExceeded")
         .withArgs(CASH_LOAN_ID, anyValue, 600_000n, 240_000);
       // The same holiday with the rate cut to 300 ppm/day is within it.
-      await expect(l.asOperator.restructure(account, loanNo, 6, 60, 300, newRef(), 4)).to.emit(l.ledger, "Restructured");
+      await expect(l.asOperator.restructure(...(await restructureArgs(l, account, loanNo, 6, 60, 300)), newRef(), 4)).to.emit(l.ledger, "Restructured");
     });
 
     it(`allows ${MAX_RESTRUCTURES_PER_LOAN} restructures of a loan and refuses the next (RestructureLimitReached)`, async () => {
@@ -588,10 +599,10 @@ describe("servicing", () => {
       const { account, loanNo } = await singlePurchase(l);
       let seq = 4n;
       for (let k = 0; k < MAX_RESTRUCTURES_PER_LOAN; k++) {
-        await expect(l.asOperator.restructure(account, loanNo, 36, 0, 0, newRef(), seq++)).to.emit(l.ledger, "Restructured");
+        await expect(l.asOperator.restructure(...(await restructureArgs(l, account, loanNo, 36, 0, 0)), newRef(), seq++)).to.emit(l.ledger, "Restructured");
       }
       expect((await loanOf(l, account, loanNo)).state.restructures).to.equal(BigInt(MAX_RESTRUCTURES_PER_LOAN));
-      await expect(l.asOperator.restructure(account, loanNo, 36, 0, 0, newRef(), seq))
+      await expect(l.asOperator.restructure(...(await restructureArgs(l, account, loanNo, 36, 0, 0)), newRef(), seq))
         .to.be.revertedWithCustomError(l.ledger, "RestructureLimitReached")
         .withArgs(account, loanNo, MAX_RESTRUCTURES_PER_LOAN, MAX_RESTRUCTURES_PER_LOAN);
     });
@@ -599,11 +610,11 @@ describe("servicing", () => {
     it(`caps the holiday days of all a loan's restructures together at ${MAX_TOTAL_HOLIDAY_DAYS} (HolidayDaysExceeded)`, async () => {
       const l = await loadFixture(deployLedger);
       const { account, loanNo } = await singlePurchase(l);
-      await expect(l.asOperator.restructure(account, loanNo, 3, 120, 0, newRef(), 4)).to.emit(l.ledger, "Restructured");
-      await expect(l.asOperator.restructure(account, loanNo, 6, 61, 0, newRef(), 5))
+      await expect(l.asOperator.restructure(...(await restructureArgs(l, account, loanNo, 3, 120, 0)), newRef(), 4)).to.emit(l.ledger, "Restructured");
+      await expect(l.asOperator.restructure(...(await restructureArgs(l, account, loanNo, 6, 61, 0)), newRef(), 5))
         .to.be.revertedWithCustomError(l.ledger, "HolidayDaysExceeded")
         .withArgs(account, loanNo, 61, 60);
-      await expect(l.asOperator.restructure(account, loanNo, 6, 60, 0, newRef(), 5)).to.emit(l.ledger, "Restructured");
+      await expect(l.asOperator.restructure(...(await restructureArgs(l, account, loanNo, 6, 60, 0)), newRef(), 5)).to.emit(l.ledger, "Restructured");
       expect((await loanOf(l, account, loanNo)).state.holidayDaysGranted).to.equal(180n);
     });
 
@@ -614,16 +625,16 @@ describe("servicing", () => {
       const { account, loanNo, start } = await singlePurchase(l);
       const at = await nextTxOnDay(start, 219);
       expect((await l.ledger.positionOf(account, loanNo, at)).daysPastDue).to.equal(179n);
-      await expect(l.asOperator.restructure(account, loanNo, 6, 0, 0, newRef(), 4))
+      await expect(l.asOperator.restructure(...(await restructureArgs(l, account, loanNo, 6, 0, 0, { issuedAt: at, deadline: at + 3_600n })), newRef(), 4))
         .to.emit(l.ledger, "Restructured")
-        .withArgs(account, loanNo, 5, anyValue, anyValue, anyValue, anyValue, 0n, 8_950n, 0, 179, l.operator.address);
+        .withArgs(account, loanNo, 5, anyValue, anyValue, anyValue, anyValue, 0n, 8_950n, 0, 179, anyValue, anyValue, anyValue, l.operator.address);
       expect((await l.ledger.positionOf(account, loanNo, at)).daysPastDue).to.equal(0n);
     });
 
     it("rejects a restructure that raises the rate", async () => {
       const l = await loadFixture(deployLedger);
       const { account, loanNo } = await cashLoan(l);
-      await expect(l.asOperator.restructure(account, loanNo, 12, 0, 501, newRef(), 4))
+      await expect(l.asOperator.restructure(...(await restructureArgs(l, account, loanNo, 12, 0, 501)), newRef(), 4))
         .to.be.revertedWithCustomError(l.ledger, "InvalidRestructure")
         .withArgs("newRatePpmPerDay", 501);
     });
@@ -631,10 +642,10 @@ describe("servicing", () => {
     it("rejects a restructure into 0 periods or more than 36", async () => {
       const l = await loadFixture(deployLedger);
       const { account, loanNo } = await cashLoan(l);
-      await expect(l.asOperator.restructure(account, loanNo, 0, 0, 500, newRef(), 4))
+      await expect(l.asOperator.restructure(...(await restructureArgs(l, account, loanNo, 0, 0, 500)), newRef(), 4))
         .to.be.revertedWithCustomError(l.ledger, "InvalidRestructure")
         .withArgs("newPeriods", 0);
-      await expect(l.asOperator.restructure(account, loanNo, 37, 0, 500, newRef(), 4))
+      await expect(l.asOperator.restructure(...(await restructureArgs(l, account, loanNo, 37, 0, 500)), newRef(), 4))
         .to.be.revertedWithCustomError(l.ledger, "InvalidRestructure")
         .withArgs("newPeriods", 37);
     });
@@ -642,7 +653,7 @@ describe("servicing", () => {
     it("rejects a payment holiday longer than 180 days", async () => {
       const l = await loadFixture(deployLedger);
       const { account, loanNo } = await cashLoan(l);
-      await expect(l.asOperator.restructure(account, loanNo, 12, 181, 500, newRef(), 4))
+      await expect(l.asOperator.restructure(...(await restructureArgs(l, account, loanNo, 12, 181, 500)), newRef(), 4))
         .to.be.revertedWithCustomError(l.ledger, "InvalidRestructure")
         .withArgs("holidayDays", 181);
     });
@@ -651,9 +662,55 @@ describe("servicing", () => {
       const l = await loadFixture(deployLedger);
       // Due days 30 ... 180; restructured at day 0 into one period, everything would fall due on day 30.
       const { account, loanNo } = await cashLoan(l);
-      await expect(l.asOperator.restructure(account, loanNo, 1, 0, 500, newRef(), 4))
+      await expect(l.asOperator.restructure(...(await restructureArgs(l, account, loanNo, 1, 0, 500)), newRef(), 4))
         .to.be.revertedWithCustomError(l.ledger, "InvalidRestructure")
         .withArgs("newPeriods", 1);
+    });
+
+    it("refuses a restructure without a restructure decision (a line decision) with DecisionPurposeMismatch", async () => {
+      const l = await loadFixture(deployLedger);
+      const { account, loanNo } = await cashLoan(l);
+      const [d, scorer, , ...terms] = await restructureArgs(l, account, loanNo, 12, 30, 400);
+      const line = { ...d, purpose: DecisionPurpose.Line, subject: ZeroHash };
+      await expect(l.asOperator.restructure(line, scorer, await sign(l, line), ...terms, newRef(), 4))
+        .to.be.revertedWithCustomError(l.ledger, "DecisionPurposeMismatch")
+        .withArgs(DecisionPurpose.Restructure, DecisionPurpose.Line);
+      expect((await loanOf(l, account, loanNo)).terms.periods).to.equal(6n);
+    });
+
+    it("refuses a restructure decision for other terms with DecisionSubjectMismatch (the operator cannot stretch what the scorer approved)", async () => {
+      const l = await loadFixture(deployLedger);
+      const { account, loanNo } = await cashLoan(l);
+      // The scorer approved 12 periods with a 30-day holiday; the operator sends 36 and 180.
+      const [d, scorer, signature] = await restructureArgs(l, account, loanNo, 12, 30, 400);
+      await expect(l.asOperator.restructure(d, scorer, signature, loanNo, 36, 180, 400, newRef(), 4))
+        .to.be.revertedWithCustomError(l.ledger, "DecisionSubjectMismatch")
+        .withArgs(restructureSubject(loanNo, 36, 180, 400n), d.subject);
+    });
+
+    it("refuses a declined restructure decision with DecisionOutcomeMismatch", async () => {
+      const l = await loadFixture(deployLedger);
+      const { account, loanNo } = await cashLoan(l);
+      const args = await restructureArgs(l, account, loanNo, 12, 30, 400, { approved: false });
+      await expect(l.asOperator.restructure(...args, newRef(), 4))
+        .to.be.revertedWithCustomError(l.ledger, "DecisionOutcomeMismatch")
+        .withArgs(false);
+    });
+
+    it("refuses a restructure decision signed by another key with InvalidDecisionSignature, and spends the nonce of one applied", async () => {
+      const l = await loadFixture(deployLedger);
+      const { account, loanNo } = await cashLoan(l);
+      const [d, scorer, , ...terms] = await restructureArgs(l, account, loanNo, 12, 30, 400);
+      await expect(l.asOperator.restructure(d, scorer, await sign(l, d, l.stranger), ...terms, newRef(), 4))
+        .to.be.revertedWithCustomError(l.ledger, "InvalidDecisionSignature")
+        .withArgs(scorer, decisionDigest(l.domain, d));
+      const nonce = (await l.ledger.accountOf(account)).decisionNonce;
+      await l.asOperator.restructure(d, scorer, await sign(l, d), ...terms, newRef(), 4);
+      expect((await l.ledger.accountOf(account)).decisionNonce).to.equal(nonce + 1n);
+      // Replaying the same decision for the same terms is refused.
+      await expect(l.asOperator.restructure(d, scorer, await sign(l, d), ...terms, newRef(), 5))
+        .to.be.revertedWithCustomError(l.ledger, "DecisionNonceMismatch")
+        .withArgs(account, nonce + 1n, nonce);
     });
 
     it("rejects a restructure of a closed loan", async () => {
@@ -661,13 +718,62 @@ describe("servicing", () => {
       const { account, loanNo, start } = await cashLoan(l);
       await nextTxOnDay(start, 10);
       await l.asOperator.repay(account, loanNo, 603_000n, newRef(), 4);
-      await expect(l.asOperator.restructure(account, loanNo, 12, 0, 500, newRef(), 5))
+      await expect(l.asOperator.restructure(...(await restructureArgs(l, account, loanNo, 12, 0, 500)), newRef(), 5))
         .to.be.revertedWithCustomError(l.ledger, "LoanNotActive")
         .withArgs(account, loanNo, LoanStatus.Closed);
     });
   });
 
   describe("write-off", () => {
+    it("refuses an unfreeze of a write-off freeze with DecisionRequired: the operator cannot draw 900,000 again (the seen attack)", async () => {
+      const l = await loadFixture(deployLedger);
+      const { account, loanNo, start } = await singlePurchase(l);
+      await nextTxOnDay(start, 220);
+      await l.asOperator.writeOff(account, loanNo, newRef(), 4);
+      await expect(l.asOperator.unfreezeLine(account, PAY_LATER_ID, 0, newRef(), 5))
+        .to.be.revertedWithCustomError(l.ledger, "DecisionRequired")
+        .withArgs(account, PAY_LATER_ID, 0xffff);
+      await expect(l.asOperator.purchase(account, PAY_LATER_ID, 900_000n, 1, newRef(), 5))
+        .to.be.revertedWithCustomError(l.ledger, "LineIsFrozen")
+        .withArgs(account, PAY_LATER_ID, 0xffff);
+    });
+
+    it("reinstates a write-off freeze on a scorer's Reinstate decision (LineReinstated), spending its nonce", async () => {
+      const l = await loadFixture(deployLedger);
+      const { account, loanNo, start } = await singlePurchase(l);
+      await nextTxOnDay(start, 220);
+      await l.asOperator.writeOff(account, loanNo, newRef(), 4);
+      const d = await makeDecision(l, account, { purpose: DecisionPurpose.Reinstate, productId: PAY_LATER_ID, limit: 0n });
+      const signature = await sign(l, d);
+      const ref = newRef();
+      await expect(l.asOperator.reinstateLine(d, l.scorer.address, signature, ref, 5))
+        .to.emit(l.ledger, "LineReinstated")
+        .withArgs(account, 6, anyValue, ref, decisionTuple(d), l.scorer.address, signature, l.operator.address);
+      const line = await l.ledger.lineOf(account, PAY_LATER_ID);
+      expect([line.frozen, line.freezeReason]).to.deep.equal([false, 0n]);
+      expect((await l.ledger.accountOf(account)).decisionNonce).to.equal(d.nonce + 1n);
+      await expect(l.asOperator.purchase(account, PAY_LATER_ID, 900_000n, 1, newRef(), 6)).to.emit(l.ledger, "Drawn");
+    });
+
+    it("refuses a reinstatement on a decision of another purpose (DecisionPurposeMismatch), a decline (DecisionOutcomeMismatch) or a wrong signature (InvalidDecisionSignature)", async () => {
+      const l = await loadFixture(deployLedger);
+      const { account, loanNo, start } = await singlePurchase(l);
+      await nextTxOnDay(start, 220);
+      await l.asOperator.writeOff(account, loanNo, newRef(), 4);
+      const line = await makeDecision(l, account, { productId: PAY_LATER_ID });
+      await expect(l.asOperator.reinstateLine(line, l.scorer.address, await sign(l, line), newRef(), 5))
+        .to.be.revertedWithCustomError(l.ledger, "DecisionPurposeMismatch")
+        .withArgs(DecisionPurpose.Reinstate, DecisionPurpose.Line);
+      const declined = await makeDecision(l, account, { purpose: DecisionPurpose.Reinstate, approved: false, limit: 0n });
+      await expect(l.asOperator.reinstateLine(declined, l.scorer.address, await sign(l, declined), newRef(), 5))
+        .to.be.revertedWithCustomError(l.ledger, "DecisionOutcomeMismatch")
+        .withArgs(false);
+      const d = await makeDecision(l, account, { purpose: DecisionPurpose.Reinstate, limit: 0n });
+      await expect(l.asOperator.reinstateLine(d, l.scorer.address, await sign(l, d, l.stranger), newRef(), 5))
+        .to.be.revertedWithCustomError(l.ledger, "InvalidDecisionSignature")
+        .withArgs(l.scorer.address, decisionDigest(l.domain, d));
+    });
+
     it("rejects a write-off before 180 days past due", async () => {
       const l = await loadFixture(deployLedger);
       const { account, loanNo, start } = await singlePurchase(l);

@@ -560,6 +560,8 @@ class SetFrozen extends AccountCmd {
         ? fail("NoLine", a.id, productId)
         : line.frozen === this.frozen
         ? fail("FreezeStateUnchanged", a.id, productId, this.frozen)
+        : !this.frozen && line.freezeReason === 0xffff
+        ? fail("DecisionRequired", a.id, productId, 0xffff) // a write-off's freeze needs reinstateLine
         : undefined;
     const ledger = r.l.asOperator;
     const send = this.frozen

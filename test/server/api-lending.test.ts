@@ -238,7 +238,7 @@ describe("API: quotes, purchases, refunds, loans, repayments, restructures", fun
   });
 
   describe("restructures", () => {
-    it("lets an admin restructure a loan over more periods, and refuses a shorter one naming the field", async () => {
+    it("pre-flights a restructure unsigned (a shorter one or a raised rate refused naming the field), and fails one that passes with RestructureDecisionUnavailable until the scorer issues Restructure decisions", async () => {
       const account = await accountWithBothLines();
       const loan = await post(t, "/v1/loans", { accountId: account, amount: "600000", periods: 6, method: "equal_principal" });
       const partner = await post(t, `/v1/loans/${loan.body.loanId}/restructure`, { periods: 12 });
@@ -246,27 +246,26 @@ describe("API: quotes, purchases, refunds, loans, repayments, restructures", fun
       const shorter = await post(t, `/v1/loans/${loan.body.loanId}/restructure`, { periods: 3 }, { key: t.keys.admin });
       expect(shorter.status).to.equal(422);
       expect(shorter.body).to.include({ rule: "InvalidRestructure", field: "periods" });
+      const raise = await post(
+        t,
+        `/v1/loans/${loan.body.loanId}/restructure`,
+        { periods: 24, dailyRatePpm: 600 },
+        { key: t.keys.admin }
+      );
+      expect(raise.status).to.equal(422);
+      expect(raise.body.field).to.equal("dailyRatePpm");
+      // Everything else passes; the ledger needs a scorer's Restructure decision, which the
+      // scorer does not issue yet: the operation fails naming it, and nothing reaches the ledger.
       const res = await post(
         t,
         `/v1/loans/${loan.body.loanId}/restructure`,
         { periods: 12, holidayDays: 30, dailyRatePpm: 200 },
         { key: t.keys.admin }
       );
-      expect(res.status, JSON.stringify(res.body)).to.equal(200);
-      expect(res.body).to.include({ periods: 12, holidayDays: 30, dailyRatePpm: 200 });
-      expect(res.body.schedule).to.have.length(12);
+      expect(res.status, JSON.stringify(res.body)).to.equal(422);
+      expect(res.body).to.include({ scorerCode: "RestructureDecisionUnavailable" });
       const [terms] = await t.l.ledger.loanOf(account, 1);
-      expect(terms.periods).to.equal(12n);
-      expect(terms.ratePpmPerDay).to.equal(200n);
-      expect(terms.firstDueDay).to.equal(60n);
-      const raise = await post(
-        t,
-        `/v1/loans/${loan.body.loanId}/restructure`,
-        { periods: 24, dailyRatePpm: 250 },
-        { key: t.keys.admin }
-      );
-      expect(raise.status).to.equal(422);
-      expect(raise.body.field).to.equal("dailyRatePpm");
+      expect(terms.periods).to.equal(6n);
     });
   });
 

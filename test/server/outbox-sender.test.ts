@@ -172,6 +172,7 @@ describe("outbox sender", function () {
     let outages = 2;
     const flakyScorer: DecisionSigner = {
       sign: (...args) => (outages-- > 0 ? Promise.reject(new ScorerUnavailableError(scoring.url, "connect ECONNREFUSED")) : scorer.sign(...args)),
+      scorerAddress: () => scorer.scorerAddress(),
     };
     const s = sender({ scorer: flakyScorer });
     const settled = new Promise<void>((resolve) =>

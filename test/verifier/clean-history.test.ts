@@ -20,6 +20,7 @@
  */
 import path from "node:path";
 import { expect } from "chai";
+import { DecisionPurpose } from "../../core/decision";
 import fc from "fast-check";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 
@@ -41,6 +42,7 @@ import {
   PAY_LATER_ID,
   deployLedger,
   makeDecision,
+  restructureArgs,
   newAccountId,
   newRef,
   sign,
@@ -199,7 +201,11 @@ async function apply(r: Run, op: Op): Promise<boolean> {
       const seq = await seqOf(r, account);
       if (!line.frozen) await ops.freezeLine(account, productId, op.reason, newRef(), seq);
       else if (r.paused) return false;
-      else await ops.unfreezeLine(account, productId, 0, newRef(), seq);
+      else if (line.freezeReason === 0xffffn) {
+        // A write-off's freeze is lifted only on a scorer's Reinstate decision.
+        const d = await makeDecision(r.l, account, { purpose: DecisionPurpose.Reinstate, productId, limit: 0n });
+        await ops.reinstateLine(d, r.l.scorer.address, await sign(r.l, d), newRef(), seq);
+      } else await ops.unfreezeLine(account, productId, 0, newRef(), seq);
       return true;
     }
     case "purchase":
@@ -295,7 +301,8 @@ async function apply(r: Run, op: Op): Promise<boolean> {
       let periods = 1;
       while (t + (BigInt(op.holiday) + PERIOD_DAYS * BigInt(periods)) * DAY < lastDue) periods++;
       periods = Math.min(36, periods + op.extra);
-      await ops.restructure(account, loan.loanNo, periods, op.holiday, loan.terms.ratePpmPerDay, newRef(), seq);
+      const args = await restructureArgs(r.l, account, loan.loanNo, periods, op.holiday, loan.terms.ratePpmPerDay);
+      await ops.restructure(...args, newRef(), seq);
       return true;
     }
     case "writeOff": {

@@ -37,6 +37,7 @@ import {
   seqOf,
   sign,
   type Ledger,
+  restructureArgs,
 } from "../helpers/fixtures";
 import { deployDouble, ROLES, StagedLedger, type StagedEntry } from "../helpers/ledger-double";
 
@@ -165,7 +166,7 @@ describe("verifier review: evidence that the ledger refuses what the holes let t
     await l.asOperator.refund(account, loanNo, 100_000n, newRef(), await seqOf(l, account));
     expect((await l.ledger.loanOf(account, loanNo))[1].status).to.equal(0n);
     await expect(
-      l.asOperator.restructure(account, loanNo, 3, 0, 0, newRef(), await seqOf(l, account))
+      l.asOperator.restructure(...(await restructureArgs(l, account, loanNo, 3, 0, 0)), newRef(), await seqOf(l, account))
     ).to.be.revertedWithCustomError(l.ledger, "LoanNotActive");
   });
 });
@@ -227,7 +228,7 @@ describe("verifier review: honest edge cases that are handled (passes today)", f
     const refunded = await purchase(l, account, 50_000n, 1);
     await ops.refund(account, refunded, 50_000n, newRef(), await seqOf(l, account));
     const bullet = await purchase(l, account, 60_000n, 1);
-    await ops.restructure(account, bullet, 3, 0, 0, newRef(), await seqOf(l, account));
+    await ops.restructure(...(await restructureArgs(l, account, bullet, 3, 0, 0)), newRef(), await seqOf(l, account));
 
     // several entries of one account in one block
     await network.provider.send("evm_setAutomine", [false]);

@@ -470,6 +470,43 @@ describe("verifier: decisions", function () {
     expectNamed(await auditStaged(s2), ["decisions"], withSubject);
   });
 
+  it("fails the decisions check on an unfreeze of a write-off freeze without a decision, naming the entry, and passes a reinstatement on one", async function () {
+    const { s, account } = await staged();
+    await s.purchase(account, 300_000n, 1); // loan 1
+    await s.writeOff(account, 1, { at: s.dayOfLoan(account, 1, 400) });
+    const unfrozen = await s.unfreezeLine(account, PAY_LATER_ID, 0);
+    expectNamed(await auditStaged(s), ["decisions"], unfrozen);
+
+    const { s: honest, account: other } = await staged();
+    await honest.purchase(other, 300_000n, 1);
+    await honest.writeOff(other, 1, { at: honest.dayOfLoan(other, 1, 400) });
+    await honest.reinstateLine(other, PAY_LATER_ID);
+    const report = await auditStaged(honest);
+    expect(report.ok, describeFindings(report)).to.equal(true);
+  });
+
+  it("fails the decisions check on a reinstatement whose decision is of another purpose, naming the entry", async function () {
+    const { s, account } = await staged();
+    await s.purchase(account, 300_000n, 1);
+    await s.writeOff(account, 1, { at: s.dayOfLoan(account, 1, 400) });
+    const reinstated = await s.reinstateLine(account, PAY_LATER_ID, { purpose: DecisionPurpose.Line });
+    expectNamed(await auditStaged(s), ["decisions"], reinstated);
+  });
+
+  it("fails the decisions check on a restructure without its decision's terms (another subject), naming the entry", async function () {
+    const { s, account } = await staged();
+    await s.drawCash(account, 1_000_000n, 6, RepaymentMethod.Annuity); // loan 1
+    const restructured = await s.restructure(account, 1, 12, 30, undefined, { decision: { subject: restructureSubject(1, 6, 0, 0n) } });
+    expectNamed(await auditStaged(s), ["decisions"], restructured);
+  });
+
+  it("fails the decisions check on a restructure decided by a key without the scorer role, naming the entry", async function () {
+    const { s, account } = await staged();
+    await s.drawCash(account, 1_000_000n, 6, RepaymentMethod.Annuity);
+    const restructured = await s.restructure(account, 1, 12, 30, undefined, { sign: { signer: s.f.stranger } });
+    expectNamed(await auditStaged(s), ["decisions"], restructured);
+  });
+
   it("fails the decisions check on a decision made for a sibling ERC-1271 wallet of the same owner, naming the entry", async function () {
     const { s, account } = await staged();
     const wallet = await ethers.deployContract("ScorerWallet", [s.f.scorer2.address]);
