@@ -24,7 +24,16 @@ export type LedgerCall =
   | { fn: "purchase"; account: string; productId: number; amount: bigint; periods: number }
   | { fn: "drawCash"; account: string; productId: number; amount: bigint; periods: number; method: number }
   | { fn: "refund" | "repay"; account: string; loanNo: number; amount: bigint }
-  | { fn: "restructure"; account: string; loanNo: number; newPeriods: number; holidayDays: number; newRatePpmPerDay: bigint };
+  | {
+      fn: "restructure";
+      account: string;
+      loanNo: number;
+      newPeriods: number;
+      holidayDays: number;
+      newRatePpmPerDay: bigint;
+      /** The scorer's restructure decision (purpose Restructure, for exactly these terms): its id and values. */
+      approval?: { id: string; draft: DecisionDraft };
+    };
 
 export type LedgerFunction = LedgerCall["fn"];
 export type DecisionCall = Extract<LedgerCall, { decision: DecisionDraft }>;

@@ -168,12 +168,22 @@ export class OutboxSender extends EventEmitter {
         return;
       }
     } else if (needsDecision(call)) {
-      // A restructure needs the scorer's decision of purpose Restructure for exactly its terms.
-      // The scorer signs only line decisions so far (docs/SCORER.md), and the gateway holds no
-      // scorer key: the step fails, naming what is missing. Never a gateway-made signature.
-      const detail = "a restructure needs a scorer decision of purpose Restructure for its terms; the scorer does not issue those yet";
-      await this.settleFailed(step, { kind: "scorer-refusal", code: "RestructureDecisionUnavailable", status: 501, detail, details: {} }, "RestructureDecisionUnavailable");
-      return;
+      // A restructure needs the scorer's decision of purpose Restructure for exactly its terms,
+      // scored when it was accepted. A step without one (queued before restructures needed
+      // decisions) fails, naming what is missing: never a gateway-made signature.
+      if (call.approval === undefined) {
+        const detail = "a restructure needs a scorer decision of purpose Restructure for its terms, and this step has none; restructure again";
+        await this.settleFailed(step, { kind: "scorer-refusal", code: "RestructureDecisionUnavailable", status: 422, detail, details: {} }, "RestructureDecisionUnavailable");
+        return;
+      }
+      const latest = await this.client.latestBlock();
+      try {
+        signed = await this.options.scorer.sign(call.approval.id, call.approval.draft, account.decisionNonce, latest.timestamp);
+      } catch (error) {
+        if (!isDecisionRefusal(error)) throw error;
+        await this.settleFailed(step, { kind: "scorer-refusal", code: error.code, status: error.status, detail: error.detail, details: error.details }, error.code);
+        return;
+      }
     }
     const args = callArguments(call, step.ref, expectedSeq, signed);
     const data = this.client.encode(call.fn, args);

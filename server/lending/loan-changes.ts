@@ -9,7 +9,7 @@ import type { z } from "zod";
 
 import { allocationFromFields, bigField, numField, structField, termsFromFields } from "../../core/ledger-structs";
 import type { LoanStatus } from "../../core/loan-math";
-import { LOAN_STATUS_NAMES } from "../../core/names";
+import { LOAN_STATUS_NAMES, productNameOf } from "../../core/names";
 import { quote } from "../../core/pricing";
 import type { LedgerClient } from "../chain/ledger-client";
 import type { RefundResponse, RepaymentResponse, RestructureRequest, RestructureResponse } from "../schemas/lending";
@@ -18,6 +18,7 @@ import { loanIdOf, resolveLoanId, type LoanKey } from "./loan-ids";
 import { landedResult, summarize, type PreparedOperation } from "./operations";
 import { chainRead, type Preflight } from "./preflight";
 import type { ProductCatalog } from "./products";
+import type { ScorerDecisions } from "./scorer-decisions";
 import { OPERATOR, type Viewer } from "./reach";
 
 export type RestructureInput = z.output<typeof RestructureRequest>;
@@ -39,7 +40,8 @@ export class LoanChanges {
     private readonly client: LedgerClient,
     private readonly store: Store,
     private readonly products: ProductCatalog,
-    private readonly preflight: Preflight
+    private readonly preflight: Preflight,
+    private readonly scorerDecisions: ScorerDecisions
   ) {}
 
   prepareRefund(loanId: string, amount: bigint, viewer: Viewer = OPERATOR): Promise<PreparedOperation<LoanAmountContext>> {
@@ -97,7 +99,13 @@ export class LoanChanges {
       newRatePpmPerDay: rate,
     };
     await this.preflight.check(call, { fieldAliases: { ...LOAN_FIELD, newPeriods: "periods", holidayDays: "holidayDays", newRatePpmPerDay: "dailyRatePpm" } });
-    return { kind: "restructure", accountId: key.accountId, calls: [call], context: { ...key, ...input, dailyRatePpm: rate } };
+    // The ledger restructures only on the scorer's decision for exactly these terms; the sender has it signed just before sending.
+    const loan = await chainRead(() => this.client.loanOf(key.accountId, key.loanNo));
+    const product = productNameOf(Number(loan.terms.productId));
+    if (product === undefined) throw new Error(`loan ${loanId} is of product ${loan.terms.productId}, which the gateway does not know`);
+    const scored = await this.scorerDecisions.decideRestructure({ accountId: key.accountId, product, loanNo: key.loanNo, newPeriods: input.periods, holidayDays: input.holidayDays, newRatePpmPerDay: rate });
+    const approved = { ...call, approval: { id: scored.id, draft: scored.decision } };
+    return { kind: "restructure", accountId: key.accountId, calls: [approved], context: { ...key, ...input, dailyRatePpm: rate } };
   }
 
   async presentRestructure(context: RestructureContext, op: OperationRecord): Promise<z.output<typeof RestructureResponse>> {

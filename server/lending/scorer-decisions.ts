@@ -8,6 +8,8 @@
  * the outbox step and the record of it (features, salt) off-chain. It never computes the
  * decision it sends.
  */
+import { randomBytes } from "node:crypto";
+
 import { kycSubjectOf } from "../../core/kyc-attestation";
 import type { ProductName } from "../../core/names";
 import { modelId, type Features, type ScorecardModel } from "../../core/scoring/scorecard";
@@ -83,6 +85,39 @@ export class ScorerDecisions {
       throw error;
     }
   }
+
+  /**
+   * Asks the scorer for the decision of purpose Restructure a restructure needs (an operator's
+   * request: no features, no evidence; the scorer approves within its own bounds, the ledger
+   * within its own).
+   */
+  async decideRestructure(q: RestructureQuestion): Promise<ScoredDecision> {
+    try {
+      return await this.scorer.score({
+        account: q.accountId,
+        partner: OPERATOR_PARTNER,
+        product: q.product,
+        modelId: modelId(this.model),
+        features: { values: {}, partnerReported: [] },
+        salt: `0x${randomBytes(16).toString("hex")}`,
+        purpose: "restructure",
+        restructure: { loanNo: q.loanNo, newPeriods: q.newPeriods, holidayDays: q.holidayDays, newRatePpmPerDay: q.newRatePpmPerDay },
+      });
+    } catch (error) {
+      if (error instanceof ScorerRefusedError || error instanceof ScorerUnavailableError) throw scorerProblem(error);
+      throw error;
+    }
+  }
+}
+
+/** The terms a restructure decision authorises (its subject binds exactly these). */
+export interface RestructureQuestion {
+  accountId: string;
+  product: ProductName;
+  loanNo: number;
+  newPeriods: number;
+  holidayDays: number;
+  newRatePpmPerDay: bigint;
 }
 
 /** The off-chain record of a decision the scorer computed: its values, the features and the salt of their hash. */

@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 
+import { DecisionPurpose, restructureSubject } from "../../core/decision";
 import { plain, termsFromFields } from "../../core/ledger-structs";
 import { aprPpm } from "../../core/loan-math";
 import { CASH_LOAN_ID, DAY, PAY_LATER_ID } from "../helpers/fixtures";
@@ -238,7 +239,7 @@ describe("API: quotes, purchases, refunds, loans, repayments, restructures", fun
   });
 
   describe("restructures", () => {
-    it("pre-flights a restructure unsigned (a shorter one or a raised rate refused naming the field), and fails one that passes with RestructureDecisionUnavailable until the scorer issues Restructure decisions", async () => {
+    it("restructures a loan on the scorer's Restructure decision for exactly its terms, and refuses a shorter one or a raised rate naming the field", async () => {
       const account = await accountWithBothLines();
       const loan = await post(t, "/v1/loans", { accountId: account, amount: "600000", periods: 6, method: "equal_principal" });
       const partner = await post(t, `/v1/loans/${loan.body.loanId}/restructure`, { periods: 12 });
@@ -246,26 +247,27 @@ describe("API: quotes, purchases, refunds, loans, repayments, restructures", fun
       const shorter = await post(t, `/v1/loans/${loan.body.loanId}/restructure`, { periods: 3 }, { key: t.keys.admin });
       expect(shorter.status).to.equal(422);
       expect(shorter.body).to.include({ rule: "InvalidRestructure", field: "periods" });
-      const raise = await post(
-        t,
-        `/v1/loans/${loan.body.loanId}/restructure`,
-        { periods: 24, dailyRatePpm: 600 },
-        { key: t.keys.admin }
-      );
+      const raise = await post(t, `/v1/loans/${loan.body.loanId}/restructure`, { periods: 24, dailyRatePpm: 600 }, { key: t.keys.admin });
       expect(raise.status).to.equal(422);
       expect(raise.body.field).to.equal("dailyRatePpm");
-      // Everything else passes; the ledger needs a scorer's Restructure decision, which the
-      // scorer does not issue yet: the operation fails naming it, and nothing reaches the ledger.
       const res = await post(
         t,
         `/v1/loans/${loan.body.loanId}/restructure`,
         { periods: 12, holidayDays: 30, dailyRatePpm: 200 },
         { key: t.keys.admin }
       );
-      expect(res.status, JSON.stringify(res.body)).to.equal(422);
-      expect(res.body).to.include({ scorerCode: "RestructureDecisionUnavailable" });
+      expect(res.status, JSON.stringify(res.body)).to.equal(200);
+      expect(res.body).to.include({ periods: 12, holidayDays: 30, dailyRatePpm: 200 });
+      expect(res.body.schedule).to.have.length(12);
       const [terms] = await t.l.ledger.loanOf(account, 1);
-      expect(terms.periods).to.equal(6n);
+      expect(terms.periods).to.equal(12n);
+      expect(terms.ratePpmPerDay).to.equal(200n);
+      // The entry carries the scorer's decision: purpose Restructure, the subject of exactly these terms, signed by the scorer process.
+      const [event] = await t.l.ledger.queryFilter(t.l.ledger.filters.Restructured(account));
+      const decision = event.args.decision;
+      expect(decision.purpose).to.equal(BigInt(DecisionPurpose.Restructure));
+      expect(decision.subject).to.equal(restructureSubject(1, 12, 30, 200n));
+      expect(event.args.scorer).to.equal(t.scoring.address);
     });
   });
 
