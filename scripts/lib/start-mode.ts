@@ -51,8 +51,9 @@ export function startMode({ embedded, dev, seed, env }: StartModeInput): Gateway
 
 /** The secret settings a production start lacks, each with how to set it (empty: none missing). */
 export function missingSecrets(env: Readonly<Record<string, string | undefined>>): string[] {
+  const set = (name: string) => Boolean(env[name]?.trim());
   return Object.entries(SECRET_SETTINGS)
-    .filter(([name]) => !env[name]?.trim())
+    .filter(([name]) => !set(name) && !(name === "GATEWAY_VAULT_KEY" && set("GATEWAY_VAULT_KEYS")))
     .map(([name, how]) => `${name} is not set (set it to ${how})`);
 }
 

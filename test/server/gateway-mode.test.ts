@@ -165,7 +165,7 @@ describe("gateway mode: development mode, not chain 31337, turns on the local co
       expect(first.keys.operator.reveal()).to.equal(hardhatKey(1));
       expect(first.keys.scorer.reveal()).to.equal(hardhatKey(2));
       const again = gatewayConfigFor(setup("development"), {});
-      expect(again.vault.encryptionKey.reveal()).to.deep.equal(first.vault.encryptionKey.reveal());
+      expect(again.vault.keyring.reveal()).to.deep.equal(first.vault.keyring.reveal());
     });
   });
 
