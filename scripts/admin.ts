@@ -48,7 +48,8 @@ export const USAGE = `usage: npm run admin -- <command> [arguments] [--json] [--
 admin keys
   admin-keys issue --name <name>                  the first admin key (shown once), for a production gateway,
                                                   which prints none; refused while a live admin key exists
-                                                  (issue more with it through the admin API)
+  admin-keys revoke <keyId> --reason <text>       an admin key stops authenticating at once (a lost key:
+                                                  then issue a first one again)
 
 vault
   vault rotate [--batch-size <n>]                 re-seal every sealed record (PII, decision features) under the
@@ -232,6 +233,21 @@ async function issuedJson(store: SqliteStore, k: IssuedApiKey) {
 class AdminKeyExists extends Error {}
 
 const COMMANDS: Record<string, Command> = {
+  "admin-keys revoke": {
+    ids: ["keyId"],
+    options: ["reason"],
+    async run({ store, actor }, input) {
+      const { keyId } = validate(M.PartnerKeyParams.pick({ keyId: true }), { keyId: input.ids.keyId });
+      const { reason } = validate(M.ReasonRequest, { reason: input.flags.reason });
+      const key = await store.apiKey(keyId);
+      if (!key || key.partnerId !== undefined || !key.scopes.includes("admin") || key.revokedAt !== undefined) {
+        throw new DomainError("key-not-found", `no live admin key ${keyId}`, { field: "keyId" });
+      }
+      const revoked = { ...key, revokedAt: new Date().toISOString() };
+      await store.updateApiKey(keyId, { revokedAt: revoked.revokedAt }, { actor, action: "admin_key.revoke", target: keyId, reason, before: keyView(key), after: keyView(revoked) });
+      return { json: keyView(revoked), text: `admin key ${keyId} revoked at ${revoked.revokedAt}: it no longer authenticates.` };
+    },
+  },
   "vault rotate": {
     ids: [],
     options: ["batch-size"],
@@ -265,7 +281,7 @@ const COMMANDS: Record<string, Command> = {
       if ("existing" in result) {
         throw new AdminKeyExists(
           `an admin key is live already (${result.existing.id}, "${result.existing.name}", since ${result.existing.createdAt}): ` +
-            "issue more admin keys with it through the admin API; this command issues the first one only"
+            "this command issues the first one only; to replace a lost one, npm run admin -- admin-keys revoke <keyId> --reason <text> first"
         );
       }
       const key = result.issued;

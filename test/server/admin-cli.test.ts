@@ -30,7 +30,7 @@ import { chainEdges, silentLogger, testGatewayEnv } from "../helpers/gateway";
 const ROOT = path.resolve(__dirname, "..", "..");
 const TS_NODE = require.resolve("ts-node/dist/bin.js");
 const ACTOR = `cli:${userInfo().username}`;
-const COMMANDS = ["admin-keys issue", "vault rotate", "partners list", "partners create", "partners show", "partners suspend", "partners reactivate", "partners set", "keys issue", "keys list", "keys rotate", "keys revoke", "audit"];
+const COMMANDS = ["admin-keys issue", "admin-keys revoke", "vault rotate", "partners list", "partners create", "partners show", "partners suspend", "partners reactivate", "partners set", "keys issue", "keys list", "keys rotate", "keys revoke", "audit"];
 
 interface Run {
   code: number;
@@ -122,11 +122,18 @@ describe("admin CLI (npm run admin)", function () {
     const second = await admin("admin-keys", "issue", "--name", "another");
     expect(second.code, show(second)).to.equal(1);
     expect(second.stderr).to.include(`an admin key is live already (${stored.id}, "ops lead"`);
+    expect(second.stderr).to.include("admin-keys revoke <keyId>");
     expect(second.stdout + second.stderr).not.to.match(/clk_/);
     expect((await store.auditLog(1))[0]!.id, "nothing was written").to.equal(auditBefore);
 
-    // Once it is revoked (a lost key), the command can issue a first key again.
-    await store.updateApiKey(stored.id, { revokedAt: new Date().toISOString() }, { actor: "test", action: "key.revoke", target: stored.id });
+    // Once it is revoked (a lost key), the gateway refuses it at once and the command can issue a first key again.
+    const revoked = await admin("admin-keys", "revoke", stored.id, "--reason", "lost");
+    expect(revoked.code, show(revoked)).to.equal(0);
+    expect((await request(gateway.app).get("/v1/admin/partners").set("Authorization", `Bearer ${adminKey}`)).status).to.equal(401);
+    expect((await store.auditLog(1))[0]).to.include({ actor: ACTOR, action: "admin_key.revoke", target: stored.id, reason: "lost" });
+    const again_ = await admin("admin-keys", "revoke", stored.id, "--reason", "twice");
+    expect(again_.code, show(again_)).to.equal(1);
+    expect(again_.stderr).to.include(`no live admin key ${stored.id}`);
     const again = await admin("admin-keys", "issue", "--name", "replacement");
     expect(again.code, show(again)).to.equal(0);
     expect(again.stdout).to.match(/clk_[A-Za-z0-9_-]{43}/);
