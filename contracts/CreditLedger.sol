@@ -30,6 +30,8 @@ contract CreditLedger is ICreditLedger, AccessControl, Pausable, EIP712 {
     /// @notice Cash loans run 3 to 12 periods; pay-later purchases 1 (single payment) or 3/6/9/12.
     uint8 public constant MIN_CASH_PERIODS = 3;
     uint8 public constant MAX_CASH_PERIODS = 12;
+    /// @notice A decision lives at most this long on-chain: its deadline at most 30 days after its issue time.
+    uint256 public constant MAX_DECISION_LIFETIME = 30 days;
 
     LedgerStorage.Layout private _s;
 
@@ -117,7 +119,8 @@ contract CreditLedger is ICreditLedger, AccessControl, Pausable, EIP712 {
     {
         if (d.approved) revert DecisionOutcomeMismatch(true);
         Account memory a = _s.loadAccount(d.account, expectedSeq);
-        _useDecision(a, d, scorer, signature);
+        _useDecision(a, d, DecisionPurpose.Line, bytes32(0), scorer);
+        _checkSignature(d, scorer, signature);
         bytes memory payload = abi.encode(d.account, ref, d, scorer, signature, msg.sender);
         bytes32 head = _s.append(d.account, a, EntryKind.DecisionDeclined, payload);
         emit DecisionDeclined(d.account, a.seq, head, ref, d, scorer, signature, msg.sender);
@@ -132,9 +135,10 @@ contract CreditLedger is ICreditLedger, AccessControl, Pausable, EIP712 {
         if (!d.approved) revert DecisionOutcomeMismatch(false);
         if (d.limitExpiry != 0) revert InvalidExpiry(d.limitExpiry);
         Account memory a = _s.loadAccount(d.account, expectedSeq);
-        _useDecision(a, d, scorer, signature);
+        _useDecision(a, d, DecisionPurpose.Line, bytes32(0), scorer);
         Line storage line = _s.lines[d.account][d.productId];
         if (line.granted) revert LineExists(d.account, d.productId);
+        _checkSignature(d, scorer, signature);
         line.limit = d.limit;
         line.granted = true;
         line.ratePpmPerDay = d.ratePpmPerDay;
@@ -151,7 +155,7 @@ contract CreditLedger is ICreditLedger, AccessControl, Pausable, EIP712 {
     {
         if (!d.approved) revert DecisionOutcomeMismatch(false);
         Account memory a = _s.loadAccount(d.account, expectedSeq);
-        _useDecision(a, d, scorer, signature);
+        _useDecision(a, d, DecisionPurpose.Line, bytes32(0), scorer);
         Line memory line = _s.lines[d.account][d.productId];
         if (!line.granted) revert NoLine(d.account, d.productId);
         uint64 current = _effectiveLimit(line);
@@ -166,6 +170,7 @@ contract CreditLedger is ICreditLedger, AccessControl, Pausable, EIP712 {
             line.tempLimit = d.limit;
             line.tempExpiry = d.limitExpiry;
         }
+        _checkSignature(d, scorer, signature);
         line.ratePpmPerDay = d.ratePpmPerDay;
         _s.lines[d.account][d.productId] = line;
         bytes memory payload =
@@ -195,6 +200,8 @@ contract CreditLedger is ICreditLedger, AccessControl, Pausable, EIP712 {
             line.tempExpiry = 0;
         }
         _s.lines[account][productId] = line;
+        // A cut is adverse: decisions issued before it (a raise in flight) no longer apply.
+        a.decisionNonce += 1;
         bytes memory payload = abi.encode(account, ref, productId, previous, newLimit, reasonCode, msg.sender);
         bytes32 head = _s.append(account, a, EntryKind.LimitCut, payload);
         emit LimitCut(account, a.seq, head, ref, productId, previous, newLimit, reasonCode, msg.sender);
@@ -243,7 +250,8 @@ contract CreditLedger is ICreditLedger, AccessControl, Pausable, EIP712 {
             ratePpmPerDay: 0,
             totalFee: uint64(totalFee),
             firstDueDay: product.graceDays,
-            penaltyPpmPerDay: product.penaltyPpmPerDay
+            penaltyPpmPerDay: product.penaltyPpmPerDay,
+            writeOffDays: product.writeOffDays
         });
         loanNo = _draw(account, terms, ref, expectedSeq);
     }
@@ -272,7 +280,8 @@ contract CreditLedger is ICreditLedger, AccessControl, Pausable, EIP712 {
             ratePpmPerDay: _s.lines[account][productId].ratePpmPerDay,
             totalFee: 0,
             firstDueDay: uint16(LoanMath.PERIOD_DAYS),
-            penaltyPpmPerDay: product.penaltyPpmPerDay
+            penaltyPpmPerDay: product.penaltyPpmPerDay,
+            writeOffDays: product.writeOffDays
         });
         loanNo = _draw(account, terms, ref, expectedSeq);
     }
@@ -406,18 +415,27 @@ contract CreditLedger is ICreditLedger, AccessControl, Pausable, EIP712 {
         if (cap > policy.maxExposure) revert TierCapExceeded(tier, cap, policy.maxExposure);
     }
 
-    /// @dev Checks a decision for this account and spends its nonce: subject, deadline, nonce,
-    /// scorer role, signature (EOA or ERC-1271 contract wallet), tier cap, product, rate.
-    function _useDecision(Account memory a, Decision calldata d, address scorer, bytes calldata signature) private view {
+    /// @dev Checks a decision for this account and spends its nonce, all but the signature
+    /// (`_checkSignature`, always the last check of a decision path, so that a simulation with
+    /// an empty signature fails on the signature alone when everything else passes): purpose,
+    /// subject, scorer binding, product, issue time, lifetime, deadline, nonce, scorer role,
+    /// and for an approved line decision tier cap and rate.
+    function _useDecision(Account memory a, Decision calldata d, DecisionPurpose purpose, bytes32 subject, address scorer)
+        private
+        view
+    {
+        if (d.purpose != uint8(purpose)) revert DecisionPurposeMismatch(uint8(purpose), d.purpose);
+        if (d.subject != subject) revert DecisionSubjectMismatch(subject, d.subject);
+        if (d.scorer != scorer) revert DecisionScorerMismatch(scorer, d.scorer);
         if (!_s.products[d.productId].active) revert UnknownProduct(d.productId);
+        if (d.issuedAt > block.timestamp) revert DecisionIssuedInFuture(d.issuedAt, block.timestamp);
+        if (d.deadline > uint256(d.issuedAt) + MAX_DECISION_LIFETIME) {
+            revert DecisionLifetimeTooLong(d.issuedAt, d.deadline, MAX_DECISION_LIFETIME);
+        }
         if (d.deadline < block.timestamp) revert DecisionExpired(d.deadline, block.timestamp);
         if (d.nonce != a.decisionNonce) revert DecisionNonceMismatch(d.account, a.decisionNonce, d.nonce);
         if (!hasRole(SCORER_ROLE, scorer)) revert NotScorer(scorer);
-        bytes32 digest = decisionDigest(d);
-        if (!SignatureChecker.isValidSignatureNow(scorer, digest, signature)) {
-            revert InvalidDecisionSignature(scorer, digest);
-        }
-        if (d.approved) {
+        if (d.approved && purpose == DecisionPurpose.Line) {
             TierPolicy memory policy = _s.tiers[d.tier];
             if (policy.maxLineLimit == 0) revert UnknownTier(d.tier);
             if (d.limit == 0) revert InvalidAmount(0);
@@ -426,6 +444,14 @@ contract CreditLedger is ICreditLedger, AccessControl, Pausable, EIP712 {
             a.tier = d.tier;
         }
         a.decisionNonce += 1;
+    }
+
+    /// @dev The decision's signature by `scorer` (EOA or ERC-1271 contract wallet) over its digest.
+    function _checkSignature(Decision calldata d, address scorer, bytes calldata signature) private view {
+        bytes32 digest = decisionDigest(d);
+        if (!SignatureChecker.isValidSignatureNow(scorer, digest, signature)) {
+            revert InvalidDecisionSignature(scorer, digest);
+        }
     }
 
     function _setFrozen(bytes32 account, uint8 productId, bool frozen, uint16 reasonCode, bytes32 ref, uint64 expectedSeq)
@@ -439,6 +465,8 @@ contract CreditLedger is ICreditLedger, AccessControl, Pausable, EIP712 {
         _s.lines[account][productId] = line;
         bytes memory payload = abi.encode(account, ref, productId, reasonCode, msg.sender);
         if (frozen) {
+            // A freeze is adverse: decisions issued before it no longer apply.
+            a.decisionNonce += 1;
             bytes32 head = _s.append(account, a, EntryKind.LineFrozen, payload);
             emit LineFrozen(account, a.seq, head, ref, productId, reasonCode, msg.sender);
         } else {

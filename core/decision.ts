@@ -33,6 +33,44 @@ export interface Decision {
   deadline: bigint;
 }
 
+/** A decision lives at most this long on-chain: `deadline - issuedAt` at most 30 days (`CreditLedger.MAX_DECISION_LIFETIME`). */
+export const MAX_DECISION_LIFETIME = 30n * 86_400n;
+
+/**
+ * The entries that advance the account's decision nonce besides a decision itself: adverse
+ * events (a limit cut, a freeze, a write-off) invalidate every decision issued before them.
+ */
+export const NONCE_ADVANCING_ENTRIES: ReadonlySet<string> = new Set(["LimitCut", "LineFrozen", "WrittenOff"]);
+
+/** What a decision path expects of a decision: its purpose, its subject and the scorer it is submitted with. */
+export interface DecisionBinding {
+  purpose: number;
+  subject: string;
+  scorer: string;
+}
+
+/**
+ * The ledger's binding and lifetime checks of a decision used at `time`, in the ledger's order
+ * (purpose, subject, scorer, issue time, lifetime, deadline); nonce, role and signature are the
+ * caller's. Each problem says what is wrong with the values.
+ */
+export function decisionBindingProblems(d: Decision, expected: DecisionBinding, time: bigint): string[] {
+  const problems: string[] = [];
+  if (d.purpose !== expected.purpose) problems.push(`the decision's purpose is ${d.purpose}, this operation needs purpose ${expected.purpose}`);
+  if (d.subject.toLowerCase() !== expected.subject.toLowerCase()) {
+    problems.push(`the decision's subject is ${d.subject}, this operation's is ${expected.subject}`);
+  }
+  if (d.scorer.toLowerCase() !== expected.scorer.toLowerCase()) {
+    problems.push(`the decision was made for scorer ${d.scorer}, submitted with scorer ${expected.scorer}`);
+  }
+  if (d.issuedAt > time) problems.push(`the decision was issued at ${d.issuedAt}, after its use at ${time}`);
+  if (d.deadline > d.issuedAt + MAX_DECISION_LIFETIME) {
+    problems.push(`the decision's deadline ${d.deadline} is more than ${MAX_DECISION_LIFETIME} s after its issue time ${d.issuedAt}`);
+  }
+  if (d.deadline < time) problems.push(`the decision expired at ${d.deadline}, used at ${time}`);
+  return problems;
+}
+
 /**
  * A line decision as the scorer computes it: everything but the fields set when it is signed
  * (purpose Line and subject zero are implied; scorer, nonce, issuedAt and deadline are the signer's).

@@ -8,7 +8,7 @@ import { LEDGER_LIMITS, installmentFee, PERIOD_DAYS, ProductKind, RepaymentMetho
 import type { LedgerProduct } from "./ledger-structs";
 
 /** What building terms needs of a product. */
-export type DrawdownProduct = Pick<LedgerProduct, "kind" | "graceDays" | "allowedPeriods" | "penaltyPpmPerDay" | "installmentFeePpm">;
+export type DrawdownProduct = Pick<LedgerProduct, "kind" | "graceDays" | "allowedPeriods" | "penaltyPpmPerDay" | "writeOffDays" | "installmentFeePpm">;
 
 /** Whether the product's bit mask allows `periods` (bit n set: n periods; the mask is 16 bits wide). */
 export const periodsInMask = (allowedPeriods: number, periods: number): boolean =>
@@ -39,13 +39,14 @@ export function purchaseTerms(productId: number, product: DrawdownProduct, amoun
     totalFee: periods === 1 ? 0n : installmentFee(amount, feePpm),
     firstDueDay: product.graceDays,
     penaltyPpmPerDay: product.penaltyPpmPerDay,
+    writeOffDays: product.writeOffDays,
   };
 }
 
 /** A cash loan's terms at the line's daily rate, first due 30 days after drawing. */
 export function cashLoanTerms(
   productId: number,
-  product: Pick<DrawdownProduct, "penaltyPpmPerDay">,
+  product: Pick<DrawdownProduct, "penaltyPpmPerDay" | "writeOffDays">,
   amount: bigint,
   periods: number,
   method: RepaymentMethod,
@@ -62,6 +63,7 @@ export function cashLoanTerms(
     totalFee: 0n,
     firstDueDay: PERIOD_DAYS,
     penaltyPpmPerDay: product.penaltyPpmPerDay,
+    writeOffDays: product.writeOffDays,
   };
 }
 

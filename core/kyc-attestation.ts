@@ -5,12 +5,16 @@
  * partner; never from a word in the request. The domain names the scorer's service, not the
  * ledger: an attestation is evidence for the scorer, it never goes on-chain.
  */
-import { TypedDataEncoder, verifyTypedData, type TypedDataDomain } from "ethers";
+import { keccak256, toUtf8Bytes, TypedDataEncoder, verifyTypedData, type TypedDataDomain } from "ethers";
 
 import type { TypedDataSigner } from "./decision";
 
 export interface KycAttestation {
-  /** The account id (bytes32) or the keyed identity hash the verifier checked. */
+  /**
+   * Whom the verifier checked: `kycSubjectOf(nationalId)`, computable by the partner before
+   * the person applies (the account id and the gateway's identity key are keyed hashes the
+   * partner cannot compute).
+   */
   subject: string;
   /** 1 = verified identity, 2 = verified identity with income evidence (the tier it allows). */
   level: number;
@@ -31,6 +35,21 @@ export const KYC_ATTESTATION_TYPES = {
     { name: "partner", type: "string" },
   ],
 } as const;
+
+/** Domain-separation prefix of `kycSubjectOf`. */
+export const KYC_SUBJECT_PREFIX = "CreditLedger KYC subject v1:";
+
+/**
+ * The subject of a KYC attestation about a person: keccak256 of the UTF-8 bytes of
+ * "CreditLedger KYC subject v1:" followed by the normalized national id number (18
+ * characters, a final check character x written X). The partner computes it from what the
+ * applicant gives it, before applying; the gateway computes it from the identity in the
+ * request (or sealed in its vault, for a limit review) and sends it to the scorer, which
+ * refuses an attestation about any other subject. It never goes on-chain.
+ */
+export function kycSubjectOf(normalizedNationalId: string): string {
+  return keccak256(toUtf8Bytes(`${KYC_SUBJECT_PREFIX}${normalizedNationalId}`));
+}
 
 /** The attestations' EIP-712 domain: name "CreditScorer", version "1", the chain. */
 export function kycDomain(chainId: bigint): TypedDataDomain {

@@ -68,8 +68,8 @@ const boolField = (object: Fields, name: string): boolean => object[name] === tr
 /** Each struct's fields, in the ABI's order (what the readers below read; what a comparison of two values walks). */
 export const STRUCT_FIELDS = {
   line: ["limit", "used", "tempLimit", "tempExpiry", "granted", "frozen", "ratePpmPerDay", "freezeReason"],
-  terms: ["principal", "startTime", "periods", "method", "productId", "ratePpmPerDay", "totalFee", "firstDueDay", "penaltyPpmPerDay"],
-  state: ["principalSettled", "feeSettled", "interestOwed", "penaltyOwed", "checkpointDay", "status"],
+  terms: ["principal", "startTime", "periods", "method", "productId", "ratePpmPerDay", "totalFee", "firstDueDay", "penaltyPpmPerDay", "writeOffDays"],
+  state: ["principalSettled", "feeSettled", "interestOwed", "penaltyOwed", "checkpointDay", "status", "principalRefunded", "restructures", "holidayDaysGranted"],
   allocation: ["penalty", "fee", "interest", "overduePrincipal", "currentPrincipal", "prepaidPrincipal"],
 } as const satisfies {
   line: readonly (keyof LedgerLine)[];
@@ -177,6 +177,7 @@ export function termsFromFields(r: Fields): LoanTerms {
     totalFee: bigField(r, "totalFee"),
     firstDueDay: bigField(r, "firstDueDay"),
     penaltyPpmPerDay: bigField(r, "penaltyPpmPerDay"),
+    writeOffDays: bigField(r, "writeOffDays"),
   };
 }
 
@@ -189,6 +190,9 @@ export function stateFromFields(r: Fields): LoanState {
     penaltyOwed: bigField(r, "penaltyOwed"),
     checkpointDay: bigField(r, "checkpointDay"),
     status: numField(r, "status") as LoanStatus,
+    principalRefunded: bigField(r, "principalRefunded"),
+    restructures: bigField(r, "restructures"),
+    holidayDaysGranted: bigField(r, "holidayDaysGranted"),
   };
 }
 

@@ -7,12 +7,13 @@
 import {
   applyRefund,
   applyRepayment,
-  checkpoint,
+  applyRestructure,
   cumulativePrincipals,
   DAY,
   dueDay,
   emptyState,
   LoanStatus,
+  PERIOD_DAYS,
   periodSettled,
   positionAt,
   positionOnDay,
@@ -71,9 +72,9 @@ export function replayLoans(entries: readonly LoanEntry[]): LoanHistory[] {
         loan.snapshots.push({ time: terms.startTime + day * DAY, kind: e.name, terms, state: next, daysPastDueBefore: before });
       } else if (e.name === "Restructured") {
         const newTerms = termsFromFields(e.args.newTerms as Record<string, unknown>);
-        const day = (newTerms.startTime - terms.startTime) / DAY;
-        const c = checkpoint(terms, state, day);
-        const next: LoanState = { ...emptyState(), interestOwed: c.interestOwed, penaltyOwed: c.penaltyOwed };
+        // The state as the ledger's restructure leaves it (accrued amounts owed, counters carried).
+        const holidayDays = newTerms.firstDueDay - PERIOD_DAYS;
+        const next = applyRestructure(terms, state, newTerms.startTime, newTerms.periods, holidayDays, newTerms.ratePpmPerDay).state;
         loan.snapshots.push({ time: newTerms.startTime, kind: e.name, terms: newTerms, state: next });
       } else if (e.name === "WrittenOff") {
         const dpd = big(e.args.daysPastDue);

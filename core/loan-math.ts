@@ -43,6 +43,8 @@ export interface LoanTerms {
   firstDueDay: bigint;
   /** Penalty on overdue principal, ppm/day: the product's rate when the loan was drawn. */
   penaltyPpmPerDay: bigint;
+  /** Days past due from which the loan may be written off (0: never): the product's threshold when drawn, kept through restructures. */
+  writeOffDays: bigint;
 }
 
 /** A loan's servicing state, as `ICreditLedger.LoanState`. */
@@ -53,6 +55,12 @@ export interface LoanState {
   penaltyOwed: bigint;
   checkpointDay: bigint;
   status: LoanStatus;
+  /** Principal refunded since the terms were set (drawn or last restructured): the base of the cumulative fee waiver. */
+  principalRefunded: bigint;
+  /** The loan's restructures so far (kept through restructures; at most `LEDGER_LIMITS.maxRestructuresPerLoan`). */
+  restructures: bigint;
+  /** Holiday days its restructures granted together (at most `LEDGER_LIMITS.maxTotalHolidayDays`). */
+  holidayDaysGranted: bigint;
 }
 
 /** A loan seen at a point in time, as `ICreditLedger.LoanPosition`. */
@@ -92,6 +100,9 @@ export const emptyState = (): LoanState => ({
   penaltyOwed: 0n,
   checkpointDay: 0n,
   status: LoanStatus.Active,
+  principalRefunded: 0n,
+  restructures: 0n,
+  holidayDaysGranted: 0n,
 });
 
 const max = (a: bigint, b: bigint): bigint => (a > b ? a : b);
@@ -224,6 +235,10 @@ export const LEDGER_LIMITS = {
   maxCashPeriods: 12,
   maxRestructurePeriods: 36,
   maxHolidayDays: 180n,
+  /** `MAX_RESTRUCTURES_PER_LOAN` of ICreditLedger.sol. */
+  maxRestructuresPerLoan: 2,
+  /** `MAX_TOTAL_HOLIDAY_DAYS` of ICreditLedger.sol: the holiday days of all a loan's restructures together. */
+  maxTotalHolidayDays: 180n,
   writeOffFreezeReason: 0xffff,
 } as const;
 
@@ -441,6 +456,18 @@ export function applyRepayment(t: LoanTerms, s: LoanState, day: bigint, amount: 
   };
 }
 
+/**
+ * The fee a refund of `amount` waives, cumulatively (`LoanServicing._feeWaived`): the share of
+ * the total fee of all principal refunded so far, rounded down once, less what earlier refunds
+ * waived, at most the fee left; all the fee left when the refund settles the last principal.
+ */
+export function refundFeeWaived(t: LoanTerms, s: LoanState, amount: bigint): bigint {
+  const feeLeft = t.totalFee - s.feeSettled;
+  if (s.principalSettled + amount === t.principal) return feeLeft;
+  const before = s.principalRefunded;
+  return min((t.totalFee * (before + amount)) / t.principal - (t.totalFee * before) / t.principal, feeLeft);
+}
+
 /** Apply a merchant refund at `day`, as the contract's `refund` does. */
 export function applyRefund(
   t: LoanTerms,
@@ -451,10 +478,11 @@ export function applyRefund(
   const outstanding = t.principal - s.principalSettled;
   if (amount <= 0n || amount > outstanding) throw new RangeError(`refund ${amount} outside 1..${outstanding}`);
   const c = checkpoint(t, s, day);
-  const feeWaived = min((t.totalFee * amount) / t.principal, t.totalFee - c.feeSettled);
+  const feeWaived = refundFeeWaived(t, c, amount);
   const next: LoanState = {
     ...c,
     principalSettled: c.principalSettled + amount,
+    principalRefunded: c.principalRefunded + amount,
     feeSettled: c.feeSettled + feeWaived,
   };
   if (isSettled(t, next, day)) next.status = LoanStatus.Closed;
@@ -462,8 +490,12 @@ export function applyRefund(
 }
 
 /**
- * A hardship restructure at `time`: the remaining principal and fee spread over `newPeriods`
- * periods from now, first due `holidayDays` + 30 days later, at `newRatePpmPerDay`.
+ * A hardship restructure at `time`, as the contract's `restructure` builds it: the remaining
+ * principal and the fee billed and unpaid (fees of periods not yet started are waived, as at a
+ * payoff, so the payoff never rises) spread over `newPeriods` periods from now, first due
+ * `holidayDays` + 30 days later, at `newRatePpmPerDay`; the restructure counters carried on;
+ * `daysPastDueCleared` the days past due just before. The bounds (counts, holidays, ceiling,
+ * term) are the caller's to check: see `restructureBudgetRefusal` and `withinCostCeiling`.
  */
 export function applyRestructure(
   t: LoanTerms,
@@ -472,8 +504,10 @@ export function applyRestructure(
   newPeriods: number,
   holidayDays: bigint,
   newRatePpmPerDay: bigint,
-): { terms: LoanTerms; state: LoanState; interestAccrued: bigint; penaltyAccrued: bigint } {
-  const c = checkpoint(t, s, dayOf(t, time));
+): { terms: LoanTerms; state: LoanState; interestAccrued: bigint; penaltyAccrued: bigint; daysPastDueCleared: bigint } {
+  const day = dayOf(t, time);
+  const before = position(t, s, day);
+  const c = checkpoint(t, s, day);
   const terms: LoanTerms = {
     principal: t.principal - c.principalSettled,
     startTime: time,
@@ -481,16 +515,39 @@ export function applyRestructure(
     method: t.method === RepaymentMethod.Bullet && newPeriods > 1 ? RepaymentMethod.EqualPrincipal : t.method,
     productId: t.productId,
     ratePpmPerDay: newRatePpmPerDay,
-    totalFee: t.totalFee - c.feeSettled,
+    totalFee: before.feesDue,
     firstDueDay: holidayDays + PERIOD_DAYS,
     penaltyPpmPerDay: t.penaltyPpmPerDay,
+    writeOffDays: t.writeOffDays,
   };
   return {
     terms,
-    state: { ...emptyState(), interestOwed: c.interestOwed, penaltyOwed: c.penaltyOwed },
+    state: {
+      ...emptyState(),
+      interestOwed: c.interestOwed,
+      penaltyOwed: c.penaltyOwed,
+      restructures: s.restructures + 1n,
+      holidayDaysGranted: s.holidayDaysGranted + holidayDays,
+    },
     interestAccrued: c.interestOwed - s.interestOwed,
     penaltyAccrued: c.penaltyOwed - s.penaltyOwed,
+    daysPastDueCleared: before.daysPastDue,
   };
+}
+
+/**
+ * Whether the ledger refuses a restructure for its per-loan bounds (before building terms):
+ * the `RestructureLimitReached` or `HolidayDaysExceeded` it reverts with, or undefined.
+ */
+export function restructureBudgetRefusal(
+  s: LoanState,
+  holidayDays: bigint
+): { error: "RestructureLimitReached"; restructures: bigint; max: bigint } | { error: "HolidayDaysExceeded"; requested: bigint; remaining: bigint } | undefined {
+  const max = BigInt(LEDGER_LIMITS.maxRestructuresPerLoan);
+  if (s.restructures >= max) return { error: "RestructureLimitReached", restructures: s.restructures, max };
+  const remaining = LEDGER_LIMITS.maxTotalHolidayDays - s.holidayDaysGranted;
+  if (holidayDays > remaining) return { error: "HolidayDaysExceeded", requested: holidayDays, remaining };
+  return undefined;
 }
 
 // ---------------------------------------------------------------- cost ceiling and APR

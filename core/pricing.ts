@@ -75,5 +75,5 @@ export function quote(terms: LoanTerms, costCeilingPpmPerYear: bigint): Quote {
 export function representativeCashApr(productId: number, limit: bigint, ratePpmPerDay: bigint): bigint {
   if (limit === 0n || ratePpmPerDay === 0n) return 0n;
   // On-time payments: the penalty rate does not enter the APR.
-  return aprPpm(cashLoanTerms(productId, { penaltyPpmPerDay: 0n }, limit, 12, RepaymentMethod.Annuity, ratePpmPerDay, 0n));
+  return aprPpm(cashLoanTerms(productId, { penaltyPpmPerDay: 0n, writeOffDays: 0n }, limit, 12, RepaymentMethod.Annuity, ratePpmPerDay, 0n));
 }

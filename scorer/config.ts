@@ -5,6 +5,9 @@
  *
  *   SCORER_KEY                 0x + 64 hex: the key that signs decisions (secret)          required
  *   SCORER_TOKEN               >= 32 characters: the bearer token the gateway sends (secret) required
+ *   SCORER_ADMIN_TOKEN         >= 32 characters: the bearer token of the admin API, which
+ *                              registers a partner's KYC verifier; the gateway never holds
+ *                              it (secret; unset: no admin API)                          unset
  *   SCORER_DB_PATH             SQLite database of the decisions it computed                required
  *   SCORER_CHAIN_ID            chain id of the ledger's EIP-712 domain                     required
  *   SCORER_LEDGER_ADDRESS      the CreditLedger contract (the domain's verifyingContract)  required
@@ -16,6 +19,11 @@
  *   SCORER_BUDGET_PER_HOUR     fen: most new limit granted (grants + increases) per hour  200000000
  *   SCORER_BUDGET_PER_DAY      fen: most new limit granted per day                        1000000000
  *   SCORER_DECISION_TTL_SECONDS  a decision it computed may be signed this long            3600
+ *   SCORER_MAX_HOLIDAY_DAYS    longest payment holiday a restructure decision grants      90
+ *   SCORER_MAX_RESTRUCTURES_PER_LOAN  restructure decisions it signs for one loan          2
+ *   SCORER_MAX_CHAIN_AHEAD_SECONDS  how far ahead of the scorer's clock a sign request's
+ *                              chain time may move the signed deadline (a local chain
+ *                              whose time was advanced; 0: never)                          300
  *   SCORER_LOG_LEVEL           pino level                                                  info
  */
 import { getAddress, isAddress } from "ethers";
@@ -43,6 +51,7 @@ const jsonText = <T extends z.ZodType>(inner: T) =>
 const Env = z.object({
   SCORER_KEY: z.string().regex(/^0x[0-9a-fA-F]{64}$/, "must be 0x and 64 hex digits"),
   SCORER_TOKEN: z.string().min(32, "must be at least 32 characters"),
+  SCORER_ADMIN_TOKEN: z.string().min(32, "must be at least 32 characters").optional(),
   SCORER_DB_PATH: z.string().min(1),
   SCORER_CHAIN_ID: z.string().regex(/^\d+$/).transform((v) => BigInt(v)),
   SCORER_LEDGER_ADDRESS: address,
@@ -53,12 +62,17 @@ const Env = z.object({
   SCORER_BUDGET_PER_HOUR: fen.default(200_000_000n),
   SCORER_BUDGET_PER_DAY: fen.default(1_000_000_000n),
   SCORER_DECISION_TTL_SECONDS: z.coerce.number().int().positive().default(3600),
+  SCORER_MAX_CHAIN_AHEAD_SECONDS: z.coerce.number().int().nonnegative().default(300),
+  SCORER_MAX_HOLIDAY_DAYS: z.coerce.number().int().min(0).max(65_535).default(90),
+  SCORER_MAX_RESTRUCTURES_PER_LOAN: z.coerce.number().int().min(0).max(1_000).default(2),
   SCORER_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
 export interface ScorerConfig {
   key: Secret<string>;
   token: Secret<string>;
+  /** The admin API's token (registering KYC verifiers); undefined: no admin API. */
+  adminToken?: Secret<string>;
   dbPath: string;
   chainId: bigint;
   ledgerAddress: string;
@@ -70,10 +84,16 @@ export interface ScorerConfig {
   tierMaxLimits: Readonly<Record<number, bigint>>;
   budget: { perHour: bigint; perDay: bigint };
   decisionTtlSeconds: number;
+  /** Most seconds a sign request's chain time may lie ahead of the scorer's clock and move the deadline. */
+  maxChainAheadSeconds: number;
+  /** Longest payment holiday of a restructure decision, days. */
+  maxHolidayDays: number;
+  /** Restructure decisions signed for one loan at most. */
+  maxRestructuresPerLoan: number;
   logLevel: string;
 }
 
-const SECRET = new Set(["SCORER_KEY", "SCORER_TOKEN"]);
+const SECRET = new Set(["SCORER_KEY", "SCORER_TOKEN", "SCORER_ADMIN_TOKEN"]);
 
 /** Parses the SCORER_… settings; throws naming every bad setting (never a secret's value). */
 export function loadScorerConfig(env: Record<string, string | undefined>): ScorerConfig {
@@ -92,6 +112,7 @@ export function loadScorerConfig(env: Record<string, string | undefined>): Score
   return {
     key: new Secret(e.SCORER_KEY),
     token: new Secret(e.SCORER_TOKEN),
+    ...(e.SCORER_ADMIN_TOKEN ? { adminToken: new Secret(e.SCORER_ADMIN_TOKEN) } : {}),
     dbPath: e.SCORER_DB_PATH,
     chainId: e.SCORER_CHAIN_ID,
     ledgerAddress: e.SCORER_LEDGER_ADDRESS,
@@ -101,6 +122,9 @@ export function loadScorerConfig(env: Record<string, string | undefined>): Score
     tierMaxLimits,
     budget: { perHour: e.SCORER_BUDGET_PER_HOUR, perDay: e.SCORER_BUDGET_PER_DAY },
     decisionTtlSeconds: e.SCORER_DECISION_TTL_SECONDS,
+    maxChainAheadSeconds: e.SCORER_MAX_CHAIN_AHEAD_SECONDS,
+    maxHolidayDays: e.SCORER_MAX_HOLIDAY_DAYS,
+    maxRestructuresPerLoan: e.SCORER_MAX_RESTRUCTURES_PER_LOAN,
     logLevel: e.SCORER_LOG_LEVEL,
   };
 }

@@ -4,8 +4,10 @@
  *   GET  /health      {"status":"ok","scorer":"0x…"}
  *   POST /v1/score    evidence + features (partner-reported ones marked) + model id -> the
  *                     decision it computed and stored, with its id
- *   POST /v1/sign     {id, account, nonce, decision?} -> the stored decision signed; anything
- *                     the scorer did not compute, or computed differently, is refused
+ *   POST /v1/sign     {id, account, nonce, decision?, chainTime?} -> the stored decision signed;
+ *                     anything the scorer did not compute, or computed differently, is refused
+ *   PUT  /admin/v1/kyc-verifiers/{partner}  {verifier}: whose KYC attestations count for the
+ *                     partner; only with SCORER_ADMIN_TOKEN (which the gateway does not hold)
  *
  * Amounts and other uint64s travel as decimal strings. Refusals are problem documents
  * (`application/problem+json`) with the rule's `code`.
@@ -45,9 +47,20 @@ const ScoreBody = z.strictObject({
       signature: z.string().regex(/^0x[0-9a-fA-F]+$/),
     })
     .optional(),
+  subject: bytes32.optional(),
   currentLimit: uint.optional(),
   ledgerCap: uint.optional(),
+  ledgerCaps: z.record(z.string().regex(/^\d{1,3}$/), uint).transform((r) => Object.fromEntries(Object.entries(r).map(([t, v]) => [Number(t), v]))).optional(),
   limitExpiry: uint.optional(),
+  purpose: z.enum(["line", "restructure", "reinstate"]).optional(),
+  restructure: z
+    .strictObject({
+      loanNo: z.int().min(1).max(0xffff_ffff),
+      newPeriods: z.int().min(0).max(255),
+      holidayDays: z.int().min(0).max(65_535),
+      newRatePpmPerDay: uint,
+    })
+    .optional(),
 });
 
 const DraftBody = z.strictObject({
@@ -64,7 +77,9 @@ const DraftBody = z.strictObject({
   reasonCodes: z.tuple([z.int(), z.int(), z.int(), z.int()]),
 });
 
-const SignBody = z.strictObject({ id: z.string().min(1).max(100), account: bytes32, nonce: uint, decision: DraftBody.optional() });
+const SignBody = z.strictObject({ id: z.string().min(1).max(100), account: bytes32, nonce: uint, decision: DraftBody.optional(), chainTime: uint.optional() });
+
+const VerifierBody = z.strictObject({ verifier: z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be an address") });
 
 const digest = (s: string): Buffer => createHash("sha256").update(s, "utf8").digest();
 
@@ -72,18 +87,34 @@ function problem(res: Response, status: number, code: string, detail: string, ex
   res.status(status).type("application/problem+json").send(JSON.stringify({ type: `urn:scorer:${code}`, title: code, status, code, detail, ...extra }));
 }
 
-export function scorerApp(service: ScorerService, token: string): express.Express {
+const bearer = (req: Request, expected: Buffer): boolean => {
+  const given = req.get("authorization");
+  return given !== undefined && timingSafeEqual(digest(given), expected);
+};
+
+export function scorerApp(service: ScorerService, token: string, adminToken?: string): express.Express {
   const app = express();
   app.disable("x-powered-by");
   const expected = digest(`Bearer ${token}`);
+  const expectedAdmin = adminToken === undefined ? undefined : digest(`Bearer ${adminToken}`);
 
   app.get("/health", (_req, res) => {
     res.json({ status: "ok", scorer: service.address });
   });
 
+  // The admin API: its own token, never the gateway's.
+  app.put("/admin/v1/kyc-verifiers/:partner", express.json({ limit: "4kb" }), (req, res) => {
+    if (expectedAdmin === undefined) return problem(res, 404, "NotFound", "the admin API is off: set SCORER_ADMIN_TOKEN to register KYC verifiers");
+    if (!bearer(req, expectedAdmin)) return problem(res, 401, "Unauthenticated", "send Authorization: Bearer <SCORER_ADMIN_TOKEN>");
+    const body = VerifierBody.safeParse(req.body);
+    if (!body.success) return problem(res, 400, "InvalidRequest", z.prettifyError(body.error));
+    const partner = String(req.params.partner);
+    service.registerVerifier(partner, body.data.verifier);
+    res.json({ partner, verifier: service.verifierOf(partner) });
+  });
+
   app.use((req: Request, res: Response, next: NextFunction) => {
-    const given = req.get("authorization");
-    if (!given || !timingSafeEqual(digest(given), expected)) {
+    if (!bearer(req, expected)) {
       problem(res, 401, "Unauthenticated", "send Authorization: Bearer <the scorer token> (SCORER_TOKEN / GATEWAY_SCORER_TOKEN)");
       return;
     }

@@ -12,7 +12,7 @@ async function main(): Promise<void> {
   const config = loadScorerConfig(process.env);
   const store = new ScorerStore(config.dbPath);
   const service = new ScorerService({ config, store });
-  const { server, url } = await listen(scorerApp(service, config.token.reveal()), config.host, config.port);
+  const { server, url } = await listen(scorerApp(service, config.token.reveal(), config.adminToken?.reveal()), config.host, config.port);
   process.stdout.write(`${JSON.stringify({ scorer: url, address: service.address })}\n`);
   const stop = (): void => {
     server.close(() => {

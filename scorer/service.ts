@@ -5,9 +5,9 @@
  * it stored, with the exact values it stored, before it expires.
  */
 import { randomUUID } from "node:crypto";
-import { getAddress, Wallet, type TypedDataDomain } from "ethers";
+import { getAddress, Wallet, ZeroHash, type TypedDataDomain } from "ethers";
 
-import { decisionDomain, lineDecision, signDecision, type Decision } from "../core/decision";
+import { decisionDomain, DecisionPurpose, restructureSubject, signDecision, type Decision } from "../core/decision";
 import { kycAttestationSigner, kycDomain, type KycAttestation } from "../core/kyc-attestation";
 import type { ProductName } from "../core/names";
 import { DEFAULT_MODEL, reasonCodeSlots, underwrite } from "../core/scoring/underwriting";
@@ -45,19 +45,36 @@ export interface ScoreRequest {
   features: { values: Features; partnerReported: string[] };
   /** 0x-hex salt of the features hash. */
   salt: string;
-  /** KYC attestation; without one the tier is 0 (behavioural score alone). */
+  /**
+   * KYC attestation; without one the tier is the one the scorer last accepted an attestation
+   * for this account (until that attestation's expiry), else 0 (behavioural score alone).
+   */
   evidence?: Evidence;
+  /** The KYC subject of the applicant (`kycSubjectOf`), derived by the gateway from the identity: needed with `evidence`. */
+  subject?: string;
   /** The line's current limit (a review): only the raise above it counts in the rate budget. */
   currentLimit?: bigint;
   /** The ledger's cap for the tier (`tierPolicyOf`), if the gateway read one: it can only lower the limit. */
   ledgerCap?: bigint;
+  /** The ledger's cap per tier (`tierPolicyOf(t).maxLineLimit`), when the gateway does not know the tier yet: the derived tier's can only lower the limit. */
+  ledgerCaps?: Readonly<Record<number, bigint>>;
   /** Unix seconds the line's limit lapses at; 0 or absent: no expiry (as the gateway grants today). */
   limitExpiry?: bigint;
+  /**
+   * What the decision is for (default "line": a grant, raise or decline). "restructure" needs
+   * `restructure` (the new terms it authorises, bound by the decision's subject); "reinstate"
+   * authorises reinstating a line frozen by a write-off.
+   */
+  purpose?: "line" | "restructure" | "reinstate";
+  restructure?: { loanNo: number; newPeriods: number; holidayDays: number; newRatePpmPerDay: bigint };
 }
 
 export interface ScoreAnswer {
   id: string;
   decision: DecisionDraft;
+  /** `DecisionPurpose`: 0 Line, 1 Restructure, 2 Reinstate; signed with `subject`. */
+  purpose: number;
+  subject: string;
   tier: number;
   /** Why the limit is below the band's: "tier" (the tier's cap), "partner-reported" (features without evidence). */
   cappedBy?: "tier" | "partner-reported";
@@ -70,6 +87,12 @@ export interface SignRequest {
   nonce: bigint;
   /** The decision as the caller holds it: it must equal the stored one field by field. */
   decision?: DecisionDraft;
+  /**
+   * The chain's latest block time as the caller read it (unix seconds). A chain ahead of the
+   * scorer's clock (a local chain whose time was advanced) moves the deadline by as much, at
+   * most SCORER_MAX_CHAIN_AHEAD_SECONDS; it never shortens or lengthens the time the decision may be signed.
+   */
+  chainTime?: bigint;
 }
 
 export interface SignAnswer {
@@ -85,6 +108,12 @@ export interface ScorerServiceOptions {
   now?: () => number;
   models?: readonly ScorecardModel[];
 }
+
+/**
+ * Features a KYC attestation evidences from a level on: a level-2 attestation is the
+ * verifier's check of income evidence, so from tier 2 a partner-reported income is evidenced.
+ */
+export const EVIDENCED_FROM_TIER: Readonly<Record<string, number>> = { monthlyIncomeYuan: 2 };
 
 const HOUR = 3600;
 const DAY = 86_400;
@@ -106,13 +135,31 @@ export class ScorerService {
     this.now = options.now ?? (() => Math.floor(Date.now() / 1000));
   }
 
-  /** The tier the evidence proves for `account` through `partner`; 0 without evidence. Refuses evidence it cannot accept. */
-  tierOf(account: string, partner: string, evidence: Evidence | undefined): number {
-    if (!evidence) return 0;
+  /** The address whose KYC attestations count for `partner`: registered through the admin API, else configured. */
+  verifierOf(partner: string): string | undefined {
+    return this.options.store.verifierOf(partner) ?? this.options.config.kycVerifiers[partner];
+  }
+
+  /** Registers `partner`'s KYC verifier (the admin API; the gateway cannot call it). */
+  registerVerifier(partner: string, verifier: string): void {
+    this.options.store.registerVerifier(partner, getAddress(verifier), this.now());
+  }
+
+  /**
+   * The tier the evidence proves for `subject` through `partner`. Without evidence: the tier
+   * last attested for `account` while that attestation is unexpired, else 0. Refuses evidence
+   * it cannot accept.
+   */
+  tierOf(account: string, partner: string, evidence: Evidence | undefined, subject?: string): number {
+    const now = BigInt(this.now());
+    if (!evidence) {
+      const last = this.options.store.attestedTier(account);
+      return last !== undefined && BigInt(last.expiry) > now ? last.tier : 0;
+    }
     const a = evidence.attestation;
-    const verifier = this.options.config.kycVerifiers[partner];
+    const verifier = this.verifierOf(partner);
     if (!verifier) {
-      throw new ScorerRefusal("NoVerifierForPartner", 422, `no KYC verifier is configured for partner ${partner}; apply without an attestation (tier 0) or configure SCORER_KYC_VERIFIERS`, { partner });
+      throw new ScorerRefusal("NoVerifierForPartner", 422, `no KYC verifier is registered for partner ${partner}; apply without an attestation (tier 0) or register the partner's verifier (SCORER_KYC_VERIFIERS or the scorer's admin API)`, { partner });
     }
     if (a.partner !== partner) {
       throw new ScorerRefusal("AttestationPartnerMismatch", 422, `the attestation is for partner ${a.partner}, the application comes through ${partner}`, { attested: a.partner, partner });
@@ -126,10 +173,12 @@ export class ScorerService {
     if (getAddress(signer) !== getAddress(verifier)) {
       throw new ScorerRefusal("AttestationNotByVerifier", 422, `the attestation is signed by ${signer}, not by partner ${partner}'s verifier ${verifier} (or its fields were changed)`, { signer, verifier, partner });
     }
-    if (a.subject.toLowerCase() !== account.toLowerCase()) {
-      throw new ScorerRefusal("AttestationSubjectMismatch", 422, `the attestation is about ${a.subject}, not account ${account}`, { subject: a.subject, account });
+    if (subject === undefined) {
+      throw new ScorerRefusal("SubjectRequired", 400, "an attestation needs the applicant's subject (kycSubjectOf the national id) beside it", {});
     }
-    const now = BigInt(this.now());
+    if (a.subject.toLowerCase() !== subject.toLowerCase()) {
+      throw new ScorerRefusal("AttestationSubjectMismatch", 422, `the attestation is about subject ${a.subject}, not about this applicant (${subject}); the subject is kycSubjectOf(national id), see docs/SCORER.md`, { subject: a.subject, expected: subject });
+    }
     if (a.issuedAt > now) {
       throw new ScorerRefusal("AttestationNotYetValid", 422, `the attestation is issued at ${a.issuedAt}, after now (${now})`, { issuedAt: a.issuedAt.toString(), now: now.toString() });
     }
@@ -147,14 +196,19 @@ export class ScorerService {
     if (!model) {
       throw new ScorerRefusal("UnknownModel", 422, `model ${request.modelId} is not one the scorer holds; use ${[...this.models.keys()].join(", ")}`, { modelId: request.modelId });
     }
-    const tier = this.tierOf(request.account, request.partner, request.evidence);
-    // Features only the partner reports cap the limit at the tier below (never below tier 0).
-    const partnerReported = request.features.partnerReported.some((f) => request.features.values[f] !== undefined);
+    const tier = this.tierOf(request.account, request.partner, request.evidence, request.subject);
+    // Features only the partner reports (and no evidence of the tier covers) cap the limit at the tier below (never below tier 0).
+    const evidenced = (f: string) => EVIDENCED_FROM_TIER[f] !== undefined && tier >= EVIDENCED_FROM_TIER[f];
+    const partnerReported = request.features.partnerReported.some((f) => request.features.values[f] !== undefined && !evidenced(f));
     const capTier = partnerReported ? Math.max(0, tier - 1) : tier;
     const caps = this.options.config.tierMaxLimits;
+    const ledgerCap = [request.ledgerCap, request.ledgerCaps?.[tier]].reduce<bigint | undefined>(
+      (low, c) => (c === undefined ? low : low === undefined || c < low ? c : low),
+      undefined
+    );
     let cap = caps[capTier];
-    if (cap !== undefined && request.ledgerCap !== undefined && request.ledgerCap < cap) cap = request.ledgerCap;
-    const tierCapOnly = caps[tier] !== undefined && request.ledgerCap !== undefined && request.ledgerCap < caps[tier] ? request.ledgerCap : caps[tier];
+    if (cap !== undefined && ledgerCap !== undefined && ledgerCap < cap) cap = ledgerCap;
+    const tierCapOnly = caps[tier] !== undefined && ledgerCap !== undefined && ledgerCap < caps[tier] ? ledgerCap : caps[tier];
 
     const u = underwrite({
       model,
@@ -164,20 +218,23 @@ export class ScorerService {
       product: request.product,
       salt: request.salt,
     });
+    const kind = this.purposeOf(request);
+    const line = kind.purpose === DecisionPurpose.Line;
     const draft: DecisionDraft = {
       account: request.account,
       productId: u.productId,
-      approved: u.approved,
+      // A restructure is a hardship decision: approved within the scorer's bounds (purposeOf), whatever the score.
+      approved: kind.purpose === DecisionPurpose.Restructure ? true : u.approved,
       tier,
       score: u.score,
-      limit: u.limit,
-      limitExpiry: u.approved ? (request.limitExpiry ?? 0n) : 0n,
-      ratePpmPerDay: u.ratePpmPerDay,
+      limit: line ? u.limit : 0n,
+      limitExpiry: line && u.approved ? (request.limitExpiry ?? 0n) : 0n,
+      ratePpmPerDay: kind.purpose === DecisionPurpose.Restructure ? request.restructure!.newRatePpmPerDay : line ? u.ratePpmPerDay : 0n,
       modelId: u.modelId,
       featuresHash: u.featuresHash,
       reasonCodes: reasonCodeSlots(u.reasonCodes),
     };
-    const newLimit = u.approved ? (u.limit > (request.currentLimit ?? 0n) ? u.limit - (request.currentLimit ?? 0n) : 0n) : 0n;
+    const newLimit = line && u.approved ? (u.limit > (request.currentLimit ?? 0n) ? u.limit - (request.currentLimit ?? 0n) : 0n) : 0n;
     const now = this.now();
     const id = randomUUID();
     const expiresAt = now + this.options.config.decisionTtlSeconds;
@@ -197,10 +254,36 @@ export class ScorerService {
           );
         }
       }
-      store.insert({ id, draft, newLimit, createdAt: now, expiresAt });
+      if (kind.loanNo !== undefined) {
+        const done = store.restructuresOf(request.account, kind.loanNo);
+        const most = this.options.config.maxRestructuresPerLoan;
+        if (done >= most) {
+          throw new ScorerRefusal("RestructureNotAllowed", 422, `loan ${kind.loanNo} was restructured ${done} times already, the most SCORER_MAX_RESTRUCTURES_PER_LOAN allows; collect or write it off instead`, { loanNo: kind.loanNo, restructures: done, most });
+        }
+      }
+      store.insert({ id, draft, newLimit, createdAt: now, expiresAt, purpose: kind.purpose, subject: kind.subject, loanNo: kind.loanNo });
+      if (request.evidence) {
+        store.recordAttestedTier({ account: request.account, tier, expiry: Number(request.evidence.attestation.expiry), partner: request.partner, attestedAt: now });
+      }
     });
     const cappedBy = u.cappedByTier ? (cap !== undefined && tierCapOnly !== undefined && cap < tierCapOnly ? "partner-reported" : "tier") : undefined;
-    return { id, decision: draft, tier, ...(cappedBy ? { cappedBy } : {}), expiresAt };
+    return { id, decision: draft, purpose: kind.purpose, subject: kind.subject, tier, ...(line && cappedBy ? { cappedBy } : {}), expiresAt };
+  }
+
+  /** The purpose, subject and (a restructure) loan of a request; refuses a restructure past the scorer's bounds. */
+  private purposeOf(request: ScoreRequest): { purpose: number; subject: string; loanNo?: number } {
+    if (request.purpose === "reinstate") return { purpose: DecisionPurpose.Reinstate, subject: ZeroHash };
+    if (request.purpose !== "restructure") {
+      if (request.restructure) throw new ScorerRefusal("InvalidRequest", 400, "restructure terms need purpose \"restructure\"");
+      return { purpose: DecisionPurpose.Line, subject: ZeroHash };
+    }
+    const r = request.restructure;
+    if (!r) throw new ScorerRefusal("InvalidRequest", 400, "a restructure decision needs restructure: {loanNo, newPeriods, holidayDays, newRatePpmPerDay}");
+    const most = this.options.config.maxHolidayDays;
+    if (r.holidayDays > most) {
+      throw new ScorerRefusal("RestructureNotAllowed", 422, `a payment holiday of ${r.holidayDays} days is more than the ${most} SCORER_MAX_HOLIDAY_DAYS allows`, { holidayDays: r.holidayDays, most });
+    }
+    return { purpose: DecisionPurpose.Restructure, subject: restructureSubject(r.loanNo, r.newPeriods, r.holidayDays, r.newRatePpmPerDay), loanNo: r.loanNo };
   }
 
   async sign(request: SignRequest): Promise<SignAnswer> {
@@ -224,13 +307,23 @@ export class ScorerService {
     if (request.nonce < 0n || request.nonce > 0xffff_ffffn) {
       throw new ScorerRefusal("BadNonce", 400, `nonce ${request.nonce} is not a uint32`, { nonce: request.nonce.toString() });
     }
-    // A line decision, signed by this scorer's address, issued now.
-    const decision: Decision = lineDecision(stored.draft, {
+    // The chain's clock, as far as the scorer lets a caller move it: ahead up to
+    // SCORER_MAX_CHAIN_AHEAD_SECONDS (a development chain whose time was advanced) moves the
+    // deadline and the issue time; behind (a block a few seconds old) only the issue time, so it is never after the chain's now.
+    const maxAhead = BigInt(this.options.config.maxChainAheadSeconds);
+    const offset = request.chainTime === undefined ? 0n : request.chainTime - BigInt(now);
+    const clamped = offset > maxAhead ? maxAhead : offset < -maxAhead ? -maxAhead : offset;
+    const shift = clamped > 0n ? clamped : 0n;
+    // The decision with the purpose and subject it was computed for, signed by this scorer's address, issued now (on the chain's clock).
+    const decision: Decision = {
+      ...stored.draft,
+      purpose: stored.purpose,
+      subject: stored.subject,
       scorer: this.address,
       nonce: request.nonce,
-      issuedAt: BigInt(now),
-      deadline: BigInt(stored.expiresAt),
-    });
+      issuedAt: BigInt(now) + clamped,
+      deadline: BigInt(stored.expiresAt) + shift,
+    };
     const signature = await signDecision(this.wallet, this.domain, decision);
     this.options.store.recordSignature({ decisionId: stored.id, nonce: request.nonce, deadline: decision.deadline, signature, signedAt: now });
     return { decision, scorer: this.address, signature };

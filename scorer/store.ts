@@ -16,6 +16,11 @@ export interface StoredDecision {
   createdAt: number;
   /** Unix seconds: it is not signed at or after this. */
   expiresAt: number;
+  /** `DecisionPurpose` and the subject it authorises (zero for Line and Reinstate). */
+  purpose: number;
+  subject: string;
+  /** A restructure's loan (counted against SCORER_MAX_RESTRUCTURES_PER_LOAN once signed). */
+  loanNo?: number;
 }
 
 export interface SignatureRecord {
@@ -33,7 +38,10 @@ const SCHEMA = `
     draft       TEXT NOT NULL,
     new_limit   TEXT NOT NULL,
     created_at  INTEGER NOT NULL,
-    expires_at  INTEGER NOT NULL
+    expires_at  INTEGER NOT NULL,
+    purpose     INTEGER NOT NULL,
+    subject     TEXT NOT NULL,
+    loan_no     INTEGER
   );
   CREATE INDEX IF NOT EXISTS decisions_created ON decisions (created_at);
   CREATE TABLE IF NOT EXISTS signatures (
@@ -44,7 +52,29 @@ const SCHEMA = `
     signed_at   INTEGER NOT NULL,
     PRIMARY KEY (decision_id, nonce)
   );
+  CREATE TABLE IF NOT EXISTS attested_tiers (
+    account     TEXT PRIMARY KEY,
+    tier        INTEGER NOT NULL,
+    expiry      INTEGER NOT NULL,
+    partner     TEXT NOT NULL,
+    attested_at INTEGER NOT NULL
+  );
+  CREATE TABLE IF NOT EXISTS kyc_verifiers (
+    partner       TEXT PRIMARY KEY,
+    verifier      TEXT NOT NULL,
+    registered_at INTEGER NOT NULL
+  );
 `;
+
+/** The tier an attestation proved for an account, until the attestation's expiry. */
+export interface AttestedTier {
+  account: string;
+  tier: number;
+  /** Unix seconds: the attestation's expiry. */
+  expiry: number;
+  partner: string;
+  attestedAt: number;
+}
 
 const encode = (d: DecisionDraft): string =>
   JSON.stringify(d, (_k, v: unknown) => (typeof v === "bigint" ? { $bigint: v.toString() } : v));
@@ -66,8 +96,8 @@ export class ScorerStore {
 
   insert(d: StoredDecision): void {
     this.db
-      .prepare("INSERT INTO decisions (id, account, draft, new_limit, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)")
-      .run(d.id, d.draft.account, encode(d.draft), d.newLimit.toString(), d.createdAt, d.expiresAt);
+      .prepare("INSERT INTO decisions (id, account, draft, new_limit, created_at, expires_at, purpose, subject, loan_no) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+      .run(d.id, d.draft.account.toLowerCase(), encode(d.draft), d.newLimit.toString(), d.createdAt, d.expiresAt, d.purpose, d.subject, d.loanNo ?? null);
   }
 
   get(id: string): StoredDecision | undefined {
@@ -79,6 +109,9 @@ export class ScorerStore {
       newLimit: BigInt(row.new_limit as string),
       createdAt: row.created_at as number,
       expiresAt: row.expires_at as number,
+      purpose: row.purpose as number,
+      subject: row.subject as string,
+      ...(row.loan_no === null ? {} : { loanNo: row.loan_no as number }),
     };
   }
 
@@ -86,6 +119,14 @@ export class ScorerStore {
   newLimitSince(since: number): bigint {
     const rows = this.db.prepare("SELECT new_limit FROM decisions WHERE created_at >= ?").all(since) as Array<{ new_limit: string }>;
     return rows.reduce((sum, r) => sum + BigInt(r.new_limit), 0n);
+  }
+
+  /** How many restructure decisions for `account`'s loan `loanNo` the scorer has signed. */
+  restructuresOf(account: string, loanNo: number): number {
+    const row = this.db
+      .prepare("SELECT COUNT(DISTINCT d.id) AS n FROM decisions d JOIN signatures s ON s.decision_id = d.id WHERE d.account = ? AND d.loan_no = ?")
+      .get(account.toLowerCase(), loanNo) as { n: number };
+    return row.n;
   }
 
   /** Computes and stores in one transaction, so two concurrent requests cannot both pass the budget. */
@@ -97,6 +138,29 @@ export class ScorerStore {
     this.db
       .prepare("INSERT OR REPLACE INTO signatures (decision_id, nonce, deadline, signature, signed_at) VALUES (?, ?, ?, ?, ?)")
       .run(s.decisionId, s.nonce.toString(), s.deadline.toString(), s.signature, s.signedAt);
+  }
+
+  /** Remembers the tier an attestation proved for `account` (the last one counts). */
+  recordAttestedTier(t: AttestedTier): void {
+    this.db
+      .prepare("INSERT OR REPLACE INTO attested_tiers (account, tier, expiry, partner, attested_at) VALUES (?, ?, ?, ?, ?)")
+      .run(t.account.toLowerCase(), t.tier, t.expiry, t.partner, t.attestedAt);
+  }
+
+  attestedTier(account: string): AttestedTier | undefined {
+    const row = this.db.prepare("SELECT * FROM attested_tiers WHERE account = ?").get(account.toLowerCase()) as Record<string, unknown> | undefined;
+    if (!row) return undefined;
+    return { account: row.account as string, tier: row.tier as number, expiry: row.expiry as number, partner: row.partner as string, attestedAt: row.attested_at as number };
+  }
+
+  /** Registers (or replaces) the KYC verifier of a partner (the admin API). */
+  registerVerifier(partner: string, verifier: string, now: number): void {
+    this.db.prepare("INSERT OR REPLACE INTO kyc_verifiers (partner, verifier, registered_at) VALUES (?, ?, ?)").run(partner, verifier, now);
+  }
+
+  verifierOf(partner: string): string | undefined {
+    const row = this.db.prepare("SELECT verifier FROM kyc_verifiers WHERE partner = ?").get(partner) as { verifier: string } | undefined;
+    return row?.verifier;
   }
 
   close(): void {

@@ -210,6 +210,22 @@ async function startSystem(options: Options, dir: string): Promise<System> {
 
   const { localAccountKey } = await import("../server/chain/local-keys");
   const hd = hre.config.networks.hardhat.accounts as unknown as Parameters<typeof localAccountKey>[0];
+  // The scorer beside the gateway, as npm start runs it: a process of its own with the scorer key.
+  const { startScorerProcess } = await import("./lib/scorer-process");
+  const scorerToken = randomBytes(32).toString("hex");
+  const scorerProcess = await startScorerProcess({
+    SCORER_KEY: localAccountKey(hd, 2),
+    SCORER_TOKEN: scorerToken,
+    SCORER_DB_PATH: path.join(dir, "scorer.sqlite"),
+    SCORER_CHAIN_ID: String(await hre.ethers.provider.getNetwork().then((n) => n.chainId)),
+    SCORER_LEDGER_ADDRESS: ledgerAddress,
+    SCORER_PORT: "0",
+    SCORER_LOG_LEVEL: "warn",
+    // A load test grants far more new credit per hour than any real day would.
+    SCORER_BUDGET_PER_HOUR: "1000000000000",
+    SCORER_BUDGET_PER_DAY: "1000000000000",
+  });
+  progress(`scorer listening on ${scorerProcess.url} (process ${scorerProcess.pid})`);
   // npm start's gateway settings (scripts/lib/gateway-setup.ts): log level warn, 250 ms polls.
   const env: Record<string, string> = {
     GATEWAY_RPC_URL: node.rpcUrl,
@@ -217,7 +233,8 @@ async function startSystem(options: Options, dir: string): Promise<System> {
     GATEWAY_LEDGER_START_BLOCK: String(startBlock),
     GATEWAY_MODE: "development", // Hardhat's public keys are refused in production mode
     GATEWAY_OPERATOR_KEY: localAccountKey(hd, 1),
-    GATEWAY_SCORER_KEY: localAccountKey(hd, 2),
+    GATEWAY_SCORER_URL: scorerProcess.url,
+    GATEWAY_SCORER_TOKEN: scorerToken,
     GATEWAY_DB_PATH: path.join(dir, "gateway.sqlite"),
     GATEWAY_VAULT_KEY: randomBytes(32).toString("hex"),
     GATEWAY_IDENTITY_PEPPER: randomBytes(32).toString("hex"),
@@ -245,6 +262,7 @@ async function startSystem(options: Options, dir: string): Promise<System> {
       ledgerAddress,
       stop: async () => {
         await gateway.stop();
+        await scorerProcess.kill();
         await node.close();
       },
     };
@@ -269,6 +287,7 @@ async function startSystem(options: Options, dir: string): Promise<System> {
     ledgerAddress,
     stop: async () => {
       await gateway.kill("SIGTERM");
+      await scorerProcess.kill();
       await node.close();
     },
   };
@@ -333,7 +352,7 @@ async function main(): Promise<void> {
 
     progress("warming up (not measured): 4 applications, 4 purchases, 4 repayments");
     await phase("warm-up applications", 4, 1, options.maxSeconds, () =>
-      partner.post("/v1/applications", { identity: { nationalId: nationalId(++applicant), name: "测试", phone: "+86 139 0000 0000", verification: "verified" }, product: "pay_later", features: FEATURES, consent: true }),
+      partner.post("/v1/applications", { identity: { nationalId: nationalId(++applicant), name: "测试", phone: "+86 139 0000 0000" }, product: "pay_later", features: FEATURES, consent: true }),
     (_, body) => accounts.push(body.accountId as string));
     await phase("warm-up purchases", 4, 1, options.maxSeconds, (i) => partner.post("/v1/purchases", { accountId: accounts[i % accounts.length], amount: "1000" }), (_, body) => loans.push(body.loanId as string));
     await phase("warm-up repayments", 4, 1, options.maxSeconds, (i) => partner.post("/v1/repayments", { loanId: loans[i % loans.length], amount: "10" }));
@@ -344,7 +363,7 @@ async function main(): Promise<void> {
       results.push(
         await phase("applications", options.requests, concurrency, options.maxSeconds, () =>
           partner.post("/v1/applications?wait=true", {
-            identity: { nationalId: nationalId(++applicant), name: "测试", phone: "+86 139 0000 0000", verification: "verified" },
+            identity: { nationalId: nationalId(++applicant), name: "测试", phone: "+86 139 0000 0000" },
             product: "pay_later",
             features: FEATURES,
             consent: true,

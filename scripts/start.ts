@@ -2,8 +2,10 @@
  * `npm start`: the local system in one command. Starts a Hardhat Network JSON-RPC node on
  * 127.0.0.1, deploys the ledger to it with separate role keys (admin = account 0,
  * operator = 1, scorer = 2, pauser = 3), exports addresses and ABIs to
- * `deployments/localhost-31337/`, then starts the partner gateway on 127.0.0.1:8080 with a
- * fresh database for this deployment (`.gateway/31337-<ledger>-<genesis>/`), creates a demo partner, auditor
+ * `deployments/localhost-31337/`, then starts the scorer as a child process with the scorer
+ * key (scripts/lib/scorer-setup.ts) and the partner gateway on 127.0.0.1:8080, which holds
+ * only the scorer's URL and token, with a fresh database for this deployment
+ * (`.gateway/31337-<ledger>-<genesis>/`), creates a demo partner, auditor
  * and admin key, seeds a few demo accounts through the gateway's services, prints the URLs and
  * keys, and serves until Ctrl-C (which stops the gateway, then the node). The embedded chain runs
  * the gateway in development mode; a gateway for an existing chain runs in production mode
@@ -14,11 +16,11 @@
  *   npm start -- --rpc <url> --ledger <address> # a gateway for a ledger on an existing chain (no node, no deploy;
  *                                               # or GATEWAY_RPC_URL and GATEWAY_LEDGER_ADDRESS); its database is kept
  *                                               # across runs. Production mode: every secret from the environment
- *                                               # (GATEWAY_OPERATOR_KEY, GATEWAY_SCORER_KEY, GATEWAY_VAULT_KEY,
- *                                               # GATEWAY_IDENTITY_PEPPER), no key printed
+ *                                               # (GATEWAY_OPERATOR_KEY, GATEWAY_VAULT_KEY, GATEWAY_IDENTITY_PEPPER;
+ *                                               # the scorer's SCORER_KEY), no key printed
  *   npm start -- --rpc <url> --ledger <address> --dev
  *                                               # development mode: generated secrets, Hardhat's accounts 1 and 2
- *                                               # as default keys, demo keys printed; --seed adds demo data
+ *                                               # as default operator and scorer keys, demo keys printed; --seed adds demo data
  *   npm start -- --chain-only                   # the node and the ledger, no gateway
  *   npm start -- --log-rpc                      # log the JSON-RPC calls the node serves
  *   npm start -- --ready-file <path>            # once up, write the URLs, (development) keys and demo accounts there as JSON
@@ -215,6 +217,7 @@ async function main(): Promise<void> {
         scorerKey: localAccountKey(hd, 2),
         port: gatewayPort,
       },
+      { chainId: BigInt(chainId), devVerifierKey: localAccountKey(hd, 9) },
       true,
       parts
     );
@@ -241,15 +244,17 @@ async function startForExistingChain(
   (provider as { destroy?: () => void }).destroy?.();
   let operatorKey: string | undefined;
   let scorerKey: string | undefined;
-  if (mode === "development" && (process.env.GATEWAY_OPERATOR_KEY === undefined || process.env.GATEWAY_SCORER_KEY === undefined)) {
+  let devVerifierKey: string | undefined;
+  if (mode === "development" && (process.env.GATEWAY_OPERATOR_KEY === undefined || process.env.SCORER_KEY === undefined)) {
     // Development: Hardhat's (and anvil's) accounts 1 and 2 are the operator and scorer `npm start` deploys with.
     const { localAccountKey } = await import("../server/chain/local-keys");
     const hre = (await import("hardhat")).default;
     const hd = hre.config.networks.hardhat.accounts as unknown as Parameters<typeof localAccountKey>[0];
     operatorKey = localAccountKey(hd, 1);
     scorerKey = localAccountKey(hd, 2);
+    devVerifierKey = localAccountKey(hd, 9);
     log(
-      "development mode: using Hardhat's accounts 1 and 2 as operator and scorer (set GATEWAY_OPERATOR_KEY / GATEWAY_SCORER_KEY to override)"
+      "development mode: using Hardhat's accounts 1 and 2 as operator and scorer (set GATEWAY_OPERATOR_KEY / SCORER_KEY to override)"
     );
   }
   const gateway = await startGateway(
@@ -260,9 +265,10 @@ async function startForExistingChain(
       startBlock: 0,
       dataDir: gatewayDataDir(root, chainId, flags.ledger!, genesisHash, false),
       operatorKey,
-      scorerKey,
+      scorerKey: process.env.SCORER_KEY ?? scorerKey,
       port: gatewayPort,
     },
+    { chainId, devVerifierKey },
     flags.seed,
     parts
   );
@@ -274,13 +280,34 @@ type StartedGateway = NonNullable<ReadyFile["gateway"]> & { demo: ReadyFile["dem
 
 async function startGateway(
   setup: import("./lib/gateway-setup").GatewaySetup,
+  chain: { chainId: bigint; devVerifierKey?: string },
   seed: boolean,
   parts: Array<{ name: string; part: Stoppable }>
 ): Promise<StartedGateway> {
   const { formatGatewaySummary, gatewayConfigFor } = await import("./lib/gateway-setup");
   const { createGateway } = await import("../server/gateway");
   const { buildExplorerScript, EXPLORER_SCRIPT_FILE } = await import("../verifier/explorer/bundle");
-  const config = gatewayConfigFor(setup, process.env);
+  const { startLocalScorer, scorerSettingsOf } = await import("./lib/scorer-setup");
+  if (setup.scorerKey === undefined) throw new ConfigError(["SCORER_KEY (the scorer process's key, holding SCORER_ROLE) is not set"]);
+  const { isPublicTestKey } = await import("../server/chain/local-keys");
+  if (setup.mode === "production" && isPublicTestKey(setup.scorerKey)) {
+    const { publicTestKeyProblem } = await import("../server/config");
+    throw new ConfigError([publicTestKeyProblem("SCORER_KEY")]);
+  }
+  const scorer = await startLocalScorer({
+    key: setup.scorerKey,
+    chainId: chain.chainId,
+    ledger: setup.ledger,
+    dataDir: setup.dataDir,
+    development: setup.mode === "development",
+    devVerifierKey: chain.devVerifierKey,
+    env: scorerSettingsOf(process.env),
+  });
+  parts.push({ name: "scorer", part: scorer });
+  // The gateway runs in this process: the scorer key stays with the scorer process only.
+  delete process.env.SCORER_KEY;
+  log(`scorer process ${scorer.process.pid} listening on ${scorer.url} (key ${scorer.address}; the gateway holds only its URL and token)`);
+  const config = gatewayConfigFor(setup, scorer, process.env);
   await buildExplorerScript();
   log(`built the explorer page's script (${path.relative(process.cwd(), EXPLORER_SCRIPT_FILE)})`);
   log(`starting the gateway (database ${path.relative(process.cwd(), config.store.path)})`);
@@ -306,7 +333,12 @@ async function startGateway(
   if (seed) {
     log("seeding demo accounts through the gateway");
     const { seedDemo } = await import("./lib/demo-seed");
-    demo = await seedDemo(gateway, first.partner.id);
+    demo = await seedDemo(gateway, first.partner.id, (nationalId, level) => scorer.devEvidence("operator", nationalId, level));
+  }
+  if (scorer.devVerifier) {
+    // The demo partners' KYC verifier is the development one: attestations it signs count for them.
+    for (const p of [first, second]) await scorer.registerVerifier(p.partner.id, scorer.devVerifier.address);
+    log(`development KYC verifier for the demo partners: ${scorer.devVerifier.address} (Hardhat's account 9)`);
   }
   console.log(formatGatewaySummary({ url, dataDir, keys, demo }));
   return {

@@ -10,7 +10,9 @@
  *   GATEWAY_LEDGER_ADDRESS      address of the CreditLedger contract                      required
  *   GATEWAY_LEDGER_START_BLOCK  block the indexer starts from (the ledger's deploy block) 0
  *   GATEWAY_OPERATOR_KEY        0x + 64 hex: the key that sends transactions (secret)     required
- *   GATEWAY_SCORER_KEY          0x + 64 hex: the key that signs decisions (secret)        required
+ *   GATEWAY_SCORER_URL          the scorer process (scorer/, docs/SCORER.md): it scores and
+ *                               signs decisions; the gateway never holds its key          required
+ *   GATEWAY_SCORER_TOKEN        >= 32 characters: the scorer's bearer token (secret)      required
  *   GATEWAY_DB_PATH             SQLite database file                                      required
  *   GATEWAY_VAULT_KEY           32 bytes, hex or base64: AES-256-GCM key for PII (secret);  required, or
  *                               alone it is the keyring {k0: key}                          the two below
@@ -25,7 +27,6 @@
  *   GATEWAY_WAIT_TIMEOUT_MS     longest a waiting request waits before answering 202      30000
  *   GATEWAY_POLL_INTERVAL_MS    how often the sender and indexer poll the chain           1000
  *   GATEWAY_STUCK_AFTER_MS      a transaction unmined this long is replaced (fee bump)    120000
- *   GATEWAY_DECISION_TTL_SECONDS  how long a signed decision stays valid                  3600
  *   GATEWAY_BODY_LIMIT_BYTES    largest request body accepted                             16384
  *   GATEWAY_LOG_LEVEL           pino level (fatal..trace, silent)                         info
  *
@@ -149,7 +150,13 @@ const EnvSchema = z.object({
   ),
   GATEWAY_LEDGER_START_BLOCK: optional(int(0, Number.MAX_SAFE_INTEGER)).default(0),
   GATEWAY_OPERATOR_KEY: required(privateKey),
-  GATEWAY_SCORER_KEY: required(privateKey),
+  GATEWAY_SCORER_URL: required(httpUrl),
+  GATEWAY_SCORER_TOKEN: required(
+    z
+      .string()
+      .min(32, "must be at least 32 characters (the value is not shown)")
+      .transform((v) => new Secret(v))
+  ),
   GATEWAY_DB_PATH: required(z.string()),
   GATEWAY_VAULT_KEY: optional(secretBytes((b) => b.length === 32, "32 bytes")),
   GATEWAY_VAULT_KEYS: optional(vaultKeys),
@@ -164,7 +171,6 @@ const EnvSchema = z.object({
   GATEWAY_WAIT_TIMEOUT_MS: optional(int(0, 600_000)).default(30_000),
   GATEWAY_POLL_INTERVAL_MS: optional(int(10, 600_000)).default(1_000),
   GATEWAY_STUCK_AFTER_MS: optional(int(0, 86_400_000)).default(120_000),
-  GATEWAY_DECISION_TTL_SECONDS: optional(int(60, 7 * 86_400)).default(3_600),
   GATEWAY_BODY_LIMIT_BYTES: optional(int(1_024, 1_048_576)).default(16_384),
   GATEWAY_LOG_LEVEL: optional(z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` })).default("info"),
   GATEWAY_EXPLORER_RPC_URL: optional(httpUrl),
@@ -209,7 +215,9 @@ export interface GatewayConfig {
     pollIntervalMs: number;
     stuckAfterMs: number;
   };
-  keys: { operator: Secret<string>; scorer: Secret<string> };
+  keys: { operator: Secret<string> };
+  /** The scorer process: its URL and bearer token (never its key). */
+  scorer: { url: string; token: Secret<string> };
   store: { path: string };
   /** The keyring (keyring.ts) and the pepper of identity keys (never rotated: identity keys depend on it). */
   vault: { keyring: Secret<KeyringKeys>; identityPepper: Secret<Buffer> };
@@ -217,7 +225,6 @@ export interface GatewayConfig {
   /** `auto` waits in development mode only. */
   waitDefault: "true" | "false" | "auto";
   waitTimeoutMs: number;
-  decisionTtlSeconds: number;
   logLevel: LogLevel;
   /** The explorer page (/explorer): the RPC URL its browser reads the chain from. */
   explorer: { rpcUrl: string; pageBlocks: number };
@@ -260,10 +267,13 @@ export class ConfigError extends Error {
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
+/** The problem of a production setting that holds one of Hardhat's public keys. */
+export const publicTestKeyProblem = (name: string): string =>
+  `${name} is one of Hardhat's public test keys (anyone can sign with it): use a key of your own, or GATEWAY_MODE=development`;
+
 /** How to set each secret setting, said when one is missing. */
 export const SECRET_SETTINGS: Readonly<Record<string, string>> = {
   GATEWAY_OPERATOR_KEY: "the private key (0x + 64 hex) of the account holding OPERATOR_ROLE, from your key store",
-  GATEWAY_SCORER_KEY: "the private key (0x + 64 hex) of the account holding SCORER_ROLE, from your key store",
   GATEWAY_VAULT_KEY: "32 random bytes, made once and kept: openssl rand -hex 32 (or set GATEWAY_VAULT_KEYS and GATEWAY_VAULT_KEY_ID)",
   GATEWAY_IDENTITY_PEPPER: "at least 16 random bytes, made once and never changed: openssl rand -hex 32",
 };
@@ -331,17 +341,17 @@ export function readVaultConfig(env: Env): Pick<GatewayConfig, "vault">["vault"]
 export function readGatewayConfig(env: Env): GatewayConfig {
   const parsed = EnvSchema.safeParse({ ...env });
   const problems = parsed.success ? [] : settingProblems(parsed.error);
-  const operatorKey = env.GATEWAY_OPERATOR_KEY?.trim().toLowerCase();
-  if (operatorKey && operatorKey === env.GATEWAY_SCORER_KEY?.trim().toLowerCase()) {
-    problems.push(
-      "GATEWAY_SCORER_KEY must differ from GATEWAY_OPERATOR_KEY (the operator alone must not be able to grant credit)"
-    );
+  // The scorer key belongs to the scorer process alone (scorer/): a gateway that could read it could sign.
+  for (const name of ["GATEWAY_SCORER_KEY", "SCORER_KEY"]) {
+    if (env[name] !== undefined && env[name]!.trim() !== "") {
+      problems.push(
+        `${name} must not be in the gateway's environment: the scorer key belongs to the scorer process (SCORER_KEY of scorer/); the gateway holds only GATEWAY_SCORER_URL and GATEWAY_SCORER_TOKEN`
+      );
+    }
   }
   if (parsed.success && parsed.data.GATEWAY_MODE === "production") {
-    for (const name of ["GATEWAY_OPERATOR_KEY", "GATEWAY_SCORER_KEY"] as const) {
-      if (isPublicTestKey(parsed.data[name].reveal())) {
-        problems.push(`${name} is one of Hardhat's public test keys (anyone can sign with it): use a key of your own, or GATEWAY_MODE=development`);
-      }
+    if (isPublicTestKey(parsed.data.GATEWAY_OPERATOR_KEY.reveal())) {
+      problems.push(publicTestKeyProblem("GATEWAY_OPERATOR_KEY"));
     }
   }
   // The keyring's rules span three settings: judged whenever those three parse, so a missing key is named with the rest.
@@ -359,13 +369,13 @@ export function readGatewayConfig(env: Env): GatewayConfig {
       pollIntervalMs: e.GATEWAY_POLL_INTERVAL_MS,
       stuckAfterMs: e.GATEWAY_STUCK_AFTER_MS,
     },
-    keys: { operator: e.GATEWAY_OPERATOR_KEY, scorer: e.GATEWAY_SCORER_KEY },
+    keys: { operator: e.GATEWAY_OPERATOR_KEY },
+    scorer: { url: e.GATEWAY_SCORER_URL.replace(/\/+$/, ""), token: e.GATEWAY_SCORER_TOKEN },
     store: { path: e.GATEWAY_DB_PATH },
     vault: { keyring, identityPepper: e.GATEWAY_IDENTITY_PEPPER },
     http: { host: e.GATEWAY_HOST, port: e.GATEWAY_PORT, bodyLimitBytes: e.GATEWAY_BODY_LIMIT_BYTES },
     waitDefault: e.GATEWAY_WAIT_DEFAULT,
     waitTimeoutMs: e.GATEWAY_WAIT_TIMEOUT_MS,
-    decisionTtlSeconds: e.GATEWAY_DECISION_TTL_SECONDS,
     logLevel: e.GATEWAY_LOG_LEVEL,
     explorer: { rpcUrl: e.GATEWAY_EXPLORER_RPC_URL ?? e.GATEWAY_RPC_URL, pageBlocks: e.GATEWAY_EXPLORER_PAGE_BLOCKS },
     servicing: {

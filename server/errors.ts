@@ -8,8 +8,11 @@
  *                   rate, the ledger unreachable, a velocity hold)
  *   LedgerRefusal   the ledger would refuse the call (a pre-flight simulation reverted): the
  *                   decoded custom error, mapped to its rule's problem
+ *   scorerProblem   the scorer process refused (its code: evidence, budget, decision) or could
+ *                   not be reached
  */
 import type { LedgerRevert } from "./chain/ledger-errors";
+import { ScorerRefusedError, type ScorerUnavailableError } from "./chain/scorer-client";
 
 /** The codes of the gateway's own answers. `ledger/<rule>` is a ledger rule the gateway checks before asking the ledger. */
 export type DomainErrorCode =
@@ -31,6 +34,10 @@ export type DomainErrorCode =
   | "product-not-allowed"
   | "webhook-quota-exceeded"
   | "rate-limited"
+  | "evidence-refused"
+  | "scorer-refused"
+  | "scorer-budget-exceeded"
+  | "scorer-unavailable"
   | `ledger/${string}`;
 
 export interface DomainErrorFields {
@@ -69,3 +76,47 @@ export const idempotencyKeyReused = (): DomainError =>
   new DomainError("idempotency-key-reused", "this Idempotency-Key was used with a different request; use a new key for a new request", {
     field: "Idempotency-Key",
   });
+
+/** The scorer's codes that refuse the KYC evidence of a request (docs/SCORER.md, "Tiers"). */
+const EVIDENCE_CODES = new Set([
+  "NoVerifierForPartner",
+  "AttestationPartnerMismatch",
+  "AttestationSignatureInvalid",
+  "AttestationNotByVerifier",
+  "SubjectRequired",
+  "AttestationSubjectMismatch",
+  "AttestationNotYetValid",
+  "AttestationExpired",
+  "AttestationLevelUnknown",
+]);
+
+/** The problem type of a scorer refusal with `code`. */
+export function scorerRefusalCode(code: string): "evidence-refused" | "scorer-budget-exceeded" | "scorer-refused" {
+  if (EVIDENCE_CODES.has(code)) return "evidence-refused";
+  if (code === "RateBudgetExceeded") return "scorer-budget-exceeded";
+  return "scorer-refused";
+}
+
+const NEXT_STEP: Record<ReturnType<typeof scorerRefusalCode>, string> = {
+  "evidence-refused": "send an attestation by this partner's KYC verifier about this applicant (docs/SCORER.md), or none (tier 0)",
+  "scorer-budget-exceeded": "the scorer's budget of new credit is spent for now: retry later with the same Idempotency-Key",
+  "scorer-refused": "nothing was sent to the ledger; apply or review again for a fresh decision",
+};
+
+/** A scorer refusal as the gateway's answer: its code and values, and what to do next. */
+export function scorerRefusal(code: string, detail: string, details: Record<string, unknown>): DomainError {
+  const kind = scorerRefusalCode(code);
+  return new DomainError(kind, `the scorer refused with ${code}: ${detail}; ${NEXT_STEP[kind]}`, {
+    ...(kind === "evidence-refused" ? { field: "evidence" } : {}),
+    extensions: { scorerCode: code, values: details },
+  });
+}
+
+/** A scorer error at request time: its refusal, or (unreachable, failing) the scorer unavailable. */
+export function scorerProblem(error: ScorerRefusedError | ScorerUnavailableError): DomainError {
+  if (error instanceof ScorerRefusedError && error.status !== 401) return scorerRefusal(error.code, error.detail, error.details);
+  // The cause stays in the log; the answer says only what to do.
+  return new DomainError("scorer-unavailable", "the scorer could not be reached; retry the request with the same Idempotency-Key", {
+    extensions: {},
+  });
+}

@@ -1,6 +1,7 @@
 /**
  * The gateway assembled from its configuration: the composition root. The edges (chain
- * provider, keys, store, clock, randomness, logger, scorecard model) come from the config
+ * provider, operator key, the scorer process's client, store, clock, randomness, logger,
+ * scorecard model) come from the config
  * unless a caller injects them (tests inject the in-process Hardhat network, a manual clock
  * and an in-memory store). `start()` runs the outbox sender and the indexer and listens on the
  * configured address; `stop()` stops them all cleanly. Runnable as its own process by
@@ -8,7 +9,7 @@
  */
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { id, JsonRpcProvider, Network, Wallet, type Provider, type Signer } from "ethers";
+import { getAddress, id, JsonRpcProvider, Network, Wallet, type Provider, type Signer } from "ethers";
 import type express from "express";
 
 import { readExplorerScript, type ExplorerScript } from "../verifier/explorer/bundle";
@@ -24,6 +25,7 @@ import { probeChainId } from "./chain/rpc-probe";
 import { Indexer } from "./chain/indexer";
 import { LedgerClient } from "./chain/ledger-client";
 import { OutboxSender, type SenderHooks } from "./chain/outbox-sender";
+import { ScorerClient } from "./chain/scorer-client";
 import { systemClock, type Clock } from "./clock";
 import { waitsByDefault, type GatewayConfig } from "./config";
 import { Accounts } from "./lending/accounts";
@@ -35,6 +37,7 @@ import { Operations } from "./lending/operations";
 import { Preflight } from "./lending/preflight";
 import { ProductCatalog } from "./lending/products";
 import { Reach } from "./lending/reach";
+import { ScorerDecisions } from "./lending/scorer-decisions";
 import { createLogger, type Logger } from "./logger";
 import { GatewayMetrics } from "./metrics";
 import { cryptoRandom, type Random } from "./randomness";
@@ -60,7 +63,8 @@ export interface GatewayEdges {
   provider?: Provider;
   /** The operator key, connected to the provider. */
   operator?: Signer;
-  scorer?: Signer;
+  /** The scorer process (default: GATEWAY_SCORER_URL with GATEWAY_SCORER_TOKEN). */
+  scorer?: ScorerClient;
   store?: Store;
   clock?: Clock;
   random?: Random;
@@ -127,18 +131,19 @@ export async function createGateway(config: GatewayConfig, edges: GatewayEdges =
   const metrics = edges.metrics ?? new GatewayMetrics();
   const provider = edges.provider ?? (await connectRpc(config.chain.rpcUrl));
   const operator = edges.operator ?? new Wallet(config.keys.operator.reveal(), provider);
-  const scorer = edges.scorer ?? new Wallet(config.keys.scorer.reveal());
+  const scorer = edges.scorer ?? new ScorerClient(config.scorer.url, config.scorer.token.reveal());
   const operatorAddress = await operator.getAddress();
 
-  const client = await LedgerClient.connect({ provider, ledgerAddress: config.chain.ledgerAddress, operatorAddress, scorer });
-  const scorerAddress = await client.scorerAddressOf();
+  const client = await LedgerClient.connect({ provider, ledgerAddress: config.chain.ledgerAddress, operatorAddress });
+  // The scorer's own key signs; the gateway learns only its address, to check the role.
+  const scorerAddress = getAddress((await scorer.health()).scorer);
   const [operatorHasRole, scorerHasRole] = await Promise.all([
     client.contract.hasRole(ROLE.operator, operatorAddress),
     client.contract.hasRole(ROLE.scorer, scorerAddress),
   ]);
   const missing = [
     ...(operatorHasRole ? [] : [`the operator key (${operatorAddress}) does not hold OPERATOR_ROLE`]),
-    ...(scorerHasRole ? [] : [`the scorer key (${scorerAddress}) does not hold SCORER_ROLE`]),
+    ...(scorerHasRole ? [] : [`the scorer process's key (${scorerAddress}, at ${config.scorer.url}) does not hold SCORER_ROLE`]),
   ];
   if (missing.length > 0) throw new Error(`ledger ${client.address} on chain ${client.chainId}: ${missing.join("; ")}`);
 
@@ -158,13 +163,13 @@ export async function createGateway(config: GatewayConfig, edges: GatewayEdges =
     store,
     client,
     operator,
+    scorer,
     logger: logger.child({ component: "sender" }),
     clock,
     metrics,
     confirmations: config.chain.confirmations,
     pollIntervalMs: config.chain.pollIntervalMs,
     stuckAfterMs: config.chain.stuckAfterMs,
-    decisionTtlSeconds: config.decisionTtlSeconds,
     hooks: edges.senderHooks,
   });
   sender.setMaxListeners(0); // every waiting request listens for settlements
@@ -187,17 +192,18 @@ export async function createGateway(config: GatewayConfig, edges: GatewayEdges =
   );
   const operations = new Operations(store, sender, indexer, () => provider.getBlockNumber(), random, clock, metrics);
   const reach = new Reach(store);
-  const preflight = new Preflight(client, store, reach, config.decisionTtlSeconds);
+  const preflight = new Preflight(client, store, reach, scorerAddress);
   const partners = new Partners(store, apiKeys, random, clock);
   if (!(store instanceof SqliteStore)) throw new Error("servicing needs the SQLite store (a PostgreSQL ServicingStore is not written yet)");
   store.useSealer(keyring); // an injected store seals decision features with the gateway's keyring too
   const servicingStore = new SqliteServicingStore(store.db, clock, store.sealer);
   const businessClock = new BusinessClock(clock, Number((await servicingStore.getMeta(CLOCK_OFFSET_KEY)) ?? "0"));
   const products = new ProductCatalog(client, businessClock);
-  const applications = new Applications(vault, client, store, preflight, reach, model, random);
+  const scorerDecisions = new ScorerDecisions(scorer, client, model);
+  const applications = new Applications(vault, client, store, preflight, reach, scorerDecisions, random);
   const drawdowns = new Drawdowns(client, products, preflight, reach, businessClock);
   const loanChanges = new LoanChanges(client, store, products, preflight);
-  const lineChanges = new LineChanges(client, preflight, reach, model, random);
+  const lineChanges = new LineChanges(client, preflight, reach, scorerDecisions, vault, random);
   const accounts = new Accounts(store, vault, reach, businessClock);
   const rpc = provider as unknown as { send?: (method: string, params: unknown[]) => Promise<unknown> };
   const chainControl: ChainControl = edges.chainControl ?? {
@@ -320,11 +326,20 @@ export async function createGateway(config: GatewayConfig, edges: GatewayEdges =
       logger.warn({ err: error }, "health: the chain is not reachable");
     }
     const reachable = blockNumber !== null;
+    // Decisions wait in the outbox while the scorer cannot be reached: that is degraded too.
+    const scorerReachable = await scorer.health().then(
+      () => true,
+      (error: unknown) => {
+        logger.warn({ err: error }, "health: the scorer is not reachable");
+        return false;
+      }
+    );
     return {
-      healthy: reachable,
+      healthy: reachable && scorerReachable,
       body: {
-        status: reachable ? "ok" : "degraded",
+        status: reachable && scorerReachable ? "ok" : "degraded",
         chain: { reachable, chainId: client.chainId.toString(), blockNumber, ledger: client.address },
+        scorer: { reachable: scorerReachable, address: scorerAddress },
         outbox: { depth: outbox.depth, oldestCreatedAt: outbox.oldestCreatedAt ?? null },
         indexer: {
           nextBlock,

@@ -9,7 +9,7 @@
  */
 import { dataLength, getAddress, getBytes, recoverAddress, ZeroHash } from "ethers";
 
-import { decisionDigest, decisionDomain, type Decision } from "../core/decision";
+import { decisionBindingProblems, decisionDigest, decisionDomain, DecisionPurpose, NONCE_ADVANCING_ENTRIES, type Decision } from "../core/decision";
 import { entryKindOf, nextHead } from "../core/hash-chain";
 import {
   applyRefund,
@@ -24,8 +24,10 @@ import {
   LEDGER_LIMITS,
   LoanStatus,
   PERIOD_DAYS,
+  positionOnDay,
   ProductKind,
   RepaymentMethod,
+  restructureBudgetRefusal,
   withinCostCeiling,
   type Allocation,
   type LoanState,
@@ -46,7 +48,12 @@ import {
 } from "./types";
 
 const { maxRatePpmPerDay: MAX_RATE_PPM_PER_DAY } = LEDGER_LIMITS;
-const { maxRestructurePeriods: MAX_RESTRUCTURE_PERIODS, maxHolidayDays: MAX_HOLIDAY_DAYS, writeOffFreezeReason: WRITE_OFF_FREEZE_REASON } = LEDGER_LIMITS;
+const {
+  maxRestructurePeriods: MAX_RESTRUCTURE_PERIODS,
+  maxHolidayDays: MAX_HOLIDAY_DAYS,
+  maxTotalHolidayDays: MAX_TOTAL_HOLIDAY_DAYS,
+  writeOffFreezeReason: WRITE_OFF_FREEZE_REASON,
+} = LEDGER_LIMITS;
 
 export type ProductR = LedgerProduct;
 
@@ -318,6 +325,8 @@ class Replayer implements Replay {
       // Terms the contract could never have stored (say, zero periods) break the math: a finding, not a crash.
       this.fail("charges", e, a.account, `${e.name} at seq ${String(e.args.seq)} cannot be replayed with the shared loan math: ${(error as Error).message}`);
     }
+    // Adverse entries (cut, freeze, write-off) invalidate outstanding decisions, as on-chain.
+    if (NONCE_ADVANCING_ENTRIES.has(e.name)) a.decisionNonce += 1n;
     a.series.push({ timestamp: e.timestamp, blockNumber: e.blockNumber, outstanding: a.used });
   }
 
@@ -368,15 +377,21 @@ class Replayer implements Replay {
     if (this.paused) this.fail("limits", e, a.account, `${what} while the ledger was paused`);
   }
 
-  private checkDecision(a: AccountR, e: TimedEvent, approved: boolean): Decision {
+  private checkDecision(
+    a: AccountR,
+    e: TimedEvent,
+    approved: boolean,
+    purpose: number = DecisionPurpose.Line,
+    subject: string = ZeroHash
+  ): Decision {
     this.count("decisions", a.account);
     const d = decisionFromFields(e.args.decision as Record<string, unknown>);
     const scorer = getAddress(low(e.args.scorer));
     const problems: string[] = [];
     if (low(d.account) !== a.account) problems.push(`the decision is about account ${d.account}`);
     if (d.approved !== approved) problems.push(`the decision says approved=${d.approved}`);
+    problems.push(...decisionBindingProblems(d, { purpose, subject, scorer }, e.timestamp));
     if (d.nonce !== a.decisionNonce) problems.push(`decision nonce ${d.nonce}, the account's nonce was ${a.decisionNonce} (a replayed or skipped decision)`);
-    if (d.deadline < e.timestamp) problems.push(`the decision expired at ${d.deadline}, used at ${e.timestamp}`);
     if (!this.hasRole(ROLE_IDS.SCORER_ROLE, scorer)) problems.push(`${scorer} did not hold SCORER_ROLE at block ${e.blockNumber}`);
     const signature = String(e.args.signature);
     const contractAnswer = this.history.contractSignatures[`${e.txHash}:${e.logIndex}`];
@@ -402,7 +417,7 @@ class Replayer implements Replay {
     if (!this.products.get(d.productId)?.active) problems.push(`product ${d.productId} was not active`);
     if (problems.length > 0) this.fail("decisions", e, a.account, `${e.name} at seq ${String(e.args.seq)}: ${problems.join("; ")}`);
 
-    if (approved) {
+    if (approved && purpose === DecisionPurpose.Line) {
       this.count("limits", a.account);
       const tier = this.tiers.get(d.tier);
       if (!tier) this.fail("limits", e, a.account, `decision for tier ${d.tier}, which has no policy`);
@@ -672,7 +687,9 @@ class Replayer implements Replay {
       this.fail("charges", e, a.account, `restructure of loan ${loan.loanNo}, which is ${LoanStatus[loan.state.status]}`, loan.loanNo);
       return;
     }
-    const r = applyRestructure(loan.terms, loan.state, e.timestamp, claimed.periods, big(e.args.holidayDays), claimed.ratePpmPerDay);
+    const holidayDays = big(e.args.holidayDays);
+    const budget = restructureBudgetRefusal(loan.state, holidayDays);
+    const r = applyRestructure(loan.terms, loan.state, e.timestamp, claimed.periods, holidayDays, claimed.ratePpmPerDay);
     if (claimed.periods < 1) {
       this.fail("charges", e, a.account, `restructure of loan ${loan.loanNo} to ${claimed.periods} periods`, loan.loanNo);
       return;
@@ -689,7 +706,24 @@ class Replayer implements Replay {
     if (lastDue(r.terms) < lastDue(loan.terms)) problems.push(`the schedule was shortened`);
     if (claimed.periods < 1 || claimed.periods > MAX_RESTRUCTURE_PERIODS) problems.push(`${claimed.periods} periods (1..${MAX_RESTRUCTURE_PERIODS} allowed)`);
     if (big(e.args.holidayDays) > MAX_HOLIDAY_DAYS) problems.push(`a payment holiday of ${String(e.args.holidayDays)} days (at most ${MAX_HOLIDAY_DAYS})`);
+    if (budget?.error === "RestructureLimitReached") problems.push(`restructure number ${budget.restructures + 1n} of the loan (at most ${budget.max})`);
+    if (budget?.error === "HolidayDaysExceeded") problems.push(`a payment holiday of ${budget.requested} days with ${budget.remaining} left of the loan's ${MAX_TOTAL_HOLIDAY_DAYS}`);
+    if (r.terms.periods >= 1) {
+      // The payoff never rises through a restructure (the fee is re-based on what is owed now).
+      const before = positionOnDay(loan.terms, loan.state, dayOf(loan.terms, e.timestamp)).payoff;
+      const after = positionOnDay(claimed, r.state, 0n).payoff;
+      if (after > before) problems.push(`the payoff rose from ${before} to ${after} fen`);
+    }
     if (problems.length > 0) this.fail("charges", e, a.account, `restructure of loan ${loan.loanNo}: ${problems.join("; ")}`, loan.loanNo);
+    // Days past due are never reset silently: the event says how many it cleared.
+    if (big(e.args.daysPastDueCleared) !== r.daysPastDueCleared) {
+      this.fail("balances", e, a.account, `restructure of loan ${loan.loanNo} says it cleared ${String(e.args.daysPastDueCleared)} days past due; the replay has ${r.daysPastDueCleared}`, loan.loanNo);
+    }
+    this.count("cost-ceiling", a.account);
+    const product = this.products.get(claimed.productId);
+    if (product && claimed.periods >= 1 && !withinCostCeiling(claimed, product.costCeilingPpmPerYear)) {
+      this.fail("cost-ceiling", e, a.account, `loan ${loan.loanNo}'s restructured terms cost more than product ${claimed.productId}'s ceiling of ${product.costCeilingPpmPerYear} ppm/year`, loan.loanNo);
+    }
     if (r.terms.periods < 1) return; // terms no schedule can be computed from: keep the loan as it was
     loan.terms = r.terms;
     loan.state = r.state;
@@ -708,8 +742,11 @@ class Replayer implements Replay {
       this.fail("balances", e, a.account, `write-off of loan ${loan.loanNo}, which is ${LoanStatus[loan.state.status]}`, loan.loanNo);
       return;
     }
-    if (!product || product.writeOffDays === 0n || dpd < product.writeOffDays) {
-      this.fail("limits", e, a.account, `loan ${loan.loanNo} written off at ${dpd} days past due; the product allows it from ${product?.writeOffDays ?? "never"}`, loan.loanNo);
+    // The loan's own threshold (its terms, fixed at drawdown and checked against the product
+    // then), not the product's today: a lowered product threshold does not reach back.
+    const threshold = loan.terms.writeOffDays;
+    if (threshold === 0n || dpd < threshold) {
+      this.fail("limits", e, a.account, `loan ${loan.loanNo} written off at ${dpd} days past due; its terms allow it from ${threshold === 0n ? "never" : `${threshold} days`}`, loan.loanNo);
     }
     const c = checkpoint(loan.terms, loan.state, day);
     const problems: string[] = [];

@@ -1,6 +1,16 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+// The most restructures one loan may have: a hardship restructure is an exception, not
+// a way to roll a defaulted loan forward for ever (each one also resets its days past due, which
+// the `Restructured` event records as `daysPastDueCleared`). A further one reverts with
+// `RestructureLimitReached`.
+uint8 constant MAX_RESTRUCTURES_PER_LOAN = 2;
+
+// The most payment-holiday days all of one loan's restructures may grant together (each
+// one is also at most 180 days). More reverts with `HolidayDaysExceeded`.
+uint16 constant MAX_TOTAL_HOLIDAY_DAYS = 180;
+
 /// @title ICreditLedger — the auditable record of a consumer-credit book
 /// @notice One identity holds one account (a random 32-byte id, no personal data). An account
 /// holds at most one line per product: a revolving pay-later line or a cash-loan line. Every
@@ -38,7 +48,7 @@ pragma solidity 0.8.30;
 /// - 11 Repaid: (bytes32 account, uint32 loanNo, bytes32 ref, uint64 amount, Allocation allocation, uint16 day,
 ///   uint64 interestAccrued, uint64 penaltyAccrued, uint8 status, address by)
 /// - 12 Restructured: (bytes32 account, uint32 loanNo, bytes32 ref, LoanTerms previousTerms, LoanTerms newTerms,
-///   uint64 interestAccrued, uint64 penaltyAccrued, uint16 holidayDays, address by)
+///   uint64 interestAccrued, uint64 penaltyAccrued, uint16 holidayDays, uint32 daysPastDueCleared, address by)
 /// - 13 WrittenOff: (bytes32 account, uint32 loanNo, bytes32 ref, uint64 principalWrittenOff, uint32 daysPastDue,
 ///   uint64 interestAccrued, uint64 penaltyAccrued, bool lineFrozen, address by)
 ///
@@ -47,7 +57,7 @@ pragma solidity 0.8.30;
 ///   uint64 limit, uint40 limitExpiry, uint32 ratePpmPerDay, bytes32 modelId, bytes32 featuresHash,
 ///   uint16[4] reasonCodes, bytes32 subject, address scorer, uint32 nonce, uint40 issuedAt, uint64 deadline)
 /// - LoanTerms = (uint64 principal, uint40 startTime, uint8 periods, uint8 method, uint8 productId,
-///   uint32 ratePpmPerDay, uint64 totalFee, uint16 firstDueDay, uint32 penaltyPpmPerDay)
+///   uint32 ratePpmPerDay, uint64 totalFee, uint16 firstDueDay, uint32 penaltyPpmPerDay, uint16 writeOffDays)
 /// - Allocation = (uint64 penalty, uint64 fee, uint64 interest, uint64 overduePrincipal,
 ///   uint64 currentPrincipal, uint64 prepaidPrincipal)
 ///
@@ -79,8 +89,11 @@ pragma solidity 0.8.30;
 ///
 /// Fixed limits (constants of `CreditLedger` and `LoanServicing`): a decision's daily rate at most
 /// `MAX_RATE_PPM_PER_DAY` = 10000; cash loans of 3 to 12 periods; purchases of 1, 3, 6, 9 or 12
-/// periods; a restructure to at most 36 periods with a holiday of at most 180 days; a write-off
-/// freezes its line with reason code 0xFFFF.
+/// periods; a restructure to at most 36 periods with a holiday of at most 180 days; at most
+/// `MAX_RESTRUCTURES_PER_LOAN` restructures of one loan with at most `MAX_TOTAL_HOLIDAY_DAYS`
+/// holiday days together (constants of this file, above the interface); a write-off freezes its line with
+/// reason code 0xFFFF.
+
 interface ICreditLedger {
     // ------------------------------------------------------------------ types
 
@@ -226,6 +239,9 @@ interface ICreditLedger {
     /// @param totalFee the installment fee the schedule spreads, in fen (0 for cash loans)
     /// @param firstDueDay the first due date in days since `startTime`; later ones follow every 30 days
     /// @param penaltyPpmPerDay daily penalty on overdue principal
+    /// @param writeOffDays days past due from which the loan may be written off (0: never): the
+    /// product's `writeOffDays` at drawdown, kept through restructures, so lowering the product's
+    /// threshold later never lets an existing loan be written off earlier
     struct LoanTerms {
         uint64 principal;
         uint40 startTime;
@@ -236,19 +252,25 @@ interface ICreditLedger {
         uint64 totalFee;
         uint16 firstDueDay;
         uint32 penaltyPpmPerDay;
+        uint16 writeOffDays;
     }
 
-    /// @notice A loan's servicing state, zero when the loan is drawn.
-    /// @dev One slot: principalSettled 64 | feeSettled 64 | interestOwed 48 | penaltyOwed 48 |
-    /// checkpointDay 16 | status 8 (248). Settled means repaid, refunded or waived.
-    /// `interestOwed` and `penaltyOwed` are accrued up to `checkpointDay` (whole days since
-    /// `startTime`) and not yet paid.
+    /// @notice A loan's servicing state, zero when the loan is drawn (and again when it is restructured,
+    /// but for the accrued interest and penalty, which stay owed, and the restructure counters).
+    /// @dev Settled means repaid, refunded or waived. `interestOwed` and `penaltyOwed` are accrued
+    /// up to `checkpointDay` (whole days since `startTime`) and not yet paid. `principalRefunded`
+    /// is what refunds have settled of `principalSettled`: the fee a refund waives is computed from
+    /// it cumulatively (see `Refunded`), so splitting a refund never leaves a fen of fee owing.
+    /// Stored packed: see `LedgerStorage.StoredLoan`.
     /// @param principalSettled principal repaid or refunded since the loan was drawn (or last restructured), in fen
     /// @param feeSettled installment fee paid or waived since then, in fen
     /// @param interestOwed interest accrued to the checkpoint and not paid
     /// @param penaltyOwed penalty accrued to the checkpoint and not paid
     /// @param checkpointDay the day (since `startTime`) accrual was last brought up to
     /// @param status Active, Closed or WrittenOff
+    /// @param principalRefunded principal refunded since the loan was drawn (or last restructured), in fen
+    /// @param restructures the loan's restructures so far (kept through restructures; at most `MAX_RESTRUCTURES_PER_LOAN`)
+    /// @param holidayDaysGranted the holiday days its restructures granted together (at most `MAX_TOTAL_HOLIDAY_DAYS`)
     struct LoanState {
         uint64 principalSettled;
         uint64 feeSettled;
@@ -256,6 +278,9 @@ interface ICreditLedger {
         uint48 penaltyOwed;
         uint16 checkpointDay;
         LoanStatus status;
+        uint64 principalRefunded;
+        uint8 restructures;
+        uint16 holidayDaysGranted;
     }
 
     /// @notice What a decision authorises: a line decision (grant, increase, decline), a loan's
@@ -412,6 +437,30 @@ interface ICreditLedger {
     /// @param expected the account's `decisionNonce`
     /// @param actual the decision's `nonce`
     error DecisionNonceMismatch(bytes32 account, uint32 expected, uint32 actual);
+    /// @notice The decision names another scorer than the one it is submitted with (a decision
+    /// made for one scorer wallet cannot pass as another's, even with the same owner key).
+    /// @param scorer the `scorer` argument
+    /// @param decisionScorer the decision's `scorer` field
+    error DecisionScorerMismatch(address scorer, address decisionScorer);
+    /// @notice The decision authorises another kind of operation (`DecisionPurpose`).
+    /// @param expected the purpose this call needs
+    /// @param actual the decision's `purpose`
+    error DecisionPurposeMismatch(uint8 expected, uint8 actual);
+    /// @notice The decision authorises another operation than this call (its `subject` differs).
+    /// @param expected the subject of this call (zero for a line decision; for a restructure
+    /// `keccak256(abi.encode(loanNo, newPeriods, holidayDays, newRate))`)
+    /// @param actual the decision's `subject`
+    error DecisionSubjectMismatch(bytes32 expected, bytes32 actual);
+    /// @notice The decision's `issuedAt` is in the future.
+    /// @param issuedAt the decision's `issuedAt`
+    /// @param nowTime the block timestamp
+    error DecisionIssuedInFuture(uint40 issuedAt, uint256 nowTime);
+    /// @notice The decision's deadline lies more than `MAX_DECISION_LIFETIME` after its issue
+    /// time (a decision lives at most that long on-chain); the scorer must issue a fresh one.
+    /// @param issuedAt the decision's `issuedAt`
+    /// @param deadline the decision's `deadline`
+    /// @param maxLifetime `MAX_DECISION_LIFETIME` in seconds
+    error DecisionLifetimeTooLong(uint40 issuedAt, uint64 deadline, uint256 maxLifetime);
     /// @notice A decline was submitted where an approval is needed, or the reverse.
     /// @param approved the decision's `approved` flag
     error DecisionOutcomeMismatch(bool approved);
@@ -513,11 +562,25 @@ interface ICreditLedger {
     /// "holidayDays" (more than 180) or "newRatePpmPerDay" (above the loan's rate)
     /// @param value the value refused
     error InvalidRestructure(string field, uint256 value);
-    /// @notice Write-off before the product's threshold of days past due.
+    /// @notice The loan has had `MAX_RESTRUCTURES_PER_LOAN` restructures already: no more (repay,
+    /// or write it off once past its threshold).
+    /// @param account the account
+    /// @param loanNo the loan number
+    /// @param restructures the loan's restructures so far
+    /// @param maxRestructures `MAX_RESTRUCTURES_PER_LOAN`
+    error RestructureLimitReached(bytes32 account, uint32 loanNo, uint256 restructures, uint256 maxRestructures);
+    /// @notice The holiday asked for is more than the loan's restructures may still grant
+    /// (`MAX_TOTAL_HOLIDAY_DAYS` together): ask for at most `remaining` days.
+    /// @param account the account
+    /// @param loanNo the loan number
+    /// @param requested the holiday days asked for
+    /// @param remaining `MAX_TOTAL_HOLIDAY_DAYS` less the days earlier restructures granted
+    error HolidayDaysExceeded(bytes32 account, uint32 loanNo, uint256 requested, uint256 remaining);
+    /// @notice Write-off before the loan's threshold of days past due (fixed in its terms at drawdown).
     /// @param account the account
     /// @param loanNo the loan number
     /// @param daysPastDue the loan's days past due now
-    /// @param threshold the product's `writeOffDays` (0: the product allows no write-off)
+    /// @param threshold the loan's `writeOffDays` (0: its product allowed no write-off when it was drawn)
     error WriteOffTooEarly(bytes32 account, uint32 loanNo, uint256 daysPastDue, uint256 threshold);
     /// @notice A view was asked about a time before the loan's last checkpoint.
     /// @param time the time asked for
@@ -672,7 +735,11 @@ interface ICreditLedger {
     /// @param head the account's hash-chain head after this entry
     /// @param ref the caller's reference
     /// @param amount the principal refunded, in fen
-    /// @param feeWaived the installment fee waived: `totalFee x amount / principal` rounded down, at most the fee left
+    /// @param feeWaived the installment fee waived, cumulatively over the loan's refunds:
+    /// `floor(totalFee x refunded / principal) - floor(totalFee x refundedBefore / principal)`, where
+    /// `refunded` is `principalRefunded` after this refund and `refundedBefore` before it, at most the
+    /// fee left; a refund that settles the last principal waives all the fee left (and the loan closes
+    /// when no interest or penalty is owed)
     /// @param day the refund's day (days since the loan's start)
     /// @param by the operator that sent the call
     event Refunded(
@@ -715,19 +782,23 @@ interface ICreditLedger {
         LoanStatus status,
         address by
     );
-    /// @notice A hardship restructure: the remaining principal and fee re-based on new terms. Entry kind 12.
+    /// @notice A hardship restructure: the remaining principal and the fee owed now re-based on new
+    /// terms. The loan's days past due start again at 0 on the new schedule; `daysPastDueCleared`
+    /// says how many it had, so no ageing is reset silently. Entry kind 12.
     /// @param account the account
     /// @param loanNo the loan number
     /// @param seq the entry's seq
     /// @param head the account's hash-chain head after this entry
     /// @param ref the caller's reference
     /// @param previousTerms the loan's terms before
-    /// @param newTerms the loan's terms now: principal and fee left, `startTime` now, `firstDueDay`
+    /// @param newTerms the loan's terms now: principal left, `totalFee` the fee billed and unpaid
+    /// (fees of periods not yet started are waived, as at a payoff, so the payoff never rises), `startTime` now, `firstDueDay`
     /// `holidayDays` + 30, the new rate, the same product and penalty rate (a single-payment
     /// purchase spread over several periods becomes `EqualPrincipal`)
     /// @param interestAccrued interest accrued at this checkpoint (stays owed)
     /// @param penaltyAccrued penalty accrued at this checkpoint (stays owed)
     /// @param holidayDays the payment holiday before the new schedule's first period
+    /// @param daysPastDueCleared the loan's days past due just before the restructure (0 after it)
     /// @param by the operator that sent the call
     event Restructured(
         bytes32 indexed account,
@@ -740,6 +811,7 @@ interface ICreditLedger {
         uint64 interestAccrued,
         uint64 penaltyAccrued,
         uint16 holidayDays,
+        uint32 daysPastDueCleared,
         address by
     );
     /// @notice A loan was written off past its product's threshold of days past due. Entry kind 13.
@@ -860,14 +932,23 @@ interface ICreditLedger {
     /// history; it spends the decision's nonce and changes nothing else (not the tier).
     /// @dev Role: `OPERATOR_ROLE` (the signature needs a `SCORER_ROLE` holder). While paused: accepted.
     /// Requirements: `decision.approved` is false; the account `decision.account` exists at
-    /// `expectedSeq`; the product is active; the deadline has not passed; the nonce is the
-    /// account's `decisionNonce`; `scorer` holds `SCORER_ROLE` and `signature` is its valid
-    /// signature (ECDSA, or ERC-1271 for a contract) of `decisionDigest(decision)`.
+    /// `expectedSeq`; purpose Line and subject zero; `decision.scorer == scorer`; the product is
+    /// active; issued no later than now, with a deadline at most `MAX_DECISION_LIFETIME` after
+    /// `issuedAt` that has not passed; the nonce is the account's `decisionNonce`; `scorer` holds
+    /// `SCORER_ROLE` and `signature` is its valid signature (ECDSA, or ERC-1271 for a contract)
+    /// of `decisionDigest(decision)`. The signature is checked last in every decision path, so a
+    /// simulation with an empty signature that fails with `InvalidDecisionSignature` alone
+    /// passes every other check.
     /// Emits `DecisionDeclined`. Reverts with, in this order:
     /// - `AccessControlUnauthorizedAccount` if the caller lacks `OPERATOR_ROLE`;
     /// - `DecisionOutcomeMismatch(true)` if the decision is an approval;
     /// - `UnknownAccount(account)`, `SeqMismatch(account, expectedSeq, seq)`;
+    /// - `DecisionPurposeMismatch(0, purpose)` if the purpose is not Line;
+    /// - `DecisionSubjectMismatch(0, subject)` if the subject is not zero;
+    /// - `DecisionScorerMismatch(scorer, decision.scorer)` if the decision names another scorer;
     /// - `UnknownProduct(productId)` if the decision's product is not active;
+    /// - `DecisionIssuedInFuture(issuedAt, now)` if `issuedAt` > `block.timestamp`;
+    /// - `DecisionLifetimeTooLong(issuedAt, deadline, MAX_DECISION_LIFETIME)` if the deadline is too far;
     /// - `DecisionExpired(deadline, now)` if `deadline` < `block.timestamp`;
     /// - `DecisionNonceMismatch(account, decisionNonce, nonce)` if the nonce is not the next one;
     /// - `NotScorer(scorer)` if `scorer` lacks `SCORER_ROLE`;
@@ -893,13 +974,13 @@ interface ICreditLedger {
     /// - `DecisionOutcomeMismatch(false)` if the decision is a decline;
     /// - `InvalidExpiry(limitExpiry)` if `limitExpiry` is not 0;
     /// - `UnknownAccount(account)`, `SeqMismatch(account, expectedSeq, seq)`;
-    /// - `UnknownProduct`, `DecisionExpired`, `DecisionNonceMismatch`, `NotScorer`,
-    ///   `InvalidDecisionSignature` as in `recordDecline`;
+    /// - the decision checks of `recordDecline` up to `NotScorer`, in its order;
     /// - `UnknownTier(tier)` if the decision's tier has no policy;
     /// - `InvalidAmount(0)` if the limit is zero;
     /// - `TierCapExceeded(tier, limit, maxLineLimit)` if the limit is above the tier's;
     /// - `RateAboveMaximum(ratePpmPerDay, 10000)` if the rate is above the maximum;
-    /// - `LineExists(account, productId)` if the line is already granted.
+    /// - `LineExists(account, productId)` if the line is already granted;
+    /// - `InvalidDecisionSignature(scorer, digest)` if the signature does not verify (last).
     /// @param decision the approved decision
     /// @param scorer the scorer that signed it
     /// @param signature the scorer's signature over `decisionDigest(decision)`
@@ -922,12 +1003,12 @@ interface ICreditLedger {
     /// - `EnforcedPause()` while paused;
     /// - `DecisionOutcomeMismatch(false)` if the decision is a decline;
     /// - `UnknownAccount(account)`, `SeqMismatch(account, expectedSeq, seq)`;
-    /// - `UnknownProduct`, `DecisionExpired`, `DecisionNonceMismatch`, `NotScorer`,
-    ///   `InvalidDecisionSignature`, `UnknownTier`, `InvalidAmount`, `TierCapExceeded`,
-    ///   `RateAboveMaximum` as in `grantLine`;
+    /// - the decision checks of `recordDecline` up to `NotScorer`, then `UnknownTier`,
+    ///   `InvalidAmount`, `TierCapExceeded`, `RateAboveMaximum` as in `grantLine`;
     /// - `NoLine(account, productId)` if the line is not granted;
     /// - `LimitNotIncreased(current, limit)` if the limit does not exceed the limit in force;
-    /// - `InvalidExpiry(limitExpiry)` if a temporary raise's expiry is not after `block.timestamp`.
+    /// - `InvalidExpiry(limitExpiry)` if a temporary raise's expiry is not after `block.timestamp`;
+    /// - `InvalidDecisionSignature(scorer, digest)` if the signature does not verify (last).
     /// @param decision the approved decision (`limit` the new limit)
     /// @param scorer the scorer that signed it
     /// @param signature the scorer's signature over `decisionDigest(decision)`
@@ -938,6 +1019,8 @@ interface ICreditLedger {
 
     /// @notice Cut a line's limit in force; may go below usage (blocks drawdowns, never creates a
     /// debt). Needs no decision. A temporary raise in force drops to `newLimit` and keeps its expiry.
+    /// A cut is adverse: it advances the account's `decisionNonce`, so no decision issued before
+    /// it (a raise in flight) can be applied after it.
     /// @dev Role: `OPERATOR_ROLE`. While paused: accepted.
     /// Requirements: the account exists at `expectedSeq`; the line is granted; `newLimit` is
     /// below the limit in force.
@@ -956,7 +1039,8 @@ interface ICreditLedger {
         external;
 
     /// @notice Freeze a line: no drawdowns until an explicit unfreeze (no repayment or other
-    /// path clears it). Repayments, refunds and restructures of its loans go on.
+    /// path clears it). Repayments, refunds and restructures of its loans go on. A freeze advances
+    /// the account's `decisionNonce`: decisions issued before it no longer apply.
     /// @dev Role: `OPERATOR_ROLE`. While paused: accepted.
     /// Requirements: the account exists at `expectedSeq`; the line is granted and not frozen.
     /// Emits `LineFrozen`. Reverts with, in this order:
@@ -1025,8 +1109,10 @@ interface ICreditLedger {
         returns (uint32 loanNo);
 
     /// @notice A merchant refund against a purchase: reduces its principal (oldest period first)
-    /// and waives the matching share of its installment fee. Refunds reduce debt, so they are
-    /// accepted while paused and on frozen lines.
+    /// and waives the matching share of its installment fee, computed from the total refunded so
+    /// that refunds of 167 + 166 waive what one of 333 does. A refund that brings the principal to
+    /// zero waives all the fee left and closes the loan (unless penalty is owed). Refunds reduce
+    /// debt, so they are accepted while paused and on frozen lines.
     /// @dev Role: `OPERATOR_ROLE`. While paused: accepted.
     /// Requirements: the account exists at `expectedSeq`; the loan exists and is `Active`; it is a
     /// pay-later purchase; `amount` is non-zero and at most its outstanding principal.
@@ -1106,10 +1192,13 @@ interface ICreditLedger {
         external
         returns (Allocation memory allocation);
 
-    /// @notice Hardship restructure: the remaining principal and unpaid fee are spread over
-    /// `newPeriods` periods starting now, the first due `holidayDays` + 30 days from now, at a
-    /// daily rate no higher than before. Accrued interest and penalty stay owed. The schedule's
-    /// last due date may not move earlier.
+    /// @notice Hardship restructure: the remaining principal and the fee billed and unpaid are
+    /// spread over `newPeriods` periods starting now, the first due `holidayDays` + 30 days from
+    /// now, at a daily rate no higher than before; the fees of periods not yet started are waived
+    /// (as at a payoff), so the payoff never rises. Accrued interest and penalty stay owed. The
+    /// schedule's last due date may not move earlier, and the new terms must meet the product's
+    /// cost ceiling. A loan has at most `MAX_RESTRUCTURES_PER_LOAN` restructures, granting at most
+    /// `MAX_TOTAL_HOLIDAY_DAYS` holiday days together. The days past due it clears are in the event.
     /// @dev Role: `OPERATOR_ROLE`. While paused: accepted.
     /// Requirements: `newPeriods` is 1 to 36; `holidayDays` at most 180; the account exists at
     /// `expectedSeq`; the loan exists and is `Active` with principal left; `newRatePpmPerDay` is at
@@ -1122,9 +1211,12 @@ interface ICreditLedger {
     /// - `UnknownLoan(account, loanNo)` if there is no such loan;
     /// - `LoanNotActive(account, loanNo, status)` if it is closed or written off;
     /// - `InvalidRestructure("newRatePpmPerDay", newRatePpmPerDay)` if the rate would rise;
+    /// - `RestructureLimitReached(account, loanNo, restructures, MAX_RESTRUCTURES_PER_LOAN)` if it had its last one;
+    /// - `HolidayDaysExceeded(account, loanNo, holidayDays, remaining)` if the loan's holidays would exceed `MAX_TOTAL_HOLIDAY_DAYS`;
     /// - `ValueOverflow` if accrued interest or penalty would not fit its storage width (a guard);
     /// - `LoanNotActive(account, loanNo, Active)` if no principal is left;
-    /// - `InvalidRestructure("newPeriods", newPeriods)` if the last due date would move earlier.
+    /// - `InvalidRestructure("newPeriods", newPeriods)` if the last due date would move earlier;
+    /// - `CostCeilingExceeded(productId, presentValue, principal, ceiling)` if the new terms cost more than the product's ceiling.
     /// @param account the account
     /// @param loanNo the loan number
     /// @param newPeriods the new number of periods (1 to 36)
@@ -1142,23 +1234,25 @@ interface ICreditLedger {
         uint64 expectedSeq
     ) external;
 
-    /// @notice Write a loan off once it is at least the product's `writeOffDays` past due. Accrual
+    /// @notice Write a loan off once it is at least its terms' `writeOffDays` past due (the
+    /// product's threshold when the loan was drawn; a later product change does not move it). Accrual
     /// stops and later repayments are recorded as recoveries. Its principal keeps counting against
     /// the line and the exposure cap until recovered (each recovery releases the principal it
     /// repays), so a defaulted borrower cannot draw the written-off amount again on another line.
     /// The loan's line is frozen with reason code 0xFFFF (the reason is set to 0xFFFF also when the
     /// line was already frozen), so no new credit follows on it without an explicit unfreeze.
+    /// A write-off advances the account's `decisionNonce`: decisions issued before it no longer apply.
     /// @dev Role: `OPERATOR_ROLE`. While paused: accepted.
     /// Requirements: the account exists at `expectedSeq`; the loan exists and is `Active`; the
-    /// product's `writeOffDays` is non-zero and the loan is at least that many days past due.
+    /// loan's `writeOffDays` is non-zero and the loan is at least that many days past due.
     /// Emits `WrittenOff` (the line's freeze is recorded there, not as a `LineFrozen` entry).
     /// Reverts with, in this order:
     /// - `AccessControlUnauthorizedAccount` if the caller lacks `OPERATOR_ROLE`;
     /// - `UnknownAccount(account)`, `SeqMismatch(account, expectedSeq, seq)`;
     /// - `UnknownLoan(account, loanNo)` if there is no such loan;
     /// - `LoanNotActive(account, loanNo, status)` if it is closed or already written off;
-    /// - `WriteOffTooEarly(account, loanNo, daysPastDue, writeOffDays)` if it is too early (or the
-    ///   product allows no write-off).
+    /// - `WriteOffTooEarly(account, loanNo, daysPastDue, writeOffDays)` if it is too early by the
+    ///   loan's own `writeOffDays` (or its terms allow no write-off).
     /// Also `ValueOverflow` if a position or accrued amount would not fit its storage width (a
     /// guard, checked before and after `WriteOffTooEarly`).
     /// @param account the account

@@ -17,14 +17,18 @@ library LedgerStorage {
     /// @dev A loan as stored: two slots laid out by how often each field changes, so that a
     /// single-payment purchase writes one new slot when drawn and one slot per repayment.
     /// slot 0 (written when drawn and at every checkpoint):
-    ///   principal 64 | principalSettled 64 | startTime 40 | firstDueDay 16 | checkpointDay 16 |
-    ///   periods 8 | method 8 | productId 8 | status 8 | penaltyPpmPerDay 24            (256 bits)
+    ///   principal 56 | principalSettled 56 | startTime 40 | firstDueDay 16 | checkpointDay 16 |
+    ///   periods 8 | method 8 | productId 8 | status 8 | penaltyPpmPerDay 24 | writeOffDays 16 (256 bits)
     /// The penalty rate fits 24 bits: `configureProduct` keeps it at most the uint32 ceiling / 365.
+    /// Principal fits 56 bits (7.2e16 fen): `storeLoan` refuses a larger one with `ValueOverflow`
+    /// (so only a drawdown could), and settled principal never exceeds it.
     /// slot 1 (zero for an interest-free single payment until a penalty accrues):
     ///   ratePpmPerDay 32 | totalFee 64 | feeSettled 64 | interestOwed 48 | penaltyOwed 48 (256 bits)
+    /// slot 2 (zero until the loan is refunded or restructured):
+    ///   principalRefunded 64 | restructures 8 | holidayDaysGranted 16
     struct StoredLoan {
-        uint64 principal;
-        uint64 principalSettled;
+        uint56 principal;
+        uint56 principalSettled;
         uint40 startTime;
         uint16 firstDueDay;
         uint16 checkpointDay;
@@ -33,11 +37,15 @@ library LedgerStorage {
         uint8 productId;
         ICreditLedger.LoanStatus status;
         uint24 penaltyPpmPerDay;
+        uint16 writeOffDays;
         uint32 ratePpmPerDay;
         uint64 totalFee;
         uint64 feeSettled;
         uint48 interestOwed;
         uint48 penaltyOwed;
+        uint64 principalRefunded;
+        uint8 restructures;
+        uint16 holidayDaysGranted;
     }
 
     struct Layout {
@@ -99,7 +107,8 @@ library LedgerStorage {
             ratePpmPerDay: l.ratePpmPerDay,
             totalFee: l.totalFee,
             firstDueDay: l.firstDueDay,
-            penaltyPpmPerDay: l.penaltyPpmPerDay
+            penaltyPpmPerDay: l.penaltyPpmPerDay,
+            writeOffDays: l.writeOffDays
         });
         loan.state = ICreditLedger.LoanState({
             principalSettled: l.principalSettled,
@@ -107,7 +116,10 @@ library LedgerStorage {
             interestOwed: l.interestOwed,
             penaltyOwed: l.penaltyOwed,
             checkpointDay: l.checkpointDay,
-            status: l.status
+            status: l.status,
+            principalRefunded: l.principalRefunded,
+            restructures: l.restructures,
+            holidayDaysGranted: l.holidayDaysGranted
         });
     }
 
@@ -119,9 +131,10 @@ library LedgerStorage {
         ICreditLedger.LoanTerms memory t,
         ICreditLedger.LoanState memory s
     ) internal {
+        if (t.principal > type(uint56).max) revert ICreditLedger.ValueOverflow(t.principal);
         $.loans[account][loanNo] = StoredLoan({
-            principal: t.principal,
-            principalSettled: s.principalSettled,
+            principal: uint56(t.principal),
+            principalSettled: uint56(s.principalSettled),
             startTime: t.startTime,
             firstDueDay: t.firstDueDay,
             checkpointDay: s.checkpointDay,
@@ -130,11 +143,15 @@ library LedgerStorage {
             productId: t.productId,
             status: s.status,
             penaltyPpmPerDay: uint24(t.penaltyPpmPerDay),
+            writeOffDays: t.writeOffDays,
             ratePpmPerDay: t.ratePpmPerDay,
             totalFee: t.totalFee,
             feeSettled: s.feeSettled,
             interestOwed: s.interestOwed,
-            penaltyOwed: s.penaltyOwed
+            penaltyOwed: s.penaltyOwed,
+            principalRefunded: s.principalRefunded,
+            restructures: s.restructures,
+            holidayDaysGranted: s.holidayDaysGranted
         });
     }
 

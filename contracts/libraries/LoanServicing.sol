@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {ICreditLedger} from "../interfaces/ICreditLedger.sol";
+import {ICreditLedger, MAX_RESTRUCTURES_PER_LOAN, MAX_TOTAL_HOLIDAY_DAYS} from "../interfaces/ICreditLedger.sol";
 import {LoanMath} from "./LoanMath.sol";
 import {LedgerStorage} from "./LedgerStorage.sol";
 
@@ -78,10 +78,9 @@ library LoanServicing {
             revert ICreditLedger.RefundExceedsOutstanding(account, loanNo, amount, outstanding);
         }
         uint256 day = _checkpoint(loan);
-        uint256 feeWaived = (uint256(loan.terms.totalFee) * amount) / loan.terms.principal;
-        uint256 feeLeft = uint256(loan.terms.totalFee) - loan.state.feeSettled;
-        if (feeWaived > feeLeft) feeWaived = feeLeft;
+        uint256 feeWaived = _feeWaived(loan, amount);
         loan.state.principalSettled += amount;
+        loan.state.principalRefunded += amount;
         loan.state.feeSettled += uint64(feeWaived);
         _closeIfSettled(loan, day);
         $.releaseUsage(account, a, loan.terms.productId, amount);
@@ -166,10 +165,59 @@ library LoanServicing {
         if (newRatePpmPerDay > loan.terms.ratePpmPerDay) {
             revert ICreditLedger.InvalidRestructure("newRatePpmPerDay", newRatePpmPerDay);
         }
-        (uint64 interestAccrued, uint64 penaltyAccrued) = _checkpointDelta(loan);
+        _checkRestructureBudget(account, loanNo, loan.state, holidayDays);
+        // The position before (the checkpoint: accrued to today): the fee owed now, the interest
+        // and penalty that stay owed, and the days past due the new schedule clears.
+        ICreditLedger.LoanPosition memory p =
+            LoanMath.position(loan.terms, loan.state, LoanMath.dayOf(loan.terms, block.timestamp));
+        uint64 interestAccrued = p.interest - uint64(loan.state.interestOwed);
+        uint64 penaltyAccrued = p.penalty - uint64(loan.state.penaltyOwed);
+        ICreditLedger.LoanState memory s;
+        s.interestOwed = _u48(p.interest);
+        s.penaltyOwed = _u48(p.penalty);
         ICreditLedger.LoanTerms memory previous = loan.terms;
-        ICreditLedger.LoanTerms memory next = ICreditLedger.LoanTerms({
-            principal: previous.principal - loan.state.principalSettled,
+        ICreditLedger.LoanTerms memory next = _restructuredTerms(previous, loan.state, p.feesDue, newPeriods, holidayDays, newRatePpmPerDay);
+        if (next.principal == 0) revert ICreditLedger.LoanNotActive(account, loanNo, loan.state.status);
+        if (_lastDueTime(next) < _lastDueTime(previous)) revert ICreditLedger.InvalidRestructure("newPeriods", newPeriods);
+        checkCostCeiling($, next);
+        s.restructures = loan.state.restructures + 1;
+        s.holidayDaysGranted = loan.state.holidayDaysGranted + holidayDays;
+        $.storeLoan(account, loanNo, next, s);
+        bytes memory payload = abi.encode(
+            account, loanNo, ref, previous, next, interestAccrued, penaltyAccrued, holidayDays, p.daysPastDue, msg.sender
+        );
+        bytes32 head = $.append(account, a, ICreditLedger.EntryKind.Restructured, payload);
+        emit ICreditLedger.Restructured(
+            account, loanNo, a.seq, head, ref, previous, next, interestAccrued, penaltyAccrued, holidayDays, p.daysPastDue, msg.sender
+        );
+    }
+
+    /// @dev A loan's restructures are bounded: at most `MAX_RESTRUCTURES_PER_LOAN` of them, with
+    /// at most `MAX_TOTAL_HOLIDAY_DAYS` holiday days together.
+    function _checkRestructureBudget(bytes32 account, uint32 loanNo, ICreditLedger.LoanState memory s, uint16 holidayDays)
+        private
+        pure
+    {
+        if (s.restructures >= MAX_RESTRUCTURES_PER_LOAN) {
+            revert ICreditLedger.RestructureLimitReached(account, loanNo, s.restructures, MAX_RESTRUCTURES_PER_LOAN);
+        }
+        uint256 remaining = MAX_TOTAL_HOLIDAY_DAYS - s.holidayDaysGranted;
+        if (holidayDays > remaining) revert ICreditLedger.HolidayDaysExceeded(account, loanNo, holidayDays, remaining);
+    }
+
+    /// @dev The new terms of a restructure: the principal left and the fee billed and unpaid
+    /// (`feesDue`: fees of periods not yet started are waived, as at a payoff, so the payoff
+    /// never rises), over `newPeriods` from now, first due after the holiday, at the new rate.
+    function _restructuredTerms(
+        ICreditLedger.LoanTerms memory previous,
+        ICreditLedger.LoanState memory state,
+        uint64 feesDue,
+        uint8 newPeriods,
+        uint16 holidayDays,
+        uint32 newRatePpmPerDay
+    ) private view returns (ICreditLedger.LoanTerms memory) {
+        return ICreditLedger.LoanTerms({
+            principal: previous.principal - state.principalSettled,
             startTime: uint40(block.timestamp),
             periods: newPeriods,
             method: previous.method == ICreditLedger.RepaymentMethod.Bullet && newPeriods > 1
@@ -177,22 +225,11 @@ library LoanServicing {
                 : previous.method,
             productId: previous.productId,
             ratePpmPerDay: newRatePpmPerDay,
-            totalFee: previous.totalFee - loan.state.feeSettled,
+            totalFee: feesDue,
             firstDueDay: holidayDays + uint16(LoanMath.PERIOD_DAYS),
-            penaltyPpmPerDay: previous.penaltyPpmPerDay
+            penaltyPpmPerDay: previous.penaltyPpmPerDay,
+            writeOffDays: previous.writeOffDays
         });
-        if (next.principal == 0) revert ICreditLedger.LoanNotActive(account, loanNo, loan.state.status);
-        if (_lastDueTime(next) < _lastDueTime(previous)) revert ICreditLedger.InvalidRestructure("newPeriods", newPeriods);
-        ICreditLedger.LoanState memory s;
-        s.interestOwed = loan.state.interestOwed;
-        s.penaltyOwed = loan.state.penaltyOwed;
-        $.storeLoan(account, loanNo, next, s);
-        bytes memory payload =
-            abi.encode(account, loanNo, ref, previous, next, interestAccrued, penaltyAccrued, holidayDays, msg.sender);
-        bytes32 head = $.append(account, a, ICreditLedger.EntryKind.Restructured, payload);
-        emit ICreditLedger.Restructured(
-            account, loanNo, a.seq, head, ref, previous, next, interestAccrued, penaltyAccrued, holidayDays, msg.sender
-        );
     }
 
     /// @notice See `ICreditLedger.writeOff`.
@@ -201,12 +238,12 @@ library LoanServicing {
     {
         ICreditLedger.Account memory a = $.loadAccount(account, expectedSeq);
         LedgerStorage.Loan memory loan = $.loadActiveLoan(account, loanNo);
-        ICreditLedger.Product storage product = $.products[loan.terms.productId];
         uint256 day = LoanMath.dayOf(loan.terms, block.timestamp);
         uint256 dpd = LoanMath.position(loan.terms, loan.state, day).daysPastDue;
-        if (product.writeOffDays == 0 || dpd < product.writeOffDays) {
-            revert ICreditLedger.WriteOffTooEarly(account, loanNo, dpd, product.writeOffDays);
-        }
+        // The threshold is the loan's own, fixed at drawdown: lowering the product's later must
+        // not let an existing loan be written off (and its line frozen) earlier.
+        uint16 threshold = loan.terms.writeOffDays;
+        if (threshold == 0 || dpd < threshold) revert ICreditLedger.WriteOffTooEarly(account, loanNo, dpd, threshold);
         (uint64 interestAccrued, uint64 penaltyAccrued) = _checkpointDelta(loan);
         uint64 principal = loan.terms.principal - loan.state.principalSettled;
         // The written-off principal stays in the account's and the line's usage until it is
@@ -220,6 +257,8 @@ library LoanServicing {
         line.freezeReason = WRITE_OFF_FREEZE_REASON;
         loan.state.status = ICreditLedger.LoanStatus.WrittenOff;
         $.storeLoan(account, loanNo, loan.terms, loan.state);
+        // A write-off is adverse: decisions issued before it no longer apply.
+        a.decisionNonce += 1;
         bytes memory payload = abi.encode(
             account, loanNo, ref, principal, uint32(dpd), interestAccrued, penaltyAccrued, lineFrozen, msg.sender
         );
@@ -230,6 +269,18 @@ library LoanServicing {
     }
 
     // ================================================================== internals
+
+    /// @dev The fee a refund of `amount` waives (before the state records it): the share of
+    /// `totalFee` of the principal refunded so far, cumulatively and rounded down once, less what
+    /// earlier refunds waived, at most the fee left; all the fee left when it settles the last principal.
+    function _feeWaived(LedgerStorage.Loan memory loan, uint256 amount) private pure returns (uint256 waived) {
+        uint256 feeLeft = uint256(loan.terms.totalFee) - loan.state.feeSettled;
+        if (uint256(loan.state.principalSettled) + amount == loan.terms.principal) return feeLeft;
+        uint256 before = loan.state.principalRefunded;
+        waived = (uint256(loan.terms.totalFee) * (before + amount)) / loan.terms.principal
+            - (uint256(loan.terms.totalFee) * before) / loan.terms.principal;
+        if (waived > feeLeft) waived = feeLeft;
+    }
 
     function _lastDueTime(ICreditLedger.LoanTerms memory t) private pure returns (uint256) {
         return t.startTime + LoanMath.dueDay(t, t.periods) * LoanMath.DAY;

@@ -248,10 +248,22 @@ contract LedgerDouble is EIP712 {
         uint64 interestAccrued,
         uint64 penaltyAccrued,
         uint16 holidayDays,
+        uint32 daysPastDueCleared,
         address by
     ) external {
         emit ICreditLedger.Restructured(
-            account, loanNo, seq, head, ref, previousTerms, newTerms, interestAccrued, penaltyAccrued, holidayDays, by
+            account,
+            loanNo,
+            seq,
+            head,
+            ref,
+            previousTerms,
+            newTerms,
+            interestAccrued,
+            penaltyAccrued,
+            holidayDays,
+            daysPastDueCleared,
+            by
         );
     }
 

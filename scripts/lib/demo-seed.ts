@@ -1,11 +1,17 @@
 /**
  * Demo data for `npm start`: a few accounts with purchases, a cash loan, a refund and
  * repayments, created through the gateway's own services (the same prepare -> outbox ->
- * confirm path an API request takes), so the local system has something to look at.
+ * confirm path an API request takes), so the local system has something to look at. The
+ * identity tiers come from real KYC attestations, signed by the development KYC verifier key
+ * that `npm start` registers with the scorer for the operator (`kyc`).
  */
 import { jsonValue } from "../../core/json";
 import type { Gateway } from "../../server/gateway";
 import type { PreparedOperation } from "../../server/lending/operations";
+import type { EvidenceInput } from "../../server/lending/scorer-decisions";
+
+/** KYC evidence about the person with `nationalId` at `level`, by the operator's (development) verifier. */
+export type DemoKyc = (nationalId: string, level: number) => Promise<EvidenceInput>;
 
 export interface DemoAccount {
   name: string;
@@ -48,7 +54,7 @@ const PEOPLE = {
 };
 
 /** Seeds the demo accounts as `partnerId`'s borrowers (linked to it, its loans). */
-export async function seedDemo(gateway: Gateway, partnerId: string): Promise<DemoAccount[]> {
+export async function seedDemo(gateway: Gateway, partnerId: string, kyc: DemoKyc): Promise<DemoAccount[]> {
   let n = 0;
   const run = async <C>(prepared: PreparedOperation<C>): Promise<Record<string, unknown>> => {
     const key = `demo-seed-${++n}`;
@@ -64,18 +70,20 @@ export async function seedDemo(gateway: Gateway, partnerId: string): Promise<Dem
   const { applications, drawdowns, loanChanges } = gateway;
 
   const wangPayLater = await applications.prepare({
-    identity: { ...PEOPLE.wang, verification: "verified" },
+    identity: PEOPLE.wang,
     product: "pay_later",
     features: FEATURES.strong,
+    evidence: await kyc(PEOPLE.wang.nationalId, 2),
     consent: true,
   });
   await run(wangPayLater);
   const wang = wangPayLater.accountId;
   await run(
     await applications.prepare({
-      identity: { ...PEOPLE.wang, verification: "verified" },
+      identity: PEOPLE.wang,
       product: "cash_loan",
       features: FEATURES.strong,
+      evidence: await kyc(PEOPLE.wang.nationalId, 2),
       consent: true,
     })
   );
@@ -88,7 +96,7 @@ export async function seedDemo(gateway: Gateway, partnerId: string): Promise<Dem
   await run(await loanChanges.prepareRepayment(`${wang}:${cash.loanNo}`, 150_000n));
 
   const zhaoPayLater = await applications.prepare({
-    identity: { ...PEOPLE.zhao, verification: "none" },
+    identity: PEOPLE.zhao,
     product: "pay_later",
     features: FEATURES.middle,
     consent: true,
@@ -99,9 +107,10 @@ export async function seedDemo(gateway: Gateway, partnerId: string): Promise<Dem
   await run(await loanChanges.prepareRepayment(`${zhao}:${groceries.loanNo}`, 45_000n));
 
   const sunApplication = await applications.prepare({
-    identity: { ...PEOPLE.sun, verification: "verified" },
+    identity: PEOPLE.sun,
     product: "cash_loan",
     features: FEATURES.weak,
+    evidence: await kyc(PEOPLE.sun.nationalId, 1),
     consent: true,
   });
   await run(sunApplication);
@@ -113,7 +122,7 @@ export async function seedDemo(gateway: Gateway, partnerId: string): Promise<Dem
       story:
         "pay-later and cash lines; 6-installment purchase with a partial refund, a coffee, a 6-month cash loan partly repaid",
     },
-    { name: "Zhao", accountId: zhao, story: "unverified identity (tier 0, small limit); a purchase repaid in full" },
+    { name: "Zhao", accountId: zhao, story: "no KYC evidence (tier 0, small limit); a purchase repaid in full" },
     { name: "Sun", accountId: sunApplication.accountId, story: "declined cash-loan application, recorded on-chain" },
   ];
 }

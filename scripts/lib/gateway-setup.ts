@@ -55,8 +55,15 @@ export interface GatewaySetup {
   dataDir: string;
   /** Development mode only (ignored in production): keys used when the environment has none. */
   operatorKey?: string;
+  /** The scorer process's key (it runs beside the gateway, scorer-setup.ts; the gateway never gets it). */
   scorerKey?: string;
   port?: string;
+}
+
+/** The scorer process the gateway asks: its URL and the gateway's token. */
+export interface GatewayScorer {
+  url: string;
+  token: string;
 }
 
 /**
@@ -66,7 +73,7 @@ export interface GatewaySetup {
  * they all come from the environment (a missing one is a `ConfigError` naming it, and nothing
  * is written).
  */
-export function gatewayConfigFor(setup: GatewaySetup, env: NodeJS.ProcessEnv): GatewayConfig {
+export function gatewayConfigFor(setup: GatewaySetup, scorer: GatewayScorer, env: NodeJS.ProcessEnv): GatewayConfig {
   const development = setup.mode === "development";
   const vaultKeySet = Boolean(env.GATEWAY_VAULT_KEY || env.GATEWAY_VAULT_KEYS);
   const secrets = !development || (vaultKeySet && env.GATEWAY_IDENTITY_PEPPER) ? undefined : localSecrets(setup.dataDir);
@@ -82,7 +89,8 @@ export function gatewayConfigFor(setup: GatewaySetup, env: NodeJS.ProcessEnv): G
     GATEWAY_VAULT_KEY: vaultKeySet ? env.GATEWAY_VAULT_KEY : secrets?.vaultKey,
     GATEWAY_IDENTITY_PEPPER: env.GATEWAY_IDENTITY_PEPPER ?? secrets?.identityPepper,
     GATEWAY_OPERATOR_KEY: env.GATEWAY_OPERATOR_KEY ?? (development ? setup.operatorKey : undefined),
-    GATEWAY_SCORER_KEY: env.GATEWAY_SCORER_KEY ?? (development ? setup.scorerKey : undefined),
+    GATEWAY_SCORER_URL: scorer.url,
+    GATEWAY_SCORER_TOKEN: scorer.token,
     ...(setup.port !== undefined ? { GATEWAY_PORT: setup.port } : {}),
   });
 }

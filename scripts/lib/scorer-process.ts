@@ -17,6 +17,12 @@ export interface ScorerProcess {
   output(): string;
 }
 
+/**
+ * How far ahead of the scorer's clock a development chain may run (the clock route moves it by
+ * days): ten years. Production keeps the scorer's default (SCORER_MAX_CHAIN_AHEAD_SECONDS).
+ */
+export const DEVELOPMENT_CHAIN_AHEAD: Readonly<Record<string, string>> = { SCORER_MAX_CHAIN_AHEAD_SECONDS: String(10 * 365 * 86_400) };
+
 export async function startScorerProcess(env: Record<string, string>, options: { timeoutMs?: number } = {}): Promise<ScorerProcess> {
   const { ready, ...child } = await startChildProcess({
     name: "scorer",

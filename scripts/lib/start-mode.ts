@@ -49,10 +49,19 @@ export function startMode({ embedded, dev, seed, env }: StartModeInput): Gateway
   return mode;
 }
 
+/**
+ * The secrets a production `npm start` needs: the gateway's, and the key of the scorer process it
+ * runs beside the gateway (handed to that process only; the gateway refuses to see it).
+ */
+export const START_SECRETS: Readonly<Record<string, string>> = {
+  ...SECRET_SETTINGS,
+  SCORER_KEY: "the private key (0x + 64 hex) of the account holding SCORER_ROLE, from your key store (only the scorer process gets it)",
+};
+
 /** The secret settings a production start lacks, each with how to set it (empty: none missing). */
 export function missingSecrets(env: Readonly<Record<string, string | undefined>>): string[] {
   const set = (name: string) => Boolean(env[name]?.trim());
-  return Object.entries(SECRET_SETTINGS)
+  return Object.entries(START_SECRETS)
     .filter(([name]) => !set(name) && !(name === "GATEWAY_VAULT_KEY" && set("GATEWAY_VAULT_KEYS")))
     .map(([name, how]) => `${name} is not set (set it to ${how})`);
 }

@@ -14,9 +14,9 @@ import * as C from "../schemas/common";
 import * as S from "../schemas/lending";
 import * as O from "../schemas/operations";
 import { CreditReportResponse } from "../schemas/servicing";
-import { ledgerProblem } from "./ledger-problems";
+import { stepFailureProblem } from "./error-answers";
 import { mutationAnswer } from "./mutations";
-import { ADMIN, defineRoute, instanceOf, LEDGER_POST_PROBLEMS, PARTNER, READ_PROBLEMS, READERS, viewerOf, written, type RouteDef, type RouteDeps } from "./route-table";
+import { ADMIN, defineRoute, instanceOf, LEDGER_POST_PROBLEMS, PARTNER, READ_PROBLEMS, READERS, SCORER_PROBLEMS, viewerOf, written, type RouteDef, type RouteDeps } from "./route-table";
 
 /** An operation as GET /v1/operations/{id} shows it. */
 export function operationBody(op: OperationRecord, instance: string) {
@@ -42,7 +42,7 @@ export function operationBody(op: OperationRecord, instance: string) {
       transactions: s.transactions.map((t) => t.hash),
       attempts: s.attempts,
     })),
-    problem: failure ? ledgerProblem(failure.revert).toProblem(instance) : null,
+    problem: failure ? stepFailureProblem(failure).toProblem(instance) : null,
   };
 }
 
@@ -149,12 +149,15 @@ export function accountRoutes(deps: RouteDeps): RouteDef[] {
       operationId: "reviewLimit",
       tag: "Accounts",
       summary: "Re-score a line: raise (on a new signed decision), cut (with a reason code) or keep its limit",
+      description:
+        "The scorer process re-scores the line. The tier comes from new KYC evidence (`evidence`, about the account's person), " +
+        "else from the last evidence the scorer accepted for the account while it is unexpired, else 0: never from a word in the request.",
       scopes: PARTNER,
       params: C.AccountParams,
       query: C.WaitQuery,
       body: LimitReviewRequest,
       responses: { ...written(200, S.LimitReviewResponse, "The new limit is recorded (or unchanged: no operation)") },
-      problems: [...LEDGER_POST_PROBLEMS, "account-not-found", "ledger/no-line", "ledger-paused"],
+      problems: [...LEDGER_POST_PROBLEMS, ...SCORER_PROBLEMS, "account-not-found", "ledger/no-line", "ledger-paused"],
       handle: (ctx) =>
         mutationAnswer(deps, ctx, {
           prepare: () => deps.lineChanges.prepareLimitReview(ctx.params.accountId, ctx.body, viewerOf(ctx)),

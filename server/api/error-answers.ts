@@ -7,9 +7,10 @@
  */
 import type { NextFunction, Request, Response } from "express";
 
-import { DomainError, LedgerRefusal } from "../errors";
+import type { StepFailure } from "../chain/outbox-sender";
+import { DomainError, LedgerRefusal, scorerRefusal } from "../errors";
 import type { Logger } from "../logger";
-import { ledgerProblem, ledgerRuleOfSlug, problemStatus } from "./ledger-problems";
+import { ledgerProblem, ledgerRuleOfSlug, problemStatus, type LedgerProblemOptions } from "./ledger-problems";
 import { ApiError, PROBLEM_TYPES, sendProblem } from "./problems";
 
 /** A service's answer as a problem: the catalog's status for its code, or its ledger rule's. */
@@ -21,6 +22,15 @@ export function domainProblem(error: DomainError): ApiError {
     extensions: error.fields.extensions,
     ...(known ? {} : { status: problemStatus(error.code), title: rule?.title ?? "The ledger refused the request" }),
   });
+}
+
+/** A failed outbox step as its problem: the ledger's rule, or the scorer's refusal to sign its decision. */
+export function stepFailureProblem(failure: StepFailure, options: LedgerProblemOptions = {}): ApiError {
+  if (failure.kind === "scorer-refusal") {
+    const refusal = scorerRefusal(failure.code, failure.detail, failure.details);
+    return domainProblem(new DomainError(refusal.code, refusal.detail, { ...refusal.fields, extensions: { ...refusal.fields.extensions, ...options.extensions } }));
+  }
+  return ledgerProblem(failure.revert, options);
 }
 
 /** The error middleware: every error leaves as a problem document. */

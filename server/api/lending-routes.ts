@@ -12,7 +12,7 @@ import * as S from "../schemas/lending";
 import type { GuardedDrawdown } from "../servicing/velocity-guard";
 import { mutationAnswer, type MutationGuard } from "./mutations";
 import type { ProblemSlug } from "./problems";
-import { ADMIN, defineRoute, LEDGER_POST_PROBLEMS, PARTNER, viewerOf, written, type RouteDef, type RouteDeps } from "./route-table";
+import { ADMIN, defineRoute, LEDGER_POST_PROBLEMS, PARTNER, SCORER_PROBLEMS, viewerOf, written, type RouteDef, type RouteDeps } from "./route-table";
 
 /** What a drawdown can answer besides its own: the ledger's limits, a frozen line, a pause, a velocity hold. */
 const DRAWDOWN_PROBLEMS: ProblemSlug[] = [
@@ -52,14 +52,17 @@ export function lendingRoutes(deps: RouteDeps): RouteDef[] {
       tag: "Applications",
       summary: "Apply for a product",
       description:
-        "Scores the applicant with the versioned scorecard, signs the decision with the scorer key and records it on-chain: " +
+        "The scorer process decides: it takes the identity tier only from the KYC evidence (`evidence`: an attestation by this " +
+        "partner's KYC verifier about the subject keccak256(\"CreditLedger KYC subject v1:\" + national id); none: tier 0), scores " +
+        "with the versioned scorecard (income without level-2 evidence counts as partner-reported and caps the limit a tier lower), " +
+        "applies its caps and budget, and signs only the decision it computed. The decision is recorded on-chain: " +
         "a line grant when approved, the signed decline otherwise. Opens the account (a random id; the person stays in the vault) " +
         "if the identity is new; the same identity applying for its second product gets the same account.",
       scopes: PARTNER,
       query: C.WaitQuery,
       body: ApplicationRequest,
       responses: written(201, S.ApplicationResponse, "The decision (approved or declined) is recorded"),
-      problems: [...LEDGER_POST_PROBLEMS, "ledger/line-exists", "ledger-paused", "product-not-allowed"],
+      problems: [...LEDGER_POST_PROBLEMS, ...SCORER_PROBLEMS, "ledger/line-exists", "ledger-paused", "product-not-allowed"],
       handle: (ctx) =>
         mutationAnswer<ApplicationContext>(deps, ctx, {
           prepare: () => deps.applications.prepare(ctx.body, viewerOf(ctx)),
@@ -191,7 +194,15 @@ export function lendingRoutes(deps: RouteDeps): RouteDef[] {
       query: C.WaitQuery,
       body: S.RestructureRequest,
       responses: written(200, S.RestructureResponse, "The restructure is recorded"),
-      problems: [...LEDGER_POST_PROBLEMS, ...LOAN_PROBLEMS, "ledger/invalid-restructure", "ledger/loan-not-active"],
+      problems: [
+        ...LEDGER_POST_PROBLEMS,
+        ...LOAN_PROBLEMS,
+        "ledger/invalid-restructure",
+        "ledger/loan-not-active",
+        "ledger/restructure-limit-reached",
+        "ledger/holiday-days-exceeded",
+        "ledger/cost-ceiling-exceeded",
+      ],
       handle: (ctx) =>
         mutationAnswer<RestructureContext>(deps, ctx, {
           prepare: () => deps.loanChanges.prepareRestructure(ctx.params.loanId, ctx.body),

@@ -17,8 +17,7 @@ import { idempotencyKeyReused } from "../errors";
 import { isImmediate, summarize, type IdempotencyScope, type Operations, type Prepared, type PreparedOperation } from "../lending/operations";
 import type { GuardVerdict } from "../servicing/velocity-guard";
 import type { OperationRecord, Store, StoredResponse } from "../store/store";
-import { asApiError } from "./error-answers";
-import { ledgerProblem } from "./ledger-problems";
+import { asApiError, stepFailureProblem } from "./error-answers";
 import { instanceOf, type HandlerContext, type HandlerResult } from "./route-table";
 
 export interface MutationDeps {
@@ -188,7 +187,7 @@ async function respond<C>(
   let response: StoredResponse;
   if (op.status === "failed") {
     const failure = op.error as StepFailure;
-    const problem = ledgerProblem(failure.revert, { fieldAliases: spec.fieldAliases, extensions: { operation: summarize(op) } });
+    const problem = stepFailureProblem(failure, { fieldAliases: spec.fieldAliases, extensions: { operation: summarize(op) } });
     response = { status: problem.status, body: problem.toProblem(request.instance) };
   } else {
     response = { status: op.status === "confirmed" ? spec.successStatus : 202, body: await encode(spec, context, op) };

@@ -117,7 +117,7 @@ export function buildOpenApi(routes: RouteDef[], info: OpenApiInfo): Record<stri
       responses: { 200: { description: summary, ...(schema ? { content: { [type]: { schema } } } : {}) } },
     },
   });
-  paths["/healthz"] = system("Health: chain reachable, outbox depth, indexer lag (503 when degraded)", ref("Health"));
+  paths["/healthz"] = system("Health: chain and scorer reachable, outbox depth, indexer lag (503 when degraded)", ref("Health"));
   paths["/metrics"] = system("Prometheus metrics", { type: "string" }, "text/plain");
   paths["/openapi.json"] = system("This document", { type: "object" });
   paths["/docs"] = system("The API reference rendered from this document", { type: "string" }, "text/html");

@@ -117,6 +117,9 @@ export const READ_PROBLEMS: ProblemSlug[] = [
   "unsupported-media-type",
 ];
 
+/** A POST the scorer process decides (applications, limit reviews): its refusals, its budget, its absence (docs/SCORER.md). */
+export const SCORER_PROBLEMS: ProblemSlug[] = ["evidence-refused", "scorer-refused", "scorer-budget-exceeded", "scorer-unavailable"];
+
 /** A POST that reaches the ledger can also find it unavailable. */
 export const LEDGER_POST_PROBLEMS: ProblemSlug[] = [...POST_PROBLEMS, "ledger-unavailable", "gateway-misconfigured"];
 

@@ -2,8 +2,10 @@
  * The ledger calls the gateway makes, as data: what an outbox step holds. Field names are
  * the ABI's parameter names, so a call's arguments are encoded by looking each parameter up
  * by name (see `LedgerClient.encode`), never by position. Every call also takes the step's
- * `ref` and the `expectedSeq` read when it is signed; a decision is completed with its nonce,
- * deadline and the scorer's signature when it is signed, not when it is accepted.
+ * `ref` and the `expectedSeq` read when it is signed. A decision call holds the decision the
+ * scorer computed and the scorer's id for it (`scorerDecision`); the scorer process completes
+ * it with the nonce and deadline and signs it when it is sent, not when it is accepted, and
+ * only if the values equal the ones it stored (docs/SCORER.md).
  */
 import type { Decision, DecisionDraft } from "../../core/decision";
 
@@ -16,7 +18,7 @@ export type { DecisionDraft };
 export type LedgerCall =
   | { fn: "openAccount"; account: string; tier: number; exposureCap: bigint }
   | { fn: "setExposureCap"; account: string; newCap: bigint }
-  | { fn: "grantLine" | "recordDecline" | "increaseLimit"; decision: DecisionDraft }
+  | { fn: "grantLine" | "recordDecline" | "increaseLimit"; decision: DecisionDraft; scorerDecision: string }
   | { fn: "cutLimit"; account: string; productId: number; newLimit: bigint; reasonCode: number }
   | { fn: "freezeLine" | "unfreezeLine"; account: string; productId: number; reasonCode: number }
   | { fn: "purchase"; account: string; productId: number; amount: bigint; periods: number }

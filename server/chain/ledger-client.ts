@@ -1,21 +1,20 @@
 /**
  * The gateway's view of the CreditLedger contract: typed reads (typechain), calls encoded
- * from named arguments, pre-flight simulation from the operator's address, entries found by
- * their reference, and decision signing with the scorer key. The operator key is not here:
- * only the outbox sender sends (server/chain/outbox-sender.ts).
+ * from named arguments, pre-flight simulation from the operator's address, and entries found
+ * by their reference. No key is here: only the outbox sender sends
+ * (server/chain/outbox-sender.ts), and only the scorer process signs decisions (scorer/).
  */
 import {
   getAddress,
   zeroPadValue,
   type Provider,
-  type Signer,
   type TypedDataDomain,
   type Log,
   type Interface,
   type BlockTag,
 } from "ethers";
 
-import { decisionDomain, lineDecision, signDecision, type DecisionDraft } from "../../core/decision";
+import { decisionDomain } from "../../core/decision";
 import { decodeLedgerLog, isEntry, type LedgerEntry, type LogLike } from "../../core/ledger-events";
 import {
   accountFromFields,
@@ -34,7 +33,7 @@ import {
 import type { LoanState, LoanTerms } from "../../core/loan-math";
 import { CreditLedger__factory, ICreditLedger__factory, type CreditLedger } from "../../typechain-types";
 import { decodeRevert, LedgerRevertError, type LedgerRevert } from "./ledger-errors";
-import type { LedgerFunction, SignedDecision } from "./ledger-calls";
+import type { LedgerFunction } from "./ledger-calls";
 
 /** Largest block range asked of `eth_getLogs` at once (many providers limit it). */
 export const LOG_RANGE = 5_000;
@@ -44,8 +43,6 @@ export interface LedgerClientOptions {
   ledgerAddress: string;
   /** The address transactions come from (the operator); pre-flights simulate from it. */
   operatorAddress: string;
-  /** Signs decisions; never sends. */
-  scorer: Signer;
   chainId: bigint;
 }
 
@@ -60,8 +57,6 @@ export class LedgerClient {
   readonly operatorAddress: string;
   readonly chainId: bigint;
   readonly domain: TypedDataDomain;
-  private readonly scorer: Signer;
-  private scorerAddress?: string;
 
   constructor(options: LedgerClientOptions) {
     this.address = getAddress(options.ledgerAddress);
@@ -70,7 +65,6 @@ export class LedgerClient {
     this.iface = this.contract.interface as unknown as Interface;
     this.callIface = ICreditLedger__factory.createInterface() as unknown as Interface;
     this.operatorAddress = getAddress(options.operatorAddress);
-    this.scorer = options.scorer;
     this.chainId = options.chainId;
     this.domain = decisionDomain(options.chainId, this.address);
   }
@@ -81,11 +75,6 @@ export class LedgerClient {
     const code = await options.provider.getCode(options.ledgerAddress);
     if (code === "0x") throw new Error(`no contract at ${options.ledgerAddress} on chain ${network.chainId}`);
     return new LedgerClient({ ...options, chainId: network.chainId });
-  }
-
-  async scorerAddressOf(): Promise<string> {
-    this.scorerAddress ??= getAddress(await this.scorer.getAddress());
-    return this.scorerAddress;
   }
 
   // ---------------------------------------------------------------- reads (typed by the core's struct readers)
@@ -160,17 +149,6 @@ export class LedgerClient {
 
   decodeRevert(error: unknown): LedgerRevert | undefined {
     return decodeRevert(this.iface, error);
-  }
-
-  /**
-   * Completes a line decision (purpose Line, subject zero) with the scorer's address, the
-   * account's nonce, its issue time and a deadline, and has the scorer sign it.
-   */
-  async signDecision(draft: DecisionDraft, nonce: bigint, issuedAt: bigint, deadline: bigint): Promise<SignedDecision> {
-    const scorer = await this.scorerAddressOf();
-    const decision = lineDecision(draft, { scorer, nonce, issuedAt, deadline });
-    const signature = await signDecision(this.scorer as unknown as Parameters<typeof signDecision>[0], this.domain, decision);
-    return { decision, scorer, signature };
   }
 
   // ---------------------------------------------------------------- entries

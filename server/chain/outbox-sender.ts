@@ -2,7 +2,9 @@
  * The outbox sender: the only code that sends transactions. It drains the outbox one step at
  * a time, in order, so the operator's nonces and each account's seq advance predictably:
  *
- *   queued -> read the account's seq (and, for a decision, its nonce; the scorer signs) ->
+ *   queued -> read the account's seq (and, for a decision, its nonce: the scorer process signs
+ *             the decision id it computed, or refuses: the step fails with the scorer's
+ *             code; a scorer that cannot be reached is retried like the RPC) ->
  *             simulate (a refusal fails the step with the decoded custom error) ->
  *             sign with the next nonce -> STORE the signed transaction -> broadcast
  *   sent   -> a receipt with the step's entry and enough confirmations: confirmed, with tx
@@ -26,6 +28,7 @@ import type { Logger } from "../logger";
 import type { GatewayMetrics } from "../metrics";
 import type { StepRecord, Store, TransactionRecord } from "../store/store";
 import { backoffDelay, DEFAULT_BACKOFF, Sleeper, type BackoffPolicy } from "./backoff";
+import { isDecisionRefusal, type DecisionSigner } from "./scorer-client";
 import { accountOfCall, callArguments, isDecisionCall, type LedgerCall, type SignedDecision } from "./ledger-calls";
 import type { LedgerEntry } from "../../core/ledger-events";
 import type { LedgerClient } from "./ledger-client";
@@ -33,10 +36,10 @@ import type { LedgerRevert } from "./ledger-errors";
 import { NonceManager } from "./nonce-manager";
 
 /** How a failed step's error is stored (and later mapped to a problem document). */
-export interface StepFailure {
-  kind: "ledger-revert";
-  revert: LedgerRevert;
-}
+export type StepFailure =
+  | { kind: "ledger-revert"; revert: LedgerRevert }
+  /** The scorer would not sign the step's decision (docs/SCORER.md: UnknownDecision, DecisionAltered, DecisionExpired, …). */
+  | { kind: "scorer-refusal"; code: string; status: number; detail: string; details: Record<string, unknown> };
 
 /** Points of a send where a test can simulate a crash (throw) or watch. */
 export interface SenderHooks {
@@ -51,13 +54,14 @@ export interface OutboxSenderOptions {
   client: LedgerClient;
   /** The operator key, connected to the provider: signs transactions (never decisions). */
   operator: Signer;
+  /** The scorer process: signs the decisions it computed (the gateway holds no scorer key). */
+  scorer: DecisionSigner;
   logger: Logger;
   clock: Clock;
   metrics?: GatewayMetrics;
   confirmations: number;
   pollIntervalMs: number;
   stuckAfterMs: number;
-  decisionTtlSeconds: number;
   backoff?: BackoffPolicy;
   hooks?: SenderHooks;
 }
@@ -155,8 +159,14 @@ export class OutboxSender extends EventEmitter {
     let signed: SignedDecision | undefined;
     if (isDecisionCall(call)) {
       const latest = await this.client.latestBlock();
-      const deadline = latest.timestamp + BigInt(this.options.decisionTtlSeconds);
-      signed = await this.client.signDecision(call.decision, account.decisionNonce, latest.timestamp, deadline);
+      try {
+        signed = await this.options.scorer.sign(call.scorerDecision, call.decision, account.decisionNonce, latest.timestamp);
+      } catch (error) {
+        // The scorer's answer about this decision fails the step; an unreachable scorer is retried.
+        if (!isDecisionRefusal(error)) throw error;
+        await this.settleFailed(step, { kind: "scorer-refusal", code: error.code, status: error.status, detail: error.detail, details: error.details }, error.code);
+        return;
+      }
     }
     const args = callArguments(call, step.ref, expectedSeq, signed);
     const data = this.client.encode(call.fn, args);
@@ -302,12 +312,15 @@ export class OutboxSender extends EventEmitter {
   }
 
   private async fail(step: StepRecord, revert: LedgerRevert): Promise<void> {
-    const failure: StepFailure = { kind: "ledger-revert", revert };
+    await this.settleFailed(step, { kind: "ledger-revert", revert }, revert.name);
+  }
+
+  private async settleFailed(step: StepRecord, failure: StepFailure, rule: string): Promise<void> {
     await this.store.recordFailed(step.id, failure);
     this.options.metrics?.stepsSettled.inc({ fn: step.fn, outcome: "failed" });
     this.options.logger.info(
-      { operation: step.operationId, fn: step.fn, rule: revert.name },
-      "outbox step refused by the ledger"
+      { operation: step.operationId, fn: step.fn, rule },
+      failure.kind === "scorer-refusal" ? "outbox step refused by the scorer" : "outbox step refused by the ledger"
     );
     this.emit("settled", step.operationId);
   }

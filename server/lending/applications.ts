@@ -1,9 +1,10 @@
 /**
  * Applications: an identity applies for a product. The vault gives the person's account (the
- * same one for their second product); the scorecard and policy decide; the decision is
- * recorded on-chain either way (a grant on a scorer-signed approval, or the signed decline),
- * after opening the account if it is new. The features and the salt of their on-chain hash
- * are kept off-chain with the decision.
+ * same one for their second product); the scorer process decides, the tier from the KYC
+ * evidence it checks (scorer-decisions.ts); the decision is recorded on-chain either way (a
+ * grant on a scorer-signed approval, or the signed decline), after opening the account at the
+ * scorer's tier if it is new. The features and the salt of their on-chain hash are kept
+ * off-chain with the decision.
  */
 import type { z } from "zod";
 
@@ -13,22 +14,17 @@ import type { LedgerCall } from "../chain/ledger-calls";
 import type { LedgerClient } from "../chain/ledger-client";
 import { LedgerRefusal } from "../errors";
 import { randomHex, type Random } from "../randomness";
-import type { Verification } from "../schemas/common";
 import type { applicationRequest, ApplicationResponse } from "../schemas/lending";
-import type { ScorecardModel } from "../scoring/scorecard";
-import { underwrite } from "../scoring/underwriting";
 import type { OperationRecord, Store } from "../store/store";
+import { normalizeNationalId } from "../vault/identity";
 import type { Vault } from "../vault/vault";
-import { decisionParts } from "./decisions";
 import { landedResult, summarize, type PreparedOperation } from "./operations";
 import { chainRead, type Preflight } from "./preflight";
 import { OPERATOR, type Reach, type Viewer } from "./reach";
+import { decisionRecordOf, reasonCodesOf, type ScorerDecisions } from "./scorer-decisions";
 
 export type ApplicationInput = z.output<ReturnType<typeof applicationRequest>>;
 export type ApplicationView = z.output<typeof ApplicationResponse>;
-
-/** Identity verification level -> the ledger's identity tier. */
-export const TIER_OF: Record<z.output<typeof Verification>, number> = { none: 0, verified: 1, enhanced: 2 };
 
 /** The request-time facts of an application (the response is built from them). */
 export interface ApplicationContext extends Omit<ApplicationView, "dailyRatePpm" | "decisionSeq" | "operation"> {
@@ -43,7 +39,7 @@ export class Applications {
     private readonly store: Store,
     private readonly preflight: Preflight,
     private readonly reach: Reach,
-    private readonly model: ScorecardModel,
+    private readonly decisions: ScorerDecisions,
     private readonly random: Random
   ) {}
 
@@ -53,26 +49,34 @@ export class Applications {
    */
   async prepare(input: ApplicationInput, viewer: Viewer = OPERATOR): Promise<PreparedOperation<ApplicationContext>> {
     this.reach.requireProduct(viewer, input.product);
-    const tier = TIER_OF[input.identity.verification];
     const person = await this.vault.resolve(input.identity);
     const accountId = person.accountId;
-    const { onChain, caps } = await chainRead(async () => ({
-      onChain: await this.client.accountOf(accountId),
-      caps: await this.client.tierPolicyOf(tier),
-    }));
+    const onChain = await chainRead(() => this.client.accountOf(accountId));
     const exists = onChain.exists;
     const pendingOpen = (await this.store.openStepsOf(accountId)).some((s) => s.fn === "openAccount");
     const opening = !exists && !pendingOpen;
 
     const salt = randomHex(this.random, 16);
-    const u = underwrite({ model: this.model, features: input.features, tier, caps, product: input.product, salt });
-    const limit = u.approved ? (u.limit < caps.maxLineLimit ? u.limit : caps.maxLineLimit) : 0n;
-    const { draft: decision, record } = decisionParts(u, accountId, limit, input.features, salt);
+    const scored = await this.decisions.decide({
+      accountId,
+      viewer,
+      product: input.product,
+      features: input.features,
+      salt,
+      evidence: input.evidence,
+      nationalId: normalizeNationalId(input.identity.nationalId),
+    });
+    const decision = scored.decision;
+    const tier = scored.tier;
+    const caps = await chainRead(() => this.client.tierPolicyOf(tier));
+    const record = decisionRecordOf(decision, input.features, salt);
+    const approved = decision.approved;
+    const decisionCall = { decision, scorerDecision: scored.id };
 
     const calls: LedgerCall[] = [];
     if (opening) calls.push({ fn: "openAccount", account: accountId, tier, exposureCap: caps.maxExposure });
-    calls.push(u.approved ? { fn: "grantLine", decision } : { fn: "recordDecline", decision });
-    if (u.approved && exists && onChain.exposureCap < caps.maxExposure && onChain.tier < tier) {
+    calls.push(approved ? { fn: "grantLine", ...decisionCall } : { fn: "recordDecline", ...decisionCall });
+    if (approved && exists && onChain.exposureCap < caps.maxExposure && onChain.tier < tier) {
       // A stronger identity than the account was opened with raises its exposure cap to the new tier's.
       calls.push({ fn: "setExposureCap", account: accountId, newCap: caps.maxExposure });
     }
@@ -105,16 +109,16 @@ export class Applications {
         accountId,
         newAccount: opening,
         product: input.product,
-        outcome: u.approved ? "approved" : "declined",
+        outcome: approved ? "approved" : "declined",
         tier,
-        score: u.score,
-        limit,
-        ratePpmPerDay: u.ratePpmPerDay,
-        aprPpm: input.product === "cash_loan" && u.approved ? representativeCashApr(u.productId, limit, u.ratePpmPerDay) : 0n,
-        reasonCodes: u.reasonCodes,
-        modelId: u.modelId,
-        featuresHash: u.featuresHash,
-        cappedByTier: u.approved && (u.cappedByTier || limit < u.limit),
+        score: decision.score,
+        limit: decision.limit,
+        ratePpmPerDay: decision.ratePpmPerDay,
+        aprPpm: input.product === "cash_loan" && approved ? representativeCashApr(decision.productId, decision.limit, decision.ratePpmPerDay) : 0n,
+        reasonCodes: reasonCodesOf(decision),
+        modelId: decision.modelId,
+        featuresHash: decision.featuresHash,
+        cappedByTier: approved && scored.cappedBy !== undefined,
       },
     };
   }

@@ -1,7 +1,8 @@
 /**
  * Changes to a line: freeze and unfreeze (an explicit fact with a reason code), and limit
- * reviews (re-score the line: a raise needs a new scorer-signed decision, a lower score cuts
- * with a reason code, an unchanged limit writes nothing). Each `prepare*` checks against the
+ * reviews (the scorer process re-scores the line, the tier from new KYC evidence or the one it
+ * last attested for the account: a raise needs its signed decision, a lower score cuts with a
+ * reason code, an unchanged limit writes nothing). Each `prepare*` checks against the
  * ledger and returns the operation to accept; each `present*` builds the response body.
  */
 import type { z } from "zod";
@@ -11,15 +12,14 @@ import type { LedgerClient } from "../chain/ledger-client";
 import { DomainError } from "../errors";
 import { randomHex, type Random } from "../randomness";
 import { REASON_SCORE_TOO_LOW } from "../scoring/policy";
-import type { ScorecardModel } from "../scoring/scorecard";
-import { underwrite } from "../scoring/underwriting";
 import type { FreezeRequest, FreezeResponse, limitReviewRequest, LimitReviewResponse } from "../schemas/lending";
 import type { OperationRecord } from "../store/store";
-import { TIER_OF } from "./applications";
-import { decisionParts } from "./decisions";
+import { normalizeNationalId } from "../vault/identity";
+import type { Vault } from "../vault/vault";
 import { summarize, type Prepared, type PreparedOperation } from "./operations";
 import { chainRead, type Preflight } from "./preflight";
 import { OPERATOR, type Reach, type Viewer } from "./reach";
+import { decisionRecordOf, reasonCodesOf, type ScorerDecisions } from "./scorer-decisions";
 
 export type FreezeInput = z.output<typeof FreezeRequest>;
 export type LimitReviewInput = z.output<ReturnType<typeof limitReviewRequest>>;
@@ -39,7 +39,8 @@ export class LineChanges {
     private readonly client: LedgerClient,
     private readonly preflight: Preflight,
     private readonly reach: Reach,
-    private readonly model: ScorecardModel,
+    private readonly decisions: ScorerDecisions,
+    private readonly vault: Vault,
     private readonly random: Random
   ) {}
 
@@ -74,29 +75,40 @@ export class LineChanges {
         extensions: { rule: "NoLine", values: { account: accountId, productId: String(productId) } },
       });
     }
-    const tier = input.verification !== undefined ? TIER_OF[input.verification] : account.tier;
-    const caps = await chainRead(() => this.client.tierPolicyOf(tier));
+    // New evidence is about the person the vault holds for the account (its subject is theirs).
+    const person = input.evidence ? await this.vault.reveal(accountId) : undefined;
     const salt = randomHex(this.random, 16);
-    const u = underwrite({ model: this.model, features: input.features, tier, caps, product: input.product, salt });
-    const newLimit = u.approved ? (u.limit < caps.maxLineLimit ? u.limit : caps.maxLineLimit) : 0n;
+    const scored = await this.decisions.decide({
+      accountId,
+      viewer,
+      product: input.product,
+      features: input.features,
+      salt,
+      evidence: input.evidence,
+      nationalId: person ? normalizeNationalId(person.nationalId) : undefined,
+      currentLimit: current,
+    });
+    const d = scored.decision;
+    const reasonCodes = reasonCodesOf(d);
+    const newLimit = d.approved ? d.limit : 0n;
     const outcome = newLimit > current ? "increased" : newLimit < current ? "cut" : "unchanged";
-    const cutReasonCode = outcome === "cut" ? u.reasonCodes[0] ?? REASON_SCORE_TOO_LOW : null;
+    const cutReasonCode = outcome === "cut" ? reasonCodes[0] ?? REASON_SCORE_TOO_LOW : null;
     const context: LimitReviewContext = {
       accountId,
       product: input.product,
       outcome,
       previousLimit: current,
       newLimit: outcome === "unchanged" ? current : newLimit,
-      dailyRatePpm: outcome === "increased" ? u.ratePpmPerDay : line.ratePpmPerDay,
-      score: u.score,
-      reasonCodes: u.reasonCodes,
+      dailyRatePpm: outcome === "increased" ? d.ratePpmPerDay : line.ratePpmPerDay,
+      score: d.score,
+      reasonCodes,
       cutReasonCode,
-      modelId: u.modelId,
+      modelId: d.modelId,
     };
     if (outcome === "unchanged") return { immediate: context };
-    const { draft, record: decisionRecord } = decisionParts(u, accountId, newLimit, input.features, salt);
+    const decisionRecord = decisionRecordOf(d, input.features, salt);
     if (outcome === "increased") {
-      const call = { fn: "increaseLimit" as const, decision: { ...draft, approved: true } };
+      const call = { fn: "increaseLimit" as const, decision: d, scorerDecision: scored.id };
       await this.preflight.check(call);
       return { kind: "limit_review", accountId, calls: [call], context, decisions: [decisionRecord] };
     }

@@ -4,10 +4,16 @@
  * (a `LedgerRefusal` naming the rule) with nothing written. When earlier operations on the
  * account are still in the outbox the chain does not show their effect yet; the simulation is
  * then left to the sender, and a refusal fails the operation (visible on it, and in a waiting
- * response).
+ * response). A decision call is simulated without a real signature: the decision the scorer
+ * computed, completed as the scorer will complete it (purpose Line, subject zero, its address,
+ * the account's nonce, issued at the latest block), with an empty signature. The ledger checks
+ * the signature last in every decision path, so a simulation that fails with
+ * `InvalidDecisionSignature` alone passes every other rule; no signature reaches the RPC
+ * provider before the sender sends.
  */
 import { ZeroHash } from "ethers";
 
+import { lineDecision } from "../../core/decision";
 import type { Plain } from "../../core/ledger-structs";
 import { callArguments, isDecisionCall, accountOfCall, type LedgerCall } from "../chain/ledger-calls";
 import type { LedgerClient } from "../chain/ledger-client";
@@ -16,12 +22,16 @@ import { LedgerRefusal, ledgerUnavailable } from "../errors";
 import type { Store } from "../store/store";
 import type { Reach, Viewer } from "./reach";
 
+/** The deadline of a simulated decision, after the latest block (well within the ledger's MAX_DECISION_LIFETIME). */
+const SIMULATED_DECISION_SECONDS = 3_600n;
+
 export class Preflight {
   constructor(
     private readonly client: LedgerClient,
     private readonly store: Store,
     private readonly reach: Reach,
-    private readonly decisionTtlSeconds: number
+    /** The scorer process's address (its decisions name it). */
+    private readonly scorerAddress: string
   ) {}
 
   /** Whether the account has operations not yet on-chain (their effects are not visible to a simulation). */
@@ -49,21 +59,30 @@ export class Preflight {
       let args: Record<string, unknown>;
       if (isDecisionCall(call)) {
         const latest = await this.client.latestBlock();
-        const signed = await this.client.signDecision(
-          call.decision,
-          account.decisionNonce,
-          latest.timestamp,
-          latest.timestamp + BigInt(this.decisionTtlSeconds)
-        );
-        args = callArguments(call, ZeroHash, seq, signed);
+        const decision = lineDecision(call.decision, {
+          scorer: this.scorerAddress,
+          nonce: account.decisionNonce,
+          issuedAt: latest.timestamp,
+          deadline: latest.timestamp + SIMULATED_DECISION_SECONDS,
+        });
+        args = callArguments(call, ZeroHash, seq, { decision, scorer: this.scorerAddress, signature: "0x" });
+        try {
+          await this.client.preflight(call.fn, args);
+        } catch (error) {
+          // The signature is the ledger's last check: failing on it alone, the call passes every other rule.
+          if (error instanceof LedgerRevertError && error.revert.name === "InvalidDecisionSignature") return undefined;
+          throw error;
+        }
       } else {
         args = callArguments(call, ZeroHash, seq);
+        return await this.client.preflight(call.fn, args);
       }
-      return await this.client.preflight(call.fn, args);
     } catch (error) {
       if (error instanceof LedgerRevertError) throw new LedgerRefusal(error.revert, fieldAliases);
       throw ledgerUnavailable(error);
     }
+    // An empty signature accepted: a bug, not an answer (500), whatever the ledger says next.
+    throw new Error(`${call.fn} simulated with an empty signature did not revert: the ledger must check the scorer's signature`);
   }
 }
 

@@ -34,11 +34,33 @@ export const ProductName = z
 export const Method = z
   .enum(CASH_METHOD_NAMES)
   .describe("How scheduled principal is spread: equal principal or equal total (annuity)");
-export const Verification = z
-  .enum(["none", "verified", "enhanced"])
+/**
+ * KYC evidence: an attestation by the partner's KYC verifier (core/kyc-attestation.ts), which
+ * the scorer checks; the identity tier comes only from it (docs/SCORER.md).
+ */
+export const KycEvidence = z
+  .strictObject({
+    attestation: z.strictObject({
+      subject: z
+        .string()
+        .regex(/^0x[0-9a-fA-F]{64}$/, "must be 0x and 64 hex digits")
+        .describe(
+          'keccak256 of the UTF-8 bytes of "CreditLedger KYC subject v1:" and the applicant\'s national id number (18 characters, a final x as X): the partner computes it before applying'
+        ),
+      level: z.int().min(0).max(255).describe("1: verified identity (tier 1); 2: verified identity with income evidence (tier 2)"),
+      issuedAt: safeInt.describe("Unix time in seconds the verifier checked the identity"),
+      expiry: safeInt.describe("Unix time in seconds from which the attestation is refused"),
+      partner: z.string().min(1).max(64).describe("The partner id whose KYC verifier signed it (this partner's own)"),
+    }),
+    signature: z
+      .string()
+      .regex(/^0x[0-9a-fA-F]{130}$/, "must be a 65-byte signature, 0x and 130 hex digits")
+      .describe('EIP-712 signature of KycAttestation(bytes32 subject,uint8 level,uint64 issuedAt,uint64 expiry,string partner) in the domain {name: "CreditScorer", version: "1", chainId}, by the key registered as the partner\'s KYC verifier'),
+  })
   .describe(
-    "Identity verification: none (tier 0, behavioural score only), verified (tier 1), enhanced with income evidence (tier 2)"
-  );
+    "KYC evidence for the identity tier: an attestation signed by the partner's KYC verifier. Without it the tier is 0 on an application, and on a limit review the tier the scorer last accepted evidence for (until that attestation's expiry). The tier is never a word of the request."
+  )
+  .meta({ id: "KycEvidence" });
 export const Installments = z
   .literal([1, 3, 6, 9, 12])
   .describe("1 (single payment, free until the due date) or 3/6/9/12 monthly installments");

@@ -6,7 +6,7 @@
 import { z } from "zod";
 
 import type { ScorecardModel } from "../scoring/scorecard";
-import { AccountId, Installments, LoanId, LoanStatusName, Method, MethodName, NationalId, OperationSummary, ProductName, RatePpm, ReasonCode, TimeZone, Timestamp, Verification, featuresSchema } from "./common";
+import { AccountId, Installments, LoanId, LoanStatusName, Method, MethodName, NationalId, OperationSummary, ProductName, RatePpm, ReasonCode, TimeZone, Timestamp, KycEvidence, featuresSchema } from "./common";
 import { fen, positiveFen, ratePpmIn, uint64 } from "./money";
 
 const applicationRequests = new WeakMap<ScorecardModel, ReturnType<typeof buildApplicationRequest>>();
@@ -28,10 +28,10 @@ function buildApplicationRequest(model: ScorecardModel) {
           .string()
           .regex(/^\+?[0-9][0-9 ()-]{4,24}$/, "must be a phone number")
           .describe("Phone number (sealed in the vault)"),
-        verification: Verification,
       }),
       product: ProductName,
       features: featuresSchema(model),
+      evidence: KycEvidence.optional(),
       consent: z.literal(true, { error: "the applicant's consent to scoring and recording must be true" }),
       timeZone: TimeZone.optional().describe(
         "The borrower's IANA time zone: reminders respect quiet hours there, credit-report months are its months (default Asia/Shanghai)"
@@ -100,7 +100,9 @@ function buildLimitReviewRequest(model: ScorecardModel) {
     .strictObject({
       product: ProductName,
       features: featuresSchema(model),
-      verification: Verification.optional().describe("A new verification level (default: the account's tier)"),
+      evidence: KycEvidence.optional().describe(
+        "New KYC evidence about the account's person (default: the tier the scorer last accepted evidence for, until it expires; else 0)"
+      ),
     })
     .meta({ id: "LimitReviewRequest" });
 }

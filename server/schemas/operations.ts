@@ -44,6 +44,9 @@ export const HealthResponse = z
       blockNumber: z.int().nullable(),
       ledger: z.string(),
     }),
+    scorer: z
+      .object({ reachable: z.boolean(), address: z.string().describe("The scorer process's key (holds SCORER_ROLE)") })
+      .describe("The scorer process: decisions wait in the outbox while it cannot be reached"),
     outbox: z.object({ depth: z.int(), oldestCreatedAt: z.string().nullable() }),
     indexer: z.object({ nextBlock: z.int().nullable(), lagBlocks: z.int().nullable() }),
   })

@@ -71,7 +71,7 @@ export class LimitReviews {
         try {
           prepared = await lineChanges.prepareLimitReview(accountId, { product, features });
         } catch (error) {
-          logger.warn({ err: error, account: accountId, product }, "limit review skipped: the ledger refused it");
+          logger.warn({ err: error, account: accountId, product }, "limit review skipped: the ledger or the scorer refused it, or could not be reached; it comes up again next round");
           continue;
         }
         const context = isImmediate(prepared) ? prepared.immediate : prepared.context;

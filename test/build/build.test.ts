@@ -14,6 +14,7 @@ import Database from "better-sqlite3";
 import { expect } from "chai";
 
 import { freePort } from "../../scripts/lib/gateway-process";
+import { startScorerProcess, type ScorerProcess } from "../../scripts/lib/scorer-process";
 import { randomNationalId } from "../helpers/identities";
 import { hardhatKey } from "../helpers/gateway";
 import { startLocalSystem, type LocalSystem } from "../helpers/local-system";
@@ -25,6 +26,8 @@ describe("the build: node runs the compiled gateway", function () {
   this.timeout(600_000);
   let system: LocalSystem | undefined;
   let gateway: ChildProcess | undefined;
+  let scorer: ScorerProcess | undefined;
+  const scorerToken = randomBytes(24).toString("hex");
   let dataDir: string | undefined;
   let url = "";
   let key = "";
@@ -44,6 +47,15 @@ describe("the build: node runs the compiled gateway", function () {
     dataDir = mkdtempSync(path.join(tmpdir(), "credit-ledger-build-"));
     const port = await freePort();
     url = `http://127.0.0.1:${port}`;
+    // The scorer beside the built gateway: its own process and key (from source: the build is the gateway's).
+    scorer = await startScorerProcess({
+      SCORER_KEY: hardhatKey(2),
+      SCORER_TOKEN: scorerToken,
+      SCORER_DB_PATH: path.join(dataDir, "scorer.sqlite"),
+      SCORER_CHAIN_ID: String(system.chainId),
+      SCORER_LEDGER_ADDRESS: system.ledger,
+      SCORER_PORT: "0",
+    });
     const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(GATEWAY_|TS_NODE_)/.test(name)));
     gateway = spawn(process.execPath, [path.join(OUT, "server", "main.js")], {
       cwd: ROOT,
@@ -54,7 +66,8 @@ describe("the build: node runs the compiled gateway", function () {
         GATEWAY_LEDGER_ADDRESS: system.ledger,
         GATEWAY_MODE: "development", // Hardhat's public keys are refused in production mode
         GATEWAY_OPERATOR_KEY: hardhatKey(1),
-        GATEWAY_SCORER_KEY: hardhatKey(2),
+        GATEWAY_SCORER_URL: scorer.url,
+        GATEWAY_SCORER_TOKEN: scorerToken,
         GATEWAY_DB_PATH: path.join(dataDir, "gateway.sqlite"),
         GATEWAY_VAULT_KEY: randomBytes(32).toString("hex"),
         GATEWAY_IDENTITY_PEPPER: randomBytes(16).toString("hex"),
@@ -98,6 +111,7 @@ describe("the build: node runs the compiled gateway", function () {
       gateway.kill("SIGTERM");
       await exited;
     }
+    await scorer?.kill();
     await system?.stop();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
     rmSync(OUT, { recursive: true, force: true });
@@ -119,7 +133,7 @@ describe("the build: node runs the compiled gateway", function () {
       method: "POST",
       headers: { ...headers, "Idempotency-Key": "build-test-1" },
       body: JSON.stringify({
-        identity: { nationalId: randomNationalId(), name: "Li Lei", phone: "+86 138 0000 0000", verification: "verified" },
+        identity: { nationalId: randomNationalId(), name: "Li Lei", phone: "+86 138 0000 0000" },
         product: "pay_later",
         features: { onTimeRepaymentPct: 100, tenureMonths: 60 },
         consent: true,

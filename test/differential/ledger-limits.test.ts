@@ -35,10 +35,26 @@ describe("LEDGER_LIMITS equal the deployed ledger's constants", function () {
     await expect(l.asOperator.restructure(account, loanNo, 12, holiday + 1n, 500, newRef(), await seqOf(l, account)))
       .to.be.revertedWithCustomError(l.ledger, "InvalidRestructure")
       .withArgs("holidayDays", holiday + 1n);
-    await expect(l.asOperator.restructure(account, loanNo, periods, holiday, 500, newRef(), await seqOf(l, account))).to.emit(
+    // At rate 0 (interest frozen): at 500 ppm/day a 180-day holiday fails the cost ceiling.
+    await expect(l.asOperator.restructure(account, loanNo, periods, holiday, 0, newRef(), await seqOf(l, account))).to.emit(
       l.ledger,
       "Restructured"
     );
+  });
+
+  it("has the contract's restructure budget of a loan: its count and its holiday days together", async function () {
+    const l = await loadFixture(deployLedger);
+    const { account, loanNo } = await cashLoan(l);
+    const { maxRestructurePeriods: periods, maxRestructuresPerLoan: count, maxTotalHolidayDays: holidays } = LEDGER_LIMITS;
+    const restructure = async (newPeriods: number, holidayDays: bigint) =>
+      l.asOperator.restructure(account, loanNo, newPeriods, holidayDays, 0, newRef(), await seqOf(l, account));
+    // Each later restructure runs longer, so that its last due date is not earlier.
+    await expect(restructure(12, holidays - 80n)).to.emit(l.ledger, "Restructured");
+    await expect(restructure(periods, 81n)).to.be.revertedWithCustomError(l.ledger, "HolidayDaysExceeded").withArgs(account, loanNo, 81, 80);
+    for (let k = 1; k < count; k++) await expect(restructure(periods, k === 1 ? 80n : 0n)).to.emit(l.ledger, "Restructured");
+    await expect(restructure(periods, 0n))
+      .to.be.revertedWithCustomError(l.ledger, "RestructureLimitReached")
+      .withArgs(account, loanNo, count, count);
   });
 
   it("has the reason code a write-off freezes the line with", async function () {

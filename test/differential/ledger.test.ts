@@ -36,6 +36,7 @@ import {
   applyRefund,
   applyRepayment,
   applyRestructure,
+  restructureBudgetRefusal,
   checkpoint,
   dayOf,
   DAY,
@@ -198,6 +199,8 @@ interface Model {
   state: LoanState;
   /** Principal counting against the line and the exposure cap. */
   used: bigint;
+  /** The product's cost ceiling, ppm/year (a restructure's new terms must meet it). */
+  ceiling: bigint;
 }
 
 /** Write-off in the mirror's terms: checkpoint to the day, then the status. */
@@ -275,6 +278,7 @@ async function openAndDraw(l: Ledger, plan: LoanPlan, stats: Stats): Promise<Mod
               plan.periods === 1 ? 0n : installmentFee(plan.amount, product.installmentFeePpm[plan.periods / 3 - 1]),
             firstDueDay: product.graceDays,
             penaltyPpmPerDay: product.penaltyPpmPerDay,
+            writeOffDays: product.writeOffDays,
           }
         : {
             principal: plan.amount,
@@ -286,6 +290,7 @@ async function openAndDraw(l: Ledger, plan: LoanPlan, stats: Stats): Promise<Mod
             totalFee: 0n,
             firstDueDay: 30n,
             penaltyPpmPerDay: product.penaltyPpmPerDay,
+            writeOffDays: product.writeOffDays,
           };
     const call = () =>
       plan.kind === "purchase"
@@ -312,8 +317,12 @@ async function openAndDraw(l: Ledger, plan: LoanPlan, stats: Stats): Promise<Mod
         penaltyOwed: 0n,
         checkpointDay: 0n,
         status: LoanStatus.Active,
+        principalRefunded: 0n,
+        restructures: 0n,
+        holidayDaysGranted: 0n,
       },
       used: plan.amount,
+      ceiling,
     };
   };
 
@@ -454,7 +463,26 @@ async function runStep(l: Ledger, m: Model, step: Step): Promise<void> {
       const newRate = (m.terms.ratePpmPerDay * BigInt(action.ratePpm)) / PPM;
       const call = () =>
         ledger.restructure(account, LOAN_NO, action.newPeriods, action.holidayDays, newRate, newRef(), seq);
-      if (!active || m.state.principalSettled === m.terms.principal) {
+      if (!active) {
+        await expect(call())
+          .to.be.revertedWithCustomError(l.ledger, "LoanNotActive")
+          .withArgs(account, LOAN_NO, m.state.status);
+        return;
+      }
+      const budget = restructureBudgetRefusal(m.state, BigInt(action.holidayDays));
+      if (budget?.error === "RestructureLimitReached") {
+        await expect(call())
+          .to.be.revertedWithCustomError(l.ledger, "RestructureLimitReached")
+          .withArgs(account, LOAN_NO, budget.restructures, budget.max);
+        return;
+      }
+      if (budget?.error === "HolidayDaysExceeded") {
+        await expect(call())
+          .to.be.revertedWithCustomError(l.ledger, "HolidayDaysExceeded")
+          .withArgs(account, LOAN_NO, budget.requested, budget.remaining);
+        return;
+      }
+      if (m.state.principalSettled === m.terms.principal) {
         await expect(call())
           .to.be.revertedWithCustomError(l.ledger, "LoanNotActive")
           .withArgs(account, LOAN_NO, m.state.status);
@@ -475,7 +503,14 @@ async function runStep(l: Ledger, m: Model, step: Step): Promise<void> {
           .withArgs("newPeriods", action.newPeriods);
         return;
       }
+      if (!withinCostCeiling(expected.terms, m.ceiling)) {
+        await expect(call()).to.be.revertedWithCustomError(l.ledger, "CostCeilingExceeded");
+        return;
+      }
+      const payoffBefore = position(m.terms, m.state, day).payoff;
       const ev = await eventOf(l, await call(), "Restructured");
+      const payoffAfter = (await l.ledger.positionOf(account, LOAN_NO, T)).payoff;
+      expect(payoffAfter <= payoffBefore, `payoff ${payoffAfter} after the restructure, ${payoffBefore} before: it never rises`).to.equal(true);
       expectSame(
         {
           previousTerms: termsFrom(ev.args.previousTerms),
@@ -483,6 +518,7 @@ async function runStep(l: Ledger, m: Model, step: Step): Promise<void> {
           interestAccrued: ev.args.interestAccrued,
           penaltyAccrued: ev.args.penaltyAccrued,
           holidayDays: ev.args.holidayDays,
+          daysPastDueCleared: ev.args.daysPastDueCleared,
         },
         {
           previousTerms: m.terms,
@@ -490,6 +526,7 @@ async function runStep(l: Ledger, m: Model, step: Step): Promise<void> {
           interestAccrued: expected.interestAccrued,
           penaltyAccrued: expected.penaltyAccrued,
           holidayDays: action.holidayDays,
+          daysPastDueCleared: expected.daysPastDueCleared,
         },
         `Restructured(${show(action)}) at ${T} on ${show({ terms: m.terms, state: m.state })}`
       );

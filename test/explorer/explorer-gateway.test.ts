@@ -119,7 +119,8 @@ describe("explorer: GATEWAY_EXPLORER_RPC_URL", () => {
     GATEWAY_LEDGER_ADDRESS: "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512",
     GATEWAY_MODE: "development", // Hardhat's public keys are refused in production mode
     GATEWAY_OPERATOR_KEY: hardhatKey(1),
-    GATEWAY_SCORER_KEY: hardhatKey(2),
+    GATEWAY_SCORER_URL: "http://127.0.0.1:8091",
+    GATEWAY_SCORER_TOKEN: "t".repeat(40),
     GATEWAY_DB_PATH: ":memory:",
     GATEWAY_VAULT_KEY: "00".repeat(32),
     GATEWAY_IDENTITY_PEPPER: "11".repeat(16),

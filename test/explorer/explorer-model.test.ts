@@ -76,6 +76,7 @@ describe("explorer: installment status", () => {
     totalFee: 6_900n,
     firstDueDay: 30n,
     penaltyPpmPerDay: 500n,
+    writeOffDays: 180n,
   };
   const state = (principalSettled: bigint, feeSettled: bigint, status = LoanStatus.Active): LoanState => ({
     principalSettled,
@@ -84,6 +85,9 @@ describe("explorer: installment status", () => {
     penaltyOwed: 0n,
     checkpointDay: 0n,
     status,
+    principalRefunded: 0n,
+    restructures: 0n,
+    holidayDaysGranted: 0n,
   });
   const loan = (s: LoanState) => ({ terms, state: s, schedule: schedule(terms) });
   const at = (day: bigint) => terms.startTime + day * DAY;

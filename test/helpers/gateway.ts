@@ -1,8 +1,9 @@
 /**
  * A gateway built against the in-process Hardhat network: the ledger deployed by the real
- * Ignition module (test/helpers/fixtures.ts), the operator and scorer keys of Hardhat's
- * accounts 1 and 2 as ethers Wallets, an in-memory SQLite store, a manual clock that follows
- * the chain's time, and a silent logger. Each test file builds its own.
+ * Ignition module (test/helpers/fixtures.ts), the operator key of Hardhat's account 1 as an
+ * ethers Wallet, the scorer beside it (test/helpers/scorer.ts: the real scorer on a loopback
+ * port with account 2's key, which the gateway never holds), an in-memory SQLite store, a
+ * manual clock that follows the chain's time, and a silent logger. Each test file builds its own.
  */
 import { randomBytes } from "node:crypto";
 import { mkdtempSync } from "node:fs";
@@ -24,11 +25,13 @@ import { createLogger } from "../../server/logger";
 import { SqliteStore } from "../../server/store/sqlite-store";
 import { deployLedger, type Ledger } from "./fixtures";
 import { GOOD_FEATURES, randomNationalId } from "./identities";
+import { startTestScorer, type EvidenceBody, type TestScorer } from "./scorer";
 
 export interface ChainEdges {
   l: Ledger;
   provider: BrowserProvider;
   operator: Wallet;
+  /** The scorer key (the fixture's SCORER_ROLE holder): the test scorer's key, never the gateway's. */
   scorer: Wallet;
   client: LedgerClient;
   clock: ManualClock;
@@ -51,7 +54,6 @@ export async function chainEdges(): Promise<ChainEdges> {
     provider,
     ledgerAddress: await l.ledger.getAddress(),
     operatorAddress: operator.address,
-    scorer,
   });
   const clock = new ManualClock(0);
   await followChainTime(clock, provider);
@@ -72,6 +74,8 @@ export const memoryStore = (clock: ManualClock) => new SqliteStore(":memory:", c
 
 export interface TestGateway extends ChainEdges {
   gateway: Gateway;
+  /** The scorer beside the gateway (its admin side is the test's). */
+  scoring: TestScorer;
   store: SqliteStore;
   keys: { partner: string; auditor: string; admin: string; partner2: string };
 }
@@ -86,7 +90,8 @@ export function testExplorerScript(): Promise<ExplorerScript> {
 
 /**
  * A test gateway's settings on the fixture's ledger: development mode (Hardhat's keys, the
- * clock route, loopback webhooks), fresh secrets, an in-memory database unless `env` names one.
+ * clock route, loopback webhooks), fresh secrets, an in-memory database unless `env` names one,
+ * and a scorer URL and token (`scorerEnv` of a running test scorer, or a port nobody listens on).
  */
 export function testGatewayEnv(ledgerAddress: string, env: Record<string, string> = {}): Record<string, string> {
   return {
@@ -94,7 +99,8 @@ export function testGatewayEnv(ledgerAddress: string, env: Record<string, string
     GATEWAY_RPC_URL: "http://127.0.0.1:9",
     GATEWAY_LEDGER_ADDRESS: ledgerAddress,
     GATEWAY_OPERATOR_KEY: hardhatKey(1),
-    GATEWAY_SCORER_KEY: hardhatKey(2),
+    GATEWAY_SCORER_URL: "http://127.0.0.1:9",
+    GATEWAY_SCORER_TOKEN: randomBytes(24).toString("hex"),
     GATEWAY_DB_PATH: ":memory:",
     GATEWAY_VAULT_KEY: randomBytes(32).toString("hex"),
     GATEWAY_IDENTITY_PEPPER: randomBytes(32).toString("hex"),
@@ -104,14 +110,22 @@ export function testGatewayEnv(ledgerAddress: string, env: Record<string, string
   };
 }
 
-export async function testGateway(env: Record<string, string> = {}, options: { explorerScript?: ExplorerScript } = {}): Promise<TestGateway> {
+/** The gateway's settings for `scorer`: its URL and the gateway's token (never the admin token). */
+export const scorerEnv = (scorer: TestScorer): Record<string, string> => ({ GATEWAY_SCORER_URL: scorer.url, GATEWAY_SCORER_TOKEN: scorer.token });
+
+/** A test scorer for the edges' ledger, with the fixture's scorer key (or `key`). */
+export function scorerFor(edges: Pick<ChainEdges, "client">, env: Record<string, string> = {}, key = hardhatKey(2)): Promise<TestScorer> {
+  return startTestScorer({ key, chainId: edges.client.chainId, ledgerAddress: edges.client.address, env });
+}
+
+export async function testGateway(env: Record<string, string> = {}, options: { explorerScript?: ExplorerScript; scorerEnv?: Record<string, string> } = {}): Promise<TestGateway> {
   const edges = await chainEdges();
-  const config = readGatewayConfig(testGatewayEnv(edges.client.address, env));
+  const scoring = await scorerFor(edges, options.scorerEnv);
+  const config = readGatewayConfig(testGatewayEnv(edges.client.address, { ...scorerEnv(scoring), ...env }));
   const store = memoryStore(edges.clock);
   const gateway = await createGateway(config, {
     provider: edges.provider,
     operator: edges.operator,
-    scorer: edges.scorer,
     store,
     clock: edges.clock,
     logger: silentLogger(),
@@ -125,7 +139,35 @@ export async function testGateway(env: Record<string, string> = {}, options: { e
     auditor: (await gateway.apiKeys.issue("auditor", ["auditor"])).key,
     admin: (await gateway.apiKeys.issue("admin", ["admin"])).key,
   };
-  return { ...edges, gateway, store, keys };
+  return { ...edges, gateway, scoring, store, keys };
+}
+
+/** The partner id the scorer knows the key's requests by ("operator" for an admin key). */
+export async function partnerIdOf(t: Pick<TestGateway, "gateway">, key: string): Promise<string> {
+  const principal = await t.gateway.apiKeys.authenticate(key);
+  if (!principal) throw new Error("not a live API key");
+  return principal.key.partnerId ?? "operator";
+}
+
+/**
+ * KYC evidence about the person with `nationalId` by the verifier of the partner whose key is
+ * `key` (default: the test partner), level 2 (identity with income evidence) unless told.
+ */
+export async function kycEvidence(
+  t: Pick<TestGateway, "gateway" | "scoring" | "keys">,
+  nationalId: string,
+  options: { level?: number; key?: string } = {}
+): Promise<EvidenceBody> {
+  return t.scoring.attest(await partnerIdOf(t, options.key ?? t.keys.partner), nationalId, options.level ?? 2);
+}
+
+/** `body` (an application) with KYC evidence about its applicant attached. */
+export async function withKyc<B extends { identity: { nationalId: unknown } }>(
+  t: Pick<TestGateway, "gateway" | "scoring" | "keys">,
+  body: B,
+  options: { level?: number; key?: string } = {}
+): Promise<B & { evidence: EvidenceBody }> {
+  return { ...body, evidence: await kycEvidence(t, String(body.identity.nationalId), options) };
 }
 
 let idempotencyCounter = 0;
@@ -146,11 +188,11 @@ export function get(t: TestGateway, path: string, key?: string) {
     .set("Authorization", `Bearer ${key ?? t.keys.partner}`);
 }
 
-/** An application body for a new random person. */
+/** An application body for a new random person (no KYC evidence: `withKyc` attaches it). */
 export function applicationBody(overrides: Record<string, unknown> = {}, identity: Record<string, unknown> = {}) {
   return {
     // A phone number of their own: velocity rules count accounts sharing one.
-    identity: { nationalId: randomNationalId(), name: "李四", phone: `+86 139 ${randomBytes(4).readUInt32BE() % 100_000_000}`, verification: "verified", ...identity },
+    identity: { nationalId: randomNationalId(), name: "李四", phone: `+86 139 ${randomBytes(4).readUInt32BE() % 100_000_000}`, ...identity },
     product: "pay_later",
     features: GOOD_FEATURES,
     consent: true,
@@ -158,14 +200,15 @@ export function applicationBody(overrides: Record<string, unknown> = {}, identit
   };
 }
 
-/** Applies (approved) and returns the account id. */
+/** Applies with level-2 KYC evidence (approved) and returns the account id. */
 export async function approvedAccount(
   t: TestGateway,
   product = "pay_later",
   identity: Record<string, unknown> = {},
   key?: string
 ): Promise<string> {
-  const res = await post(t, "/v1/applications", applicationBody({ product }, identity), { key });
+  const body = await withKyc(t, applicationBody({ product }, identity), { key: key ?? t.keys.partner });
+  const res = await post(t, "/v1/applications", body, { key });
   if (res.status !== 201 || res.body.outcome !== "approved")
     throw new Error(`application failed: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body.accountId as string;

@@ -228,6 +228,7 @@ function termsOf(v: unknown): LoanTerms {
     totalFee: big(t.totalFee),
     firstDueDay: big(t.firstDueDay),
     penaltyPpmPerDay: big(t.penaltyPpmPerDay),
+    writeOffDays: big(t.writeOffDays),
   };
 }
 
@@ -437,6 +438,11 @@ export class StagedLedger {
     };
   }
 
+  /** The scorer a decision names: the entry's scorer, by default the signer's address. */
+  private scorerOf(s: SignOptions): string {
+    return s.scorer ?? (s.signer ?? this.f.scorer).address;
+  }
+
   private async signed(d: Decision, s: SignOptions) {
     const signer = s.signer ?? this.f.scorer;
     const signature = s.signature ?? (await signDecision(signer, this.f.domain, d));
@@ -456,7 +462,7 @@ export class StagedLedger {
   ) {
     const a = this.account(account);
     const t = await this.timeFor(opts.at);
-    const d = await this.decision(account, { approved: false, limit: 0n, reasonCodes: [11, 22, 0, 0], ...overrides }, t);
+    const d = await this.decision(account, { approved: false, limit: 0n, reasonCodes: [11, 22, 0, 0], scorer: this.scorerOf(s), ...overrides }, t);
     const fields = merge({ ...this.common(opts), decision: d, ...(await this.signed(d, s)) }, opts.fields);
     return this.entry(account, "DecisionDeclined", fields, t, opts, (ev) => {
       this.spendDecision(a, ev.decision as Record<string, unknown>);
@@ -471,7 +477,7 @@ export class StagedLedger {
   ) {
     const a = this.account(account);
     const t = await this.timeFor(opts.at);
-    const d = await this.decision(account, overrides, t);
+    const d = await this.decision(account, { scorer: this.scorerOf(s), ...overrides }, t);
     const fields = merge({ ...this.common(opts), decision: d, ...(await this.signed(d, s)) }, opts.fields);
     return this.entry(account, "LineGranted", fields, t, opts, (ev) => {
       const dec = ev.decision as Record<string, unknown>;
@@ -492,7 +498,7 @@ export class StagedLedger {
   ) {
     const a = this.account(account);
     const t = await this.timeFor(opts.at);
-    const d = await this.decision(account, overrides, t);
+    const d = await this.decision(account, { scorer: this.scorerOf(s), ...overrides }, t);
     const line = this.line(account, d.productId);
     const fields = merge(
       {
@@ -533,6 +539,7 @@ export class StagedLedger {
       opts.fields
     );
     return this.entry(account, "LimitCut", fields, t, opts, (ev) => {
+      this.account(account).decisionNonce += 1n;
       const next = big(ev.newLimit);
       const temporaryInForce = previous !== line.limit;
       if (next < line.limit) line.limit = next;
@@ -565,6 +572,7 @@ export class StagedLedger {
       const line = this.line(account, Number(ev.productId));
       line.frozen = frozen;
       line.freezeReason = Number(ev.reasonCode);
+      if (frozen) this.account(account).decisionNonce += 1n;
     });
   }
 
@@ -584,6 +592,7 @@ export class StagedLedger {
       totalFee: periods === 1 ? 0n : installmentFee(amount, BigInt(product.installmentFeePpm[periods / 3 - 1])),
       firstDueDay: BigInt(product.graceDays),
       penaltyPpmPerDay: BigInt(product.penaltyPpmPerDay),
+      writeOffDays: BigInt(product.writeOffDays),
     };
     return this.draw(account, terms, t, opts);
   }
@@ -607,6 +616,7 @@ export class StagedLedger {
       totalFee: 0n,
       firstDueDay: PERIOD_DAYS,
       penaltyPpmPerDay: BigInt(this.products[CASH_LOAN_ID].penaltyPpmPerDay),
+      writeOffDays: BigInt(this.products[CASH_LOAN_ID].writeOffDays),
     };
     return this.draw(account, terms, t, opts);
   }
@@ -698,6 +708,7 @@ export class StagedLedger {
         interestAccrued: honest.interestAccrued,
         penaltyAccrued: honest.penaltyAccrued,
         holidayDays,
+        daysPastDueCleared: honest.daysPastDueCleared,
       },
       opts.fields
     );
@@ -731,6 +742,7 @@ export class StagedLedger {
       line.frozen = true;
       line.freezeReason = WRITE_OFF_FREEZE_REASON;
       loan.state = { ...c, status: LoanStatus.WrittenOff };
+      this.account(account).decisionNonce += 1n;
     });
   }
 

@@ -21,6 +21,7 @@ export async function loanOf(l: Ledger, account: string, loanNo: bigint): Promis
       totalFee: t.totalFee,
       firstDueDay: t.firstDueDay,
       penaltyPpmPerDay: t.penaltyPpmPerDay,
+      writeOffDays: t.writeOffDays,
     },
     state: {
       principalSettled: s.principalSettled,
@@ -29,6 +30,9 @@ export async function loanOf(l: Ledger, account: string, loanNo: bigint): Promis
       penaltyOwed: s.penaltyOwed,
       checkpointDay: s.checkpointDay,
       status: Number(s.status),
+      principalRefunded: s.principalRefunded,
+      restructures: s.restructures,
+      holidayDaysGranted: s.holidayDaysGranted,
     },
   };
 }

@@ -66,6 +66,7 @@ export const termsTuple = (t: LoanTerms): unknown[] => [
   t.totalFee,
   t.firstDueDay,
   t.penaltyPpmPerDay,
+  t.writeOffDays,
 ];
 
 /** `ICreditLedger.Allocation`, from the buckets that received something (the rest are 0). */

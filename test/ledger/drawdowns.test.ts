@@ -54,6 +54,7 @@ const cashTerms = (principal: bigint, periods: number, method: RepaymentMethod, 
   totalFee: 0n,
   firstDueDay: 30n,
   penaltyPpmPerDay: 500n,
+  writeOffDays: 180n,
 });
 
 describe("drawdowns", () => {
@@ -68,7 +69,7 @@ describe("drawdowns", () => {
       // Terms: principal, start, 1 period, Bullet, pay-later, no interest, no fee, due on day 40.
       await expect(l.asOperator.purchase(account, PAY_LATER_ID, 100_000n, 1, ref, 3))
         .to.emit(l.ledger, "Drawn")
-        .withArgs(account, 1, 4, anyValue, ref, [100_000n, start, 1, 0, PAY_LATER_ID, 0, 0, 40, 500], l.operator.address);
+        .withArgs(account, 1, 4, anyValue, ref, [100_000n, start, 1, 0, PAY_LATER_ID, 0, 0, 40, 500, 180], l.operator.address);
 
       const schedule = await l.ledger.scheduleOf(account, 1);
       expect(schedule.length).to.equal(1);
@@ -101,7 +102,7 @@ describe("drawdowns", () => {
             4,
             anyValue,
             anyValue,
-            [333_333n, start, periods, RepaymentMethod.EqualPrincipal, PAY_LATER_ID, 0, fee, 40, 500],
+            [333_333n, start, periods, RepaymentMethod.EqualPrincipal, PAY_LATER_ID, 0, fee, 40, 500, 180],
             l.operator.address,
           );
       });
@@ -165,6 +166,7 @@ describe("drawdowns", () => {
         totalFee: 30_000n, // 300,000 x 10 %
         firstDueDay: 40n,
         penaltyPpmPerDay: 500n,
+        writeOffDays: 180n,
       };
       expect(aprPpm(terms)).to.be.above(CEILING);
 
@@ -441,6 +443,21 @@ describe("drawdowns", () => {
       expect(terms.principal).to.equal(100_000n);
       expect((await l.ledger.accountOf(account)).loanCount).to.equal(65_537n);
       await expect(repay(l, account, 65_537n, 10_000n)).to.emit(l.ledger, "Repaid").withArgs(account, 65_537n, anyValue, anyValue, anyValue, 10_000n, anyValue, anyValue, anyValue, anyValue, anyValue, anyValue);
+    });
+
+    it("stores a principal of up to 2^56 - 1 fen and refuses a larger one with ValueOverflow (the stored loan's width)", async () => {
+      // Slot 0 of a stored loan holds principal and principalSettled in 56 bits each, so that
+      // writeOffDays fits beside them (LedgerStorage.StoredLoan). Tier 1 is opened wide enough.
+      const l = await loadFixture(deployLedger);
+      const max = 2n ** 56n - 1n;
+      await l.ledger.connect(l.admin).setTierPolicy(1, { maxLineLimit: 2n ** 63n, maxExposure: 2n ** 63n });
+      const account = await openAccount(l, 1, 2n ** 63n);
+      await grantLine(l, account, { productId: PAY_LATER_ID, limit: 2n ** 62n });
+      await expect(l.asOperator.purchase(account, PAY_LATER_ID, max + 1n, 1, newRef(), 2))
+        .to.be.revertedWithCustomError(l.ledger, "ValueOverflow")
+        .withArgs(max + 1n);
+      expect(await purchase(l, account, max, 1)).to.equal(1n);
+      expect((await l.ledger.loanOf(account, 1n))[0].principal).to.equal(max);
     });
 
     it("refuses a loan number beyond the account's loans with UnknownLoan (uint32 loanNo)", async () => {

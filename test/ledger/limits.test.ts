@@ -142,7 +142,7 @@ describe("limits", () => {
     it("rejects an increase signed by a key without the scorer role", async () => {
       const l = await loadFixture(deployLedger);
       const account = await accountWithPayLater(l);
-      const d = await makeDecision(l, account, { limit: 2_000_000n });
+      const d = await makeDecision(l, account, { limit: 2_000_000n, scorer: l.operator.address });
       await expect(l.asOperator.increaseLimit(d, l.operator.address, await sign(l, d, l.operator), newRef(), 2))
         .to.be.revertedWithCustomError(l.ledger, "NotScorer")
         .withArgs(l.operator.address);

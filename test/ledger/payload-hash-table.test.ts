@@ -48,7 +48,7 @@ const DECISION =
   "bytes32 subject, address scorer, uint32 nonce, uint40 issuedAt, uint64 deadline)";
 const LOAN_TERMS =
   "tuple(uint64 principal, uint40 startTime, uint8 periods, uint8 method, uint8 productId, uint32 ratePpmPerDay, " +
-  "uint64 totalFee, uint16 firstDueDay, uint32 penaltyPpmPerDay)";
+  "uint64 totalFee, uint16 firstDueDay, uint32 penaltyPpmPerDay, uint16 writeOffDays)";
 const ALLOCATION =
   "tuple(uint64 penalty, uint64 fee, uint64 interest, uint64 overduePrincipal, uint64 currentPrincipal, uint64 prepaidPrincipal)";
 
@@ -182,6 +182,7 @@ const PAYLOAD_TABLE: readonly KindRow[] = [
       ["interestAccrued", "uint64"],
       ["penaltyAccrued", "uint64"],
       ["holidayDays", "uint16"],
+      ["daysPastDueCleared", "uint32"],
       ["by", "address"],
     ],
   },

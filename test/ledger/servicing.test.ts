@@ -26,6 +26,9 @@ import { loanOf, nextTxOnDay, startOf, timeOnDay } from "../helpers/loans";
 import { allocationTuple } from "../helpers/tuples";
 import { LoanStatus, RepaymentMethod, schedule } from "../../core/loan-math";
 import { PAY_LATER } from "../../deploy/defaults";
+import { LEDGER_LIMITS } from "../../core/loan-math";
+
+const { maxRestructuresPerLoan: MAX_RESTRUCTURES_PER_LOAN, maxTotalHolidayDays: MAX_TOTAL_HOLIDAY_DAYS } = LEDGER_LIMITS;
 
 const DAY = 86_400n;
 const WRITE_OFF_FREEZE_REASON = 0xffff;
@@ -376,6 +379,67 @@ describe("servicing", () => {
       expect((await l.ledger.lineOf(account, PAY_LATER_ID)).used).to.equal(0n);
     });
 
+    it("waives the fee cumulatively over split refunds, so 167 + 166 closes the purchase as one refund of 333 does", async () => {
+      // The history seen: 1,000 in 3 (fee 23 = 9 + 7 + 7; principal 334 + 333 + 333, due days
+      // 40, 70, 100). Periods 1 and 2 paid on time, the rest refunded as 167 + 166. Rounded down
+      // per call the waivers were 3 + 3, leaving 1 fen of fee owing: the loan went past due and
+      // was written off. Cumulatively: floor(23 x 167 / 1,000) = 3, then floor(23 x 333 / 1,000)
+      // - 3 = 4, and the second refund settles the last principal, so the loan closes.
+      const l = await loadFixture(deployLedger);
+      const { account, loanNo, start } = await installmentPurchase(l, 1_000n, 3);
+      await nextTxOnDay(start, 40);
+      await l.asOperator.repay(account, loanNo, 343n, newRef(), 4); // 9 fee + 334 principal
+      await nextTxOnDay(start, 70);
+      await l.asOperator.repay(account, loanNo, 340n, newRef(), 5); // 7 fee + 333 principal
+      await nextTxOnDay(start, 75);
+      await expect(l.asOperator.refund(account, loanNo, 167n, newRef(), 6))
+        .to.emit(l.ledger, "Refunded")
+        .withArgs(account, loanNo, 7, anyValue, anyValue, 167n, 3n, 75, l.operator.address);
+      expect((await loanOf(l, account, loanNo)).state.principalRefunded).to.equal(167n);
+      await expect(l.asOperator.refund(account, loanNo, 166n, newRef(), 7))
+        .to.emit(l.ledger, "Refunded")
+        .withArgs(account, loanNo, 8, anyValue, anyValue, 166n, 4n, 75, l.operator.address);
+
+      const { state } = await loanOf(l, account, loanNo);
+      expect(state.feeSettled).to.equal(23n);
+      expect(state.principalRefunded).to.equal(333n);
+      expect(state.status).to.equal(LoanStatus.Closed);
+      expect((await l.ledger.lineOf(account, PAY_LATER_ID)).used).to.equal(0n);
+      await nextTxOnDay(start, 281);
+      await expect(l.asOperator.writeOff(account, loanNo, newRef(), 8))
+        .to.be.revertedWithCustomError(l.ledger, "LoanNotActive")
+        .withArgs(account, loanNo, LoanStatus.Closed);
+    });
+
+    it("closes the same purchase with one refund of 333, waiving the 7 fen of fee left", async () => {
+      const l = await loadFixture(deployLedger);
+      const { account, loanNo, start } = await installmentPurchase(l, 1_000n, 3);
+      await nextTxOnDay(start, 40);
+      await l.asOperator.repay(account, loanNo, 343n, newRef(), 4);
+      await nextTxOnDay(start, 70);
+      await l.asOperator.repay(account, loanNo, 340n, newRef(), 5);
+      await nextTxOnDay(start, 75);
+      await expect(l.asOperator.refund(account, loanNo, 333n, newRef(), 6))
+        .to.emit(l.ledger, "Refunded")
+        .withArgs(account, loanNo, 7, anyValue, anyValue, 333n, 7n, 75, l.operator.address);
+      expect((await loanOf(l, account, loanNo)).state.status).to.equal(LoanStatus.Closed);
+    });
+
+    it("waives all the fee left when a refund settles the last principal, whatever the rounding", async () => {
+      // 1,000 in 3 (fee 23), 700 prepaid on day 0 (fee 9 billed and paid first: 691 principal).
+      // Refunding the last 309 waives floor(23 x 309 / 1,000) = 7 by proportion, but 14 are
+      // left: the refund that brings principal to zero waives all 14 and closes the loan.
+      const l = await loadFixture(deployLedger);
+      const { account, loanNo } = await installmentPurchase(l, 1_000n, 3);
+      await l.asOperator.repay(account, loanNo, 700n, newRef(), 4);
+      await expect(l.asOperator.refund(account, loanNo, 309n, newRef(), 5))
+        .to.emit(l.ledger, "Refunded")
+        .withArgs(account, loanNo, 6, anyValue, anyValue, 309n, 14n, anyValue, l.operator.address);
+      const { state } = await loanOf(l, account, loanNo);
+      expect(state.feeSettled).to.equal(23n);
+      expect(state.status).to.equal(LoanStatus.Closed);
+    });
+
     it("rejects a refund above the purchase's outstanding principal", async () => {
       const l = await loadFixture(deployLedger);
       const { account, loanNo } = await installmentPurchase(l, 300_000n, 3);
@@ -421,11 +485,12 @@ describe("servicing", () => {
           5,
           anyValue,
           ref,
-          [600_000n, start, 6, RepaymentMethod.EqualPrincipal, CASH_LOAN_ID, 500, 0, 30, 500],
-          [600_000n, at, 12, RepaymentMethod.EqualPrincipal, CASH_LOAN_ID, 400, 0, 60, 500],
+          [600_000n, start, 6, RepaymentMethod.EqualPrincipal, CASH_LOAN_ID, 500, 0, 30, 500, 180],
+          [600_000n, at, 12, RepaymentMethod.EqualPrincipal, CASH_LOAN_ID, 400, 0, 60, 500, 180],
           3_000n,
           0n,
           30,
+          0,
           l.operator.address,
         );
       const { state } = await loanOf(l, account, loanNo);
@@ -441,10 +506,12 @@ describe("servicing", () => {
       const l = await loadFixture(deployLedger);
       const { account, loanNo, start } = await cashLoan(l);
       // Day 40: 10 days past due; penalty 500 and interest 12,000 accrued, and stay owed.
+      // The new rate is 0 (interest frozen): at 500 ppm/day the 90-day first period would cost
+      // more than the ceiling (see the cost-ceiling test below).
       const at = await nextTxOnDay(start, 40);
-      await expect(l.asOperator.restructure(account, loanNo, 6, 60, 500, newRef(), 4))
+      await expect(l.asOperator.restructure(account, loanNo, 6, 60, 0, newRef(), 4))
         .to.emit(l.ledger, "Restructured")
-        .withArgs(account, loanNo, 5, anyValue, anyValue, anyValue, anyValue, 12_000n, 500n, 60, anyValue);
+        .withArgs(account, loanNo, 5, anyValue, anyValue, anyValue, anyValue, 12_000n, 500n, 60, 10, anyValue);
 
       // First new due day is 90 days after the restructure: nothing is past due until then.
       const during = await l.ledger.positionOf(account, loanNo, at + 90n * DAY + 60n);
@@ -457,10 +524,100 @@ describe("servicing", () => {
       expect(after.penalty).to.equal(550n); // 500 + 100,000 x 500 x 1 / 1e6
     });
 
-    it("accepts the longest term (36 periods) and holiday (180 days)", async () => {
+    it("accepts the longest term (36 periods) and holiday (180 days) with interest frozen", async () => {
       const l = await loadFixture(deployLedger);
       const { account, loanNo } = await cashLoan(l);
-      await expect(l.asOperator.restructure(account, loanNo, 36, 180, 500, newRef(), 4)).to.emit(l.ledger, "Restructured");
+      await expect(l.asOperator.restructure(account, loanNo, 36, 180, 0, newRef(), 4)).to.emit(l.ledger, "Restructured");
+    });
+
+    it("re-bases the fee on what is owed now: a prepaid 12-installment purchase's payoff does not rise", async () => {
+      // 1,000 in 12 (fee 75: 9 + 6 x 11); 880 repaid on day 0 pays the 9 billed and 871 of
+      // principal, so the payoff is 129. Carrying the unbilled 66 of fee into the new schedule
+      // made it 140 at once (about 93 % APR on what was left). The new terms carry only the fee
+      // billed and unpaid (0 here); fees of periods not started are waived, as at a payoff.
+      const l = await loadFixture(deployLedger);
+      const { account, loanNo, start } = await installmentPurchase(l, 1_000n, 12);
+      await l.asOperator.repay(account, loanNo, 880n, newRef(), 4);
+      const at = await nextTxOnDay(start, 1);
+      expect((await l.ledger.positionOf(account, loanNo, at)).payoff).to.equal(129n);
+
+      await expect(l.asOperator.restructure(account, loanNo, 12, 10, 0, newRef(), 5))
+        .to.emit(l.ledger, "Restructured")
+        .withArgs(
+          account, loanNo, 6, anyValue, anyValue, anyValue,
+          [129n, at, 12, RepaymentMethod.EqualPrincipal, PAY_LATER_ID, 0, 0, 40, 500, 180],
+          0n, 0n, 10, 0, l.operator.address,
+        );
+      expect((await l.ledger.positionOf(account, loanNo, at)).payoff).to.equal(129n);
+    });
+
+    it("carries the fee billed and unpaid into the new schedule, and no more", async () => {
+      // 1,000 in 3 (fee 23: 9 + 7 + 7), nothing paid; on day 41 periods 1 and 2 are billed
+      // (16 fee), period 1's 334 is 1 day overdue. The new terms carry fee 16 over 6 periods.
+      const l = await loadFixture(deployLedger);
+      const { account, loanNo, start } = await installmentPurchase(l, 1_000n, 3);
+      const at = await nextTxOnDay(start, 41);
+      const before = await l.ledger.positionOf(account, loanNo, at);
+      await expect(l.asOperator.restructure(account, loanNo, 6, 0, 0, newRef(), 4))
+        .to.emit(l.ledger, "Restructured")
+        .withArgs(
+          account, loanNo, 5, anyValue, anyValue, anyValue,
+          [1_000n, at, 6, RepaymentMethod.EqualPrincipal, PAY_LATER_ID, 0, 16, 30, 500, 180],
+          0n, 0n, 0, 1, l.operator.address, // penalty: floor(334 x 500 x 1 / 1e6) = 0
+        );
+      const after = await l.ledger.positionOf(account, loanNo, at);
+      expect(after.payoff <= before.payoff, `payoff ${after.payoff} after, ${before.payoff} before`).to.equal(true);
+    });
+
+    it("refuses new terms above the product's cost ceiling (CostCeilingExceeded)", async () => {
+      // 600,000 at 500 ppm/day, restructured on day 10 into 6 periods after a 60-day holiday:
+      // the first payment carries 90 days of interest, about 29 % APR against a 24 % ceiling.
+      const l = await loadFixture(deployLedger);
+      const { account, loanNo, start } = await cashLoan(l);
+      await nextTxOnDay(start, 10);
+      await expect(l.asOperator.restructure(account, loanNo, 6, 60, 500, newRef(), 4))
+        .to.be.revertedWithCustomError(l.ledger, "CostCeilingExceeded")
+        .withArgs(CASH_LOAN_ID, anyValue, 600_000n, 240_000);
+      // The same holiday with the rate cut to 300 ppm/day is within it.
+      await expect(l.asOperator.restructure(account, loanNo, 6, 60, 300, newRef(), 4)).to.emit(l.ledger, "Restructured");
+    });
+
+    it(`allows ${MAX_RESTRUCTURES_PER_LOAN} restructures of a loan and refuses the next (RestructureLimitReached)`, async () => {
+      // The issue's single payment purchase became a fee-free 36-period plan, again and again.
+      const l = await loadFixture(deployLedger);
+      const { account, loanNo } = await singlePurchase(l);
+      let seq = 4n;
+      for (let k = 0; k < MAX_RESTRUCTURES_PER_LOAN; k++) {
+        await expect(l.asOperator.restructure(account, loanNo, 36, 0, 0, newRef(), seq++)).to.emit(l.ledger, "Restructured");
+      }
+      expect((await loanOf(l, account, loanNo)).state.restructures).to.equal(BigInt(MAX_RESTRUCTURES_PER_LOAN));
+      await expect(l.asOperator.restructure(account, loanNo, 36, 0, 0, newRef(), seq))
+        .to.be.revertedWithCustomError(l.ledger, "RestructureLimitReached")
+        .withArgs(account, loanNo, MAX_RESTRUCTURES_PER_LOAN, MAX_RESTRUCTURES_PER_LOAN);
+    });
+
+    it(`caps the holiday days of all a loan's restructures together at ${MAX_TOTAL_HOLIDAY_DAYS} (HolidayDaysExceeded)`, async () => {
+      const l = await loadFixture(deployLedger);
+      const { account, loanNo } = await singlePurchase(l);
+      await expect(l.asOperator.restructure(account, loanNo, 3, 120, 0, newRef(), 4)).to.emit(l.ledger, "Restructured");
+      await expect(l.asOperator.restructure(account, loanNo, 6, 61, 0, newRef(), 5))
+        .to.be.revertedWithCustomError(l.ledger, "HolidayDaysExceeded")
+        .withArgs(account, loanNo, 61, 60);
+      await expect(l.asOperator.restructure(account, loanNo, 6, 60, 0, newRef(), 5)).to.emit(l.ledger, "Restructured");
+      expect((await loanOf(l, account, loanNo)).state.holidayDaysGranted).to.equal(180n);
+    });
+
+    it("says in the event how many days past due a restructure cleared (a loan 179 days past due)", async () => {
+      // A single purchase due on day 40, restructured on day 219: 179 days past due before,
+      // 0 after, and the event carries the 179 it cleared.
+      const l = await loadFixture(deployLedger);
+      const { account, loanNo, start } = await singlePurchase(l);
+      const at = await nextTxOnDay(start, 219);
+      expect((await l.ledger.positionOf(account, loanNo, at)).daysPastDue).to.equal(179n);
+      await expect(l.asOperator.restructure(account, loanNo, 6, 0, 0, newRef(), 4))
+        .to.emit(l.ledger, "Restructured")
+        .withArgs(account, loanNo, 5, anyValue, anyValue, anyValue, anyValue, 0n, 8_950n, 0, 179, l.operator.address);
+      expect((await l.ledger.positionOf(account, loanNo, at)).daysPastDue).to.equal(0n);
     });
 
     it("rejects a restructure that raises the rate", async () => {
@@ -526,6 +683,38 @@ describe("servicing", () => {
       await expect(l.asOperator.writeOff(account, loanNo, newRef(), 4))
         .to.be.revertedWithCustomError(l.ledger, "WriteOffTooEarly")
         .withArgs(account, loanNo, 0, 180);
+    });
+
+    it("keeps the write-off threshold a loan was drawn with: lowering the product's writeOffDays later refuses an earlier write-off (WriteOffTooEarly)", async () => {
+      // The single purchase is due on day 40 under writeOffDays 180; the admin then lowers the
+      // product's threshold to 30. On day 140 (100 days past due) the loan still needs 180.
+      const l = await loadFixture(deployLedger);
+      const { account, loanNo, start } = await singlePurchase(l);
+      await l.ledger.connect(l.admin).configureProduct(PAY_LATER_ID, { ...PAY_LATER, writeOffDays: 30 });
+      expect((await loanOf(l, account, loanNo)).terms.writeOffDays).to.equal(180n);
+      await nextTxOnDay(start, 140);
+      await expect(l.asOperator.writeOff(account, loanNo, newRef(), 4))
+        .to.be.revertedWithCustomError(l.ledger, "WriteOffTooEarly")
+        .withArgs(account, loanNo, 100, 180);
+      await nextTxOnDay(start, 220);
+      await expect(l.asOperator.writeOff(account, loanNo, newRef(), 4)).to.emit(l.ledger, "WrittenOff");
+    });
+
+    it("gives a loan drawn after the product's change the new write-off threshold", async () => {
+      const l = await loadFixture(deployLedger);
+      const account = await accountWithLines(l);
+      await l.ledger.connect(l.admin).configureProduct(PAY_LATER_ID, { ...PAY_LATER, writeOffDays: 30 });
+      const loanNo = await purchase(l, account, 100_000n, 1);
+      const start = await startOf(l, account, loanNo);
+      expect((await loanOf(l, account, loanNo)).terms.writeOffDays).to.equal(30n);
+      await nextTxOnDay(start, 69); // 29 days past due
+      await expect(l.asOperator.writeOff(account, loanNo, newRef(), 4))
+        .to.be.revertedWithCustomError(l.ledger, "WriteOffTooEarly")
+        .withArgs(account, loanNo, 29, 30);
+      await nextTxOnDay(start, 70);
+      await expect(l.asOperator.writeOff(account, loanNo, newRef(), 4))
+        .to.emit(l.ledger, "WrittenOff")
+        .withArgs(account, loanNo, 5, anyValue, anyValue, 100_000n, 30, 0n, anyValue, true, l.operator.address);
     });
 
     it("writes a loan off at 180 days past due, keeping its principal in usage until recovered", async () => {
@@ -685,8 +874,8 @@ describe("servicing", () => {
       await l.asOperator.repay(account, loanNo, 2_000n, newRef(), 4); // to interest (3,000 accrued)
 
       const [terms, state] = await l.ledger.loanOf(account, loanNo);
-      // principal, start, periods, method (EqualPrincipal), product, rate, fee, first due day, penalty rate
-      expect([...terms]).to.deep.equal([600_000n, start, 6n, 1n, BigInt(CASH_LOAN_ID), 500n, 0n, 30n, 500n]);
+      // principal, start, periods, method (EqualPrincipal), product, rate, fee, first due day, penalty rate, write-off days
+      expect([...terms]).to.deep.equal([600_000n, start, 6n, 1n, BigInt(CASH_LOAN_ID), 500n, 0n, 30n, 500n, 180n]);
       expect(state.principalSettled).to.equal(0n);
       expect(state.feeSettled).to.equal(0n);
       expect(state.interestOwed).to.equal(1_000n);

@@ -97,6 +97,7 @@ interface ProductM {
   allowedPeriods: bigint;
   penaltyPpmPerDay: bigint;
   costCeilingPpmPerYear: bigint;
+  writeOffDays: bigint;
   installmentFeePpm: bigint[];
 }
 
@@ -531,6 +532,7 @@ class CutLimit extends AccountCmd {
     }
     line.loweredSinceDraw = true;
     line.decidedLimit = min(line.decidedLimit, newLimit);
+    a.decisionNonce += 1n; // a cut invalidates outstanding decisions
     recordApplied(m, r, a, { ref, what: this.toString(), pausable: false, opensAccount: false, send });
   }
   toString(): string {
@@ -568,6 +570,7 @@ class SetFrozen extends AccountCmd {
     only(events, this.frozen ? "LineFrozen" : "LineUnfrozen");
     line.frozen = this.frozen;
     line.freezeReason = this.reason;
+    if (this.frozen) a.decisionNonce += 1n; // a freeze invalidates outstanding decisions
     recordApplied(m, r, a, { ref, what: this.toString(), pausable: !this.frozen, opensAccount: false, send });
   }
   toString(): string {
@@ -650,6 +653,9 @@ abstract class Draw extends AccountCmd {
         penaltyOwed: 0n,
         checkpointDay: 0n,
         status: LoanStatus.Active,
+        principalRefunded: 0n,
+        restructures: 0n,
+        holidayDaysGranted: 0n,
       },
     });
     line.used += amount;
@@ -685,6 +691,7 @@ class Purchase extends Draw {
       totalFee: installments ? installmentFee(amount, p.installmentFeePpm[this.periods / 3 - 1]) : 0n,
       firstDueDay: p.graceDays,
       penaltyPpmPerDay: p.penaltyPpmPerDay,
+      writeOffDays: p.writeOffDays,
     };
   }
   sendDraw(r: Real, a: AccountM, amount: bigint, ref: string, expectedSeq: bigint) {
@@ -718,6 +725,7 @@ class DrawCash extends Draw {
       totalFee: 0n,
       firstDueDay: 30n,
       penaltyPpmPerDay: m.products[CASH_LOAN_ID].penaltyPpmPerDay,
+      writeOffDays: m.products[CASH_LOAN_ID].writeOffDays,
     };
   }
   sendDraw(r: Real, a: AccountM, amount: bigint, ref: string, expectedSeq: bigint) {
@@ -1173,6 +1181,7 @@ async function initial(outcomes: Map<string, number>): Promise<{ model: Model; r
       graceDays: BigInt(p.graceDays),
       allowedPeriods: BigInt(p.allowedPeriods),
       penaltyPpmPerDay: BigInt(p.penaltyPpmPerDay),
+      writeOffDays: BigInt(p.writeOffDays),
       costCeilingPpmPerYear: BigInt(p.costCeilingPpmPerYear),
       installmentFeePpm: p.installmentFeePpm.map((x) => BigInt(x)),
     };

@@ -10,8 +10,8 @@ import { expect } from "chai";
 import { hexlify, randomBytes, verifyTypedData, Wallet } from "ethers";
 import request from "supertest";
 
-import { DECISION_TYPES, decisionDomain, type TypedDataSigner } from "../../core/decision";
-import { kycDomain, signKycAttestation, type KycAttestation } from "../../core/kyc-attestation";
+import { DECISION_TYPES, decisionDomain, restructureSubject, type TypedDataSigner } from "../../core/decision";
+import { kycDomain, kycSubjectOf, signKycAttestation, type KycAttestation } from "../../core/kyc-attestation";
 import { DEFAULT_MODEL } from "../../core/scoring/underwriting";
 import { modelId } from "../../core/scoring/scorecard";
 import { loadScorerConfig, type ScorerConfig } from "../../scorer/config";
@@ -26,6 +26,9 @@ const LEDGER = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
 const TOKEN = "t".repeat(40);
 const ACCOUNT = `0x${"ab".repeat(32)}`;
 const OTHER_ACCOUNT = `0x${"cd".repeat(32)}`;
+const SUBJECT = kycSubjectOf("11010119900101123X");
+const OTHER_SUBJECT = kycSubjectOf("110101199001011238");
+const ADMIN_TOKEN = "a".repeat(40);
 const NOW = 1_800_000_000;
 const GOOD = { onTimeRepaymentPct: 99, utilizationPct: 10, tenureMonths: 70, overdueCount12m: 0, monthlyIncomeYuan: 25_000, paymentActivityMonths: 12 };
 const MODEL_ID = modelId(DEFAULT_MODEL);
@@ -50,13 +53,13 @@ function harness(overrides: Record<string, string> = {}) {
   const clock = { now: NOW };
   const store = new ScorerStore(":memory:");
   const service = new ScorerService({ config: config(overrides), store, now: () => clock.now });
-  const app = scorerApp(service, TOKEN);
+  const app = scorerApp(service, TOKEN, ADMIN_TOKEN);
   const post = (path: string, body: unknown) => request(app).post(path).set("authorization", `Bearer ${TOKEN}`).send(body as object);
   return { clock, store, service, app, post };
 }
 
 async function attest(signer: TypedDataSigner, fields: Partial<KycAttestation> = {}) {
-  const attestation: KycAttestation = { subject: ACCOUNT, level: 2, issuedAt: BigInt(NOW - 100), expiry: BigInt(NOW + 86_400), partner: "partner-a", ...fields };
+  const attestation: KycAttestation = { subject: SUBJECT, level: 2, issuedAt: BigInt(NOW - 100), expiry: BigInt(NOW + 86_400), partner: "partner-a", ...fields };
   const signature = await signKycAttestation(signer, kycDomain(CHAIN_ID), attestation);
   return { attestation, signature };
 }
@@ -74,6 +77,7 @@ function scoreBody(extra: Record<string, unknown> = {}) {
     modelId: MODEL_ID,
     features: { values: GOOD, partnerReported: [] },
     salt: hexlify(randomBytes(16)),
+    subject: SUBJECT,
     limitExpiry: String(NOW + 365 * 86_400),
     ...extra,
   };
@@ -179,7 +183,7 @@ describe("scorer: tiers from evidence", () => {
 
   it("refuses an attestation about another subject with AttestationSubjectMismatch", async () => {
     const h = harness();
-    const res = await h.post("/v1/score", scoreBody({ evidence: wire(await attest(verifierA, { subject: OTHER_ACCOUNT })) })).expect(422);
+    const res = await h.post("/v1/score", scoreBody({ evidence: wire(await attest(verifierA, { subject: OTHER_SUBJECT })) })).expect(422);
     expect(res.body.code).to.equal("AttestationSubjectMismatch");
   });
 
@@ -191,10 +195,131 @@ describe("scorer: tiers from evidence", () => {
 
   it("caps the limit a tier lower when a feature is only partner-reported", async () => {
     const h = harness();
-    const features = { values: GOOD, partnerReported: ["monthlyIncomeYuan"] };
+    const features = { values: GOOD, partnerReported: ["tenureMonths"] };
     const res = await h.post("/v1/score", scoreBody({ features, evidence: wire(await attest(verifierA)) })).expect(201);
     expect(res.body.decision).to.include({ tier: 2, limit: "2000000" });
     expect(res.body.cappedBy).to.equal("partner-reported");
+  });
+
+  it("counts a partner-reported income as evidenced from tier 2 (income evidence), and caps it below", async () => {
+    const h = harness();
+    const features = { values: GOOD, partnerReported: ["monthlyIncomeYuan"] };
+    const level2 = await h.post("/v1/score", scoreBody({ features, evidence: wire(await attest(verifierA)) })).expect(201);
+    expect(level2.body.decision).to.include({ tier: 2, limit: "5000000" });
+    expect(level2.body.cappedBy).to.equal(undefined);
+    const level1 = await h.post("/v1/score", scoreBody({ features, evidence: wire(await attest(verifierA, { level: 1 })) })).expect(201);
+    expect(level1.body.decision).to.include({ tier: 1, limit: "300000" });
+    expect(level1.body.cappedBy).to.equal("partner-reported");
+  });
+});
+
+describe("scorer: the tier it last attested, and who registers verifiers", () => {
+  it("keeps the tier it last attested for the account for a review without evidence, until the attestation expires", async () => {
+    const h = harness();
+    await h.post("/v1/score", scoreBody({ evidence: wire(await attest(verifierA, { level: 1, expiry: BigInt(NOW + 3600) })) })).expect(201);
+    const review = await h.post("/v1/score", scoreBody({ subject: undefined, currentLimit: "2000000" })).expect(201);
+    expect(review.body.tier).to.equal(1);
+    const other = await h.post("/v1/score", scoreBody({ account: OTHER_ACCOUNT, subject: undefined })).expect(201);
+    expect(other.body.tier, "another account does not inherit it").to.equal(0);
+    h.clock.now = NOW + 3600;
+    const lapsed = await h.post("/v1/score", scoreBody({ subject: undefined })).expect(201);
+    expect(lapsed.body.tier, "after the attestation's expiry").to.equal(0);
+  });
+
+  it("refuses an attestation without the applicant's subject beside it with SubjectRequired", async () => {
+    const h = harness();
+    const res = await h.post("/v1/score", scoreBody({ subject: undefined, evidence: wire(await attest(verifierA)) })).expect(400);
+    expect(res.body.code).to.equal("SubjectRequired");
+  });
+
+  it("registers a partner's verifier only with the admin token, never with the gateway's token", async () => {
+    const h = harness();
+    const verifierC = Wallet.createRandom();
+    const put = (auth: string) => request(h.app).put("/admin/v1/kyc-verifiers/partner-c").set("authorization", `Bearer ${auth}`).send({ verifier: verifierC.address });
+    expect((await put(TOKEN).expect(401)).body.code).to.equal("Unauthenticated");
+    const evidence = wire(await attest(verifierC, { partner: "partner-c" }));
+    await h.post("/v1/score", scoreBody({ partner: "partner-c", evidence })).expect(422);
+    await put(ADMIN_TOKEN).expect(200);
+    const res = await h.post("/v1/score", scoreBody({ partner: "partner-c", evidence })).expect(201);
+    expect(res.body.tier).to.equal(2);
+  });
+
+  it("has no admin API without SCORER_ADMIN_TOKEN", async () => {
+    const service = new ScorerService({ config: config(), store: new ScorerStore(":memory:"), now: () => NOW });
+    const res = await request(scorerApp(service, TOKEN)).put("/admin/v1/kyc-verifiers/partner-c").set("authorization", `Bearer ${TOKEN}`).send({ verifier: verifierA.address }).expect(404);
+    expect(res.body.code).to.equal("NotFound");
+  });
+
+  it("takes the ledger's cap of the tier it derived from the per-tier caps", async () => {
+    const h = harness();
+    const res = await h.post("/v1/score", scoreBody({ ledgerCaps: { 0: "100", 1: "200", 2: "1500000" }, evidence: wire(await attest(verifierA)) })).expect(201);
+    expect(res.body.decision).to.include({ tier: 2, limit: "1500000" });
+  });
+
+  it("moves the deadline by a chain time ahead of its clock, at most SCORER_MAX_CHAIN_AHEAD_SECONDS", async () => {
+    const h = harness({ SCORER_DECISION_TTL_SECONDS: "600", SCORER_MAX_CHAIN_AHEAD_SECONDS: "1000" });
+    const scored = await h.post("/v1/score", scoreBody()).expect(201);
+    const sign = (chainTime: number) => h.post("/v1/sign", { id: scored.body.id, account: ACCOUNT, nonce: "0", chainTime: String(chainTime) }).expect(200);
+    expect((await sign(NOW + 400)).body.decision.deadline).to.equal(String(NOW + 600 + 400));
+    expect((await sign(NOW + 50_000)).body.decision.deadline).to.equal(String(NOW + 600 + 1000));
+    const behind = (await sign(NOW - 50_000)).body.decision;
+    expect(behind.deadline, "a chain behind does not shorten it").to.equal(String(NOW + 600));
+    expect(behind.issuedAt, "but the issue time is never after the chain's now (by at most the bound)").to.equal(String(NOW - 1000));
+    expect((await sign(NOW + 400)).body.decision.issuedAt).to.equal(String(NOW + 400));
+  });
+});
+
+describe("scorer: restructure and reinstate decisions", () => {
+  const terms = { loanNo: 3, newPeriods: 12, holidayDays: 30, newRatePpmPerDay: "400" };
+
+  it("signs a restructure decision with purpose Restructure and the subject of exactly the terms it decided", async () => {
+    const h = harness();
+    const scored = await h.post("/v1/score", scoreBody({ purpose: "restructure", restructure: terms })).expect(201);
+    const subject = restructureSubject(3, 12, 30, 400n);
+    expect(scored.body).to.include({ purpose: 1, subject });
+    expect(scored.body.decision).to.include({ approved: true, limit: "0", ratePpmPerDay: "400" });
+    const signed = await h.post("/v1/sign", { id: scored.body.id, account: ACCOUNT, nonce: "4", decision: scored.body.decision }).expect(200);
+    expect(signed.body.decision).to.include({ purpose: 1, subject, scorer: scorerKey.address });
+    const d = signed.body.decision;
+    const typed = { ...d, limit: BigInt(d.limit), limitExpiry: BigInt(d.limitExpiry), ratePpmPerDay: BigInt(d.ratePpmPerDay), nonce: BigInt(d.nonce), issuedAt: BigInt(d.issuedAt), deadline: BigInt(d.deadline) };
+    expect(verifyTypedData(decisionDomain(CHAIN_ID, LEDGER), { Decision: [...DECISION_TYPES.Decision] }, typed, signed.body.signature)).to.equal(scorerKey.address);
+  });
+
+  it("refuses a payment holiday past SCORER_MAX_HOLIDAY_DAYS with RestructureNotAllowed", async () => {
+    const h = harness({ SCORER_MAX_HOLIDAY_DAYS: "60" });
+    const res = await h.post("/v1/score", scoreBody({ purpose: "restructure", restructure: { ...terms, holidayDays: 61 } })).expect(422);
+    expect(res.body).to.include({ code: "RestructureNotAllowed" });
+    expect(res.body.details).to.deep.equal({ holidayDays: 61, most: 60 });
+  });
+
+  it("refuses a restructure of a loan past SCORER_MAX_RESTRUCTURES_PER_LOAN signed ones with RestructureNotAllowed", async () => {
+    const h = harness({ SCORER_MAX_RESTRUCTURES_PER_LOAN: "1" });
+    const first = await h.post("/v1/score", scoreBody({ purpose: "restructure", restructure: terms })).expect(201);
+    await h.post("/v1/score", scoreBody({ purpose: "restructure", restructure: terms })).expect(201); // computed, not signed: not counted
+    await h.post("/v1/sign", { id: first.body.id, account: ACCOUNT, nonce: "0" }).expect(200);
+    const res = await h.post("/v1/score", scoreBody({ purpose: "restructure", restructure: terms })).expect(422);
+    expect(res.body.details).to.deep.equal({ loanNo: 3, restructures: 1, most: 1 });
+    await h.post("/v1/score", scoreBody({ purpose: "restructure", restructure: { ...terms, loanNo: 4 } })).expect(201);
+  });
+
+  it("signs a reinstate decision with purpose Reinstate, approved only on a passing score, adding no limit to the budget", async () => {
+    const h = harness({ SCORER_BUDGET_PER_HOUR: "1" });
+    const good = await h.post("/v1/score", scoreBody({ purpose: "reinstate" })).expect(201);
+    expect(good.body).to.include({ purpose: 2, subject: `0x${"00".repeat(32)}` });
+    expect(good.body.decision).to.include({ approved: true, limit: "0" });
+    const bad = { onTimeRepaymentPct: 50, utilizationPct: 95, tenureMonths: 1, overdueCount12m: 5, monthlyIncomeYuan: 1000, paymentActivityMonths: 1 };
+    const weak = await h.post("/v1/score", scoreBody({ purpose: "reinstate", features: { values: bad, partnerReported: [] } })).expect(201);
+    expect(weak.body.decision.approved).to.equal(false);
+    const signed = await h.post("/v1/sign", { id: good.body.id, account: ACCOUNT, nonce: "0" }).expect(200);
+    expect(signed.body.decision).to.include({ purpose: 2 });
+  });
+
+  it("keeps the purpose it stored: a line decision is signed as a line decision whatever the caller sends", async () => {
+    const h = harness();
+    const scored = await h.post("/v1/score", scoreBody()).expect(201);
+    expect(scored.body).to.include({ purpose: 0 });
+    const res = await h.post("/v1/sign", { id: scored.body.id, account: ACCOUNT, nonce: "0", decision: { ...scored.body.decision, purpose: 1 } }).expect(400);
+    expect(res.body.code).to.equal("InvalidRequest");
   });
 });
 

@@ -77,7 +77,7 @@ describe("npm start for an existing chain: production mode", function () {
     const before = gatewayDirs();
     const run = await runStart(["--rpc", node.rpcUrl, "--ledger", ledgerAddress, "--gateway-port", String(await freePort())], {}, false);
     expect(run.code, run.output).to.equal(1);
-    for (const name of ["GATEWAY_OPERATOR_KEY", "GATEWAY_SCORER_KEY", "GATEWAY_VAULT_KEY", "GATEWAY_IDENTITY_PEPPER"]) {
+    for (const name of ["GATEWAY_OPERATOR_KEY", "SCORER_KEY", "GATEWAY_VAULT_KEY", "GATEWAY_IDENTITY_PEPPER"]) {
       expect(run.output).to.match(new RegExp(`${name} is not set \\(set it to `));
     }
     expect(run.output).not.to.match(/clk_/);
@@ -98,7 +98,7 @@ describe("npm start for an existing chain: production mode", function () {
     await network.provider.request({ method: "hardhat_setBalance", params: [operator.address, "0x56BC75E2D63100000"] });
     const secrets = {
       GATEWAY_OPERATOR_KEY: operator.privateKey,
-      GATEWAY_SCORER_KEY: scorer.privateKey,
+      SCORER_KEY: scorer.privateKey,
       GATEWAY_VAULT_KEY: randomBytes(32).toString("hex"),
       GATEWAY_IDENTITY_PEPPER: randomBytes(32).toString("hex"),
     };

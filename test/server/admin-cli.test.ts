@@ -25,7 +25,7 @@ import { readGatewayConfig } from "../../server/config";
 import { createGateway, type Gateway } from "../../server/gateway";
 import { GatewayMetrics } from "../../server/metrics";
 import { SqliteStore } from "../../server/store/sqlite-store";
-import { chainEdges, silentLogger, testGatewayEnv } from "../helpers/gateway";
+import { chainEdges, silentLogger, testGatewayEnv, scorerEnv, scorerFor } from "../helpers/gateway";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const TS_NODE = require.resolve("ts-node/dist/bin.js");
@@ -76,13 +76,12 @@ describe("admin CLI (npm run admin)", function () {
     dir = mkdtempSync(path.join(tmpdir(), "admin-cli-"));
     dbPath = path.join(dir, "gateway.sqlite");
     const edges = await chainEdges();
-    const config = readGatewayConfig(testGatewayEnv(edges.client.address, { GATEWAY_DB_PATH: dbPath }));
+    const config = readGatewayConfig(testGatewayEnv(edges.client.address, { GATEWAY_DB_PATH: dbPath, ...scorerEnv(await scorerFor(edges)) }));
     // The real clock, as the CLI's: a rotation's overlap ends at the CLI's time, judged by the gateway's.
     store = new SqliteStore(dbPath, systemClock);
     gateway = await createGateway(config, {
       provider: edges.provider,
       operator: edges.operator,
-      scorer: edges.scorer,
       store,
       clock: systemClock,
       logger: silentLogger(),

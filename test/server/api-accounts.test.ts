@@ -1,7 +1,7 @@
 import { expect } from "chai";
 
 import { CASH_LOAN_ID, PAY_LATER_ID } from "../helpers/fixtures";
-import { applicationBody, approvedAccount, del, get, post, testGateway, type TestGateway } from "../helpers/gateway";
+import { applicationBody, approvedAccount, del, get, post, testGateway, type TestGateway, kycEvidence } from "../helpers/gateway";
 import { GOOD_FEATURES, MIDDLE_FEATURES, randomNationalId, WEAK_FEATURES } from "../helpers/identities";
 
 describe("API: accounts, history, freezes, limit reviews, vault deletion", function () {
@@ -22,7 +22,7 @@ describe("API: accounts, history, freezes, limit reviews, vault deletion", funct
     const purchase = await post(t, "/v1/purchases", { accountId: account, amount: "120000", installments: 3 });
     const res = await get(t, `/v1/accounts/${account}`, t.keys.auditor);
     expect(res.status, JSON.stringify(res.body)).to.equal(200);
-    expect(res.body).to.include({ accountId: account, tier: 1, exposureCap: "8000000", used: "120000", seq: "4" });
+    expect(res.body).to.include({ accountId: account, tier: 2, exposureCap: "30000000", used: "120000", seq: "4" });
     expect(res.body.lines).to.have.length(2);
     const [payLater, cash] = res.body.lines;
     expect(payLater).to.include({
@@ -106,17 +106,18 @@ describe("API: accounts, history, freezes, limit reviews, vault deletion", funct
   });
 
   it("raises a limit on a new signed decision when the re-score is better", async () => {
-    // Start low: a tier-0 (unverified) application gets 500,000.
-    const low = await post(t, "/v1/applications", applicationBody({}, { verification: "none" }));
+    // Start low: a tier-0 application (no KYC evidence) gets the scorer's tier-0 cap, 300,000.
+    const body = applicationBody();
+    const low = await post(t, "/v1/applications", body);
     const lowAccount = low.body.accountId;
-    expect(low.body.limit).to.equal("500000");
+    expect(low.body.limit).to.equal("300000");
     const review = await post(t, `/v1/accounts/${lowAccount}/limit-reviews`, {
       product: "pay_later",
       features: GOOD_FEATURES,
-      verification: "verified",
+      evidence: await kycEvidence(t, body.identity.nationalId),
     });
     expect(review.status, JSON.stringify(review.body)).to.equal(200);
-    expect(review.body).to.include({ outcome: "increased", previousLimit: "500000", newLimit: "2000000", score: 920 });
+    expect(review.body).to.include({ outcome: "increased", previousLimit: "300000", newLimit: "2000000", score: 920 });
     expect(review.body.operation.status).to.equal("confirmed");
     expect(await t.l.ledger.effectiveLimit(lowAccount, PAY_LATER_ID)).to.equal(2_000_000n);
     const [raised] = await t.l.ledger.queryFilter(t.l.ledger.filters.LimitIncreased(lowAccount));

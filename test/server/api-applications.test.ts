@@ -1,7 +1,7 @@
 import { expect } from "chai";
 
 import { PAY_LATER_ID, CASH_LOAN_ID } from "../helpers/fixtures";
-import { applicationBody, get, post, testGateway, type TestGateway } from "../helpers/gateway";
+import { applicationBody, get, post, testGateway, withKyc, type TestGateway } from "../helpers/gateway";
 import { MIDDLE_FEATURES, randomNationalId, WEAK_FEATURES } from "../helpers/identities";
 
 describe("API: applications", function () {
@@ -15,13 +15,13 @@ describe("API: applications", function () {
     await t.gateway.stop();
   });
 
-  it("approves a verified applicant: opens the account, grants the line on a signed decision, answers with the decision", async () => {
-    const res = await post(t, "/v1/applications", applicationBody());
+  it("approves an applicant with KYC evidence: opens the account at the scorer's tier, grants the line on its signed decision, answers with the decision", async () => {
+    const res = await post(t, "/v1/applications", await withKyc(t, applicationBody()));
     expect(res.status, JSON.stringify(res.body)).to.equal(201);
     expect(res.body).to.include({
       product: "pay_later",
       outcome: "approved",
-      tier: 1,
+      tier: 2,
       score: 920,
       limit: "2000000",
       dailyRatePpm: 0,
@@ -37,8 +37,8 @@ describe("API: applications", function () {
     expect(line.granted).to.equal(true);
     expect(line.limit).to.equal(2_000_000n);
     const onChain = await t.l.ledger.accountOf(account);
-    expect(onChain.tier).to.equal(1n);
-    expect(onChain.exposureCap).to.equal(8_000_000n);
+    expect(onChain.tier).to.equal(2n);
+    expect(onChain.exposureCap).to.equal(30_000_000n);
     // The decision on-chain carries the model id, the salted features hash, and the scorer's signature.
     const [granted] = await t.l.ledger.queryFilter(t.l.ledger.filters.LineGranted(account));
     expect(granted.args.decision.modelId).to.equal(res.body.modelId);
@@ -53,8 +53,8 @@ describe("API: applications", function () {
 
   it("gives one identity one account: its second product is granted on the same account", async () => {
     const identity = { nationalId: randomNationalId() };
-    const first = await post(t, "/v1/applications", applicationBody({ product: "pay_later" }, identity));
-    const second = await post(t, "/v1/applications", applicationBody({ product: "cash_loan" }, identity));
+    const first = await post(t, "/v1/applications", await withKyc(t, applicationBody({ product: "pay_later" }, identity)));
+    const second = await post(t, "/v1/applications", await withKyc(t, applicationBody({ product: "cash_loan" }, identity)));
     expect(first.status).to.equal(201);
     expect(second.status, JSON.stringify(second.body)).to.equal(201);
     expect(second.body.accountId).to.equal(first.body.accountId);
@@ -81,13 +81,22 @@ describe("API: applications", function () {
     expect(history.body.entries.map((e: { kind: string }) => e.kind)).to.deep.equal(["AccountOpened", "DecisionDeclined"]);
   });
 
-  it("caps the limit by the identity tier: behavioural score alone gets a small limit", async () => {
-    const res = await post(t, "/v1/applications", applicationBody({}, { verification: "none" }));
-    expect(res.body).to.include({ outcome: "approved", tier: 0, limit: "500000", cappedByTier: true });
+  it("caps a level-1 applicant whose income only the partner reports at the tier below's cap", async () => {
+    const res = await post(t, "/v1/applications", await withKyc(t, applicationBody(), { level: 1 }));
+    expect(res.body).to.include({ outcome: "approved", tier: 1, limit: "300000", cappedByTier: true });
+    const { monthlyIncomeYuan: _income, ...withoutIncome } = MIDDLE_FEATURES;
+    const noIncome = await post(t, "/v1/applications", await withKyc(t, applicationBody({ product: "cash_loan", features: withoutIncome }), { level: 1 }));
+    expect(noIncome.body, "without a partner-reported feature the tier's own cap holds").to.include({ outcome: "approved", tier: 1 });
+    expect(BigInt(noIncome.body.limit)).to.be.greaterThan(300_000n);
+  });
+
+  it("caps the limit by the identity tier: behavioural score alone (no evidence) gets the scorer's tier-0 cap", async () => {
+    const res = await post(t, "/v1/applications", applicationBody());
+    expect(res.body).to.include({ outcome: "approved", tier: 0, limit: "300000", cappedByTier: true });
     const middle = await post(
       t,
       "/v1/applications",
-      applicationBody({ product: "cash_loan", features: MIDDLE_FEATURES }, { verification: "enhanced" })
+      await withKyc(t, applicationBody({ product: "cash_loan", features: MIDDLE_FEATURES }))
     );
     expect(middle.body).to.include({
       outcome: "approved",
@@ -101,11 +110,11 @@ describe("API: applications", function () {
 
   it("refuses a second grant of the same product with 409 and writes nothing", async () => {
     const identity = { nationalId: randomNationalId() };
-    const first = await post(t, "/v1/applications", applicationBody({}, identity));
+    const first = await post(t, "/v1/applications", await withKyc(t, applicationBody({}, identity)));
     const account = first.body.accountId;
     const seq = (await t.l.ledger.accountOf(account)).seq;
     const depthBefore = (await t.store.outboxDepth()).depth;
-    const again = await post(t, "/v1/applications", applicationBody({}, identity));
+    const again = await post(t, "/v1/applications", await withKyc(t, applicationBody({}, identity)));
     expect(again.status).to.equal(409);
     expect(again.headers["content-type"]).to.match(/^application\/problem\+json/);
     expect(again.body).to.include({ type: "/problems/ledger/line-exists", rule: "LineExists", field: "product" });

@@ -3,7 +3,7 @@ import request from "supertest";
 
 import { readGatewayConfig } from "../../server/config";
 import { createGateway } from "../../server/gateway";
-import { get, hardhatKey, memoryStore, post, silentLogger, testGateway, type TestGateway } from "../helpers/gateway";
+import { get, hardhatKey, memoryStore, post, silentLogger, testGateway, type TestGateway, scorerEnv, scorerFor } from "../helpers/gateway";
 
 describe("API: OpenAPI document, docs, health, metrics, HTTP edge", function () {
   let t: TestGateway;
@@ -57,8 +57,32 @@ describe("API: OpenAPI document, docs, health, metrics, HTTP edge", function () 
     expect(res.status).to.equal(200);
     expect(res.body.status).to.equal("ok");
     expect(res.body.chain).to.include({ reachable: true, chainId: "31337", ledger: t.client.address });
+    expect(res.body.scorer).to.deep.equal({ reachable: true, address: t.scoring.address });
     expect(res.body.outbox).to.deep.equal({ depth: 0, oldestCreatedAt: null });
     expect(res.body.indexer.lagBlocks).to.be.a("number");
+  });
+
+  it("reports health degraded (503) while the scorer process cannot be reached", async () => {
+    const scoring = await scorerFor(t);
+    const gateway = await createGateway(
+      readGatewayConfig({
+        GATEWAY_MODE: "development",
+        GATEWAY_RPC_URL: "http://127.0.0.1:9",
+        GATEWAY_LEDGER_ADDRESS: t.client.address,
+        GATEWAY_OPERATOR_KEY: hardhatKey(1),
+        ...scorerEnv(scoring),
+        GATEWAY_DB_PATH: ":memory:",
+        GATEWAY_VAULT_KEY: "11".repeat(32),
+        GATEWAY_IDENTITY_PEPPER: "22".repeat(32),
+      }),
+      { provider: t.provider, operator: t.operator, store: memoryStore(t.clock), logger: silentLogger() }
+    );
+    expect((await request(gateway.app).get("/healthz")).status).to.equal(200);
+    await scoring.stop();
+    const res = await request(gateway.app).get("/healthz");
+    expect(res.status).to.equal(503);
+    expect(res.body).to.deep.include({ status: "degraded", scorer: { reachable: false, address: scoring.address } });
+    expect(res.body.chain.reachable).to.equal(true);
   });
 
   it("exposes Prometheus metrics", async () => {
@@ -111,13 +135,13 @@ describe("API: OpenAPI document, docs, health, metrics, HTTP edge", function () 
       GATEWAY_LEDGER_ADDRESS: t.client.address,
       GATEWAY_MODE: "development", // Hardhat's public keys are refused in production mode
       GATEWAY_OPERATOR_KEY: hardhatKey(1),
-      GATEWAY_SCORER_KEY: hardhatKey(2),
+      ...scorerEnv(t.scoring),
       GATEWAY_DB_PATH: ":memory:",
       GATEWAY_VAULT_KEY: "11".repeat(32),
       GATEWAY_IDENTITY_PEPPER: "22".repeat(32),
     });
     await expect(
-      createGateway(config, { provider: t.provider, operator: t.operator, scorer: t.scorer, store, logger: silentLogger() })
+      createGateway(config, { provider: t.provider, operator: t.operator, store, logger: silentLogger() })
     ).to.be.rejectedWith(/belongs to ledger .* use another GATEWAY_DB_PATH/);
   });
 
@@ -127,7 +151,7 @@ describe("API: OpenAPI document, docs, health, metrics, HTTP edge", function () 
       GATEWAY_LEDGER_ADDRESS: t.client.address,
       GATEWAY_MODE: "development", // Hardhat's public keys are refused in production mode
       GATEWAY_OPERATOR_KEY: hardhatKey(4),
-      GATEWAY_SCORER_KEY: hardhatKey(2),
+      ...scorerEnv(t.scoring),
       GATEWAY_DB_PATH: ":memory:",
       GATEWAY_VAULT_KEY: "11".repeat(32),
       GATEWAY_IDENTITY_PEPPER: "22".repeat(32),
@@ -137,10 +161,43 @@ describe("API: OpenAPI document, docs, health, metrics, HTTP edge", function () 
       createGateway(config, {
         provider: t.provider,
         operator: new Wallet(hardhatKey(4), t.provider),
-        scorer: t.scorer,
         store: memoryStore(t.clock),
         logger: silentLogger(),
       })
     ).to.be.rejectedWith(/does not hold OPERATOR_ROLE/);
+  });
+
+  it("refuses to start when the scorer process cannot be reached, naming its URL", async () => {
+    const config = readGatewayConfig({
+      GATEWAY_MODE: "development",
+      GATEWAY_RPC_URL: "http://127.0.0.1:9",
+      GATEWAY_LEDGER_ADDRESS: t.client.address,
+      GATEWAY_OPERATOR_KEY: hardhatKey(1),
+      GATEWAY_SCORER_URL: "http://127.0.0.1:9",
+      GATEWAY_SCORER_TOKEN: "t".repeat(40),
+      GATEWAY_DB_PATH: ":memory:",
+      GATEWAY_VAULT_KEY: "11".repeat(32),
+      GATEWAY_IDENTITY_PEPPER: "22".repeat(32),
+    });
+    await expect(
+      createGateway(config, { provider: t.provider, operator: t.operator, store: memoryStore(t.clock), logger: silentLogger() })
+    ).to.be.rejectedWith(/the scorer at http:\/\/127\.0\.0\.1:9 cannot be used/);
+  });
+
+  it("refuses to start when the scorer process's key lacks the scorer role", async () => {
+    const stranger = await scorerFor(t, {}, hardhatKey(5));
+    const config = readGatewayConfig({
+      GATEWAY_MODE: "development",
+      GATEWAY_RPC_URL: "http://127.0.0.1:9",
+      GATEWAY_LEDGER_ADDRESS: t.client.address,
+      GATEWAY_OPERATOR_KEY: hardhatKey(1),
+      ...scorerEnv(stranger),
+      GATEWAY_DB_PATH: ":memory:",
+      GATEWAY_VAULT_KEY: "11".repeat(32),
+      GATEWAY_IDENTITY_PEPPER: "22".repeat(32),
+    });
+    await expect(
+      createGateway(config, { provider: t.provider, operator: t.operator, store: memoryStore(t.clock), logger: silentLogger() })
+    ).to.be.rejectedWith(new RegExp(`the scorer process's key \\(${stranger.address}, at .*\\) does not hold SCORER_ROLE`));
   });
 });

@@ -6,6 +6,7 @@ import { createLogger } from "../../server/logger";
 
 const OPERATOR_KEY = `0x${"11".repeat(32)}`;
 const SCORER_KEY = `0x${"22".repeat(32)}`;
+const SCORER_TOKEN = "s".repeat(40);
 const VAULT_KEY_HEX = "ab".repeat(32);
 const PEPPER = Buffer.alloc(24, 9).toString("base64");
 
@@ -13,7 +14,8 @@ const validEnv = (overrides: Env = {}): Env => ({
   GATEWAY_RPC_URL: "http://127.0.0.1:8545",
   GATEWAY_LEDGER_ADDRESS: "0x5fbdb2315678afecb367f032d93f642f64180aa3",
   GATEWAY_OPERATOR_KEY: OPERATOR_KEY,
-  GATEWAY_SCORER_KEY: SCORER_KEY,
+  GATEWAY_SCORER_URL: "http://127.0.0.1:8091",
+  GATEWAY_SCORER_TOKEN: SCORER_TOKEN,
   GATEWAY_DB_PATH: "/tmp/gateway-test.sqlite",
   GATEWAY_VAULT_KEY: VAULT_KEY_HEX,
   GATEWAY_IDENTITY_PEPPER: PEPPER,
@@ -55,7 +57,8 @@ describe("gateway configuration", () => {
       "GATEWAY_RPC_URL",
       "GATEWAY_LEDGER_ADDRESS",
       "GATEWAY_OPERATOR_KEY",
-      "GATEWAY_SCORER_KEY",
+      "GATEWAY_SCORER_URL",
+      "GATEWAY_SCORER_TOKEN",
       "GATEWAY_DB_PATH",
       "GATEWAY_VAULT_KEY",
       "GATEWAY_IDENTITY_PEPPER",
@@ -98,10 +101,23 @@ describe("gateway configuration", () => {
     expect(problems.join("\n")).not.to.include("abcd");
   });
 
-  it("refuses the same key for operator and scorer (separation of duties)", () => {
-    const problems = problemsOf(validEnv({ GATEWAY_SCORER_KEY: OPERATOR_KEY.toUpperCase().replace("0X", "0x") }));
-    expect(problems).to.have.length(1);
-    expect(problems[0]).to.match(/^GATEWAY_SCORER_KEY must differ from GATEWAY_OPERATOR_KEY/);
+  it("refuses a scorer key in the gateway's environment (separation of duties: only the scorer process holds it)", () => {
+    for (const name of ["GATEWAY_SCORER_KEY", "SCORER_KEY"]) {
+      const problems = problemsOf(validEnv({ [name]: SCORER_KEY }));
+      expect(problems, name).to.have.length(1);
+      expect(problems[0]).to.match(new RegExp(`^${name} must not be in the gateway's environment`));
+      expect(problems[0]).not.to.include(SCORER_KEY);
+    }
+  });
+
+  it("reads the scorer's URL and token; the token is a secret and must be at least 32 characters", () => {
+    const config = readGatewayConfig(validEnv({ GATEWAY_SCORER_URL: "http://127.0.0.1:8091/" }));
+    expect(config.scorer.url).to.equal("http://127.0.0.1:8091");
+    expect(config.scorer.token.reveal()).to.equal(SCORER_TOKEN);
+    expect(JSON.stringify(config)).not.to.include(SCORER_TOKEN);
+    const problems = problemsOf(validEnv({ GATEWAY_SCORER_TOKEN: "short-secret" }));
+    expect(problems[0]).to.match(/^GATEWAY_SCORER_TOKEN must be at least 32 characters/);
+    expect(problems.join("\n")).not.to.include("short-secret");
   });
 
   it("never prints a secret: JSON, util.inspect and the logger show [redacted]", () => {
@@ -111,7 +127,7 @@ describe("gateway configuration", () => {
     logger.info({ config }, "starting");
     for (const text of [JSON.stringify(config), inspect(config, { depth: 10 }), lines.join("")]) {
       expect(text).not.to.include(OPERATOR_KEY.slice(2));
-      expect(text).not.to.include(SCORER_KEY.slice(2));
+      expect(text).not.to.include(SCORER_TOKEN);
       expect(text).not.to.include(VAULT_KEY_HEX);
       expect(text).not.to.include(PEPPER);
       expect(text).to.include("[redacted]");

@@ -287,8 +287,8 @@ describe("the answers match the OpenAPI document, on every route", function () {
         { label: "unfrozen again", key: "admin", params: { accountId: A }, body: { product: "cash_loan", reasonCode: 8 }, status: 409, type: "/problems/ledger/freeze-state-unchanged" },
       ],
       reviewLimit: [
-        { label: "reviewed", key: "partner", params: { accountId: A }, body: { product: "pay_later", features: GOOD_FEATURES, verification: "verified" }, status: 200 },
-        { label: "another partner's", key: "partner2", params: { accountId: A }, body: { product: "pay_later", features: GOOD_FEATURES, verification: "verified" }, status: 404 },
+        { label: "reviewed", key: "partner", params: { accountId: A }, body: { product: "pay_later", features: GOOD_FEATURES }, status: 200 },
+        { label: "another partner's", key: "partner2", params: { accountId: A }, body: { product: "pay_later", features: GOOD_FEATURES }, status: 404 },
       ],
       forgetIdentity: [
         { label: "forgotten", key: "admin", params: { accountId: f.forgettable }, status: 204 },

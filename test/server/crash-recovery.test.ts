@@ -23,7 +23,7 @@ import Database from "better-sqlite3";
 import hre, { ethers, network } from "hardhat";
 import { TASK_NODE_CREATE_SERVER } from "hardhat/builtin-tasks/task-names";
 import type { EIP1193Provider, RequestArguments } from "hardhat/types";
-import { BrowserProvider, Wallet } from "ethers";
+import { BrowserProvider } from "ethers";
 
 import { ApiKeys } from "../../server/auth/api-keys";
 import { Partners } from "../../server/auth/partners";
@@ -34,6 +34,7 @@ import { EntryKind, verifyChain } from "../../core/hash-chain";
 import { cryptoRandom } from "../../server/randomness";
 import { SqliteStore } from "../../server/store/sqlite-store";
 import { freePort, startGatewayProcess, type GatewayProcess } from "../../scripts/lib/gateway-process";
+import { DEVELOPMENT_CHAIN_AHEAD, startScorerProcess, type ScorerProcess } from "../../scripts/lib/scorer-process";
 import { deployLedger } from "../helpers/fixtures";
 import { FUZZ_SEED } from "../helpers/fuzz";
 import { hardhatKey } from "../helpers/gateway";
@@ -111,7 +112,7 @@ interface PersonPlan {
   wave: number;
   /** ... and this long after that start. */
   startDelayMs: number;
-  identity: { nationalId: string; name: string; phone: string; verification: "verified" };
+  identity: { nationalId: string; name: string; phone: string };
   /** pay_later always; cash_loan too for some (sent concurrently: the same identity, one account). */
   products: Array<"pay_later" | "cash_loan">;
   applyWait: boolean[];
@@ -146,7 +147,6 @@ function planPerson(rng: Rng, p: number, wave: number): PersonPlan {
       nationalId: nationalIdFrom(`1101011990${String(rng.int(0, 9_999)).padStart(4, "0")}${String(p).padStart(3, "0")}`),
       name: `测试${p}`,
       phone: `+86 139 ${String(rng.int(0, 9_999)).padStart(4, "0")} ${String(p).padStart(4, "0")}`,
-      verification: "verified",
     },
     products,
     applyWait: products.map(() => waits(rng)),
@@ -216,6 +216,8 @@ describe("gateway crash recovery: SIGKILL at random points while requests are in
   let dbPath: string;
   let env: Record<string, string>;
   let gateway: GatewayProcess | undefined;
+  let scorer: ScorerProcess | undefined;
+  const scorerToken = randomBytes(24).toString("hex");
   let ledgerAddress: string;
   let startBlock: number;
   let keys: { partner: string; auditor: string };
@@ -234,13 +236,26 @@ describe("gateway crash recovery: SIGKILL at random points while requests are in
     const partners = new Partners(store, apiKeys, cryptoRandom, systemClock);
     keys = { partner: (await partners.create({ name: "partner" }, "test")).key.key, auditor: (await apiKeys.issue("auditor", ["auditor"])).key };
     await store.close();
+    scorer = await startScorerProcess({
+      SCORER_KEY: hardhatKey(2),
+      SCORER_TOKEN: scorerToken,
+      SCORER_DB_PATH: path.join(dir, "scorer.sqlite"),
+      SCORER_CHAIN_ID: "31337",
+      SCORER_LEDGER_ADDRESS: ledgerAddress,
+      SCORER_PORT: "0",
+      SCORER_LOG_LEVEL: "warn",
+      // Earlier test files advanced the in-process chain's clock by days.
+      ...DEVELOPMENT_CHAIN_AHEAD,
+    });
     env = {
       GATEWAY_RPC_URL: node.rpcUrl,
       GATEWAY_LEDGER_ADDRESS: ledgerAddress,
       GATEWAY_LEDGER_START_BLOCK: String(startBlock),
       GATEWAY_MODE: "development", // Hardhat's public keys are refused in production mode
       GATEWAY_OPERATOR_KEY: hardhatKey(1),
-      GATEWAY_SCORER_KEY: hardhatKey(2),
+      // The scorer is a process of its own too, on its own database; it outlives every gateway kill.
+      GATEWAY_SCORER_URL: scorer.url,
+      GATEWAY_SCORER_TOKEN: scorerToken,
       GATEWAY_DB_PATH: dbPath,
       GATEWAY_VAULT_KEY: randomBytes(32).toString("hex"),
       GATEWAY_IDENTITY_PEPPER: randomBytes(32).toString("hex"),
@@ -251,11 +266,12 @@ describe("gateway crash recovery: SIGKILL at random points while requests are in
       GATEWAY_LOG_LEVEL: "warn",
     };
     const provider = new BrowserProvider(network.provider as never, undefined, { cacheTimeout: -1 });
-    client = await LedgerClient.connect({ provider, ledgerAddress, operatorAddress: l.operator.address, scorer: new Wallet(hardhatKey(2)) });
+    client = await LedgerClient.connect({ provider, ledgerAddress, operatorAddress: l.operator.address });
   });
 
   after(async () => {
     await gateway?.kill("SIGKILL");
+    await scorer?.kill();
     await node?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });

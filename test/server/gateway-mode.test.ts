@@ -26,11 +26,15 @@ import {
   silentLogger,
   testGateway,
   testGatewayEnv,
+  scorerEnv,
+  scorerFor,
   type ChainEdges,
   type TestGateway,
 } from "../helpers/gateway";
+import type { TestScorer } from "../helpers/scorer";
 
-const SECRETS = ["GATEWAY_OPERATOR_KEY", "GATEWAY_SCORER_KEY", "GATEWAY_VAULT_KEY", "GATEWAY_IDENTITY_PEPPER"];
+const SECRETS = ["GATEWAY_OPERATOR_KEY", "GATEWAY_VAULT_KEY", "GATEWAY_IDENTITY_PEPPER"];
+const NO_SCORER = { url: "http://127.0.0.1:9", token: "t".repeat(32) };
 
 function problemsOf(run: () => unknown): string[] {
   try {
@@ -43,14 +47,16 @@ function problemsOf(run: () => unknown): string[] {
 }
 
 /** A production gateway on the fixture's ledger, its operator and scorer fresh keys granted their roles. */
-async function productionGateway(edges: ChainEdges): Promise<{ gateway: Gateway; admin: string; partner: string }> {
+async function productionGateway(edges: ChainEdges): Promise<{ gateway: Gateway; scoring: TestScorer; admin: string; partner: string }> {
   const operator = Wallet.createRandom();
   const scorer = Wallet.createRandom();
   await edges.l.ledger.connect(edges.l.admin).grantRole(id("OPERATOR_ROLE"), operator.address);
   await edges.l.ledger.connect(edges.l.admin).grantRole(id("SCORER_ROLE"), scorer.address);
   await network.provider.request({ method: "hardhat_setBalance", params: [operator.address, "0x56BC75E2D63100000"] });
+  // The scorer key is its process's own: the gateway gets only the scorer's URL and token.
+  const scoring = await scorerFor(edges, {}, scorer.privateKey);
   const config = readGatewayConfig(
-    testGatewayEnv(edges.client.address, { GATEWAY_MODE: "production", GATEWAY_OPERATOR_KEY: operator.privateKey, GATEWAY_SCORER_KEY: scorer.privateKey })
+    testGatewayEnv(edges.client.address, { GATEWAY_MODE: "production", GATEWAY_OPERATOR_KEY: operator.privateKey, ...scorerEnv(scoring) })
   );
   const gateway = await createGateway(config, {
     provider: edges.provider,
@@ -63,7 +69,7 @@ async function productionGateway(edges: ChainEdges): Promise<{ gateway: Gateway;
   await gateway.start({ listen: false });
   const admin = (await gateway.apiKeys.issue("admin", ["admin"])).key;
   const partner = (await gateway.partners.create({ name: "partner" }, "test")).key.key;
-  return { gateway, admin, partner };
+  return { gateway, scoring, admin, partner };
 }
 
 const advanceClock = (gateway: Gateway, key: string) =>
@@ -85,7 +91,10 @@ describe("gateway mode: development mode, not chain 31337, turns on the local co
       prod = await productionGateway(await chainEdges());
       expect(prod.gateway.chainId).to.equal(31337n);
     });
-    after(() => prod.gateway.stop());
+    after(async () => {
+      await prod.gateway.stop();
+      await prod.scoring.stop();
+    });
 
     it("has no clock-advance route (404), and the OpenAPI document has none", async () => {
       const res = await advanceClock(prod.gateway, prod.admin);
@@ -140,7 +149,7 @@ describe("gateway mode: development mode, not chain 31337, turns on the local co
     });
 
     it("refuses to start in production without configured secrets, naming each and how to set it, and writes none", () => {
-      const problems = problemsOf(() => gatewayConfigFor(setup("production"), {}));
+      const problems = problemsOf(() => gatewayConfigFor(setup("production"), NO_SCORER, {}));
       for (const name of SECRETS) {
         expect(problems.some((p) => p.startsWith(`${name} is not set (set it to `)), `${name} in ${problems.join("; ")}`).to.equal(true);
       }
@@ -150,21 +159,19 @@ describe("gateway mode: development mode, not chain 31337, turns on the local co
     it("refuses Hardhat's public keys in production, even when configured explicitly", () => {
       const env = testGatewayEnv("0x5FbDB2315678afecb367f032d93F642f64180aa3", { GATEWAY_MODE: "production" });
       const problems = problemsOf(() => readGatewayConfig(env));
-      expect(problems).to.have.length(2);
+      expect(problems).to.have.length(1);
       expect(problems[0]).to.match(/^GATEWAY_OPERATOR_KEY is one of Hardhat's public test keys/);
-      expect(problems[1]).to.match(/^GATEWAY_SCORER_KEY is one of Hardhat's public test keys/);
       expect(problems.join("\n")).not.to.include(hardhatKey(1));
       expect(readGatewayConfig({ ...env, GATEWAY_MODE: "development" }).mode).to.equal("development");
     });
 
     it("in development, generates the vault key and pepper once beside the data (0600) and uses Hardhat's keys", () => {
-      const first = gatewayConfigFor(setup("development"), {});
+      const first = gatewayConfigFor(setup("development"), NO_SCORER, {});
       const file = path.join(dir, "secrets.json");
       expect(statSync(file).mode & 0o777).to.equal(0o600);
       expect(first.mode).to.equal("development");
       expect(first.keys.operator.reveal()).to.equal(hardhatKey(1));
-      expect(first.keys.scorer.reveal()).to.equal(hardhatKey(2));
-      const again = gatewayConfigFor(setup("development"), {});
+      const again = gatewayConfigFor(setup("development"), NO_SCORER, {});
       expect(again.vault.keyring.reveal()).to.deep.equal(first.vault.keyring.reveal());
     });
   });

@@ -65,7 +65,7 @@ const VALID: Record<string, (f: Fixture) => Valid> = {
   apply: () => ({
     params: {},
     body: {
-      identity: { nationalId: NEW_PERSON, name: "王五", phone: "+86 138 0000 0000", verification: "verified" },
+      identity: { nationalId: NEW_PERSON, name: "王五", phone: "+86 138 0000 0000" },
       product: "pay_later",
       features: GOOD_FEATURES,
       consent: true,
@@ -84,7 +84,7 @@ const VALID: Record<string, (f: Fixture) => Valid> = {
   getOperation: (f) => ({ params: { operationId: f.operationId }, key: "partner" }),
   freezeLine: (f) => ({ params: { accountId: f.accountId }, body: { product: "pay_later", reasonCode: 7 }, key: "partner" }),
   unfreezeLine: (f) => ({ params: { accountId: f.accountId }, body: { product: "pay_later", reasonCode: 7 }, key: "admin" }),
-  reviewLimit: (f) => ({ params: { accountId: f.accountId }, body: { product: "pay_later", features: GOOD_FEATURES, verification: "enhanced" }, key: "partner" }),
+  reviewLimit: (f) => ({ params: { accountId: f.accountId }, body: { product: "pay_later", features: GOOD_FEATURES }, key: "partner" }),
   forgetIdentity: (f) => ({ params: { accountId: f.accountId }, key: "admin" }),
   getExplorerConfig: () => ({ params: {}, key: "admin" }),
   registerWebhook: () => ({ params: {}, body: { url: "http://127.0.0.1:9/hooks", events: ["reminder.due_today", "line.frozen"] }, key: "partner" }),

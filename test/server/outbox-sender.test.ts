@@ -3,14 +3,20 @@ import { network } from "hardhat";
 import { hexlify, randomBytes, Wallet, type BrowserProvider } from "ethers";
 
 import { Indexer } from "../../server/chain/indexer";
-import type { LedgerCall } from "../../server/chain/ledger-calls";
+import type { DecisionCall, LedgerCall } from "../../server/chain/ledger-calls";
 import { LedgerClient } from "../../server/chain/ledger-client";
 import { OutboxSender, type SenderHooks, type StepFailure } from "../../server/chain/outbox-sender";
 import { EntryKind, verifyChain } from "../../core/hash-chain";
 import { GatewayMetrics } from "../../server/metrics";
 import type { SqliteStore } from "../../server/store/sqlite-store";
-import { CASH_LOAN_ID, MODEL_ID, FEATURES_HASH, PAY_LATER_ID } from "../helpers/fixtures";
-import { chainEdges, hardhatKey, memoryStore, silentLogger, type ChainEdges } from "../helpers/gateway";
+import { ScorerClient, ScorerUnavailableError, type DecisionSigner } from "../../server/chain/scorer-client";
+import { kycSubjectOf } from "../../core/kyc-attestation";
+import { modelId } from "../../core/scoring/scorecard";
+import { DEFAULT_MODEL } from "../../core/scoring/underwriting";
+import { CASH_LOAN_ID, PAY_LATER_ID } from "../helpers/fixtures";
+import { chainEdges, hardhatKey, memoryStore, scorerFor, silentLogger, type ChainEdges } from "../helpers/gateway";
+import { MIDDLE_FEATURES, randomNationalId } from "../helpers/identities";
+import type { TestScorer } from "../helpers/scorer";
 
 /** Thrown by a hook to stop a send where a crash would. */
 class SimulatedCrash extends Error {}
@@ -20,9 +26,13 @@ const newId = () => hexlify(randomBytes(32));
 describe("outbox sender", function () {
   let edges: ChainEdges;
   let store: SqliteStore;
+  let scoring: TestScorer;
+  let scorer: ScorerClient;
 
   before(async () => {
     edges = await chainEdges();
+    scoring = await scorerFor(edges);
+    scorer = new ScorerClient(scoring.url, scoring.token);
   });
 
   beforeEach(() => {
@@ -36,19 +46,20 @@ describe("outbox sender", function () {
       operator?: Wallet;
       metrics?: GatewayMetrics;
       stuckAfterMs?: number;
+      scorer?: DecisionSigner;
     } = {}
   ) {
     return new OutboxSender({
       store,
       client: options.client ?? edges.client,
       operator: options.operator ?? edges.operator,
+      scorer: options.scorer ?? scorer,
       logger: silentLogger(),
       clock: edges.clock,
       metrics: options.metrics,
       confirmations: 1,
       pollIntervalMs: 5,
       stuckAfterMs: options.stuckAfterMs ?? 3_600_000,
-      decisionTtlSeconds: 3_600,
       backoff: { initialMs: 1, maxMs: 5 },
       hooks: options.hooks,
     });
@@ -73,29 +84,32 @@ describe("outbox sender", function () {
     return id;
   }
 
-  const decision = (account: string, productId = PAY_LATER_ID, limit = 1_000_000n, ratePpmPerDay = 0n) => ({
-    account,
-    productId,
-    approved: true,
-    tier: 1,
-    score: 720,
-    limit,
-    limitExpiry: 0n,
-    ratePpmPerDay,
-    modelId: MODEL_ID,
-    featuresHash: FEATURES_HASH,
-    reasonCodes: [0, 0, 0, 0] as [number, number, number, number],
-  });
+  /** A decision the scorer computed for `account` (tier 1 from an attestation; middle-band features: pay-later 1,000,000, cash 2,000,000). */
+  async function scored(account: string, product: "pay_later" | "cash_loan" = "pay_later") {
+    const nationalId = randomNationalId();
+    const e = await scoring.attest("operator", nationalId, 1);
+    const answer = await scorer.score({
+      account,
+      partner: "operator",
+      product,
+      modelId: modelId(DEFAULT_MODEL),
+      features: { values: MIDDLE_FEATURES, partnerReported: [] },
+      salt: hexlify(randomBytes(16)),
+      evidence: { ...e, attestation: { ...e.attestation, issuedAt: BigInt(e.attestation.issuedAt), expiry: BigInt(e.attestation.expiry) } },
+      subject: kycSubjectOf(nationalId),
+    });
+    return { decision: answer.decision, scorerDecision: answer.id };
+  }
 
-  const openAndGrant = (account: string): LedgerCall[] => [
+  const openAndGrant = async (account: string): Promise<LedgerCall[]> => [
     { fn: "openAccount", account, tier: 1, exposureCap: 8_000_000n },
-    { fn: "grantLine", decision: decision(account) },
+    { fn: "grantLine", ...(await scored(account)) },
   ];
 
   it("sends steps in order and records tx hash, block, log index, seq and the decoded result", async () => {
     const account = newId();
     const op = await enqueue(account, [
-      ...openAndGrant(account),
+      ...(await openAndGrant(account)),
       { fn: "purchase", account, productId: PAY_LATER_ID, amount: 120_000n, periods: 3 },
     ]);
     await sender().drain();
@@ -121,7 +135,7 @@ describe("outbox sender", function () {
     const account = newId();
     await sender().drain(); // nothing queued
     const op = await enqueue(account, [
-      ...openAndGrant(account),
+      ...(await openAndGrant(account)),
       { fn: "purchase", account, productId: PAY_LATER_ID, amount: 1_000_001n, periods: 1 },
       { fn: "purchase", account, productId: PAY_LATER_ID, amount: 1n, periods: 1 },
     ]);
@@ -129,15 +143,55 @@ describe("outbox sender", function () {
     const record = (await store.getOperation(op))!;
     expect(record.status).to.equal("failed");
     expect(record.steps.map((s) => s.status)).to.deep.equal(["confirmed", "confirmed", "failed", "cancelled"]);
-    const failure = record.error as StepFailure;
+    const failure = record.error as Extract<StepFailure, { kind: "ledger-revert" }>;
     expect(failure.revert.name).to.equal("LimitExceeded");
     expect(failure.revert.args).to.deep.include({ requested: 1_000_001n, available: 1_000_000n });
     expect((await edges.l.ledger.accountOf(account)).seq).to.equal(2n);
   });
 
+  it("fails a decision step the scorer will not sign (DecisionAltered), with its code and the fields, and sends nothing", async () => {
+    const account = newId();
+    const [open, grant] = await openAndGrant(account);
+    const altered = { ...(grant as DecisionCall) };
+    altered.decision = { ...altered.decision, limit: 20_000_000n, score: 350 };
+    const op = await enqueue(account, [open, altered, { fn: "purchase", account, productId: PAY_LATER_ID, amount: 1n, periods: 1 }]);
+    await sender().drain();
+    const record = (await store.getOperation(op))!;
+    expect(record.status).to.equal("failed");
+    expect(record.steps.map((s) => s.status)).to.deep.equal(["confirmed", "failed", "cancelled"]);
+    expect(record.steps[1].transactions, "nothing was signed for the chain").to.have.length(0);
+    const failure = record.error as Extract<StepFailure, { kind: "scorer-refusal" }>;
+    expect(failure).to.deep.include({ kind: "scorer-refusal", code: "DecisionAltered", status: 409 });
+    expect(failure.details.fields).to.deep.equal(["limit", "score"]);
+    expect((await edges.l.ledger.accountOf(account)).seq).to.equal(1n);
+  });
+
+  it("keeps a decision step queued while the scorer cannot be reached, retrying with backoff, then confirms it", async () => {
+    const account = newId();
+    const op = await enqueue(account, await openAndGrant(account));
+    let outages = 2;
+    const flakyScorer: DecisionSigner = {
+      sign: (...args) => (outages-- > 0 ? Promise.reject(new ScorerUnavailableError(scoring.url, "connect ECONNREFUSED")) : scorer.sign(...args)),
+    };
+    const s = sender({ scorer: flakyScorer });
+    const settled = new Promise<void>((resolve) =>
+      s.on("settled", async () => {
+        if ((await store.getOperation(op))?.status !== "pending") resolve();
+      })
+    );
+    s.start();
+    await settled;
+    await s.stop();
+    const record = (await store.getOperation(op))!;
+    expect(record.status).to.equal("confirmed");
+    expect(outages).to.equal(-1);
+    expect(record.steps[1].attempts, "the two outages were counted on the step").to.equal(2);
+    expect((await edges.l.ledger.accountOf(account)).seq).to.equal(2n);
+  });
+
   it("after a crash between storing and broadcasting, a restarted sender broadcasts the stored transaction once", async () => {
     const account = newId();
-    const op = await enqueue(account, openAndGrant(account));
+    const op = await enqueue(account, await openAndGrant(account));
     const crashing = sender({
       hooks: {
         afterStore: () => {
@@ -159,7 +213,7 @@ describe("outbox sender", function () {
 
   it("after a crash between broadcasting and recording, a restart confirms from the receipt and posts nothing twice", async () => {
     const account = newId();
-    const op = await enqueue(account, openAndGrant(account));
+    const op = await enqueue(account, await openAndGrant(account));
     const crashing = sender({
       hooks: {
         afterBroadcast: () => {
@@ -235,11 +289,10 @@ describe("outbox sender", function () {
       provider: flaky,
       ledgerAddress: edges.client.address,
       operatorAddress: edges.operator.address,
-      scorer: edges.scorer,
     });
     const metrics = new GatewayMetrics({ defaultMetrics: false });
     const account = newId();
-    const op = await enqueue(account, openAndGrant(account));
+    const op = await enqueue(account, await openAndGrant(account));
     const s = sender({ client, operator: new Wallet(hardhatKey(1), flaky), metrics });
     const settled = new Promise<void>((resolve) =>
       s.on("settled", async () => {
@@ -282,8 +335,8 @@ describe("outbox sender", function () {
   it("the indexer puts every entry in the read model, and the chain rebuilt from it ends at the on-chain head", async () => {
     const account = newId();
     await enqueue(account, [
-      ...openAndGrant(account),
-      { fn: "grantLine", decision: decision(account, CASH_LOAN_ID, 2_000_000n, 500n) },
+      ...(await openAndGrant(account)),
+      { fn: "grantLine", ...(await scored(account, "cash_loan")) },
       { fn: "drawCash", account, productId: CASH_LOAN_ID, amount: 300_000n, periods: 6, method: 2 },
       { fn: "repay", account, loanNo: 1, amount: 10_000n },
     ]);

@@ -66,7 +66,7 @@ const CROSS: Record<string, Array<{ label: string; call: (ids: Ids, mine: { webh
   reviewLimit: [
     {
       label: "a limit review of A's borrower's line",
-      call: (i) => ({ params: { accountId: i.accountId }, body: { product: "pay_later", features: GOOD_FEATURES, verification: "verified" } }),
+      call: (i) => ({ params: { accountId: i.accountId }, body: { product: "pay_later", features: GOOD_FEATURES } }),
     },
   ],
   getCreditReport: [{ label: "A's borrower's credit report", call: (i) => ({ params: { accountId: i.accountId } }) }],

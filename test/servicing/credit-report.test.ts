@@ -15,6 +15,7 @@ const terms = (start: bigint, principal = 100_000n) => ({
   totalFee: 0n,
   firstDueDay: 40n,
   penaltyPpmPerDay: 500n,
+  writeOffDays: 180n,
 });
 
 describe("credit report: monthly statuses rebuilt from the ledger's entries (pure)", () => {

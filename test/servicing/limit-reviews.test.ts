@@ -9,7 +9,7 @@ import { PAY_LATER_ID } from "../helpers/fixtures";
 import { DAY } from "../../core/loan-math";
 import { replayLoans } from "../../core/loan-history";
 import { reviewFeatures } from "../../server/servicing/review-features";
-import { applicationBody, get, post, testGateway, type TestGateway } from "../helpers/gateway";
+import { applicationBody, get, post, testGateway, type TestGateway, withKyc } from "../helpers/gateway";
 import { GOOD_FEATURES, MIDDLE_FEATURES } from "../helpers/identities";
 import { expectAuditPasses } from "../helpers/audit";
 
@@ -25,7 +25,7 @@ describe("limit reviews from the account's own history", function () {
   });
 
   const apply = async (features: Record<string, number>) => {
-    const res = await post(t, "/v1/applications", applicationBody({ features }));
+    const res = await post(t, "/v1/applications", await withKyc(t, applicationBody({ features })));
     expect(res.status, JSON.stringify(res.body)).to.equal(201);
     return res.body as { accountId: string; limit: string };
   };
@@ -84,7 +84,7 @@ describe("limit reviews from the account's own history", function () {
 
   it("derives the features from the ledger alone (pure)", () => {
     const start = 1_700_000_000n;
-    const terms = { principal: 90_000n, startTime: start, periods: 3n, method: 1n, productId: 1n, ratePpmPerDay: 0n, totalFee: 0n, firstDueDay: 40n, penaltyPpmPerDay: 500n };
+    const terms = { principal: 90_000n, startTime: start, periods: 3n, method: 1n, productId: 1n, ratePpmPerDay: 0n, totalFee: 0n, firstDueDay: 40n, penaltyPpmPerDay: 500n, writeOffDays: 180n };
     const entries = [
       { seq: 3n, name: "Drawn", args: { loanNo: 1n, terms } },
       { seq: 4n, name: "Repaid", args: { loanNo: 1n, day: 40n, amount: 30_000n } }, // period 1 on its due day

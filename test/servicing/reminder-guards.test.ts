@@ -11,7 +11,7 @@ import { readGatewayConfig } from "../../server/config";
 import { createGateway } from "../../server/gateway";
 import { GatewayMetrics } from "../../server/metrics";
 import { REMINDER_TYPES } from "../../server/schemas/servicing";
-import { applicationBody, hardhatKey, memoryStore, post, silentLogger, testGateway, type TestGateway } from "../helpers/gateway";
+import { applicationBody, hardhatKey, memoryStore, post, silentLogger, testGateway, type TestGateway, scorerEnv } from "../helpers/gateway";
 import { startReceiver, zoneAtHour, type Receiver } from "./receiver";
 
 const HOUR_MS = 3_600_000;
@@ -82,7 +82,7 @@ describe("reminders pass the collection guard: quiet hours, daily cap, stale rem
       GATEWAY_LEDGER_ADDRESS: t.client.address,
       GATEWAY_MODE: "development", // Hardhat's public keys are refused in production mode
       GATEWAY_OPERATOR_KEY: hardhatKey(1),
-      GATEWAY_SCORER_KEY: hardhatKey(2),
+      ...scorerEnv(t.scoring),
       GATEWAY_DB_PATH: ":memory:",
       GATEWAY_VAULT_KEY: randomBytes(32).toString("hex"),
       GATEWAY_IDENTITY_PEPPER: randomBytes(32).toString("hex"),
@@ -92,7 +92,6 @@ describe("reminders pass the collection guard: quiet hours, daily cap, stale rem
     const remote = await createGateway(config, {
       provider: t.provider,
       operator: t.operator,
-      scorer: t.scorer,
       store: memoryStore(t.clock),
       clock: t.clock,
       logger: silentLogger(),

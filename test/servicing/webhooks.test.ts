@@ -16,7 +16,7 @@ import { GatewayMetrics } from "../../server/metrics";
 import { retryDelayMs } from "../../server/servicing/webhooks";
 import { verifyWebhook } from "../../server/servicing/webhook-signature";
 import { SqliteStore } from "../../server/store/sqlite-store";
-import { approvedAccount, chainEdges, del, get, hardhatKey, post, silentLogger, testGateway, type TestGateway } from "../helpers/gateway";
+import { approvedAccount, chainEdges, del, get, hardhatKey, post, silentLogger, testGateway, type TestGateway, scorerEnv, scorerFor } from "../helpers/gateway";
 import { startReceiver, type Receiver } from "./receiver";
 
 const nowSeconds = (t: { clock: { nowMs(): number } }) => Math.floor(t.clock.nowMs() / 1000);
@@ -193,13 +193,14 @@ describe("webhooks: deliveries survive a gateway restart", function () {
 
   it("delivers after a restart what was accepted before it, exactly once", async () => {
     const edges = await chainEdges();
+    const scoring = await scorerFor(edges);
     const dbPath = path.join(dir, "gateway.db");
     const env = {
       GATEWAY_RPC_URL: "http://127.0.0.1:9",
       GATEWAY_LEDGER_ADDRESS: edges.client.address,
       GATEWAY_MODE: "development", // Hardhat's public keys are refused in production mode
       GATEWAY_OPERATOR_KEY: hardhatKey(1),
-      GATEWAY_SCORER_KEY: hardhatKey(2),
+      ...scorerEnv(scoring),
       GATEWAY_DB_PATH: dbPath,
       GATEWAY_VAULT_KEY: randomBytes(32).toString("hex"),
       GATEWAY_IDENTITY_PEPPER: randomBytes(32).toString("hex"),
@@ -211,7 +212,6 @@ describe("webhooks: deliveries survive a gateway restart", function () {
       const gateway = await createGateway(readGatewayConfig(env), {
         provider: edges.provider,
         operator: edges.operator,
-        scorer: edges.scorer,
         store,
         clock: edges.clock,
         logger: silentLogger(),
@@ -223,7 +223,7 @@ describe("webhooks: deliveries survive a gateway restart", function () {
 
     const a = await open();
     const partner = (await a.gateway.partners.create({ name: "partner" }, "test")).key.key;
-    const tA = { gateway: a.gateway, keys: { partner } } as unknown as TestGateway;
+    const tA = { gateway: a.gateway, scoring, keys: { partner } } as unknown as TestGateway;
     const hook = await post(tA, "/v1/webhooks", { url: r.url, events: ["decision.made"] });
     expect(hook.status).to.equal(201);
     r.answers.push(500); // the first attempt fails: the delivery waits in the database

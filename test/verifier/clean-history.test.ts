@@ -231,6 +231,7 @@ async function apply(r: Run, op: Op): Promise<boolean> {
               totalFee: op.periods === 1 ? 0n : installmentFee(amount, product.installmentFeePpm[op.periods / 3 - 1]),
               firstDueDay: product.graceDays,
               penaltyPpmPerDay: product.penaltyPpmPerDay,
+              writeOffDays: product.writeOffDays,
             }
           : {
               principal: amount,
@@ -242,6 +243,7 @@ async function apply(r: Run, op: Op): Promise<boolean> {
               totalFee: 0n,
               firstDueDay: PERIOD_DAYS,
               penaltyPpmPerDay: product.penaltyPpmPerDay,
+              writeOffDays: product.writeOffDays,
             };
       if (!withinCostCeiling(terms, product.costCeilingPpmPerYear)) return false;
       if (op.k === "purchase") await ops.purchase(account, productId, amount, op.periods, newRef(), a.seq);

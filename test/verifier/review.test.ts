@@ -185,7 +185,7 @@ describe("verifier review: false violations on an honest ledger", function () {
     await network.provider.send("hardhat_setCode", [wallet, code]);
     await l.ledger.connect(l.admin).grantRole(await l.ledger.SCORER_ROLE(), wallet);
     const account = await openAccount(l);
-    const d = await makeDecision(l, account);
+    const d = await makeDecision(l, account, { scorer: wallet });
     await l.asOperator.grantLine(d, wallet, "0x", newRef(), await seqOf(l, account)); // the ledger accepts it
     const report = await auditReal(l);
     expect(report.ok, describeFindings(report)).to.equal(true);

@@ -14,6 +14,7 @@ import { hexlify, randomBytes } from "ethers";
 
 import { CASH_LOAN_ID, PAY_LATER, PAY_LATER_ID } from "../../deploy/defaults";
 import { RepaymentMethod } from "../../core/loan-math";
+import { DecisionPurpose, MAX_DECISION_LIFETIME, restructureSubject } from "../../core/decision";
 import type { AuditReport, CheckName } from "../../verifier/types";
 import { audit, describeFindings, failingChecks, firstFinding } from "../helpers/audit";
 import { deployDouble, ROLES, StagedLedger, type StagedEntry } from "../helpers/ledger-double";
@@ -194,6 +195,16 @@ describe("verifier: limits", function () {
     const early = await s.writeOff(account, 1, { at: s.dayOfLoan(account, 1, 100) }); // 70 days past due; 180 needed
     expectNamed(await auditStaged(s), ["limits"], early);
   });
+
+  it("fails the limits check on a write-off by the product's lowered threshold before the loan's own, naming the entry", async function () {
+    // Drawn under writeOffDays 180; the product's threshold then lowered to 30. At 60 days past
+    // due the product would allow it, the loan's terms do not.
+    const { s, account } = await staged();
+    await s.purchase(account, 100_000n);
+    await s.configureProduct(PAY_LATER_ID, { ...PAY_LATER, writeOffDays: 30 });
+    const early = await s.writeOff(account, 1, { at: s.dayOfLoan(account, 1, 100) });
+    expectNamed(await auditStaged(s), ["limits"], early);
+  });
 });
 
 describe("verifier: charges", function () {
@@ -237,6 +248,24 @@ describe("verifier: charges", function () {
     expectNamed(await auditStaged(s), ["charges"], refunded);
   });
 
+  it("fails the charges check on a split refund that waives the fee rounded down per call (1 fen left owing), naming the entry", async function () {
+    // 1,000 in 3 (fee 23), periods 1 and 2 paid, the last 333 refunded as 167 + 166: the second
+    // refund waives 4 by the cumulative rule (and all the fee left, 4); per call it waived 3.
+    const { s, account } = await staged();
+    await s.purchase(account, 1_000n, 3);
+    await s.repay(account, 1, 343n, { at: s.dayOfLoan(account, 1, 40) });
+    await s.repay(account, 1, 340n, { at: s.dayOfLoan(account, 1, 70) });
+    await s.refund(account, 1, 167n, { at: s.dayOfLoan(account, 1, 75) });
+    const second = await s.refund(account, 1, 166n, {
+      at: s.dayOfLoan(account, 1, 75) + 60n,
+      fields: (h) => {
+        expect(h.feeWaived, "the cumulative rule waives the last 4 fen").to.equal(4n);
+        return { feeWaived: 3n };
+      },
+    });
+    expectNamed(await auditStaged(s), ["charges"], second);
+  });
+
   it("fails the charges check on a restructure that raises the rate, naming the entry", async function () {
     const { s, account } = await staged();
     await s.drawCash(account, 500_000n, 3);
@@ -247,8 +276,63 @@ describe("verifier: charges", function () {
   it("fails the charges check on a restructure with a payment holiday longer than 180 days, naming the entry", async function () {
     const { s, account } = await staged();
     await s.drawCash(account, 500_000n, 3);
-    const restructured = await s.restructure(account, 1, 6, 365);
+    const restructured = await s.restructure(account, 1, 6, 365, 0n); // interest frozen: within the ceiling
     expectNamed(await auditStaged(s), ["charges"], restructured);
+  });
+
+  it("fails the charges and cost-ceiling checks on a restructure that carries the unbilled fee, raising the payoff, naming the entry", async function () {
+    // 1,000 in 12 (fee 75), 880 repaid on day 0 (9 fee, 871 principal): payoff 129. Carrying the
+    // unbilled 66 of fee into the new terms (the old rule) made the payoff 140.
+    const { s, account } = await staged();
+    await s.purchase(account, 1_000n, 12);
+    await s.repay(account, 1, 880n);
+    const restructured = await s.restructure(account, 1, 12, 10, 0n, {
+      at: s.dayOfLoan(account, 1, 1),
+      fields: (h) => {
+        expect(h.newTerms.totalFee, "the re-based fee is what is owed now").to.equal(0n);
+        return { newTerms: { ...h.newTerms, totalFee: 66n } };
+      },
+    });
+    // Carried, the fee also puts the new terms at about 93 % APR: the cost-ceiling check names it too.
+    expectNamed(await auditStaged(s), ["charges", "cost-ceiling"], restructured);
+  });
+
+  it("fails the charges check on a loan's third restructure, naming the entry", async function () {
+    const { s, account } = await staged();
+    await s.purchase(account, 100_000n);
+    await s.restructure(account, 1, 12, 0, 0n);
+    await s.restructure(account, 1, 12, 0, 0n);
+    const third = await s.restructure(account, 1, 12, 0, 0n);
+    expectNamed(await auditStaged(s), ["charges"], third);
+  });
+
+  it("fails the charges check on restructures granting more than 180 holiday days together, naming the entry", async function () {
+    const { s, account } = await staged();
+    await s.purchase(account, 100_000n);
+    await s.restructure(account, 1, 6, 120, 0n);
+    const second = await s.restructure(account, 1, 6, 61, 0n);
+    expectNamed(await auditStaged(s), ["charges"], second);
+  });
+
+  it("fails the balances check on a restructure that clears days past due without saying so, naming the entry", async function () {
+    const { s, account } = await staged();
+    await s.purchase(account, 100_000n);
+    const restructured = await s.restructure(account, 1, 6, 0, 0n, {
+      at: s.dayOfLoan(account, 1, 219), // 179 days past due
+      fields: (h) => {
+        expect(h.daysPastDueCleared).to.equal(179n);
+        return { daysPastDueCleared: 0n };
+      },
+    });
+    expectNamed(await auditStaged(s), ["balances"], restructured);
+  });
+
+  it("fails the cost-ceiling check on restructured terms above the product's ceiling, naming the entry", async function () {
+    // 600,000 at 500 ppm/day into 6 periods after a 60-day holiday: about 29 % APR against 24 %.
+    const { s, account } = await staged();
+    await s.drawCash(account, 600_000n, 6, RepaymentMethod.EqualPrincipal);
+    const restructured = await s.restructure(account, 1, 6, 60, 500n, { at: s.dayOfLoan(account, 1, 10) });
+    expectNamed(await auditStaged(s), ["cost-ceiling"], restructured);
   });
 
   it("fails the charges check on a restructure over more than 36 periods, naming the entry", async function () {
@@ -343,6 +427,60 @@ describe("verifier: decisions", function () {
   it("fails the decisions check on a replayed decision nonce, naming the entry", async function () {
     const { s, account } = await staged();
     const raised = await s.increaseLimit(account, { productId: PAY_LATER_ID, limit: 1_200_000n, nonce: 0n });
+    expectNamed(await auditStaged(s), ["decisions"], raised);
+  });
+
+  it("fails the decisions check on a decision whose deadline lies beyond its maximum lifetime, naming the entry", async function () {
+    const { s, account } = await staged();
+    const issuedAt = await s.now();
+    const raised = await s.increaseLimit(account, { productId: PAY_LATER_ID, limit: 1_200_000n, issuedAt, deadline: issuedAt + MAX_DECISION_LIFETIME + 1n });
+    expectNamed(await auditStaged(s), ["decisions"], raised);
+  });
+
+  it("fails the decisions check on a decision issued after the block that used it, naming the entry", async function () {
+    const { s, account } = await staged();
+    const t = await s.now();
+    const raised = await s.increaseLimit(account, { productId: PAY_LATER_ID, limit: 1_200_000n, issuedAt: t + DAY, deadline: t + 2n * DAY });
+    expectNamed(await auditStaged(s), ["decisions"], raised);
+  });
+
+  it("fails the decisions check on a raise signed before a freeze and applied after it (the freeze spent the nonce), naming the entry", async function () {
+    const { s, account } = await staged();
+    const before = s.account(account).decisionNonce;
+    await s.freezeLine(account, PAY_LATER_ID, 9);
+    await s.unfreezeLine(account, PAY_LATER_ID, 0);
+    const raised = await s.increaseLimit(account, { productId: PAY_LATER_ID, limit: 1_200_000n, nonce: before });
+    expectNamed(await auditStaged(s), ["decisions"], raised);
+  });
+
+  it("fails the decisions check on a raise signed before a cut and applied after it (the cut spent the nonce), naming the entry", async function () {
+    const { s, account } = await staged();
+    const before = s.account(account).decisionNonce;
+    await s.cutLimit(account, PAY_LATER_ID, 0n, 3);
+    const raised = await s.increaseLimit(account, { productId: PAY_LATER_ID, limit: 1_200_000n, nonce: before });
+    expectNamed(await auditStaged(s), ["decisions"], raised);
+  });
+
+  it("fails the decisions check on a line decision with another purpose or a subject, naming the entry", async function () {
+    const { s, account } = await staged();
+    const raised = await s.increaseLimit(account, { productId: PAY_LATER_ID, limit: 1_200_000n, purpose: DecisionPurpose.Restructure });
+    expectNamed(await auditStaged(s), ["decisions"], raised);
+    const { s: s2, account: account2 } = await staged();
+    const withSubject = await s2.increaseLimit(account2, { productId: PAY_LATER_ID, limit: 1_200_000n, subject: restructureSubject(1, 6, 0, 0n) });
+    expectNamed(await auditStaged(s2), ["decisions"], withSubject);
+  });
+
+  it("fails the decisions check on a decision made for a sibling ERC-1271 wallet of the same owner, naming the entry", async function () {
+    const { s, account } = await staged();
+    const wallet = await ethers.deployContract("ScorerWallet", [s.f.scorer2.address]);
+    const sibling = await ethers.deployContract("ScorerWallet", [s.f.scorer2.address]);
+    await s.grantRole(ROLES.scorer, await wallet.getAddress());
+    await s.grantRole(ROLES.scorer, await sibling.getAddress());
+    const raised = await s.increaseLimit(
+      account,
+      { productId: PAY_LATER_ID, limit: 1_200_000n, scorer: await wallet.getAddress() },
+      { signer: s.f.scorer2, scorer: await sibling.getAddress() }
+    );
     expectNamed(await auditStaged(s), ["decisions"], raised);
   });
 });
