@@ -6,6 +6,7 @@
  * agree and every change lands in the admin audit log, with `cli:<os user>` as the actor.
  *
  *   npm run admin -- admin-keys issue --name "ops lead"   # the first admin key, once
+ *   npm run admin -- vault rotate --batch-size 500       # re-seal every record under GATEWAY_VAULT_KEY_ID
  *   npm run admin -- partners list
  *   npm run admin -- partners create --name "Shop" --rate-per-minute 600 --burst 100
  *   npm run admin -- keys rotate ptr_... key_... --overlap-seconds 86400
@@ -31,12 +32,14 @@ import { PRODUCT_NAMES } from "../core/names";
 import { ApiKeys, keyView, type IssuedApiKey } from "../server/auth/api-keys";
 import { Partners } from "../server/auth/partners";
 import { systemClock, type Clock } from "../server/clock";
-import { ConfigError, readStoreConfig } from "../server/config";
+import { ConfigError, readStoreConfig, readVaultConfig } from "../server/config";
 import { DomainError } from "../server/errors";
 import { cryptoRandom } from "../server/randomness";
 import * as M from "../server/schemas/admin";
 import { SqliteStore } from "../server/store/sqlite-store";
 import type { AdminAuditRecord, ApiKeyRecord, PartnerRecord } from "../server/store/store";
+import { Keyring, VaultSealError } from "../server/vault/keyring";
+import { rotateVault } from "../server/vault/rotation";
 
 const SETTINGS_OPTIONS = "[--rate-per-minute <n>] [--burst <n>] [--products <list>] [--webhook-quota <n>]";
 
@@ -45,7 +48,14 @@ export const USAGE = `usage: npm run admin -- <command> [arguments] [--json] [--
 admin keys
   admin-keys issue --name <name>                  the first admin key (shown once), for a production gateway,
                                                   which prints none; refused while a live admin key exists
-                                                  (issue more with it through the admin API)
+  admin-keys revoke <keyId> --reason <text>       an admin key stops authenticating at once (a lost key:
+                                                  then issue a first one again)
+
+vault
+  vault rotate [--batch-size <n>]                 re-seal every sealed record (PII, decision features) under the
+                                                  current key (GATEWAY_VAULT_KEY_ID of GATEWAY_VAULT_KEYS), <n>
+                                                  records a transaction (default 500), with progress on stderr;
+                                                  afterwards no record names an older key
 
 partners
   partners list                                   every partner with its settings and status
@@ -104,6 +114,7 @@ interface Invocation {
 }
 
 interface Context {
+  env: NodeJS.ProcessEnv;
   apiKeys: ApiKeys;
   partners: Partners;
   store: SqliteStore;
@@ -222,6 +233,45 @@ async function issuedJson(store: SqliteStore, k: IssuedApiKey) {
 class AdminKeyExists extends Error {}
 
 const COMMANDS: Record<string, Command> = {
+  "admin-keys revoke": {
+    ids: ["keyId"],
+    options: ["reason"],
+    async run({ store, actor }, input) {
+      const { keyId } = validate(M.PartnerKeyParams.pick({ keyId: true }), { keyId: input.ids.keyId });
+      const { reason } = validate(M.ReasonRequest, { reason: input.flags.reason });
+      const key = await store.apiKey(keyId);
+      if (!key || key.partnerId !== undefined || !key.scopes.includes("admin") || key.revokedAt !== undefined) {
+        throw new DomainError("key-not-found", `no live admin key ${keyId}`, { field: "keyId" });
+      }
+      const revoked = { ...key, revokedAt: new Date().toISOString() };
+      await store.updateApiKey(keyId, { revokedAt: revoked.revokedAt }, { actor, action: "admin_key.revoke", target: keyId, reason, before: keyView(key), after: keyView(revoked) });
+      return { json: keyView(revoked), text: `admin key ${keyId} revoked at ${revoked.revokedAt}: it no longer authenticates.` };
+    },
+  },
+  "vault rotate": {
+    ids: [],
+    options: ["batch-size"],
+    async run({ store, env }, { flags }) {
+      const batchSize = flags["batch-size"] === undefined ? 500 : numberOf(flags["batch-size"]);
+      if (typeof batchSize !== "number" || batchSize < 1 || batchSize > 100_000) throw new UsageError("--batch-size: must be a whole number 1 to 100000");
+      let keyring: Keyring;
+      try {
+        keyring = new Keyring(readVaultConfig(env).reveal());
+      } catch (error) {
+        if (error instanceof ConfigError) throw new UsageError(`${error.message}\nset the gateway's vault keys (GATEWAY_VAULT_KEYS and GATEWAY_VAULT_KEY_ID, or GATEWAY_VAULT_KEY)`);
+        throw error;
+      }
+      const report = rotateVault(store.db, keyring, {
+        batchSize,
+        onProgress: (p) => console.error(`vault rotate: ${p.table} ${p.done}/${p.total} re-sealed under key ${keyring.currentId}`),
+      });
+      const lines = Object.entries(report.resealed).map(([table, n]) => `  ${table.padEnd(14)} ${n}`);
+      return {
+        json: report,
+        text: [`every sealed record is now sealed under vault key ${report.keyId}; re-sealed:`, ...lines].join("\n"),
+      };
+    },
+  },
   "admin-keys issue": {
     ids: [],
     options: ["name"],
@@ -231,7 +281,7 @@ const COMMANDS: Record<string, Command> = {
       if ("existing" in result) {
         throw new AdminKeyExists(
           `an admin key is live already (${result.existing.id}, "${result.existing.name}", since ${result.existing.createdAt}): ` +
-            "issue more admin keys with it through the admin API; this command issues the first one only"
+            "this command issues the first one only; to replace a lost one, npm run admin -- admin-keys revoke <keyId> --reason <text> first"
         );
       }
       const key = result.issued;
@@ -458,13 +508,17 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     const clock = systemClock;
     store = openStore(input.db, env, clock);
     const apiKeys = new ApiKeys(store, cryptoRandom, clock);
-    const ctx: Context = { store, clock, apiKeys, partners: new Partners(store, apiKeys, cryptoRandom, clock), actor: `cli:${userInfo().username}` };
+    const ctx: Context = { env, store, clock, apiKeys, partners: new Partners(store, apiKeys, cryptoRandom, clock), actor: `cli:${userInfo().username}` };
     print(await command.run(ctx, input), input.json);
     return 0;
   } catch (error) {
     if (error instanceof UsageError) {
       console.error(`${error.message}\n(npm run admin -- --help lists the commands and their arguments)`);
       return BAD_INPUT;
+    }
+    if (error instanceof VaultSealError) {
+      console.error(`vault rotate stopped: ${error.message}`);
+      return CLI_FAILED;
     }
     if (error instanceof AdminKeyExists) {
       console.error(error.message);

@@ -14,7 +14,11 @@
  *                               signs decisions; the gateway never holds its key          required
  *   GATEWAY_SCORER_TOKEN        >= 32 characters: the scorer's bearer token (secret)      required
  *   GATEWAY_DB_PATH             SQLite database file                                      required
- *   GATEWAY_VAULT_KEY           32 bytes, hex or base64: AES-256-GCM key for PII (secret) required
+ *   GATEWAY_VAULT_KEY           32 bytes, hex or base64: AES-256-GCM key for PII (secret);  required, or
+ *                               alone it is the keyring {k0: key}                          the two below
+ *   GATEWAY_VAULT_KEYS          the vault keyring, "id:key,id2:key2" (ids 1-32 of A-Z a-z 0-9 _ -;
+ *                               keys 32 bytes, base64 or hex), so keys rotate (secret)
+ *   GATEWAY_VAULT_KEY_ID        the id of the keyring's key that seals (the others only open) with KEYS
  *   GATEWAY_IDENTITY_PEPPER     >= 16 bytes, hex or base64: HMAC key of identities (secret) required
  *   GATEWAY_HOST, GATEWAY_PORT  listen address                                            127.0.0.1, 8080
  *   GATEWAY_CONFIRMATIONS       blocks a transaction needs before it counts               1
@@ -65,6 +69,7 @@ export { Secret } from "../core/secret";
 import { Secret } from "../core/secret";
 
 import { isPublicTestKey } from "./chain/local-keys";
+import { KEY_ID_PATTERN, SINGLE_KEY_ID, type KeyringKeys } from "./vault/keyring";
 
 export const GATEWAY_MODES = ["development", "production"] as const;
 export type GatewayMode = (typeof GATEWAY_MODES)[number];
@@ -113,6 +118,25 @@ const secretBytes = (check: (b: Buffer) => boolean, expected: string) =>
     return new Secret(bytes);
   });
 
+/** "id:key,id2:key2": the keyring's keys, each 32 bytes (hex or base64). */
+const vaultKeys = z.string().transform((value, ctx) => {
+  const keys: Array<readonly [string, Buffer]> = [];
+  for (const entry of value.split(",").map((e) => e.trim())) {
+    const at = entry.indexOf(":");
+    const id = at < 0 ? "" : entry.slice(0, at);
+    const key = at < 0 ? undefined : decodeBytes(entry.slice(at + 1));
+    if (!KEY_ID_PATTERN.test(id) || key === undefined || key.length !== 32 || keys.some(([known]) => known === id)) {
+      ctx.addIssue({
+        code: "custom",
+        message: `must be "id:key,id2:key2", ids unique (1-32 of A-Z a-z 0-9 _ -), each key 32 bytes as base64 or hex (entry ${keys.length + 1} is not; the value is not shown)`,
+      });
+      return z.NEVER;
+    }
+    keys.push([id, key]);
+  }
+  return new Secret(keys);
+});
+
 const httpUrl = z.string().refine((v) => /^https?:\/\/[^\s]+$/.test(v) && URL.canParse(v), "must be an http(s) URL");
 
 const EnvSchema = z.object({
@@ -134,7 +158,9 @@ const EnvSchema = z.object({
       .transform((v) => new Secret(v))
   ),
   GATEWAY_DB_PATH: required(z.string()),
-  GATEWAY_VAULT_KEY: required(secretBytes((b) => b.length === 32, "32 bytes")),
+  GATEWAY_VAULT_KEY: optional(secretBytes((b) => b.length === 32, "32 bytes")),
+  GATEWAY_VAULT_KEYS: optional(vaultKeys),
+  GATEWAY_VAULT_KEY_ID: optional(z.string().regex(KEY_ID_PATTERN, "must be 1-32 letters, digits, _ or -")),
   GATEWAY_IDENTITY_PEPPER: required(secretBytes((b) => b.length >= 16, "at least 16 bytes")),
   GATEWAY_HOST: optional(z.ipv4({ error: "must be an IPv4 address such as 127.0.0.1" })).default("127.0.0.1"),
   GATEWAY_PORT: optional(int(0, 65_535)).default(8080),
@@ -193,7 +219,8 @@ export interface GatewayConfig {
   /** The scorer process: its URL and bearer token (never its key). */
   scorer: { url: string; token: Secret<string> };
   store: { path: string };
-  vault: { encryptionKey: Secret<Buffer>; identityPepper: Secret<Buffer> };
+  /** The keyring (keyring.ts) and the pepper of identity keys (never rotated: identity keys depend on it). */
+  vault: { keyring: Secret<KeyringKeys>; identityPepper: Secret<Buffer> };
   http: { host: string; port: number; bodyLimitBytes: number };
   /** `auto` waits in development mode only. */
   waitDefault: "true" | "false" | "auto";
@@ -247,7 +274,7 @@ export const publicTestKeyProblem = (name: string): string =>
 /** How to set each secret setting, said when one is missing. */
 export const SECRET_SETTINGS: Readonly<Record<string, string>> = {
   GATEWAY_OPERATOR_KEY: "the private key (0x + 64 hex) of the account holding OPERATOR_ROLE, from your key store",
-  GATEWAY_VAULT_KEY: "32 random bytes, made once and kept: openssl rand -hex 32",
+  GATEWAY_VAULT_KEY: "32 random bytes, made once and kept: openssl rand -hex 32 (or set GATEWAY_VAULT_KEYS and GATEWAY_VAULT_KEY_ID)",
   GATEWAY_IDENTITY_PEPPER: "at least 16 random bytes, made once and never changed: openssl rand -hex 32",
 };
 
@@ -268,6 +295,48 @@ export function readStoreConfig(env: Env): Pick<GatewayConfig, "store"> {
   return { store: { path: parsed.data.GATEWAY_DB_PATH } };
 }
 
+const VaultSchema = EnvSchema.pick({ GATEWAY_VAULT_KEY: true, GATEWAY_VAULT_KEYS: true, GATEWAY_VAULT_KEY_ID: true });
+type VaultSettings = z.output<typeof VaultSchema>;
+
+/** The keyring of GATEWAY_VAULT_KEY, or of GATEWAY_VAULT_KEYS + GATEWAY_VAULT_KEY_ID; pushes what is wrong to `problems`. */
+function keyringOf(e: VaultSettings, problems: string[]): Secret<KeyringKeys> | undefined {
+  if (e.GATEWAY_VAULT_KEY !== undefined && e.GATEWAY_VAULT_KEYS !== undefined) {
+    problems.push("GATEWAY_VAULT_KEY and GATEWAY_VAULT_KEYS are both set: set one (a single key is the keyring {k0: key})");
+    return undefined;
+  }
+  if (e.GATEWAY_VAULT_KEYS !== undefined) {
+    const keys = e.GATEWAY_VAULT_KEYS.reveal();
+    const currentId = e.GATEWAY_VAULT_KEY_ID;
+    if (currentId === undefined) {
+      problems.push(`GATEWAY_VAULT_KEY_ID is not set: name the key of GATEWAY_VAULT_KEYS that seals (one of ${keys.map(([id]) => id).join(", ")})`);
+      return undefined;
+    }
+    if (!keys.some(([id]) => id === currentId)) {
+      problems.push(`GATEWAY_VAULT_KEY_ID "${currentId}" is not a key of GATEWAY_VAULT_KEYS (${keys.map(([id]) => id).join(", ")})`);
+      return undefined;
+    }
+    return new Secret({ currentId, keys });
+  }
+  if (e.GATEWAY_VAULT_KEY !== undefined) {
+    if (e.GATEWAY_VAULT_KEY_ID !== undefined && e.GATEWAY_VAULT_KEY_ID !== SINGLE_KEY_ID) {
+      problems.push(`GATEWAY_VAULT_KEY_ID goes with GATEWAY_VAULT_KEYS (GATEWAY_VAULT_KEY alone is key "${SINGLE_KEY_ID}")`);
+      return undefined;
+    }
+    return new Secret({ currentId: SINGLE_KEY_ID, keys: [[SINGLE_KEY_ID, e.GATEWAY_VAULT_KEY.reveal()]] });
+  }
+  problems.push(`GATEWAY_VAULT_KEY is not set (set it to ${SECRET_SETTINGS.GATEWAY_VAULT_KEY})`);
+  return undefined;
+}
+
+/** The vault keyring alone, read as the gateway reads it: for `npm run admin -- vault rotate`. */
+export function readVaultConfig(env: Env): Pick<GatewayConfig, "vault">["vault"]["keyring"] {
+  const parsed = VaultSchema.safeParse({ ...env });
+  const problems = parsed.success ? [] : settingProblems(parsed.error);
+  const keyring = parsed.success ? keyringOf(parsed.data, problems) : undefined;
+  if (keyring === undefined || problems.length > 0) throw new ConfigError(problems);
+  return keyring;
+}
+
 /** Reads and validates the configuration; throws `ConfigError` naming every bad setting. */
 export function readGatewayConfig(env: Env): GatewayConfig {
   const parsed = EnvSchema.safeParse({ ...env });
@@ -285,7 +354,10 @@ export function readGatewayConfig(env: Env): GatewayConfig {
       problems.push(publicTestKeyProblem("GATEWAY_OPERATOR_KEY"));
     }
   }
-  if (!parsed.success || problems.length > 0) throw new ConfigError([...new Set(problems)]);
+  // The keyring's rules span three settings: judged whenever those three parse, so a missing key is named with the rest.
+  const vaultSettings = VaultSchema.safeParse({ ...env });
+  const keyring = vaultSettings.success ? keyringOf(vaultSettings.data, problems) : undefined;
+  if (!parsed.success || problems.length > 0 || keyring === undefined) throw new ConfigError([...new Set(problems)]);
   const e = parsed.data;
   return {
     mode: e.GATEWAY_MODE,
@@ -300,7 +372,7 @@ export function readGatewayConfig(env: Env): GatewayConfig {
     keys: { operator: e.GATEWAY_OPERATOR_KEY },
     scorer: { url: e.GATEWAY_SCORER_URL.replace(/\/+$/, ""), token: e.GATEWAY_SCORER_TOKEN },
     store: { path: e.GATEWAY_DB_PATH },
-    vault: { encryptionKey: e.GATEWAY_VAULT_KEY, identityPepper: e.GATEWAY_IDENTITY_PEPPER },
+    vault: { keyring, identityPepper: e.GATEWAY_IDENTITY_PEPPER },
     http: { host: e.GATEWAY_HOST, port: e.GATEWAY_PORT, bodyLimitBytes: e.GATEWAY_BODY_LIMIT_BYTES },
     waitDefault: e.GATEWAY_WAIT_DEFAULT,
     waitTimeoutMs: e.GATEWAY_WAIT_TIMEOUT_MS,

@@ -54,6 +54,7 @@ import { VelocityGuard } from "./servicing/velocity-guard";
 import { httpTransport, WebhookDeliverer, WebhookSecrets, WebhookSubscriptions, type WebhookTransport } from "./servicing/webhooks";
 import { SqliteStore } from "./store/sqlite-store";
 import type { Store } from "./store/store";
+import { Keyring } from "./vault/keyring";
 import { Vault } from "./vault/vault";
 
 export const GATEWAY_VERSION = "0.1.0";
@@ -146,7 +147,8 @@ export async function createGateway(config: GatewayConfig, edges: GatewayEdges =
   ];
   if (missing.length > 0) throw new Error(`ledger ${client.address} on chain ${client.chainId}: ${missing.join("; ")}`);
 
-  const store = edges.store ?? new SqliteStore(config.store.path, clock);
+  const keyring = new Keyring(config.vault.keyring.reveal());
+  const store = edges.store ?? new SqliteStore(config.store.path, clock, { sealer: keyring });
   const genesis = await provider.getBlock(0);
   const binding = { chainId: client.chainId.toString(), ledger: client.address, genesisHash: genesis?.hash ?? "unknown" };
   const bound = await store.bindChain(binding);
@@ -184,7 +186,7 @@ export async function createGateway(config: GatewayConfig, edges: GatewayEdges =
   const apiKeys = new ApiKeys(store, random, clock);
   const vault = new Vault(
     store,
-    { encryptionKey: config.vault.encryptionKey.reveal(), identityPepper: config.vault.identityPepper.reveal() },
+    { keyring, identityPepper: config.vault.identityPepper.reveal() },
     random,
     clock
   );
@@ -193,7 +195,8 @@ export async function createGateway(config: GatewayConfig, edges: GatewayEdges =
   const preflight = new Preflight(client, store, reach, scorerAddress);
   const partners = new Partners(store, apiKeys, random, clock);
   if (!(store instanceof SqliteStore)) throw new Error("servicing needs the SQLite store (a PostgreSQL ServicingStore is not written yet)");
-  const servicingStore = new SqliteServicingStore(store.db, clock);
+  store.useSealer(keyring); // an injected store seals decision features with the gateway's keyring too
+  const servicingStore = new SqliteServicingStore(store.db, clock, store.sealer);
   const businessClock = new BusinessClock(clock, Number((await servicingStore.getMeta(CLOCK_OFFSET_KEY)) ?? "0"));
   const products = new ProductCatalog(client, businessClock);
   const scorerDecisions = new ScorerDecisions(scorer, client, model);
@@ -214,7 +217,8 @@ export async function createGateway(config: GatewayConfig, edges: GatewayEdges =
       return BigInt((await provider.getBlock(blockNumber))!.timestamp);
     },
   };
-  const webhookSecrets = new WebhookSecrets(config.vault.encryptionKey.reveal());
+  // Derived from the pepper, which never changes: rotating the vault's keys leaves webhook secrets as they are.
+  const webhookSecrets = new WebhookSecrets(config.vault.identityPepper.reveal());
   // Webhooks go to public addresses only; plain http to the loopback host is for development mode.
   const webhookUrlPolicy = { allowLoopbackHttp: config.mode === "development" };
   const deliverer = new WebhookDeliverer(

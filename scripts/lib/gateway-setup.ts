@@ -75,7 +75,8 @@ export interface GatewayScorer {
  */
 export function gatewayConfigFor(setup: GatewaySetup, scorer: GatewayScorer, env: NodeJS.ProcessEnv): GatewayConfig {
   const development = setup.mode === "development";
-  const secrets = !development || (env.GATEWAY_VAULT_KEY && env.GATEWAY_IDENTITY_PEPPER) ? undefined : localSecrets(setup.dataDir);
+  const vaultKeySet = Boolean(env.GATEWAY_VAULT_KEY || env.GATEWAY_VAULT_KEYS);
+  const secrets = !development || (vaultKeySet && env.GATEWAY_IDENTITY_PEPPER) ? undefined : localSecrets(setup.dataDir);
   return readGatewayConfig({
     GATEWAY_LOG_LEVEL: "warn",
     GATEWAY_POLL_INTERVAL_MS: "250",
@@ -85,7 +86,7 @@ export function gatewayConfigFor(setup: GatewaySetup, scorer: GatewayScorer, env
     GATEWAY_LEDGER_ADDRESS: setup.ledger,
     GATEWAY_LEDGER_START_BLOCK: env.GATEWAY_LEDGER_START_BLOCK ?? String(setup.startBlock),
     GATEWAY_DB_PATH: env.GATEWAY_DB_PATH ?? path.join(setup.dataDir, "gateway.sqlite"),
-    GATEWAY_VAULT_KEY: env.GATEWAY_VAULT_KEY ?? secrets?.vaultKey,
+    GATEWAY_VAULT_KEY: vaultKeySet ? env.GATEWAY_VAULT_KEY : secrets?.vaultKey,
     GATEWAY_IDENTITY_PEPPER: env.GATEWAY_IDENTITY_PEPPER ?? secrets?.identityPepper,
     GATEWAY_OPERATOR_KEY: env.GATEWAY_OPERATOR_KEY ?? (development ? setup.operatorKey : undefined),
     GATEWAY_SCORER_URL: scorer.url,

@@ -60,8 +60,9 @@ export const START_SECRETS: Readonly<Record<string, string>> = {
 
 /** The secret settings a production start lacks, each with how to set it (empty: none missing). */
 export function missingSecrets(env: Readonly<Record<string, string | undefined>>): string[] {
+  const set = (name: string) => Boolean(env[name]?.trim());
   return Object.entries(START_SECRETS)
-    .filter(([name]) => !env[name]?.trim())
+    .filter(([name]) => !set(name) && !(name === "GATEWAY_VAULT_KEY" && set("GATEWAY_VAULT_KEYS")))
     .map(([name, how]) => `${name} is not set (set it to ${how})`);
 }
 

@@ -10,6 +10,7 @@ import type Database from "better-sqlite3";
 import type { Clock } from "../clock";
 import type { IdempotencyRecord, StoredResponse } from "../store/store";
 import { fromTaggedJson, taggedJson } from "../../core/json";
+import { openFeatures, sealFeatures, type FieldSealer } from "../store/sealed-features";
 import type { DelinquencyBucket } from "../../core/loan-math";
 import { deliveryIdOf, eventBody, type WebhookEvent } from "./webhook-events";
 
@@ -220,7 +221,12 @@ const optS = (v: unknown): string | undefined => (v === null || v === undefined 
 const optN = (v: unknown): number | null => (v === null || v === undefined ? null : (v as number));
 
 export class SqliteServicingStore implements ServicingStore {
-  constructor(private readonly db: Database.Database, private readonly clock: Clock) {}
+  /** `sealer`: the vault keyring, which seals the features of decisions and limit reviews. */
+  constructor(
+    private readonly db: Database.Database,
+    private readonly clock: Clock,
+    private readonly sealer?: FieldSealer
+  ) {}
 
   private now(): string {
     return new Date(this.clock.nowMs()).toISOString();
@@ -262,7 +268,7 @@ export class SqliteServicingStore implements ServicingStore {
     const r = this.db
       .prepare("SELECT features FROM decisions WHERE account_id = ? AND product_id = ? ORDER BY id DESC LIMIT 1")
       .get(accountId, productId) as Row | undefined;
-    return r ? fromTaggedJson(s(r.features)) : undefined;
+    return r ? openFeatures(this.sealer, accountId, s(r.features)) : undefined;
   }
 
   // ---------------------------------------------------------------- subscriptions
@@ -551,7 +557,7 @@ export class SqliteServicingStore implements ServicingStore {
   async recordReview(v: LimitReviewRecord): Promise<void> {
     this.db
       .prepare("INSERT INTO limit_reviews (account_id, product_id, reviewed_at, outcome, score, features, operation_id, reason_code) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
-      .run(v.accountId, v.productId, Number(v.reviewedAt), v.outcome, v.score, taggedJson(v.features), v.operationId ?? null, v.reasonCode ?? null);
+      .run(v.accountId, v.productId, Number(v.reviewedAt), v.outcome, v.score, sealFeatures(this.sealer, v.accountId, v.features), v.operationId ?? null, v.reasonCode ?? null);
   }
 
   async reviewsOf(accountId: string): Promise<LimitReviewRecord[]> {
@@ -562,7 +568,7 @@ export class SqliteServicingStore implements ServicingStore {
       reviewedAt: BigInt(r.reviewed_at as number),
       outcome: s(r.outcome),
       score: r.score as number,
-      features: fromTaggedJson(s(r.features)),
+      features: openFeatures(this.sealer, s(r.account_id), s(r.features)),
       operationId: optS(r.operation_id),
       reasonCode: (r.reason_code as number | null) ?? undefined,
     }));

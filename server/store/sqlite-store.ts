@@ -1,13 +1,16 @@
 /**
  * The `Store` on an embedded SQLite database (better-sqlite3): WAL journal, foreign keys on,
- * versioned migrations applied at open. better-sqlite3 is synchronous, so each method runs
+ * versioned migrations applied at open, the files readable by the gateway's user only
+ * (database-file.ts). better-sqlite3 is synchronous, so each method runs
  * to completion (in one transaction where it writes several rows) before any other code
  * runs; the async signatures are the interface's, kept for a PostgreSQL implementation.
  */
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
 
 import type { Clock } from "../clock";
+import { openDatabaseFile } from "./database-file";
 import { migrate } from "./migrations";
+import { ERASED_FEATURES, openFeatures, sealFeatures, type FieldSealer } from "./sealed-features";
 import type {
   Acceptance,
   AcceptOutcome,
@@ -49,10 +52,16 @@ const OPEN: readonly StepStatus[] = ["queued", "sent"];
 
 export class SqliteStore implements Store {
   readonly db: Database.Database;
+  #sealer: FieldSealer | undefined;
 
-  /** Opens (creating if needed) and migrates the database at `path` (":memory:" for a throwaway one). */
-  constructor(path: string, private readonly clock: Clock) {
-    this.db = new Database(path);
+  /**
+   * Opens (creating if needed) and migrates the database at `path` (":memory:" for a throwaway
+   * one). `sealer` (the vault keyring) seals decision features; a store opened without one
+   * (the admin CLI) gets it from the gateway that uses it (`useSealer`), or touches no features.
+   */
+  constructor(path: string, private readonly clock: Clock, options: { sealer?: FieldSealer } = {}) {
+    this.#sealer = options.sealer;
+    this.db = openDatabaseFile(path);
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("synchronous = NORMAL");
     this.db.pragma("foreign_keys = ON");
@@ -62,6 +71,15 @@ export class SqliteStore implements Store {
 
   private now(): string {
     return new Date(this.clock.nowMs()).toISOString();
+  }
+
+  /** The sealer of decision features: the one given at opening, else this one (the gateway's keyring). */
+  useSealer(sealer: FieldSealer): void {
+    this.#sealer ??= sealer;
+  }
+
+  get sealer(): FieldSealer | undefined {
+    return this.#sealer;
   }
 
   async bindChain(binding: ChainBinding): Promise<ChainBinding> {
@@ -270,8 +288,11 @@ export class SqliteStore implements Store {
   async deleteIdentity(accountId: string): Promise<boolean> {
     return this.db
       .transaction(() => {
-        // The keyed phone and device would link the account back to the person: they go too.
+        // The keyed phone and device would link the account back to the person: they go too,
+        // and so do the features of its decisions and limit reviews (declared income among them).
         this.db.prepare("UPDATE account_profiles SET phone_key = NULL, device_key = NULL WHERE account_id = ?").run(accountId);
+        this.db.prepare("UPDATE decisions SET features = ? WHERE account_id = ?").run(ERASED_FEATURES, accountId);
+        this.db.prepare("UPDATE limit_reviews SET features = ? WHERE account_id = ?").run(ERASED_FEATURES, accountId);
         return this.db.prepare("DELETE FROM vault WHERE account_id = ?").run(accountId).changes > 0;
       })
       .immediate();
@@ -349,7 +370,7 @@ export class SqliteStore implements Store {
               d.ratePpmPerDay.toString(),
               JSON.stringify(d.reasonCodes),
               d.modelId,
-              taggedJson(d.features),
+              sealFeatures(this.#sealer, d.accountId, d.features),
               d.salt,
               d.featuresHash,
               d.createdAt
@@ -415,7 +436,7 @@ export class SqliteStore implements Store {
       ratePpmPerDay: BigInt(str(r.rate_ppm_per_day)),
       reasonCodes: JSON.parse(str(r.reason_codes)) as number[],
       modelId: str(r.model_id),
-      features: json(r.features),
+      features: openFeatures(this.#sealer, str(r.account_id), str(r.features)),
       salt: str(r.salt),
       featuresHash: str(r.features_hash),
       createdAt: str(r.created_at),

@@ -2,13 +2,15 @@
  * The identity vault: maps a person to their pseudonymous account id and keeps their PII
  * sealed. The identity key is HMAC-SHA256(pepper, normalized national id), never a plain
  * hash; the account id is 32 random bytes; name, national id and phone are sealed together
- * with AES-256-GCM, the account id bound in as associated data. Deleting a person's row
+ * with AES-256-GCM by the keyring (keyring.ts: the record names its key, so keys rotate), the
+ * account id bound in as associated data. Deleting a person's row
  * leaves the on-chain history with nothing that links it to them.
  */
 import type { Clock } from "../clock";
 import { randomHex, type Random } from "../randomness";
 import type { Store, VaultRecord } from "../store/store";
-import { identityKey, normalizeNationalId, open, seal } from "./identity";
+import { identityKey, normalizeNationalId } from "./identity";
+import type { Keyring } from "./keyring";
 
 export interface PersonalData {
   nationalId: string;
@@ -17,7 +19,7 @@ export interface PersonalData {
 }
 
 export interface VaultKeys {
-  encryptionKey: Buffer;
+  keyring: Keyring;
   identityPepper: Buffer;
 }
 
@@ -81,7 +83,7 @@ export class Vault {
   async reveal(accountId: string): Promise<PersonalData | undefined> {
     const row = await this.store.findIdentityByAccount(accountId);
     if (!row) return undefined;
-    return JSON.parse(open(this.keys.encryptionKey, row.sealedPii, accountId)) as PersonalData;
+    return JSON.parse(this.keys.keyring.open(row.sealedPii, accountId)) as PersonalData;
   }
 
   /** Deletes the person's vault row: the account stays on-chain, unlinkable to them. */
@@ -96,7 +98,7 @@ export class Vault {
     return {
       identityKey: key,
       accountId,
-      sealedPii: seal(this.keys.encryptionKey, JSON.stringify(pii), accountId, iv),
+      sealedPii: this.keys.keyring.seal(JSON.stringify(pii), accountId, iv),
       createdAt: new Date(this.clock.nowMs()).toISOString(),
     };
   }

@@ -13,7 +13,13 @@ import path from "node:path";
 import { expect } from "chai";
 import request from "supertest";
 
+import { randomBytes } from "node:crypto";
+
 import { hashApiKey } from "../../server/auth/api-keys";
+import { cryptoRandom } from "../../server/randomness";
+import { Keyring } from "../../server/vault/keyring";
+import { Vault } from "../../server/vault/vault";
+import { randomNationalId } from "../helpers/identities";
 import { systemClock } from "../../server/clock";
 import { readGatewayConfig } from "../../server/config";
 import { createGateway, type Gateway } from "../../server/gateway";
@@ -24,7 +30,7 @@ import { chainEdges, silentLogger, testGatewayEnv, scorerEnv, scorerFor } from "
 const ROOT = path.resolve(__dirname, "..", "..");
 const TS_NODE = require.resolve("ts-node/dist/bin.js");
 const ACTOR = `cli:${userInfo().username}`;
-const COMMANDS = ["admin-keys issue", "partners list", "partners create", "partners show", "partners suspend", "partners reactivate", "partners set", "keys issue", "keys list", "keys rotate", "keys revoke", "audit"];
+const COMMANDS = ["admin-keys issue", "admin-keys revoke", "vault rotate", "partners list", "partners create", "partners show", "partners suspend", "partners reactivate", "partners set", "keys issue", "keys list", "keys rotate", "keys revoke", "audit"];
 
 interface Run {
   code: number;
@@ -115,11 +121,18 @@ describe("admin CLI (npm run admin)", function () {
     const second = await admin("admin-keys", "issue", "--name", "another");
     expect(second.code, show(second)).to.equal(1);
     expect(second.stderr).to.include(`an admin key is live already (${stored.id}, "ops lead"`);
+    expect(second.stderr).to.include("admin-keys revoke <keyId>");
     expect(second.stdout + second.stderr).not.to.match(/clk_/);
     expect((await store.auditLog(1))[0]!.id, "nothing was written").to.equal(auditBefore);
 
-    // Once it is revoked (a lost key), the command can issue a first key again.
-    await store.updateApiKey(stored.id, { revokedAt: new Date().toISOString() }, { actor: "test", action: "key.revoke", target: stored.id });
+    // Once it is revoked (a lost key), the gateway refuses it at once and the command can issue a first key again.
+    const revoked = await admin("admin-keys", "revoke", stored.id, "--reason", "lost");
+    expect(revoked.code, show(revoked)).to.equal(0);
+    expect((await request(gateway.app).get("/v1/admin/partners").set("Authorization", `Bearer ${adminKey}`)).status).to.equal(401);
+    expect((await store.auditLog(1))[0]).to.include({ actor: ACTOR, action: "admin_key.revoke", target: stored.id, reason: "lost" });
+    const again_ = await admin("admin-keys", "revoke", stored.id, "--reason", "twice");
+    expect(again_.code, show(again_)).to.equal(1);
+    expect(again_.stderr).to.include(`no live admin key ${stored.id}`);
     const again = await admin("admin-keys", "issue", "--name", "replacement");
     expect(again.code, show(again)).to.equal(0);
     expect(again.stdout).to.match(/clk_[A-Za-z0-9_-]{43}/);
@@ -269,5 +282,48 @@ describe("admin CLI (npm run admin)", function () {
       expect(run.stderr).to.match(message);
     }
     expect((await gatewayAnswer(other.key)).status, "the other partner's key is untouched").to.equal(200);
+  });
+
+  it("vault rotate re-seals every record under GATEWAY_VAULT_KEY_ID in batches, printing progress, and exits 2 without a keyring", async () => {
+    const rotateDb = path.join(dir, "rotate.sqlite");
+    const keys = { old: randomBytes(32), new: randomBytes(32) };
+    const oldRing = new Keyring({ currentId: "old", keys: [["old", keys.old]] });
+    const seeded = new SqliteStore(rotateDb, systemClock, { sealer: oldRing });
+    const vault = new Vault(seeded, { keyring: oldRing, identityPepper: randomBytes(32) }, cryptoRandom, systemClock);
+    const people = Array.from({ length: 5 }, () => ({ nationalId: randomNationalId(), name: "王五", phone: "+86 137 0000 0000" }));
+    const accounts = [];
+    for (const p of people) accounts.push((await vault.enroll(p)).accountId);
+    await seeded.close();
+
+    const ring = `old:${keys.old.toString("base64")},new:${keys.new.toString("base64")}`;
+    const run = await new Promise<Run>((resolve) => {
+      execFile(
+        process.execPath,
+        [TS_NODE, "--transpile-only", path.join(ROOT, "scripts", "admin.ts"), "vault", "rotate", "--batch-size", "2", "--db", rotateDb],
+        { cwd: ROOT, env: { ...process.env, GATEWAY_VAULT_KEYS: ring, GATEWAY_VAULT_KEY_ID: "new" } },
+        (error, stdout, stderr) => resolve({ code: error ? Number(error.code) : 0, stdout, stderr })
+      );
+    });
+    expect(run.code, show(run)).to.equal(0);
+    expect(run.stderr.split("\n").filter((l) => l.startsWith("vault rotate: vault "))).to.deep.equal([
+      "vault rotate: vault 0/5 re-sealed under key new",
+      "vault rotate: vault 2/5 re-sealed under key new",
+      "vault rotate: vault 4/5 re-sealed under key new",
+      "vault rotate: vault 5/5 re-sealed under key new",
+    ]);
+    expect(run.stdout).to.include("every sealed record is now sealed under vault key new");
+    expect(run.stdout + run.stderr).not.to.include(keys.new.toString("base64"));
+
+    const reopened = new SqliteStore(rotateDb, systemClock);
+    const newOnly = new Vault(reopened, { keyring: Keyring.single(keys.new, "new"), identityPepper: randomBytes(32) }, cryptoRandom, systemClock);
+    for (const [i, accountId] of accounts.entries()) {
+      expect((await reopened.findIdentityByAccount(accountId))!.sealedPii).to.match(/^v1:new:/);
+      expect(await newOnly.reveal(accountId)).to.deep.equal(people[i]);
+    }
+    await reopened.close();
+
+    const noKeys = await admin("vault", "rotate", "--db", rotateDb);
+    expect(noKeys.code, show(noKeys)).to.equal(2);
+    expect(noKeys.stderr).to.include("GATEWAY_VAULT_KEY is not set");
   });
 });

@@ -41,14 +41,14 @@ describe("gateway configuration", () => {
     expect(config.chain.confirmations).to.equal(1);
     expect(config.waitDefault).to.equal("auto");
     expect(config.keys.operator.reveal()).to.equal(OPERATOR_KEY);
-    expect(config.vault.encryptionKey.reveal()).to.deep.equal(Buffer.from(VAULT_KEY_HEX, "hex"));
+    expect(config.vault.keyring.reveal()).to.deep.equal({ currentId: "k0", keys: [["k0", Buffer.from(VAULT_KEY_HEX, "hex")]] });
     expect(config.vault.identityPepper.reveal().length).to.equal(24);
   });
 
   it("accepts the vault key as base64 too", () => {
     const key = Buffer.alloc(32, 5);
     const config = readGatewayConfig(validEnv({ GATEWAY_VAULT_KEY: key.toString("base64") }));
-    expect(config.vault.encryptionKey.reveal()).to.deep.equal(key);
+    expect(config.vault.keyring.reveal().keys[0][1]).to.deep.equal(key);
   });
 
   it("names every missing setting at once", () => {
@@ -148,9 +148,27 @@ describe("gateway configuration", () => {
   });
 
   it("says how to set a missing secret", () => {
-    const problems = problemsOf(validEnv({ GATEWAY_VAULT_KEY: undefined, GATEWAY_IDENTITY_PEPPER: undefined }));
+    const problems = problemsOf(validEnv({ GATEWAY_VAULT_KEY: undefined, GATEWAY_IDENTITY_PEPPER: undefined })).sort();
     expect(problems).to.have.length(2);
-    expect(problems[0]).to.match(/^GATEWAY_VAULT_KEY is not set \(set it to 32 random bytes.*openssl rand -hex 32/);
-    expect(problems[1]).to.match(/^GATEWAY_IDENTITY_PEPPER is not set \(set it to .*openssl rand -hex 32/);
+    expect(problems[0]).to.match(/^GATEWAY_IDENTITY_PEPPER is not set \(set it to .*openssl rand -hex 32/);
+    expect(problems[1]).to.match(/^GATEWAY_VAULT_KEY is not set \(set it to 32 random bytes.*openssl rand -hex 32 \(or set GATEWAY_VAULT_KEYS and GATEWAY_VAULT_KEY_ID\)/);
+  });
+
+  it("reads a vault keyring (GATEWAY_VAULT_KEYS + GATEWAY_VAULT_KEY_ID), and refuses a keyring without its sealing key", () => {
+    const [a, b] = [Buffer.alloc(32, 1), Buffer.alloc(32, 2)];
+    const ring = `old:${a.toString("base64")}, new:${b.toString("hex")}`;
+    const config = readGatewayConfig(validEnv({ GATEWAY_VAULT_KEY: undefined, GATEWAY_VAULT_KEYS: ring, GATEWAY_VAULT_KEY_ID: "new" }));
+    expect(config.vault.keyring.reveal()).to.deep.equal({ currentId: "new", keys: [["old", a], ["new", b]] });
+    expect(problemsOf(validEnv({ GATEWAY_VAULT_KEY: undefined, GATEWAY_VAULT_KEYS: ring }))).to.deep.equal([
+      "GATEWAY_VAULT_KEY_ID is not set: name the key of GATEWAY_VAULT_KEYS that seals (one of old, new)",
+    ]);
+    expect(problemsOf(validEnv({ GATEWAY_VAULT_KEY: undefined, GATEWAY_VAULT_KEYS: ring, GATEWAY_VAULT_KEY_ID: "newer" }))).to.deep.equal([
+      'GATEWAY_VAULT_KEY_ID "newer" is not a key of GATEWAY_VAULT_KEYS (old, new)',
+    ]);
+    expect(problemsOf(validEnv({ GATEWAY_VAULT_KEYS: ring, GATEWAY_VAULT_KEY_ID: "new" }))[0]).to.match(/GATEWAY_VAULT_KEY and GATEWAY_VAULT_KEYS are both set/);
+    const bad = problemsOf(validEnv({ GATEWAY_VAULT_KEY: undefined, GATEWAY_VAULT_KEYS: `old:${a.toString("base64")},new:short`, GATEWAY_VAULT_KEY_ID: "new" }));
+    expect(bad).to.have.length(1);
+    expect(bad[0]).to.match(/^GATEWAY_VAULT_KEYS must be "id:key,id2:key2".*entry 2 is not; the value is not shown/);
+    expect(bad[0]).not.to.include(a.toString("base64"));
   });
 });

@@ -172,7 +172,7 @@ describe("gateway mode: development mode, not chain 31337, turns on the local co
       expect(first.mode).to.equal("development");
       expect(first.keys.operator.reveal()).to.equal(hardhatKey(1));
       const again = gatewayConfigFor(setup("development"), NO_SCORER, {});
-      expect(again.vault.encryptionKey.reveal()).to.deep.equal(first.vault.encryptionKey.reveal());
+      expect(again.vault.keyring.reveal()).to.deep.equal(first.vault.keyring.reveal());
     });
   });
 

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import Database from "better-sqlite3";
-import { mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
@@ -8,6 +8,7 @@ import { EntryKind } from "../../core/hash-chain";
 import type { LedgerEntry } from "../../core/ledger-events";
 import { ManualClock } from "../../server/clock";
 import { appliedMigrations, migrate, MIGRATIONS, type Migration } from "../../server/store/migrations";
+import { openDatabaseFile } from "../../server/store/database-file";
 import { SqliteStore } from "../../server/store/sqlite-store";
 import type { NewOperation } from "../../server/store/store";
 
@@ -127,6 +128,36 @@ describe("SQLite store", () => {
       const db = new Database(":memory:");
       migrate(db, [...MIGRATIONS, { version: 99, name: "future", sql: "SELECT 1" }]);
       expect(() => migrate(db)).to.throw(/version 99, newer than this gateway knows/);
+    });
+
+    it("makes the database file and its -wal and -shm 0600, and a new data directory 0700, whatever the umask", async () => {
+      const dir = tempDir();
+      const umask = process.umask(0o000); // the loosest: every mode below is the code's, not the umask's
+      try {
+        const file = path.join(dir, "data", "nested", "g.sqlite");
+        const store = new SqliteStore(file, clock());
+        await store.insertApiKey({ id: "key_1", name: "demo", keyHash: "h1", scopes: ["partner"], createdAt: "t" });
+        const mode = (p: string) => statSync(p).mode & 0o777;
+        expect(mode(path.join(dir, "data", "nested"))).to.equal(0o700);
+        expect(mode(path.join(dir, "data"))).to.equal(0o700);
+        for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+          expect(existsSync(f), f).to.equal(true);
+          expect(mode(f), f).to.equal(0o600);
+        }
+        await store.close();
+
+        // A world-readable file from before (and its WAL files) is closed up when it is opened.
+        chmodSync(file, 0o644);
+        writeFileSync(`${file}-wal`, "");
+        chmodSync(`${file}-wal`, 0o666);
+        const db = openDatabaseFile(file);
+        expect(mode(file)).to.equal(0o600);
+        expect(mode(`${file}-wal`)).to.equal(0o600);
+        db.close();
+      } finally {
+        process.umask(umask);
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
 
     it("opens a file database in WAL mode and keeps its data across reopening", async () => {

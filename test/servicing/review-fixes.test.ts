@@ -42,13 +42,13 @@ describe("webhook addresses", function () {
     }
   });
 
-  it("allows plain http only to the loopback host, and only on the local network", () => {
+  it("allows plain http only to the loopback host, and only in development mode", () => {
     const local = { allowLoopbackHttp: true };
     const remote = { allowLoopbackHttp: false };
     expect(webhookUrlProblem("http://127.0.0.1:9/hooks", local)).to.equal(undefined);
     expect(webhookUrlProblem("http://localhost:9/hooks", local)).to.equal(undefined);
     expect(webhookUrlProblem("http://[::1]:9/hooks", local)).to.equal(undefined);
-    expect(webhookUrlProblem("http://127.0.0.1:9/hooks", remote)).to.match(/local development network/);
+    expect(webhookUrlProblem("http://127.0.0.1:9/hooks", remote)).to.match(/only in development mode \(GATEWAY_MODE=development\)/);
     expect(webhookUrlProblem("http://example.com/hooks", local)).to.match(/https/);
     expect(webhookUrlProblem("https://example.com/hooks", remote)).to.equal(undefined);
     expect(webhookUrlProblem("https://user:pw@example.com/hooks", remote)).to.match(/credentials/);

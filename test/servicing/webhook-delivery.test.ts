@@ -491,7 +491,7 @@ describe("webhook addresses: IPv4-mapped IPv6", function () {
         expect(webhookUrlProblem(url, policy), url).to.match(/loopback, private, link-local/);
       }
     }
-    expect(webhookUrlProblem("http://[::ffff:127.0.0.1]:9/h", { allowLoopbackHttp: false })).to.match(/local development network/);
+    expect(webhookUrlProblem("http://[::ffff:127.0.0.1]:9/h", { allowLoopbackHttp: false })).to.match(/only in development mode/);
     expect(webhookUrlProblem("http://[::ffff:10.0.0.1]:9/h", { allowLoopbackHttp: true })).to.match(/https/);
     expect(webhookUrlProblem("https://[::ffff:8.8.8.8]/h", { allowLoopbackHttp: false })).to.equal(undefined);
   });
