@@ -29,6 +29,7 @@
 import { getAddress, isAddress } from "ethers";
 import { z } from "zod";
 
+import { MAX_DECISION_LIFETIME } from "../core/decision";
 import { Secret } from "../core/secret";
 
 export { Secret };
@@ -61,7 +62,13 @@ const Env = z.object({
   SCORER_TIER_MAX_LIMITS: jsonText(z.record(z.string().regex(/^\d+$/), fen)).optional(),
   SCORER_BUDGET_PER_HOUR: fen.default(200_000_000n),
   SCORER_BUDGET_PER_DAY: fen.default(1_000_000_000n),
-  SCORER_DECISION_TTL_SECONDS: z.coerce.number().int().positive().default(3600),
+  // A decision signed later than the ledger's maximum lifetime after it was made would be refused on-chain.
+  SCORER_DECISION_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .max(Number(MAX_DECISION_LIFETIME), `at most the ledger's maximum decision lifetime, ${MAX_DECISION_LIFETIME} s (30 days)`)
+    .default(3600),
   SCORER_MAX_CHAIN_AHEAD_SECONDS: z.coerce.number().int().nonnegative().default(300),
   SCORER_MAX_HOLIDAY_DAYS: z.coerce.number().int().min(0).max(65_535).default(90),
   SCORER_MAX_RESTRUCTURES_PER_LOAN: z.coerce.number().int().min(0).max(1_000).default(2),

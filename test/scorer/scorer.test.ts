@@ -432,4 +432,9 @@ describe("scorer: configuration", () => {
     expect(message).not.to.include("short-secret-value");
     expect(() => config({ SCORER_HOST: "0.0.0.0" })).to.throw(/SCORER_HOST/);
   });
+
+  it("refuses a decision TTL beyond the ledger's maximum decision lifetime (30 days), naming the setting", () => {
+    expect(config({ SCORER_DECISION_TTL_SECONDS: String(30 * 86_400) }).decisionTtlSeconds).to.equal(30 * 86_400);
+    expect(() => config({ SCORER_DECISION_TTL_SECONDS: String(30 * 86_400 + 1) })).to.throw(/SCORER_DECISION_TTL_SECONDS/);
+  });
 });
