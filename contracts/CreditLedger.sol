@@ -262,7 +262,7 @@ contract CreditLedger is ICreditLedger, AccessControl, Pausable, EIP712 {
             penaltyPpmPerDay: product.penaltyPpmPerDay,
             writeOffDays: product.writeOffDays
         });
-        loanNo = _draw(account, terms, ref, expectedSeq);
+        loanNo = LoanServicing.draw(_s, account, terms, ref, expectedSeq);
     }
 
     /// @inheritdoc ICreditLedger
@@ -292,37 +292,7 @@ contract CreditLedger is ICreditLedger, AccessControl, Pausable, EIP712 {
             penaltyPpmPerDay: product.penaltyPpmPerDay,
             writeOffDays: product.writeOffDays
         });
-        loanNo = _draw(account, terms, ref, expectedSeq);
-    }
-
-    /// @dev The checks and effects every drawdown shares: line granted and not frozen, limit,
-    /// tier cap, exposure cap, cost ceiling; then the loan, the usage and the entry.
-    function _draw(bytes32 account, LoanTerms memory terms, bytes32 ref, uint64 expectedSeq)
-        private
-        returns (uint32 loanNo)
-    {
-        uint64 amount = terms.principal;
-        if (amount == 0) revert InvalidAmount(0);
-        Account memory a = _s.loadAccount(account, expectedSeq);
-        Line memory line = _s.loadLine(account, terms.productId);
-        if (line.frozen) revert LineIsFrozen(account, terms.productId, line.freezeReason);
-        TierPolicy memory tier = _s.tiers[a.tier];
-        uint256 limit = _effectiveLimit(line);
-        if (limit > tier.maxLineLimit) limit = tier.maxLineLimit;
-        uint256 available = limit > line.used ? limit - line.used : 0;
-        if (amount > available) revert LimitExceeded(account, terms.productId, amount, available);
-        uint256 cap = a.exposureCap < tier.maxExposure ? a.exposureCap : tier.maxExposure;
-        available = cap > a.used ? cap - a.used : 0;
-        if (amount > available) revert ExposureCapExceeded(account, amount, available);
-        if (terms.totalFee != 0 || terms.ratePpmPerDay != 0) LoanServicing.checkCostCeiling(_s, terms);
-
-        loanNo = ++a.loanCount;
-        a.used += amount;
-        _s.lines[account][terms.productId].used = line.used + amount;
-        LoanState memory fresh;
-        _s.storeLoan(account, loanNo, terms, fresh);
-        bytes32 head = _s.append(account, a, EntryKind.Drawn, abi.encode(account, loanNo, ref, terms, msg.sender));
-        emit Drawn(account, loanNo, a.seq, head, ref, terms, msg.sender);
+        loanNo = LoanServicing.draw(_s, account, terms, ref, expectedSeq);
     }
 
     // ================================================================== servicing
@@ -480,8 +450,7 @@ contract CreditLedger is ICreditLedger, AccessControl, Pausable, EIP712 {
     }
 
     function _effectiveLimit(Line memory line) private view returns (uint64) {
-        if (block.timestamp < line.tempExpiry && line.tempLimit > line.limit) return line.tempLimit;
-        return line.limit;
+        return LoanServicing.effectiveLimit(line);
     }
 
 }
