@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {AccessControlDefaultAdminRules} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 
@@ -13,11 +13,13 @@ import {DecisionHash} from "./libraries/DecisionHash.sol";
 
 /// @title CreditLedger
 /// @notice The on-chain record of accounts, lines and loans. See `ICreditLedger` for the rules.
-/// @dev Roles: DEFAULT_ADMIN_ROLE (products, tiers, roles; a multisig or timelock),
+/// @dev Roles: DEFAULT_ADMIN_ROLE (products, tiers, roles; a multisig or timelock; one holder,
+/// handed over in two steps with a delay: `beginDefaultAdminTransfer`, then
+/// `acceptDefaultAdminTransfer` by the new admin once `adminDelay` has passed),
 /// OPERATOR_ROLE (the gateway's sending key), SCORER_ROLE (signs decisions, never sends),
 /// PAUSER_ROLE. The operator alone cannot grant credit: grants and raises need a decision
 /// signed by a scorer.
-contract CreditLedger is ICreditLedger, AccessControl, Pausable, EIP712 {
+contract CreditLedger is ICreditLedger, AccessControlDefaultAdminRules, Pausable, EIP712 {
     using LedgerStorage for LedgerStorage.Layout;
 
     bytes32 public constant OPERATOR_ROLE = keccak256("OPERATOR_ROLE");
@@ -35,9 +37,10 @@ contract CreditLedger is ICreditLedger, AccessControl, Pausable, EIP712 {
 
     LedgerStorage.Layout private _s;
 
-    constructor(address admin) EIP712("CreditLedger", "1") {
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
-    }
+    /// @param admin the first (and only) holder of DEFAULT_ADMIN_ROLE.
+    /// @param adminDelay seconds between beginning an admin hand-over and the new admin
+    /// accepting it (`AccessControlDefaultAdminRules`); changing it is itself delayed.
+    constructor(address admin, uint48 adminDelay) AccessControlDefaultAdminRules(adminDelay, admin) EIP712("CreditLedger", "1") {}
 
     // ================================================================== admin
 
