@@ -28,6 +28,7 @@ describe("API: reinstating a line a write-off froze", function () {
     expect(res.status, JSON.stringify(res.body)).to.equal(409);
     expect(res.body).to.include({ type: "/problems/ledger/decision-required", rule: "DecisionRequired", field: "product" });
     expect(res.body.values).to.deep.include({ productId: String(PAY_LATER_ID), freezeReason: "65535" });
+    expect(res.body.detail).to.include("the pay_later line was frozen by a write-off (reason 65535)");
     expect(res.body.detail).to.include(`POST /v1/accounts/${accountId}/reinstate`);
     expect((await t.l.ledger.lineOf(accountId, PAY_LATER_ID)).frozen).to.equal(true);
   });
