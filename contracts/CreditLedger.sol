@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {AccessControlDefaultAdminRules} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 
@@ -13,11 +13,13 @@ import {DecisionHash} from "./libraries/DecisionHash.sol";
 
 /// @title CreditLedger
 /// @notice The on-chain record of accounts, lines and loans. See `ICreditLedger` for the rules.
-/// @dev Roles: DEFAULT_ADMIN_ROLE (products, tiers, roles; a multisig or timelock),
+/// @dev Roles: DEFAULT_ADMIN_ROLE (products, tiers, roles; a multisig or timelock; one holder,
+/// handed over in two steps with a delay: `beginDefaultAdminTransfer`, then
+/// `acceptDefaultAdminTransfer` by the new admin once `adminDelay` has passed),
 /// OPERATOR_ROLE (the gateway's sending key), SCORER_ROLE (signs decisions, never sends),
 /// PAUSER_ROLE. The operator alone cannot grant credit: grants and raises need a decision
 /// signed by a scorer.
-contract CreditLedger is ICreditLedger, AccessControl, Pausable, EIP712 {
+contract CreditLedger is ICreditLedger, AccessControlDefaultAdminRules, Pausable, EIP712 {
     using LedgerStorage for LedgerStorage.Layout;
 
     bytes32 public constant OPERATOR_ROLE = keccak256("OPERATOR_ROLE");
@@ -35,9 +37,10 @@ contract CreditLedger is ICreditLedger, AccessControl, Pausable, EIP712 {
 
     LedgerStorage.Layout private _s;
 
-    constructor(address admin) EIP712("CreditLedger", "1") {
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
-    }
+    /// @param admin the first (and only) holder of DEFAULT_ADMIN_ROLE.
+    /// @param adminDelay seconds between beginning an admin hand-over and the new admin
+    /// accepting it (`AccessControlDefaultAdminRules`); changing it is itself delayed.
+    constructor(address admin, uint48 adminDelay) AccessControlDefaultAdminRules(adminDelay, admin) EIP712("CreditLedger", "1") {}
 
     // ================================================================== admin
 
@@ -262,7 +265,7 @@ contract CreditLedger is ICreditLedger, AccessControl, Pausable, EIP712 {
             penaltyPpmPerDay: product.penaltyPpmPerDay,
             writeOffDays: product.writeOffDays
         });
-        loanNo = _draw(account, terms, ref, expectedSeq);
+        loanNo = LoanServicing.draw(_s, account, terms, ref, expectedSeq);
     }
 
     /// @inheritdoc ICreditLedger
@@ -292,37 +295,7 @@ contract CreditLedger is ICreditLedger, AccessControl, Pausable, EIP712 {
             penaltyPpmPerDay: product.penaltyPpmPerDay,
             writeOffDays: product.writeOffDays
         });
-        loanNo = _draw(account, terms, ref, expectedSeq);
-    }
-
-    /// @dev The checks and effects every drawdown shares: line granted and not frozen, limit,
-    /// tier cap, exposure cap, cost ceiling; then the loan, the usage and the entry.
-    function _draw(bytes32 account, LoanTerms memory terms, bytes32 ref, uint64 expectedSeq)
-        private
-        returns (uint32 loanNo)
-    {
-        uint64 amount = terms.principal;
-        if (amount == 0) revert InvalidAmount(0);
-        Account memory a = _s.loadAccount(account, expectedSeq);
-        Line memory line = _s.loadLine(account, terms.productId);
-        if (line.frozen) revert LineIsFrozen(account, terms.productId, line.freezeReason);
-        TierPolicy memory tier = _s.tiers[a.tier];
-        uint256 limit = _effectiveLimit(line);
-        if (limit > tier.maxLineLimit) limit = tier.maxLineLimit;
-        uint256 available = limit > line.used ? limit - line.used : 0;
-        if (amount > available) revert LimitExceeded(account, terms.productId, amount, available);
-        uint256 cap = a.exposureCap < tier.maxExposure ? a.exposureCap : tier.maxExposure;
-        available = cap > a.used ? cap - a.used : 0;
-        if (amount > available) revert ExposureCapExceeded(account, amount, available);
-        if (terms.totalFee != 0 || terms.ratePpmPerDay != 0) LoanServicing.checkCostCeiling(_s, terms);
-
-        loanNo = ++a.loanCount;
-        a.used += amount;
-        _s.lines[account][terms.productId].used = line.used + amount;
-        LoanState memory fresh;
-        _s.storeLoan(account, loanNo, terms, fresh);
-        bytes32 head = _s.append(account, a, EntryKind.Drawn, abi.encode(account, loanNo, ref, terms, msg.sender));
-        emit Drawn(account, loanNo, a.seq, head, ref, terms, msg.sender);
+        loanNo = LoanServicing.draw(_s, account, terms, ref, expectedSeq);
     }
 
     // ================================================================== servicing
@@ -480,8 +453,7 @@ contract CreditLedger is ICreditLedger, AccessControl, Pausable, EIP712 {
     }
 
     function _effectiveLimit(Line memory line) private view returns (uint64) {
-        if (block.timestamp < line.tempExpiry && line.tempLimit > line.limit) return line.tempLimit;
-        return line.limit;
+        return LoanServicing.effectiveLimit(line);
     }
 
 }

@@ -66,8 +66,8 @@ async function main(): Promise<void> {
 
   if (getAddress(holders.admin) !== getAddress(deployer) && roles.admin.includes(getAddress(deployer))) {
     log(
-      `the deployer still holds the admin role next to ${holders.admin}: once that admin has checked it holds ` +
-        "the role, renounce it from the deployer (docs/DEPLOYMENT.md, role hand-over)",
+      `the deployer is still the admin, not ${holders.admin}: hand the role over in two steps with ` +
+        `npm run hand-over -- --network ${network} (docs/DEPLOYMENT.md, role hand-over)`,
     );
   }
 }

@@ -1,9 +1,13 @@
 /**
- * `npm run hand-over -- --network <name>`: the last deployment step. The deployment module
- * grants DEFAULT_ADMIN_ROLE to the `admin` of `deploy/parameters/<name>.json` (a multisig or
- * timelock) but the deployer keeps it too; this renounces the deployer's admin role, after
- * checking on chain that the new admin already holds it. Irreversible: on a real network it
- * asks for the chain id as confirmation.
+ * `npm run hand-over -- --network <name>`: the last deployment step, in two runs. The ledger's
+ * admin role (DEFAULT_ADMIN_ROLE) has one holder and moves in two steps with a delay
+ * (OpenZeppelin's AccessControlDefaultAdminRules): the deployment leaves it with the deployer;
+ * the first run, from the deployer, begins the transfer to the `admin` of
+ * `deploy/parameters/<name>.json` (a multisig or timelock). Once the ledger's `defaultAdminDelay`
+ * has passed, the new admin accepts it (`acceptDefaultAdminTransfer`): a second run does that
+ * when the node holds the new admin's key (local chains), otherwise it says what the multisig
+ * must call. Until the acceptance the deployer stays admin and can cancel
+ * (`cancelDefaultAdminTransfer`). On a real network beginning asks for the chain id as confirmation.
  */
 import { createInterface } from "node:readline/promises";
 import { getAddress } from "ethers";
@@ -11,14 +15,13 @@ import hre from "hardhat";
 
 import { LOCAL_CHAIN_ID, readConfig } from "./lib/config";
 import { parametersFileOf, readLedgerDeployment, readRoleParameters } from "./lib/deploy-ledger";
-import { ROLES } from "../deploy/modules/CreditLedger";
 
 const log = (message: string) => console.log(`[hand-over] ${message}`);
 
-async function confirm(chainId: number): Promise<boolean> {
-  if (!process.stdin.isTTY) throw new Error("renouncing the admin role is irreversible: run this from a terminal");
+async function confirm(chainId: number, newAdmin: string): Promise<boolean> {
+  if (!process.stdin.isTTY) throw new Error("handing over the admin role is irreversible once accepted: run this from a terminal");
   const rl = createInterface({ input: process.stdin, output: process.stdout });
-  const answer = await rl.question(`[hand-over] type the chain id (${chainId}) to renounce the deployer's admin role: `);
+  const answer = await rl.question(`[hand-over] type the chain id (${chainId}) to begin handing the admin role to ${newAdmin}: `);
   rl.close();
   return answer.trim() === String(chainId);
 }
@@ -30,29 +33,51 @@ async function main(): Promise<void> {
   if (file === undefined) throw new Error(`deploy/parameters/${network}.json not found: it names the new admin`);
   const newAdmin = readRoleParameters(file).admin;
   const [signer] = await hre.ethers.getSigners();
-  const deployer = getAddress(signer.address);
+  const caller = getAddress(signer.address);
   const ledger = await hre.ethers.getContractAt("CreditLedger", deployment.ledger, signer);
 
-  if (newAdmin === deployer) throw new Error(`the admin in ${file} is the deployer itself: nothing to hand over`);
-  if (!(await ledger.hasRole(ROLES.admin, deployer))) {
-    log(`${deployer} holds no admin role on ${deployment.ledger}: already handed over`);
+  const admin = getAddress(await ledger.defaultAdmin());
+  if (admin === newAdmin) {
+    log(`${newAdmin} is the admin of ${deployment.ledger}: already handed over`);
     return;
   }
-  if (!(await ledger.hasRole(ROLES.admin, newAdmin))) {
-    throw new Error(`${newAdmin} does not hold the admin role yet: finish the deployment first (npm run deploy)`);
-  }
-  if ((await hre.ethers.provider.getCode(newAdmin)) === "0x") {
-    log(`warning: the new admin ${newAdmin} has no code; a multisig or timelock contract is expected`);
-  }
-  log(`ledger ${deployment.ledger} on ${network} (chain id ${deployment.chainId})`);
-  log(`new admin ${newAdmin} holds the role; the deployer ${deployer} renounces it`);
-  if (deployment.chainId !== LOCAL_CHAIN_ID && !(await confirm(deployment.chainId))) {
-    log("not confirmed; nothing changed");
+  log(`ledger ${deployment.ledger} on ${network} (chain id ${deployment.chainId}), admin ${admin}`);
+  const [pending, schedule] = await ledger.pendingDefaultAdmin();
+  const now = BigInt((await hre.ethers.provider.getBlock("latest"))!.timestamp);
+
+  if (getAddress(pending) !== newAdmin) {
+    // Step 1: the current admin (the deployer) begins the transfer.
+    if (caller !== admin) throw new Error(`${caller} is not the admin (${admin}): run the first step from the deployer's key`);
+    if ((await hre.ethers.provider.getCode(newAdmin)) === "0x") {
+      log(`warning: the new admin ${newAdmin} has no code; a multisig or timelock contract is expected`);
+    }
+    if (deployment.chainId !== LOCAL_CHAIN_ID && !(await confirm(deployment.chainId, newAdmin))) {
+      log("not confirmed; nothing changed");
+      return;
+    }
+    const receipt = await (await ledger.beginDefaultAdminTransfer(newAdmin)).wait();
+    const [, acceptAfter] = await ledger.pendingDefaultAdmin();
+    log(
+      `begun in block ${receipt?.blockNumber}: ${newAdmin} may accept from ${new Date(Number(acceptAfter) * 1000).toISOString()} ` +
+        "(run this again then, or have the multisig call acceptDefaultAdminTransfer())",
+    );
     return;
   }
-  const receipt = await (await ledger.renounceRole(ROLES.admin, deployer)).wait();
-  if (await ledger.hasRole(ROLES.admin, deployer)) throw new Error("the deployer still holds the admin role");
-  log(`done in block ${receipt?.blockNumber}: the deployer no longer holds the admin role`);
+
+  // Step 2: the new admin accepts once the delay has passed.
+  if (now < schedule) {
+    log(`the transfer to ${newAdmin} can be accepted from ${new Date(Number(schedule) * 1000).toISOString()}; run this again then`);
+    return;
+  }
+  const accounts = (await hre.network.provider.request({ method: "eth_accounts" })) as string[];
+  if (!accounts.map((a) => getAddress(a)).includes(newAdmin)) {
+    log(`the delay has passed: ${newAdmin} must now call acceptDefaultAdminTransfer() on ${deployment.ledger} (from the multisig)`);
+    return;
+  }
+  const asNewAdmin = await hre.ethers.getSigner(newAdmin);
+  const receipt = await (await ledger.connect(asNewAdmin).acceptDefaultAdminTransfer()).wait();
+  if (getAddress(await ledger.defaultAdmin()) !== newAdmin) throw new Error(`${newAdmin} is still not the admin`);
+  log(`done in block ${receipt?.blockNumber}: ${newAdmin} is the admin; ${admin} no longer holds the role`);
 }
 
 main().catch((error: unknown) => {

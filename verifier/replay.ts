@@ -140,6 +140,8 @@ class Replayer implements Replay {
   private roles = new Map<string, Set<string>>();
   /** The admin role of each role (AccessControl's getRoleAdmin; DEFAULT_ADMIN_ROLE unless changed). */
   private roleAdmins = new Map<string, string>();
+  /** The admin hand-over begun and not yet accepted or cancelled (AccessControlDefaultAdminRules). */
+  private pendingAdmin: { who: string; acceptFrom: bigint } | undefined;
   private refs = new Map<string, TimedEvent>();
   private readonly domain;
 
@@ -251,7 +253,15 @@ class Replayer implements Replay {
         // The constructor's first admin grant has no admin before it; renounceRole is the holder's own.
         const constructorGrant = e.name === "RoleGranted" && role === ROLE_IDS.DEFAULT_ADMIN_ROLE && (this.roles.get(role)?.size ?? 0) === 0;
         const renounce = e.name === "RoleRevoked" && sender === who;
-        if (!constructorGrant && !renounce) this.requireRole(e, admin, sender, `${ROLE_NAMES[role] ?? role} ${e.name === "RoleGranted" ? "granted" : "revoked"}`);
+        // acceptDefaultAdminTransfer: the pending admin, once the delay has passed, revokes the
+        // old admin and takes the role in one transaction (both events have it as sender).
+        const accepted =
+          role === ROLE_IDS.DEFAULT_ADMIN_ROLE &&
+          this.pendingAdmin !== undefined &&
+          sender === this.pendingAdmin.who &&
+          e.timestamp >= this.pendingAdmin.acceptFrom;
+        if (accepted && e.name === "RoleGranted") this.pendingAdmin = undefined;
+        if (!constructorGrant && !renounce && !accepted) this.requireRole(e, admin, sender, `${ROLE_NAMES[role] ?? role} ${e.name === "RoleGranted" ? "granted" : "revoked"}`);
         const holders = this.roles.get(role) ?? new Set<string>();
         this.roles.set(role, holders);
         if (e.name === "RoleGranted") holders.add(who);
@@ -263,6 +273,16 @@ class Replayer implements Replay {
         });
         break;
       }
+      case "DefaultAdminTransferScheduled": {
+        const who = low(e.args.newAdmin);
+        this.pendingAdmin = { who, acceptFrom: BigInt(e.args.acceptSchedule as bigint | string | number) };
+        this.timeline.push({ ...at, kind: "admin-transfer-scheduled", detail: `admin hand-over to ${getAddress(who)} begun, acceptable from ${this.pendingAdmin.acceptFrom}` });
+        break;
+      }
+      case "DefaultAdminTransferCanceled":
+        this.pendingAdmin = undefined;
+        this.timeline.push({ ...at, kind: "admin-transfer-canceled", detail: "admin hand-over cancelled" });
+        break;
       case "Paused":
       case "Unpaused":
         this.requireRole(e, ROLE_IDS.PAUSER_ROLE, low(e.args.account), e.name === "Paused" ? "paused" : "unpaused");

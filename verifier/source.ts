@@ -36,7 +36,17 @@ export class VerifierInputError extends Error {
 }
 
 /** Events that are about the whole ledger, read even when one account is asked for. */
-const LEDGER_WIDE = ["RoleGranted", "RoleRevoked", "RoleAdminChanged", "Paused", "Unpaused", "ProductConfigured", "TierPolicySet"];
+const LEDGER_WIDE = [
+  "RoleGranted",
+  "RoleRevoked",
+  "RoleAdminChanged",
+  "DefaultAdminTransferScheduled",
+  "DefaultAdminTransferCanceled",
+  "Paused",
+  "Unpaused",
+  "ProductConfigured",
+  "TierPolicySet",
+];
 const DECISION_EVENTS = new Set(["LineGranted", "LimitIncreased", "DecisionDeclined", "Restructured", "LineReinstated"]);
 const ERC1271_MAGIC = "0x1626ba7e";
 const ERC1271 = new Interface(["function isValidSignature(bytes32 hash, bytes signature) view returns (bytes4)"]);

@@ -100,7 +100,7 @@ export interface AccountResult {
 }
 
 export interface TimelineItem {
-  kind: "role-granted" | "role-revoked" | "paused" | "unpaused" | "product-configured" | "tier-policy-set";
+  kind: "role-granted" | "role-revoked" | "paused" | "unpaused" | "product-configured" | "tier-policy-set" | "admin-transfer-scheduled" | "admin-transfer-canceled";
   blockNumber: number;
   txHash: string;
   timestamp: bigint;

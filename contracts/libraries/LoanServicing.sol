@@ -161,6 +161,48 @@ library LoanServicing {
         if (pv > terms.principal) revert ICreditLedger.CostCeilingExceeded(terms.productId, pv, terms.principal, ceiling);
     }
 
+    // ================================================================== drawdown (ledger storage)
+
+    /// @notice The checks and effects every drawdown (`ICreditLedger.purchase`, `drawCash`)
+    /// shares: line granted and not frozen, limit, tier cap, exposure cap, cost ceiling; then the
+    /// loan, the usage and the entry. Lives here, not in the ledger, to keep the ledger under EIP-170.
+    function draw(
+        LedgerStorage.Layout storage $,
+        bytes32 account,
+        ICreditLedger.LoanTerms memory terms,
+        bytes32 ref,
+        uint64 expectedSeq
+    ) public returns (uint32 loanNo) {
+        uint64 amount = terms.principal;
+        if (amount == 0) revert ICreditLedger.InvalidAmount(0);
+        ICreditLedger.Account memory a = $.loadAccount(account, expectedSeq);
+        ICreditLedger.Line memory line = $.loadLine(account, terms.productId);
+        if (line.frozen) revert ICreditLedger.LineIsFrozen(account, terms.productId, line.freezeReason);
+        ICreditLedger.TierPolicy memory tier = $.tiers[a.tier];
+        uint256 limit = effectiveLimit(line);
+        if (limit > tier.maxLineLimit) limit = tier.maxLineLimit;
+        uint256 available = limit > line.used ? limit - line.used : 0;
+        if (amount > available) revert ICreditLedger.LimitExceeded(account, terms.productId, amount, available);
+        uint256 cap = a.exposureCap < tier.maxExposure ? a.exposureCap : tier.maxExposure;
+        available = cap > a.used ? cap - a.used : 0;
+        if (amount > available) revert ICreditLedger.ExposureCapExceeded(account, amount, available);
+        if (terms.totalFee != 0 || terms.ratePpmPerDay != 0) checkCostCeiling($, terms);
+
+        loanNo = ++a.loanCount;
+        a.used += amount;
+        $.lines[account][terms.productId].used = line.used + amount;
+        ICreditLedger.LoanState memory fresh;
+        $.storeLoan(account, loanNo, terms, fresh);
+        bytes32 head = $.append(account, a, ICreditLedger.EntryKind.Drawn, abi.encode(account, loanNo, ref, terms, msg.sender));
+        emit ICreditLedger.Drawn(account, loanNo, a.seq, head, ref, terms, msg.sender);
+    }
+
+    /// @notice The limit in force: the temporary raise until its expiry, else the permanent limit.
+    function effectiveLimit(ICreditLedger.Line memory line) internal view returns (uint64) {
+        if (block.timestamp < line.tempExpiry && line.tempLimit > line.limit) return line.tempLimit;
+        return line.limit;
+    }
+
     // ================================================================== servicing (ledger storage)
 
     /// @notice See `ICreditLedger.refund`.

@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+import {IAccessControlDefaultAdminRules} from "@openzeppelin/contracts/access/extensions/IAccessControlDefaultAdminRules.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 
@@ -52,6 +53,19 @@ contract LedgerDouble is EIP712 {
     function revokeRole(bytes32 role, address account) external {
         _roles[role][account] = false;
         emit IAccessControl.RoleRevoked(role, account, msg.sender);
+    }
+
+    /// @dev `beginDefaultAdminTransfer`'s event, with any schedule.
+    function scheduleAdminTransfer(address newAdmin, uint48 acceptSchedule) external {
+        emit IAccessControlDefaultAdminRules.DefaultAdminTransferScheduled(newAdmin, acceptSchedule);
+    }
+
+    /// @dev `acceptDefaultAdminTransfer`'s events, at any time: the sender takes the role from `oldAdmin`.
+    function acceptAdminTransfer(address oldAdmin) external {
+        _roles[bytes32(0)][oldAdmin] = false;
+        emit IAccessControl.RoleRevoked(bytes32(0), oldAdmin, msg.sender);
+        _roles[bytes32(0)][msg.sender] = true;
+        emit IAccessControl.RoleGranted(bytes32(0), msg.sender, msg.sender);
     }
 
     function pause() external {

@@ -5,9 +5,12 @@
  *   npx hardhat ignition deploy deploy/modules/CreditLedger.ts --network <net> \
  *     --parameters deploy/parameters/<net>.json
  *
- * Parameters (module "CreditLedger"): admin, operator, scorer, pauser (addresses; each
- * defaults to the deployer). The deployer must be the admin for the configuration calls; hand
- * DEFAULT_ADMIN_ROLE to a multisig or timelock afterwards.
+ * Parameters (module "CreditLedger"): operator, scorer, pauser (addresses; each defaults to
+ * the deployer) and adminDelay (seconds, default 0 for local chains and tests; see
+ * docs/DEPLOYMENT.md). The deployer is the ledger's one admin (DEFAULT_ADMIN_ROLE, two-step
+ * with a delay: OpenZeppelin's AccessControlDefaultAdminRules) for the configuration calls;
+ * `admin` (also in the parameters file) is handed the role afterwards by
+ * `npm run hand-over` (begin the transfer, then the new admin accepts it after the delay).
  */
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
 import { id, ZeroHash } from "ethers";
@@ -23,27 +26,25 @@ export const ROLES = {
 
 export default buildModule("CreditLedger", (m) => {
   const deployer = m.getAccount(0);
-  const admin = m.getParameter("admin", deployer);
+  const adminDelay = m.getParameter("adminDelay", 0);
   const operator = m.getParameter("operator", deployer);
   const scorer = m.getParameter("scorer", deployer);
   const pauser = m.getParameter("pauser", deployer);
 
   const loanServicing = m.library("LoanServicing");
-  const ledger = m.contract("CreditLedger", [deployer], { libraries: { LoanServicing: loanServicing } });
+  const ledger = m.contract("CreditLedger", [deployer, adminDelay], { libraries: { LoanServicing: loanServicing } });
 
-  const grantOperator = m.call(ledger, "grantRole", [ROLES.operator, operator], { id: "grantOperator" });
-  const grantScorer = m.call(ledger, "grantRole", [ROLES.scorer, scorer], { id: "grantScorer" });
-  const grantPauser = m.call(ledger, "grantRole", [ROLES.pauser, pauser], { id: "grantPauser" });
+  m.call(ledger, "grantRole", [ROLES.operator, operator], { id: "grantOperator" });
+  m.call(ledger, "grantRole", [ROLES.scorer, scorer], { id: "grantScorer" });
+  m.call(ledger, "grantRole", [ROLES.pauser, pauser], { id: "grantPauser" });
 
-  const payLater = m.call(ledger, "configureProduct", [PAY_LATER_ID, PAY_LATER], { id: "productPayLater" });
-  const cashLoan = m.call(ledger, "configureProduct", [CASH_LOAN_ID, CASH_LOAN], { id: "productCashLoan" });
-  const tiers = Object.entries(TIERS).map(([tier, policy]) =>
-    m.call(ledger, "setTierPolicy", [Number(tier), policy], { id: `tier${tier}` }),
-  );
-
-  // Hand the admin role over last, once everything the deployer configures is done.
-  const after = [grantOperator, grantScorer, grantPauser, payLater, cashLoan, ...tiers];
-  m.call(ledger, "grantRole", [ROLES.admin, admin], { id: "grantAdmin", after });
+  m.call(ledger, "configureProduct", [PAY_LATER_ID, PAY_LATER], { id: "productPayLater" });
+  m.call(ledger, "configureProduct", [CASH_LOAN_ID, CASH_LOAN], { id: "productCashLoan" });
+  for (const [tier, policy] of Object.entries(TIERS)) {
+    m.call(ledger, "setTierPolicy", [Number(tier), policy], { id: `tier${tier}` });
+  }
+  // The admin role stays the deployer's: a single-step grant is refused by the ledger
+  // (AccessControlEnforcedDefaultAdminRules); scripts/hand-over-admin.ts hands it over.
 
   return { ledger, loanServicing };
 });

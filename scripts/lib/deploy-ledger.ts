@@ -38,7 +38,10 @@ export interface LedgerDeployment {
   loanServicing: string;
 }
 
-/** Reads and checks a parameters file: `{ "CreditLedger": { admin, operator, scorer, pauser } }`. */
+/**
+ * Reads and checks a parameters file: `{ "CreditLedger": { admin, operator, scorer, pauser, adminDelay? } }`
+ * and returns the role holders (`admin` is the one the deployer hands the admin role to).
+ */
 export function readRoleParameters(file: string): RoleHolders {
   if (!existsSync(file)) throw new Error(`parameters file ${file} not found (see docs/DEPLOYMENT.md)`);
   let json: unknown;
@@ -51,9 +54,13 @@ export function readRoleParameters(file: string): RoleHolders {
   if (typeof params !== "object" || params === null) {
     throw new Error(`parameters file ${file} must hold an object under "${MODULE_ID}"`);
   }
-  const holders = params as Record<string, unknown>;
+  const { adminDelay, ...holders } = params as Record<string, unknown>;
   const unknown = Object.keys(holders).filter((key) => !(ROLE_NAMES as string[]).includes(key));
   if (unknown.length > 0) throw new Error(`parameters file ${file}: unknown parameter(s) ${unknown.join(", ")}`);
+  // The ledger's admin hand-over delay (uint48 seconds); the module's default is 0.
+  if (adminDelay !== undefined && !(Number.isSafeInteger(adminDelay) && (adminDelay as number) >= 0)) {
+    throw new Error(`parameters file ${file}: adminDelay must be a whole number of seconds, got ${JSON.stringify(adminDelay)}`);
+  }
   return checkRoleHolders(holders, file);
 }
 

@@ -30,12 +30,13 @@ export interface Ledger {
   domain: TypedDataDomain;
 }
 
-export async function deployLedger(): Promise<Ledger> {
+/** The ledger as deployed by the Ignition module; `adminDelay` is the admin hand-over delay (default 0). */
+export async function deployLedger(options: { adminDelay?: number } = {}): Promise<Ledger> {
   const [admin, operator, scorer, pauser, stranger] = await ethers.getSigners();
   const { ledger } = await ignition.deploy(CreditLedgerModule, {
     parameters: {
       CreditLedger: {
-        admin: admin.address,
+        ...(options.adminDelay === undefined ? {} : { adminDelay: options.adminDelay }),
         operator: operator.address,
         scorer: scorer.address,
         pauser: pauser.address,

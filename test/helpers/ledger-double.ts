@@ -812,6 +812,16 @@ export class StagedLedger {
     return this.admin(() => this.double.connect(this.f.admin).revokeRole(role, who), at);
   }
 
+  /** `beginDefaultAdminTransfer(newAdmin)`'s event, acceptable from `acceptSchedule`. */
+  scheduleAdminTransfer(newAdmin: string, acceptSchedule: bigint, at?: bigint) {
+    return this.admin(() => this.double.connect(this.f.admin).scheduleAdminTransfer(newAdmin, acceptSchedule), at);
+  }
+
+  /** `acceptDefaultAdminTransfer()`'s events, sent by `by` (the new admin) at any time. */
+  acceptAdminTransfer(by: HardhatEthersSigner, at?: bigint) {
+    return this.admin(() => this.double.connect(by).acceptAdminTransfer(this.f.admin.address), at);
+  }
+
   configureProduct(productId: number, product: ProductConfig, at?: bigint) {
     this.products[productId] = product;
     return this.admin(() => this.double.connect(this.f.admin).configureProduct(productId, product), at);
