@@ -125,6 +125,30 @@ export function restructureDecision(
   };
 }
 
+/**
+ * A reinstate decision (purpose Reinstate, approved, subject zero) about the line of `account`
+ * in product `productId`, at the account's `tier`: what the pre-flight simulates
+ * `reinstateLine` with (the scorer's own carries its score, model and features hash).
+ */
+export function reinstateDecision(about: { account: string; productId: number; tier: number }, signing: DecisionSigning): Decision {
+  return {
+    account: about.account,
+    purpose: DecisionPurpose.Reinstate,
+    productId: about.productId,
+    approved: true,
+    tier: about.tier,
+    score: 0,
+    limit: 0n,
+    limitExpiry: 0n,
+    ratePpmPerDay: 0n,
+    modelId: ZeroHash,
+    featuresHash: ZeroHash,
+    reasonCodes: [0, 0, 0, 0],
+    subject: ZeroHash,
+    ...signing,
+  };
+}
+
 /** The subject of a restructure decision: `keccak256(abi.encode(uint32 loanNo, uint8 newPeriods, uint16 holidayDays, uint32 newRate))`. */
 export function restructureSubject(loanNo: number | bigint, newPeriods: number, holidayDays: number, newRatePpmPerDay: bigint): string {
   return keccak256(

@@ -48,6 +48,7 @@ export function operationBody(op: OperationRecord, instance: string) {
 
 export function accountRoutes(deps: RouteDeps): RouteDef[] {
   const LimitReviewRequest = S.limitReviewRequest(deps.model);
+  const ReinstateRequest = S.reinstateRequest(deps.model);
   return [
     defineRoute({
       method: "get",
@@ -134,12 +135,36 @@ export function accountRoutes(deps: RouteDeps): RouteDef[] {
       query: C.WaitQuery,
       body: S.FreezeRequest,
       responses: written(200, S.FreezeResponse, "The line is unfrozen"),
-      problems: [...LEDGER_POST_PROBLEMS, "ledger/freeze-state-unchanged", "ledger/no-line", "ledger/unknown-account", "ledger-paused"],
+      problems: [...LEDGER_POST_PROBLEMS, "ledger/decision-required", "ledger/freeze-state-unchanged", "ledger/no-line", "ledger/unknown-account", "ledger-paused"],
       handle: (ctx) =>
         mutationAnswer(deps, ctx, {
           prepare: () => deps.lineChanges.prepareFreeze(ctx.params.accountId, ctx.body, false),
           present: (c, op) => deps.lineChanges.presentFreeze(c, op!),
           schema: S.FreezeResponse,
+          successStatus: 200,
+        }),
+    }),
+    defineRoute({
+      method: "post",
+      path: "/v1/accounts/{accountId}/reinstate",
+      operationId: "reinstateLine",
+      tag: "Accounts",
+      summary: "Reinstate a line a write-off froze, on the scorer's Reinstate decision",
+      description:
+        "A write-off freezes the line with reason 0xFFFF, and the ledger unfreezes it only on a scorer-signed decision of purpose Reinstate " +
+        "(`unfreeze` answers `ledger/decision-required`). The scorer process re-scores the account on `features`; a score that does not " +
+        "pass answers outcome `declined` and writes nothing.",
+      scopes: ADMIN,
+      params: C.AccountParams,
+      query: C.WaitQuery,
+      body: ReinstateRequest,
+      responses: written(200, S.ReinstateResponse, "The line is reinstated (or the scorer declined: no operation)"),
+      problems: [...LEDGER_POST_PROBLEMS, ...SCORER_PROBLEMS, "ledger/freeze-state-unchanged", "ledger/no-line", "ledger/unknown-account", "ledger-paused"],
+      handle: (ctx) =>
+        mutationAnswer(deps, ctx, {
+          prepare: () => deps.lineChanges.prepareReinstate(ctx.params.accountId, ctx.body),
+          present: (c, op) => deps.lineChanges.presentReinstate(c, op),
+          schema: S.ReinstateResponse,
           successStatus: 200,
         }),
     }),

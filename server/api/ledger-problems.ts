@@ -6,6 +6,7 @@
  * arguments, amounts as decimal strings), e.g. a 422 naming the requested and available fen.
  */
 import { jsonValue } from "../../core/json";
+import { productNameOf } from "../../core/names";
 import type { LedgerRevert } from "../chain/ledger-errors";
 import { ApiError, PROBLEM_TYPES } from "./problems";
 
@@ -44,7 +45,14 @@ const RULES: Record<string, RuleMapping> = {
   DecisionScorerMismatch: { status: 500, title: "The decision names another scorer than the one it was sent with" },
   DecisionIssuedInFuture: { status: 409, title: "The decision was issued after the ledger's clock; retry" },
   DecisionLifetimeTooLong: { status: 500, title: "The decision's deadline is beyond the ledger's maximum decision lifetime" },
-  DecisionRequired: { status: 409, title: "A line frozen by a write-off is reinstated only on a scorer's decision" },
+  DecisionRequired: {
+    status: 409,
+    title: "A line frozen by a write-off is reinstated only on a scorer's decision",
+    field: "product",
+    detail: (v) =>
+      `the ${productNameOf(Number(v.productId)) ?? `product ${v.productId}`} line was frozen by a write-off (reason ${v.freezeReason}); ` +
+      `unfreeze cannot lift that freeze: reinstate it with POST /v1/accounts/${v.account}/reinstate, which asks the scorer for a Reinstate decision`,
+  },
   LineExists: { status: 409, title: "The account already holds a line of this product", field: "product" },
   NoLine: { status: 422, title: "The account holds no line of this product", field: "product" },
   LimitNotIncreased: { status: 422, title: "The new limit does not exceed the limit in force" },

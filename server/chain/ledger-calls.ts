@@ -33,6 +33,13 @@ export type LedgerCall =
       newRatePpmPerDay: bigint;
       /** The scorer's restructure decision (purpose Restructure, for exactly these terms): its id and values. */
       approval?: { id: string; draft: DecisionDraft };
+    }
+  | {
+      fn: "reinstateLine";
+      account: string;
+      productId: number;
+      /** The scorer's reinstate decision (purpose Reinstate, approved) for this line: its id and values. */
+      approval?: { id: string; draft: DecisionDraft };
     };
 
 export type LedgerFunction = LedgerCall["fn"];
@@ -40,12 +47,15 @@ export type DecisionCall = Extract<LedgerCall, { decision: DecisionDraft }>;
 
 export const isDecisionCall = (call: LedgerCall): call is DecisionCall => "decision" in call;
 
-/** A call that authorises itself with a scorer's decision of another purpose (restructure: purpose Restructure). */
-export type OperationDecisionCall = Extract<LedgerCall, { fn: "restructure" }>;
+/**
+ * A call that authorises itself with a scorer's decision of another purpose (restructure:
+ * purpose Restructure; reinstating a line frozen by a write-off: purpose Reinstate).
+ */
+export type OperationDecisionCall = Extract<LedgerCall, { fn: "restructure" | "reinstateLine" }>;
 
-/** The calls the ledger accepts only with a scorer-signed decision: line decisions and restructures. */
+/** The calls the ledger accepts only with a scorer-signed decision: line decisions, restructures and reinstatements. */
 export const needsDecision = (call: LedgerCall): call is DecisionCall | OperationDecisionCall =>
-  isDecisionCall(call) || call.fn === "restructure";
+  isDecisionCall(call) || call.fn === "restructure" || call.fn === "reinstateLine";
 
 /** The account a call writes to. */
 export const accountOfCall = (call: LedgerCall): string => (isDecisionCall(call) ? call.decision.account : call.account);
@@ -68,8 +78,9 @@ export function callArguments(
   if (needsDecision(call)) {
     if (!signed) throw new Error(`${call.fn} needs a signed decision`);
     const decisionArgs = { decision: signed.decision, scorer: signed.scorer, signature: signed.signature };
-    if (isDecisionCall(call)) return { ...decisionArgs, ref, expectedSeq };
-    const { account: _account, ...terms } = fields as Omit<OperationDecisionCall, "fn">;
+    // The decision names the account (and, reinstating, the line): the call passes the rest.
+    if (isDecisionCall(call) || call.fn === "reinstateLine") return { ...decisionArgs, ref, expectedSeq };
+    const { account: _account, approval: _approval, ...terms } = fields as Omit<Extract<LedgerCall, { fn: "restructure" }>, "fn">;
     return { ...decisionArgs, ...terms, ref, expectedSeq };
   }
   return { ...fields, ref, expectedSeq };

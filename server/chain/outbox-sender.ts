@@ -168,12 +168,16 @@ export class OutboxSender extends EventEmitter {
         return;
       }
     } else if (needsDecision(call)) {
-      // A restructure needs the scorer's decision of purpose Restructure for exactly its terms,
-      // scored when it was accepted. A step without one (queued before restructures needed
-      // decisions) fails, naming what is missing: never a gateway-made signature.
+      // A restructure needs the scorer's decision of purpose Restructure for exactly its terms, a
+      // reinstatement one of purpose Reinstate, scored when it was accepted. A step without one
+      // (queued before restructures needed decisions) fails, naming what is missing: never a
+      // gateway-made signature.
       if (call.approval === undefined) {
-        const detail = "a restructure needs a scorer decision of purpose Restructure for its terms, and this step has none; restructure again";
-        await this.settleFailed(step, { kind: "scorer-refusal", code: "RestructureDecisionUnavailable", status: 422, detail, details: {} }, "RestructureDecisionUnavailable");
+        const [code, detail] =
+          call.fn === "restructure"
+            ? ["RestructureDecisionUnavailable", "a restructure needs a scorer decision of purpose Restructure for its terms, and this step has none; restructure again"]
+            : ["ReinstateDecisionUnavailable", "a reinstatement needs a scorer decision of purpose Reinstate for the line, and this step has none; reinstate again"];
+        await this.settleFailed(step, { kind: "scorer-refusal", code, status: 422, detail, details: {} }, code);
         return;
       }
       const latest = await this.client.latestBlock();

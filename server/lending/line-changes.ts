@@ -12,7 +12,7 @@ import type { LedgerClient } from "../chain/ledger-client";
 import { DomainError } from "../errors";
 import { randomHex, type Random } from "../randomness";
 import { REASON_SCORE_TOO_LOW } from "../scoring/policy";
-import type { FreezeRequest, FreezeResponse, limitReviewRequest, LimitReviewResponse } from "../schemas/lending";
+import type { FreezeRequest, FreezeResponse, limitReviewRequest, LimitReviewResponse, reinstateRequest, ReinstateResponse } from "../schemas/lending";
 import type { OperationRecord } from "../store/store";
 import { normalizeNationalId } from "../vault/identity";
 import type { Vault } from "../vault/vault";
@@ -23,6 +23,10 @@ import { decisionRecordOf, reasonCodesOf, type ScorerDecisions } from "./scorer-
 
 export type FreezeInput = z.output<typeof FreezeRequest>;
 export type LimitReviewInput = z.output<ReturnType<typeof limitReviewRequest>>;
+export type ReinstateInput = z.output<ReturnType<typeof reinstateRequest>>;
+
+/** What a reinstatement decided (the response body without its operation). */
+export type ReinstateContext = Omit<z.output<typeof ReinstateResponse>, "operation">;
 
 export interface FreezeContext extends FreezeInput {
   accountId: string;
@@ -57,6 +61,36 @@ export class LineChanges {
 
   presentFreeze(context: FreezeContext, op: OperationRecord): z.output<typeof FreezeResponse> {
     return { accountId: context.accountId, product: context.product, reasonCode: context.reasonCode, frozen: context.frozen, operation: summarize(op) };
+  }
+
+  /**
+   * Reinstates a line a write-off froze (the ledger refuses to unfreeze it without a decision,
+   * `DecisionRequired`): simulated unsigned, then the scorer re-scores the account for a
+   * decision of purpose Reinstate; the sender has it signed just before sending. A score that
+   * does not pass writes nothing (outcome "declined").
+   */
+  async prepareReinstate(accountId: string, input: ReinstateInput): Promise<Prepared<ReinstateContext>> {
+    const productId = PRODUCT_IDS[input.product];
+    const call = { fn: "reinstateLine" as const, account: accountId, productId };
+    await this.preflight.check(call);
+    const salt = randomHex(this.random, 16);
+    const scored = await this.decisions.decideReinstate({ accountId, product: input.product, features: input.features, salt });
+    const d = scored.decision;
+    const context: ReinstateContext = {
+      accountId,
+      product: input.product,
+      outcome: d.approved ? "reinstated" : "declined",
+      score: d.score,
+      reasonCodes: reasonCodesOf(d),
+      modelId: d.modelId,
+    };
+    if (!d.approved) return { immediate: context };
+    const approved = { ...call, approval: { id: scored.id, draft: d } };
+    return { kind: "reinstate", accountId, calls: [approved], context, decisions: [decisionRecordOf(d, input.features, salt)] };
+  }
+
+  presentReinstate(context: ReinstateContext, op: OperationRecord | undefined): z.output<typeof ReinstateResponse> {
+    return { ...context, operation: op ? summarize(op) : null };
   }
 
   async prepareLimitReview(accountId: string, input: LimitReviewInput, viewer: Viewer = OPERATOR): Promise<Prepared<LimitReviewContext>> {

@@ -24,6 +24,7 @@ export type OperationKind =
   | "repayment"
   | "freeze"
   | "unfreeze"
+  | "reinstate"
   | "limit_review"
   | "restructure";
 

@@ -16,7 +16,7 @@
 import { ZeroHash } from "ethers";
 
 import type { Plain } from "../../core/ledger-structs";
-import { lineDecision, restructureDecision, type Decision } from "../../core/decision";
+import { lineDecision, reinstateDecision, restructureDecision, type Decision } from "../../core/decision";
 import { callArguments, isDecisionCall, accountOfCall, needsDecision, type LedgerCall } from "../chain/ledger-calls";
 import type { LedgerClient } from "../chain/ledger-client";
 import { LedgerRevertError } from "../chain/ledger-errors";
@@ -69,6 +69,7 @@ export class Preflight {
         };
         let decision: Decision;
         if (isDecisionCall(call)) decision = lineDecision(call.decision, signing);
+        else if (call.fn === "reinstateLine") decision = reinstateDecision({ account: call.account, productId: call.productId, tier: account.tier }, signing);
         else {
           const { terms } = await this.client.loanOf(call.account, call.loanNo).catch((error: unknown) => {
             const revert = this.client.decodeRevert(error);

@@ -108,6 +108,37 @@ export class ScorerDecisions {
       throw error;
     }
   }
+
+  /**
+   * Asks the scorer for the decision of purpose Reinstate a line frozen by a write-off needs
+   * (an operator's request): the scorer re-scores the account on `features` at the tier it last
+   * accepted evidence for, and approves only on a passing score.
+   */
+  async decideReinstate(q: ReinstateQuestion): Promise<ScoredDecision> {
+    const partnerReported = q.features[INCOME_FEATURE] !== undefined ? [INCOME_FEATURE] : [];
+    try {
+      return await this.scorer.score({
+        account: q.accountId,
+        partner: OPERATOR_PARTNER,
+        product: q.product,
+        modelId: modelId(this.model),
+        features: { values: q.features, partnerReported },
+        salt: q.salt,
+        purpose: "reinstate",
+      });
+    } catch (error) {
+      if (error instanceof ScorerRefusedError || error instanceof ScorerUnavailableError) throw scorerProblem(error);
+      throw error;
+    }
+  }
+}
+
+/** The line a reinstate decision is about and the features the scorer re-scores it on. */
+export interface ReinstateQuestion {
+  accountId: string;
+  product: ProductName;
+  features: Features;
+  salt: string;
 }
 
 /** The terms a restructure decision authorises (its subject binds exactly these). */

@@ -11,6 +11,7 @@ import { fen, positiveFen, ratePpmIn, uint64 } from "./money";
 
 const applicationRequests = new WeakMap<ScorecardModel, ReturnType<typeof buildApplicationRequest>>();
 const limitReviewRequests = new WeakMap<ScorecardModel, ReturnType<typeof buildLimitReviewRequest>>();
+const reinstateRequests = new WeakMap<ScorecardModel, ReturnType<typeof buildReinstateRequest>>();
 
 export function applicationRequest(model: ScorecardModel) {
   let schema = applicationRequests.get(model);
@@ -105,6 +106,21 @@ function buildLimitReviewRequest(model: ScorecardModel) {
       ),
     })
     .meta({ id: "LimitReviewRequest" });
+}
+
+export function reinstateRequest(model: ScorecardModel) {
+  let schema = reinstateRequests.get(model);
+  if (!schema) reinstateRequests.set(model, (schema = buildReinstateRequest(model)));
+  return schema;
+}
+
+function buildReinstateRequest(model: ScorecardModel) {
+  return z
+    .strictObject({
+      product: ProductName,
+      features: featuresSchema(model).describe("The account's current features: the scorer re-scores the line on them (the tier is the one it last accepted evidence for)"),
+    })
+    .meta({ id: "ReinstateRequest" });
 }
 
 export const RestructureRequest = z
@@ -216,6 +232,18 @@ export const RefundResponse = z
 export const FreezeResponse = z
   .object({ accountId: z.string(), product: ProductName, reasonCode: z.int(), frozen: z.boolean(), operation: OperationSummary })
   .meta({ id: "FreezeResponse" });
+
+export const ReinstateResponse = z
+  .object({
+    accountId: z.string(),
+    product: ProductName,
+    outcome: z.enum(["reinstated", "declined"]).describe("declined: the scorer's score does not pass; the line stays frozen and nothing is written"),
+    score: z.int(),
+    reasonCodes: z.array(z.int()),
+    modelId: z.string(),
+    operation: OperationSummary.nullable(),
+  })
+  .meta({ id: "ReinstateResponse" });
 
 export const LimitReviewResponse = z
   .object({

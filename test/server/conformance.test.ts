@@ -21,6 +21,7 @@ import { DEFAULT_MODEL } from "../../server/scoring/underwriting";
 import { CreditLedger__factory } from "../../typechain-types";
 import { GOOD_FEATURES } from "../helpers/identities";
 import { applicationBody, approvedAccount, newIdempotencyKey, post, testGateway, type TestGateway } from "../helpers/gateway";
+import { writtenOffPayLaterLine } from "../helpers/write-off";
 
 const ROUTES: RouteDef[] = buildRoutes({ model: DEFAULT_MODEL, development: true } as Parameters<typeof buildRoutes>[0]);
 const hex = (bytes: number) => randomBytes(bytes).toString("hex");
@@ -69,11 +70,14 @@ describe("the answers match the OpenAPI document, on every route", function () {
     nationalId: string;
     forgettable: string;
     spareWebhookId: string;
+    writtenOff: string;
   };
   const ajv = new Ajv2020({ strict: false, validateFormats: false, allErrors: true });
 
   before(async () => {
     t = await testGateway();
+    // First, as it moves the chain past a write-off: every other fixture is made at the new time.
+    const writtenOff = (await writtenOffPayLaterLine(t)).accountId;
     doc = (await request(t.gateway.app).get("/openapi.json")).body;
     const partner = (settings: Record<string, unknown>) => t.gateway.partners.create({ name: `p ${hex(2)}`, ratePerMinute: 100_000, burst: 100_000, ...settings }, "test");
     const suspended = await partner({});
@@ -108,6 +112,7 @@ describe("the answers match the OpenAPI document, on every route", function () {
       nationalId,
       forgettable: await approvedAccount(t),
       spareWebhookId: (await post(t, "/v1/webhooks", { url: "http://127.0.0.1:9/spare", events: ["line.frozen"] })).body.id,
+      writtenOff,
     };
   });
 
@@ -298,6 +303,13 @@ describe("the answers match the OpenAPI document, on every route", function () {
       unfreezeLine: [
         { label: "unfrozen", key: "admin", params: { accountId: A }, body: { product: "cash_loan", reasonCode: 8 }, status: 200 },
         { label: "unfrozen again", key: "admin", params: { accountId: A }, body: { product: "cash_loan", reasonCode: 8 }, status: 409, type: "/problems/ledger/freeze-state-unchanged" },
+        // Runs before reinstateLine's cases (routes in table order): the write-off freeze is still on.
+        { label: "a write-off freeze", key: "admin", params: { accountId: f.writtenOff }, body: { product: "pay_later", reasonCode: 8 }, status: 409, type: "/problems/ledger/decision-required" },
+      ],
+      reinstateLine: [
+        { label: "reinstated", key: "admin", params: { accountId: f.writtenOff }, body: { product: "pay_later", features: GOOD_FEATURES }, status: 200 },
+        { label: "reinstated again", key: "admin", params: { accountId: f.writtenOff }, body: { product: "pay_later", features: GOOD_FEATURES }, status: 409, type: "/problems/ledger/freeze-state-unchanged" },
+        { label: "no line", key: "admin", params: { accountId: f.forgettable }, body: { product: "cash_loan", features: GOOD_FEATURES }, status: 422, type: "/problems/ledger/no-line" },
       ],
       reviewLimit: [
         { label: "reviewed", key: "partner", params: { accountId: A }, body: { product: "pay_later", features: GOOD_FEATURES }, status: 200 },

@@ -84,6 +84,7 @@ const VALID: Record<string, (f: Fixture) => Valid> = {
   getOperation: (f) => ({ params: { operationId: f.operationId }, key: "partner" }),
   freezeLine: (f) => ({ params: { accountId: f.accountId }, body: { product: "pay_later", reasonCode: 7 }, key: "partner" }),
   unfreezeLine: (f) => ({ params: { accountId: f.accountId }, body: { product: "pay_later", reasonCode: 7 }, key: "admin" }),
+  reinstateLine: (f) => ({ params: { accountId: f.accountId }, body: { product: "pay_later", features: GOOD_FEATURES }, key: "admin" }),
   reviewLimit: (f) => ({ params: { accountId: f.accountId }, body: { product: "pay_later", features: GOOD_FEATURES }, key: "partner" }),
   forgetIdentity: (f) => ({ params: { accountId: f.accountId }, key: "admin" }),
   getExplorerConfig: () => ({ params: {}, key: "admin" }),

@@ -14,7 +14,7 @@ import { Preflight } from "../../server/lending/preflight";
 import type { Reach } from "../../server/lending/reach";
 import type { Store } from "../../server/store/store";
 import { LedgerRefusal } from "../../server/errors";
-import { deployLedger, drawCash, accountWithLines, FEATURES_HASH, MODEL_ID, openAccount, PAY_LATER_ID, type Ledger } from "../helpers/fixtures";
+import { deployLedger, drawCash, accountWithLines, CASH_LOAN_ID, DAY, FEATURES_HASH, MODEL_ID, newRef, openAccount, PAY_LATER_ID, type Ledger } from "../helpers/fixtures";
 
 async function preflightOn(l: Ledger) {
   const client = new LedgerClient({
@@ -78,5 +78,23 @@ describe("pre-flight of decision calls", function () {
     expect(refusal).to.be.instanceOf(LedgerRefusal);
     expect((refusal as LedgerRefusal).revert.name).to.equal("InvalidRestructure");
     expect(await preflight.check({ ...call, newPeriods: 12 })).to.equal(undefined);
+  });
+
+  it("reports a reinstatement of a line that is not frozen as FreezeStateUnchanged, and passes one of a write-off freeze, from an unsigned decision", async function () {
+    const l = await loadFixture(deployLedger);
+    const account = await accountWithLines(l);
+    const loanNo = await drawCash(l, account, 600_000n, 6);
+    const { preflight } = await preflightOn(l);
+    const call = { fn: "reinstateLine" as const, account, productId: CASH_LOAN_ID };
+    const refusal = await preflight.check(call).then(
+      () => undefined,
+      (e: unknown) => e
+    );
+    expect(refusal).to.be.instanceOf(LedgerRefusal);
+    expect((refusal as LedgerRefusal).revert.name).to.equal("FreezeStateUnchanged");
+    const [terms] = await l.ledger.loanOf(account, loanNo);
+    await time.increaseTo(terms.startTime + (terms.firstDueDay + terms.writeOffDays + 1n) * BigInt(DAY));
+    await l.asOperator.writeOff(account, loanNo, newRef(), (await l.ledger.accountOf(account)).seq);
+    expect(await preflight.check(call)).to.equal(undefined);
   });
 });
