@@ -3,7 +3,9 @@
  * sign, and each signature it gave. The gateway's database is not consulted: a decision the
  * scorer did not write here is never signed.
  */
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
+
+import { openDatabaseFile } from "../core/database-file";
 
 import type { DecisionDraft } from "./decision-values";
 
@@ -87,7 +89,8 @@ export class ScorerStore {
   readonly db: Database.Database;
 
   constructor(path: string) {
-    this.db = new Database(path);
+    // 0600 files (and a new directory 0700), as the gateway's: decisions and features are personal data.
+    this.db = openDatabaseFile(path);
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("foreign_keys = ON");
     this.db.pragma("busy_timeout = 5000");

@@ -1,14 +1,14 @@
 /**
  * The `Store` on an embedded SQLite database (better-sqlite3): WAL journal, foreign keys on,
  * versioned migrations applied at open, the files readable by the gateway's user only
- * (database-file.ts). better-sqlite3 is synchronous, so each method runs
+ * (core/database-file.ts). better-sqlite3 is synchronous, so each method runs
  * to completion (in one transaction where it writes several rows) before any other code
  * runs; the async signatures are the interface's, kept for a PostgreSQL implementation.
  */
 import type Database from "better-sqlite3";
 
 import type { Clock } from "../clock";
-import { openDatabaseFile } from "./database-file";
+import { openDatabaseFile } from "../../core/database-file";
 import { migrate } from "./migrations";
 import { ERASED_FEATURES, openFeatures, sealFeatures, type FieldSealer } from "./sealed-features";
 import type {

@@ -3,7 +3,7 @@
  * attestation by the partner's configured verifier, caps limits per tier and by evidence,
  * keeps to its rate budget and answers nobody without the bearer token.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
@@ -416,6 +416,25 @@ describe("scorer: authentication", () => {
     } finally {
       await child?.kill();
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("scorer: its database files", () => {
+  it("keeps its database file and its -wal and -shm 0600, in a new data directory 0700", () => {
+    const root = mkdtempSync(join(tmpdir(), "scorer-files-"));
+    const file = join(root, "data", "scorer.sqlite");
+    try {
+      const store = new ScorerStore(file);
+      store.db.exec("CREATE TABLE probe (x INTEGER); INSERT INTO probe VALUES (1)");
+      for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+        expect(existsSync(f), f).to.equal(true);
+        expect(statSync(f).mode & 0o777, f).to.equal(0o600);
+      }
+      expect(statSync(join(root, "data")).mode & 0o777).to.equal(0o700);
+      store.db.close();
+    } finally {
+      rmSync(root, { recursive: true, force: true });
     }
   });
 });

@@ -8,7 +8,7 @@ import { EntryKind } from "../../core/hash-chain";
 import type { LedgerEntry } from "../../core/ledger-events";
 import { ManualClock } from "../../server/clock";
 import { appliedMigrations, migrate, MIGRATIONS, type Migration } from "../../server/store/migrations";
-import { openDatabaseFile } from "../../server/store/database-file";
+import { openDatabaseFile } from "../../core/database-file";
 import { SqliteStore } from "../../server/store/sqlite-store";
 import type { NewOperation } from "../../server/store/store";
 

@@ -1,5 +1,5 @@
 /**
- * How the gateway opens its SQLite database file: readable by its own user only. The file is
+ * How the gateway and the scorer open their SQLite database files: readable by their own user only. The file is
  * created 0600 before SQLite opens it (and an existing one is set to 0600), so SQLite, which
  * gives the -wal and -shm files the main file's mode, makes them 0600 too (they are set again
  * once open, in case they were left by an older run); a data directory that does not exist yet
