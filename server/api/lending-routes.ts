@@ -188,7 +188,7 @@ export function lendingRoutes(deps: RouteDeps): RouteDef[] {
       tag: "Loans",
       summary: "Hardship restructure of a loan",
       description:
-        "Spreads what is left over new periods (never shortening the schedule), optionally after a payment holiday and at a lower rate. A new recorded fact, never an edit of the past.",
+        "Spreads what is left over new periods (never shortening the schedule), optionally after a payment holiday and at a lower rate, on the scorer's decision for exactly these terms (asked when the request is accepted, signed just before sending). A new recorded fact, never an edit of the past.",
       scopes: ADMIN,
       params: C.LoanParams,
       query: C.WaitQuery,
@@ -203,6 +203,7 @@ export function lendingRoutes(deps: RouteDeps): RouteDef[] {
         "ledger/holiday-days-exceeded",
         "ledger/cost-ceiling-exceeded",
         "scorer-refused",
+        "scorer-unavailable",
       ],
       handle: (ctx) =>
         mutationAnswer<RestructureContext>(deps, ctx, {
