@@ -157,22 +157,13 @@ export class OutboxSender extends EventEmitter {
     const account = await this.client.accountOf(accountOfCall(call));
     const expectedSeq = call.fn === "openAccount" ? 0n : account.seq;
     let signed: SignedDecision | undefined;
-    if (isDecisionCall(call)) {
-      const latest = await this.client.latestBlock();
-      try {
-        signed = await this.options.scorer.sign(call.scorerDecision, call.decision, account.decisionNonce, latest.timestamp);
-      } catch (error) {
-        // The scorer's answer about this decision fails the step; an unreachable scorer is retried.
-        if (!isDecisionRefusal(error)) throw error;
-        await this.settleFailed(step, { kind: "scorer-refusal", code: error.code, status: error.status, detail: error.detail, details: error.details }, error.code);
-        return;
-      }
-    } else if (needsDecision(call)) {
-      // A restructure needs the scorer's decision of purpose Restructure for exactly its terms, a
-      // reinstatement one of purpose Reinstate, scored when it was accepted. A step without one
-      // (queued before restructures needed decisions) fails, naming what is missing: never a
-      // gateway-made signature.
-      if (call.approval === undefined) {
+    if (needsDecision(call)) {
+      // The scorer's decision the call was accepted with: a line decision's, or a restructure's
+      // (purpose Restructure, for exactly its terms) or a reinstatement's (purpose Reinstate).
+      const approval = isDecisionCall(call) ? { id: call.scorerDecision, draft: call.decision } : call.approval;
+      if (approval === undefined) {
+        // Queued before restructures and reinstatements needed decisions: fails, naming what is
+        // missing; never a gateway-made signature.
         const [code, detail] =
           call.fn === "restructure"
             ? ["RestructureDecisionUnavailable", "a restructure needs a scorer decision of purpose Restructure for its terms, and this step has none; restructure again"]
@@ -182,8 +173,9 @@ export class OutboxSender extends EventEmitter {
       }
       const latest = await this.client.latestBlock();
       try {
-        signed = await this.options.scorer.sign(call.approval.id, call.approval.draft, account.decisionNonce, latest.timestamp);
+        signed = await this.options.scorer.sign(approval.id, approval.draft, account.decisionNonce, latest.timestamp);
       } catch (error) {
+        // The scorer's answer about this decision fails the step; an unreachable scorer is retried.
         if (!isDecisionRefusal(error)) throw error;
         await this.settleFailed(step, { kind: "scorer-refusal", code: error.code, status: error.status, detail: error.detail, details: error.details }, error.code);
         return;
