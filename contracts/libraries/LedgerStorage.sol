@@ -54,6 +54,10 @@ library LedgerStorage {
         mapping(bytes32 account => ICreditLedger.Account) accounts;
         mapping(bytes32 account => mapping(uint8 productId => ICreditLedger.Line)) lines;
         mapping(bytes32 account => mapping(uint32 loanNo => StoredLoan)) loans;
+        // The ledger-wide chain (`ICreditLedger.ledgerHead`): entries of every account and
+        // every ledger-wide event, in the order they happened.
+        uint64 ledgerSeq;
+        bytes32 ledgerHead;
     }
 
     /// @notice Advance the account's hash chain by one entry and write the account back:
@@ -69,6 +73,22 @@ library LedgerStorage {
         head = keccak256(abi.encode(a.head, a.seq, kind, keccak256(payload)));
         a.head = head;
         $.accounts[account] = a;
+        advanceLedger($, account, head);
+    }
+
+    /// @notice Advance the ledger-wide chain by one entry:
+    /// `ledgerHead_n = keccak256(abi.encode(ledgerHead_{n-1}, uint64 n, account, entryHead))`.
+    /// The caller emits the entry's event and then `advanced` (so `LedgerAdvanced` follows it).
+    function advanceLedger(Layout storage $, bytes32 account, bytes32 entryHead) internal {
+        uint64 n = $.ledgerSeq + 1;
+        $.ledgerSeq = n;
+        $.ledgerHead = keccak256(abi.encode($.ledgerHead, n, account, entryHead));
+    }
+
+    /// @notice Emit `LedgerAdvanced` with the ledger-wide seq and head: right after the event
+    /// of the entry `append` (or `advanceLedger`) recorded.
+    function advanced(Layout storage $) internal {
+        emit ICreditLedger.LedgerAdvanced($.ledgerSeq, $.ledgerHead);
     }
 
     function checkSeq(bytes32 account, ICreditLedger.Account memory a, uint64 expectedSeq) internal pure {
