@@ -146,3 +146,40 @@ export function ledgerEventEntryHead(
   const payloadHash = keccak256(coder.encode(fragment.inputs, values));
   return keccak256(coder.encode(["uint8", "bytes32"], [kind, payloadHash]));
 }
+
+/**
+ * The ledger-wide chain folded over a ledger's events in log order: `apply` takes each decoded
+ * event and, for an account entry (an `EntryKind` event: `account`, `head`) or a ledger-wide
+ * event (a `LedgerEventKind` event), returns the entry's ledger-wide seq and head, which the
+ * `LedgerAdvanced` right after it must carry; other events (LedgerAdvanced, OperationRefused,
+ * admin-transfer schedules) return undefined.
+ */
+export class LedgerHeadMirror {
+  seq = 0n;
+  head: string = ZeroHash;
+
+  apply(
+    name: string,
+    fragment: EventFragment,
+    args: Result | readonly unknown[] | Record<string, unknown>,
+  ): { seq: bigint; head: string } | undefined {
+    let account: string;
+    let entryHead: string;
+    const wide = ledgerEventKindOf(name);
+    if (entryKindOf(name) !== undefined) {
+      const byName = !Array.isArray(args) && !(args instanceof Result);
+      const field = (n: string) =>
+        byName ? (args as Record<string, unknown>)[n] : (args as readonly unknown[])[fragment.inputs.findIndex((p) => p.name === n)];
+      account = String(field("account"));
+      entryHead = String(field("head"));
+    } else if (wide !== undefined) {
+      account = ZeroHash;
+      entryHead = ledgerEventEntryHead(wide, fragment, args);
+    } else {
+      return undefined;
+    }
+    this.seq += 1n;
+    this.head = nextLedgerHead(this.head, this.seq, account, entryHead);
+    return { seq: this.seq, head: this.head };
+  }
+}
