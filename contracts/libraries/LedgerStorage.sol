@@ -175,6 +175,27 @@ library LedgerStorage {
         });
     }
 
+    /// @notice Write a new loan (its state all zero) into its slots, which are still zero: slot 0,
+    /// slot 1 only when the terms carry a rate or a fee, slot 2 never (all its fields are state),
+    /// so a single-payment purchase writes one slot. The words are packed as `StoredLoan` lays
+    /// them out (first field in the lowest bits), so `loadLoan` reads them back.
+    function storeNewLoan(Layout storage $, bytes32 account, uint32 loanNo, ICreditLedger.LoanTerms memory t) internal {
+        if (t.principal > type(uint56).max) revert ICreditLedger.ValueOverflow(t.principal);
+        StoredLoan storage l = $.loans[account][loanNo];
+        // slot 0: principal 56 | principalSettled 56 (0) | startTime 40 | firstDueDay 16 | checkpointDay 16 (0) |
+        // periods 8 | method 8 | productId 8 | status 8 (Active, 0) | penaltyPpmPerDay 24 | writeOffDays 16
+        uint256 w0 = uint256(t.principal) | (uint256(t.startTime) << 112) | (uint256(t.firstDueDay) << 152)
+            | (uint256(t.periods) << 184) | (uint256(uint8(t.method)) << 192) | (uint256(t.productId) << 200)
+            | (uint256(uint24(t.penaltyPpmPerDay)) << 216) | (uint256(t.writeOffDays) << 240);
+        // slot 1: ratePpmPerDay 32 | totalFee 64 | the rest state (0)
+        uint256 w1 = uint256(t.ratePpmPerDay) | (uint256(t.totalFee) << 32);
+        assembly ("memory-safe") {
+            let slot := l.slot
+            sstore(slot, w0)
+            if w1 { sstore(add(slot, 1), w1) }
+        }
+    }
+
     function loadActiveLoan(Layout storage $, bytes32 account, uint32 loanNo) internal view returns (Loan memory loan) {
         loan = loadLoan($, account, loanNo);
         if (loan.state.status != ICreditLedger.LoanStatus.Active) {

@@ -253,8 +253,12 @@ library LoanServicing {
         uint64 amount = terms.principal;
         if (amount == 0) revert ICreditLedger.InvalidAmount(0);
         ICreditLedger.Account memory a = $.loadAccount(account, expectedSeq);
-        ICreditLedger.Line memory line = $.loadLine(account, terms.productId);
-        if (line.frozen) revert ICreditLedger.LineIsFrozen(account, terms.productId, line.freezeReason);
+        // The line's slot 0 only (slot 1, rate and freeze reason, is not a drawdown's but for the error).
+        ICreditLedger.Line storage stored = $.lines[account][terms.productId];
+        if (!stored.granted) revert ICreditLedger.NoLine(account, terms.productId);
+        if (stored.frozen) revert ICreditLedger.LineIsFrozen(account, terms.productId, stored.freezeReason);
+        ICreditLedger.Line memory line;
+        (line.limit, line.used, line.tempLimit, line.tempExpiry) = (stored.limit, stored.used, stored.tempLimit, stored.tempExpiry);
         ICreditLedger.TierPolicy memory tier = $.tiers[a.tier];
         uint256 limit = effectiveLimit(line);
         if (limit > tier.maxLineLimit) limit = tier.maxLineLimit;
@@ -265,7 +269,7 @@ library LoanServicing {
         if (amount > available) revert ICreditLedger.ExposureCapExceeded(account, amount, available);
         if (terms.totalFee != 0 || terms.ratePpmPerDay != 0) checkCostCeiling($, terms);
 
-        $.lines[account][terms.productId].used = line.used + amount;
+        stored.used = line.used + amount;
         loanNo = _recordDraw($, account, a, terms, ref);
     }
 
@@ -279,8 +283,7 @@ library LoanServicing {
     ) private returns (uint32 loanNo) {
         loanNo = ++a.loanCount;
         a.used += terms.principal;
-        ICreditLedger.LoanState memory fresh;
-        $.storeLoan(account, loanNo, terms, fresh);
+        $.storeNewLoan(account, loanNo, terms);
         bytes32 head = $.append(account, a, ICreditLedger.EntryKind.Drawn, abi.encode(account, loanNo, ref, terms, msg.sender));
         emit ICreditLedger.Drawn(account, loanNo, a.seq, head, ref, terms, msg.sender);
         $.advanced();
