@@ -27,8 +27,8 @@ const BATCH_HEADER = `## Batches: gas per operation
 
 \`batch\` of N operations of one kind over N distinct accounts, each prepared beforehand
 (scripts/lib/batch-gas.ts): the batch transaction's gasUsed (21,000 base and calldata
-included) divided by N. "over the cap" marks a batch that would not fit one transaction
-(EIP-7825: 16,777,216 gas), or that the node refused to estimate.
+included) divided by N. "over the cap" marks a batch that does not fit one transaction
+(EIP-7825: 16,777,216 gas).
 
 `;
 

@@ -65,7 +65,8 @@ uint16 constant MAX_TOTAL_HOLIDAY_DAYS = 180;
 ///
 /// In the decision entries `account` is `decision.account`. `ProductConfigured`,
 /// `TierPolicySet` and OpenZeppelin's role and pause events are ledger-wide, not entries of
-/// any account's chain. A write-off that freezes its line records the freeze in its own
+/// any account's chain; they and every account entry are entries of the ledger-wide chain
+/// (`ledgerHead`, `LedgerEventKind`, `LedgerAdvanced`). A write-off that freezes its line records the freeze in its own
 /// `WrittenOff` entry (`lineFrozen`), not in a separate `LineFrozen` entry.
 /// @dev Amounts are integers in fen (uint64). Rates are integers in parts per million:
 /// daily rates in ppm/day (500 = 0.05 %/day), annual ceilings in ppm/year (240000 = 24 %).
