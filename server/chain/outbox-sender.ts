@@ -9,7 +9,7 @@
  *              seq, or the seq after its steps already in flight or earlier in the batch); a
  *              decision step's decision signed by the scorer process at this moment (a refusal
  *              fails the step with the scorer's code; an unreachable scorer is retried like the
- *              RPC) -> the batch simulated (eth_estimateGas) -> signed with the next nonce ->
+ *              RPC) -> its gas limit the sum of a bound per call -> signed with the next nonce ->
  *              STORED (the raw transaction, the steps it carries at their positions, each
  *              step's expected seq and signed arguments) -> broadcast
  *   in flight -> the batch's receipt with the configured confirmations resolves each of its
@@ -129,14 +129,41 @@ const MAX_REF_LOOKUPS = 10;
 /** A replacement raises maxFeePerGas and maxPriorityFeePerGas (or gasPrice) by at least this much. */
 export const FEE_BUMP_PERCENT = 12n;
 /**
- * Gas added per call that expects a seq only a batch still in flight reaches: the simulation
- * runs it before that batch, where it is refused (SeqMismatch) cheaply, so the estimate does not
- * cover it applying. The bound is above the dearest ledger call (restructure, 262,101 gas as a
- * direct transaction in docs/GAS.md, of which 21,000 is the transaction's base cost). Unused
- * gas is not charged; a batch whose estimate falls short reverts as a whole (the ledger refuses
- * to record an out-of-gas call as a refusal) and its steps are sent again.
+ * The gas limit of a batch is the sum of a bound per call, not an eth_estimateGas of the batch.
+ * A simulation runs against the latest (or pending) state, where a call behind a batch still in
+ * flight is refused cheaply (SeqMismatch) and so not covered, and on a node with many batches
+ * pending each estimate re-executes all of them, several times over (the estimate's search):
+ * it was the sender's bottleneck. Each bound is the call's dearest direct transaction in
+ * docs/GAS.md, rounded up: that includes the 21,000 base of a transaction, which a call in a
+ * batch does not pay again, and which covers what a call in a batch adds (its ledger-wide head,
+ * the LedgerAdvanced event, its share of the calldata). Unused gas is not charged; what the
+ * bounds over-reserve only limits how many batches a block takes. A batch whose gas falls short
+ * reverts as a whole (the ledger does not record an out-of-gas call as a refusal) and its steps
+ * go back to queued, to be sent again (failed NotApplied after MAX_REQUEUES).
  */
-const AHEAD_CALL_GAS = 300_000n;
+const CALL_GAS_BOUND: Record<string, bigint> = {
+  openAccount: 80_000n,
+  setExposureCap: 50_000n,
+  recordDecline: 90_000n,
+  grantLine: 140_000n,
+  increaseLimit: 110_000n,
+  cutLimit: 60_000n,
+  freezeLine: 75_000n,
+  unfreezeLine: 60_000n,
+  reinstateLine: 90_000n,
+  purchase: 160_000n,
+  drawCash: 160_000n,
+  refund: 120_000n,
+  repay: 120_000n,
+  restructure: 270_000n,
+  writeOff: 150_000n,
+};
+/** A call not in the table (none today): the dearest bound. */
+const DEFAULT_CALL_GAS_BOUND = 300_000n;
+/** The batch transaction's own cost besides its calls: the 21,000 base, the loop, the array's encoding. */
+const BATCH_BASE_GAS = 40_000n;
+/** The most gas one transaction may ask for (EIP-7825's cap, which nodes enforce at broadcast). */
+export const TX_GAS_CAP = 16_777_216n;
 /** Queued steps read per round: enough to fill every free batch. */
 const SCAN_FACTOR = 4;
 
@@ -270,7 +297,7 @@ export class OutboxSender extends EventEmitter {
       await Promise.all(toRead.map(async (account) => [account, await this.client.accountOf(account)] as const))
     );
 
-    const members: Array<{ step: StepRecord; expectedSeq: bigint; sentCall: Record<string, unknown>; data: string; ahead: boolean }> = [];
+    const members: Array<{ step: StepRecord; expectedSeq: bigint; sentCall: Record<string, unknown>; data: string }> = [];
     const nextSeq = new Map<string, bigint>();
     const blocked = new Set<string>();
     for (const c of candidates) {
@@ -288,24 +315,14 @@ export class OutboxSender extends EventEmitter {
         signed = outcome;
       }
       const sentCall = callArguments(call, c.step.ref, expectedSeq, signed);
-      members.push({ step: c.step, expectedSeq, sentCall, data: this.client.encode(call.fn, sentCall), ahead: c.seqAfter !== undefined });
+      members.push({ step: c.step, expectedSeq, sentCall, data: this.client.encode(call.fn, sentCall) });
       nextSeq.set(c.account, seq + 1n);
     }
     if (members.length === 0) return true; // every candidate failed at the scorer: that moved them
 
     const data = this.client.encodeBatch(members.map((m) => m.data));
-    let estimate: bigint;
-    try {
-      estimate = await this.provider.estimateGas({ from: this.client.operatorAddress, to: this.client.address, data });
-    } catch (error) {
-      // Refusals of single calls do not sink a batch: a batch that would revert as a whole is a
-      // fault of the sender's key or the node (not operator, paused contract code, out of gas).
-      await Promise.all(members.map((m) => this.store.recordAttempt(m.step.id, `batch simulation failed: ${messageOf(error)}`)));
-      const revert = this.client.decodeRevert(error);
-      throw new Error(`a batch of ${members.length} steps would revert as a whole${revert ? ` with ${revert.name}` : ""}: ${messageOf(error)}`);
-    }
-    const ahead = BigInt(members.filter((m) => m.ahead).length);
-    const gasLimit = estimate + estimate / 4n + 20_000n + ahead * AHEAD_CALL_GAS;
+    const bound = members.reduce((sum, m) => sum + (CALL_GAS_BOUND[m.step.fn] ?? DEFAULT_CALL_GAS_BOUND), BATCH_BASE_GAS);
+    const gasLimit = min(bound, TX_GAS_CAP);
 
     const floor = Math.max(0, ...(await this.store.pendingBatches()).map((b) => b.nonce + 1), ...(await this.unbatchedNonces()).map((n) => n + 1));
     const nonce = await this.nonces.peek(floor);
@@ -370,7 +387,11 @@ export class OutboxSender extends EventEmitter {
     return this.options.operator.signTransaction(populated);
   }
 
-  /** Broadcasts a stored transaction; false when the node refused it for a reason other than knowing it or its nonce. */
+  /**
+   * Broadcasts a stored transaction; false when the node refused this transaction itself (too
+   * cheap now, or asking for more gas than it takes): it must be replaced at its nonce. Throws
+   * only when the node could not be asked (retried with backoff).
+   */
   private async broadcastRaw(tx: TransactionRecord): Promise<boolean> {
     try {
       await this.provider.broadcastTransaction(tx.raw);
@@ -382,8 +403,11 @@ export class OutboxSender extends EventEmitter {
       if (isError(error, "NONCE_EXPIRED") || isError(error, "REPLACEMENT_UNDERPRICED")) return true;
       if (/already known|known transaction|nonce too low|nonce has already been used|already imported/i.test(message)) return true;
       if (this.client.decodeRevert(error) !== undefined || isError(error, "CALL_EXCEPTION")) return true;
-      if (/underpriced|fee too low|max fee per gas less than block base fee|feecap/i.test(message)) return false;
-      throw error;
+      if (/underpriced|fee too low|less than block base fee|feecap|fee cap|gas limit|gas cap|intrinsic gas/i.test(message)) {
+        this.options.logger.warn({ tx: tx.hash, nonce: tx.nonce, err: error }, "the node refused a batch transaction's fees or gas; it is replaced at its nonce");
+        return false;
+      }
+      throw error; // unreachable, or refused for a reason a replacement does not fix (funds): retried with backoff
     }
   }
 
@@ -500,7 +524,7 @@ export class OutboxSender extends EventEmitter {
       to: previous.to,
       data: previous.data,
       nonce: stuck.nonce,
-      gasLimit: previous.gasLimit,
+      gasLimit: min(previous.gasLimit, TX_GAS_CAP),
       ...(previous.maxFeePerGas !== null
         ? {
             maxFeePerGas: bumped(previous.maxFeePerGas, fees.maxFeePerGas),
@@ -659,6 +683,8 @@ function bumped(old: bigint | null, current: bigint | null): bigint | undefined 
   const raised = (old * (100n + FEE_BUMP_PERCENT) + 99n) / 100n + 1n;
   return current !== null && current > raised ? current : raised;
 }
+
+const min = (a: bigint, b: bigint): bigint => (a < b ? a : b);
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

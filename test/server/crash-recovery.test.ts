@@ -57,15 +57,15 @@ const KILL_DELAY_MS = { min: 50, max: 1_200 };
  * Where a kill lands. After its random delay a kill is armed and fires at the next moment of
  * its kind: `timer` at once (while requests are in flight); the others when the node serves
  * the gateway's next call of that method, after the node has acted on it and before the
- * gateway hears the answer: `simulation` (eth_estimateGas: the step is about to be signed),
+ * gateway hears the answer: `signing` (eth_gasPrice, the fee read of signing: a batch is about to be signed and stored),
  * `broadcast` (eth_sendRawTransaction: the transaction is mined, the gateway never learns
  * it was sent), `receipt` (a non-empty eth_getTransactionReceipt: the entry is on-chain, the
  * gateway has not recorded it). Every run has a broadcast and a receipt kill: they are the
  * windows where a careless sender posts twice or loses a request.
  */
-type KillPoint = "timer" | "simulation" | "broadcast" | "receipt";
+type KillPoint = "timer" | "signing" | "broadcast" | "receipt";
 const KILL_METHOD: Record<Exclude<KillPoint, "timer">, string> = {
-  simulation: "eth_estimateGas",
+  signing: "eth_gasPrice",
   broadcast: "eth_sendRawTransaction",
   receipt: "eth_getTransactionReceipt",
 };
@@ -293,7 +293,7 @@ describe("gateway crash recovery: SIGKILL at random points while requests are in
   it("puts every acknowledged request on-chain exactly once, posts nothing twice, and the read model matches the chain", async () => {
     // Everything random is drawn here, up front, so a seed replays the same workload and delays.
     const rng = seededRandom(seed);
-    const points: KillPoint[] = ["broadcast", "receipt", "timer", "simulation", "broadcast", "receipt", "timer"];
+    const points: KillPoint[] = ["broadcast", "receipt", "timer", "signing", "broadcast", "receipt", "timer"];
     const chosen: KillPoint[] = ["broadcast", "receipt"];
     while (chosen.length < rng.int(KILLS.min, KILLS.max)) chosen.push(rng.pick(points));
     const killPlan = shuffle(rng, chosen).map((point) => ({
