@@ -180,6 +180,15 @@ export class OutboxSender extends EventEmitter {
   private readonly firstSeen = new Map<number, number>();
   /** The block at which each batch was last found unmined: it is looked at again when the chain moves. */
   private readonly checkedAt = new Map<number, number>();
+  /**
+   * Accounts' seqs as the batches this process resolved left them (the sender is the ledger's
+   * only writer): a batch reads only the accounts it has not seen, and decision steps' accounts
+   * (their decision nonce). A stale value costs a SeqMismatch and a requeue, never a double
+   * post (the ledger checks every expected seq); a requeue of an account's step forgets it.
+   */
+  private readonly knownSeq = new Map<string, bigint>();
+  /** The fees of new transactions, read once per block. */
+  private fees?: { block: number; maxFeePerGas: bigint | null; maxPriorityFeePerGas: bigint | null; gasPrice: bigint | null };
   /** Until when the batch being filled may wait (ms, monotonic). */
   private fillDeadline?: number;
   private running = false;
@@ -228,6 +237,7 @@ export class OutboxSender extends EventEmitter {
         this.options.metrics?.rpcRetries.inc({ component: "sender" });
         this.options.logger.warn({ err: error, failures }, "outbox sender: round failed transiently, retrying with backoff");
         this.nonces.reset();
+        this.knownSeq.clear();
         if (this.running) await this.backoffSleep.sleep(backoffDelay(this.options.backoff ?? DEFAULT_BACKOFF, failures));
       }
     }
@@ -292,7 +302,13 @@ export class OutboxSender extends EventEmitter {
     this.fillDeadline = undefined;
 
     // The seqs and decision nonces of the accounts with nothing in flight, read at once.
-    const toRead = [...new Set(candidates.filter((c) => c.seqAfter === undefined).map((c) => c.account))];
+    const toRead = [
+      ...new Set(
+        candidates
+          .filter((c) => c.seqAfter === undefined && (needsDecision(c.step.call as LedgerCall) || !this.knownSeq.has(c.account)))
+          .map((c) => c.account)
+      ),
+    ];
     const read = new Map<string, LedgerAccount>(
       await Promise.all(toRead.map(async (account) => [account, await this.client.accountOf(account)] as const))
     );
@@ -303,7 +319,7 @@ export class OutboxSender extends EventEmitter {
     for (const c of candidates) {
       if (blocked.has(c.account)) continue;
       const call = c.step.call as LedgerCall;
-      const seq = nextSeq.get(c.account) ?? c.seqAfter ?? read.get(c.account)!.seq;
+      const seq = nextSeq.get(c.account) ?? c.seqAfter ?? read.get(c.account)?.seq ?? this.knownSeq.get(c.account)!;
       const expectedSeq = call.fn === "openAccount" ? 0n : seq;
       let signed: SignedDecision | undefined;
       if (needsDecision(call)) {
@@ -326,7 +342,7 @@ export class OutboxSender extends EventEmitter {
 
     const floor = Math.max(0, ...(await this.store.pendingBatches()).map((b) => b.nonce + 1), ...(await this.unbatchedNonces()).map((n) => n + 1));
     const nonce = await this.nonces.peek(floor);
-    const raw = await this.sign({ to: this.client.address, data, nonce, gasLimit });
+    const raw = await this.sign({ to: this.client.address, data, nonce, gasLimit, ...(await this.currentFees()) });
     const tx: TransactionRecord = { hash: keccak256(raw), nonce, raw, createdAt: this.nowIso() };
     const batch = await this.store.recordBatch({
       nonce,
@@ -380,6 +396,19 @@ export class OutboxSender extends EventEmitter {
       await this.settleFailed(step, { kind: "scorer-refusal", code: error.code, status: error.status, detail: error.detail, details: error.details }, error.code);
       return "failed";
     }
+  }
+
+  /** The fees a new transaction offers: the node's suggestion, read once per block. */
+  private async currentFees(): Promise<TransactionRequest> {
+    const block = await this.provider.getBlockNumber();
+    if (this.fees?.block !== block) {
+      const f = await this.provider.getFeeData();
+      this.fees = { block, maxFeePerGas: f.maxFeePerGas, maxPriorityFeePerGas: f.maxPriorityFeePerGas, gasPrice: f.gasPrice };
+    }
+    const { maxFeePerGas, maxPriorityFeePerGas, gasPrice } = this.fees;
+    const base = { chainId: this.client.chainId };
+    if (maxFeePerGas !== null && maxPriorityFeePerGas !== null) return { ...base, type: 2, maxFeePerGas, maxPriorityFeePerGas };
+    return gasPrice !== null ? { ...base, gasPrice } : base;
   }
 
   private async sign(request: TransactionRequest): Promise<string> {
@@ -492,7 +521,22 @@ export class OutboxSender extends EventEmitter {
       return this.requeueOrGiveUp(step, why);
     });
     await this.store.resolveBatch(batch.id, outcomes, "resolved");
+    this.remember(steps, outcomes);
     this.settled(steps, outcomes);
+  }
+
+  /** What a resolved batch says of its accounts' seqs: the seq after their entries; unknown after a requeue. */
+  private remember(steps: StepRecord[], outcomes: StepOutcome[]): void {
+    outcomes.forEach((o, i) => {
+      const account = steps[i].accountId.toLowerCase();
+      if (o.outcome === "confirmed") {
+        const known = this.knownSeq.get(account);
+        if (known === undefined || o.landed.seq > known) this.knownSeq.set(account, o.landed.seq);
+      }
+    });
+    outcomes.forEach((o, i) => {
+      if (o.outcome === "requeued") this.knownSeq.delete(steps[i].accountId.toLowerCase());
+    });
   }
 
   /** None of the batch's transactions can apply any more: its steps back to queued (unless their entry landed after all). */
@@ -504,6 +548,7 @@ export class OutboxSender extends EventEmitter {
       const entry = await this.client.findEntryByRef(step.accountId, step.ref, step.fromBlock);
       outcomes.push(entry ? { stepId: step.id, outcome: "confirmed", landed: entry } : this.requeueOrGiveUp(step, why));
     }
+    this.knownSeq.clear();
     this.options.logger.warn({ batch: batch.id, nonce: batch.nonce, why }, "batch dropped; its steps go back to queued");
     await this.store.resolveBatch(batch.id, outcomes, "dropped");
     this.settled(steps, outcomes);
