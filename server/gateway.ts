@@ -170,6 +170,7 @@ export async function createGateway(config: GatewayConfig, edges: GatewayEdges =
     confirmations: config.chain.confirmations,
     pollIntervalMs: config.chain.pollIntervalMs,
     stuckAfterMs: config.chain.stuckAfterMs,
+    batching: config.chain.batching,
     hooks: edges.senderHooks,
   });
   sender.setMaxListeners(0); // every waiting request listens for settlements
