@@ -58,6 +58,8 @@ export interface GatewaySetup {
   /** The scorer process's key (it runs beside the gateway, scorer-setup.ts; the gateway never gets it). */
   scorerKey?: string;
   port?: string;
+  /** The chain's block time (`npm start -- --block-time`): the gateway is told (GATEWAY_BLOCK_TIME_MS). */
+  blockTimeMs?: number;
 }
 
 /** The scorer process the gateway asks: its URL and the gateway's token. */
@@ -79,7 +81,8 @@ export function gatewayConfigFor(setup: GatewaySetup, scorer: GatewayScorer, env
   const secrets = !development || (vaultKeySet && env.GATEWAY_IDENTITY_PEPPER) ? undefined : localSecrets(setup.dataDir);
   return readGatewayConfig({
     GATEWAY_LOG_LEVEL: "warn",
-    GATEWAY_POLL_INTERVAL_MS: "250",
+    // Automine: a receipt is there at once, so poll often; with a block time, the gateway's defaults follow it.
+    ...(setup.blockTimeMs === undefined ? { GATEWAY_POLL_INTERVAL_MS: "250" } : { GATEWAY_BLOCK_TIME_MS: String(setup.blockTimeMs) }),
     ...env,
     GATEWAY_MODE: setup.mode,
     GATEWAY_RPC_URL: setup.rpcUrl,
