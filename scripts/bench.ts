@@ -33,6 +33,7 @@
  *   npm run bench -- --block-time 2 --ops 6000 --accounts 400 --rate 300
  *   npm run bench -- --requests 100 --wait-concurrency 1,8   # also the wait=true latencies
  *   npm run bench -- --in-process                   # the gateway in the node's process, as npm start runs it
+ *   npm run bench -- --cpu-prof prof/               # the gateway's CPU profile (node --cpu-prof), for the accept path
  */
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -57,6 +58,8 @@ interface Options {
   inProcess: boolean;
   audit: boolean;
   json?: string;
+  /** Write the gateway process's CPU profile (node --cpu-prof) to this folder. */
+  cpuProf?: string;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -75,6 +78,7 @@ function parseOptions(argv: string[]): Options {
       "in-process": { type: "boolean", default: false },
       "no-audit": { type: "boolean", default: false },
       json: { type: "string" },
+      "cpu-prof": { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
@@ -84,7 +88,7 @@ function parseOptions(argv: string[]): Options {
       [
         "usage: npm run bench [-- --block-time <seconds>] [--ops <n>] [--accounts <n>] [--concurrency <n>] [--rate <ops/s>]",
         "                     [--confirmations <n>] [--requests <n> --wait-concurrency 1,8] [--max-seconds <per phase>]",
-        "                     [--in-process] [--no-audit] [--json FILE]",
+        "                     [--in-process] [--no-audit] [--json FILE] [--cpu-prof DIR]",
         "  --block-time   the node mines a block every <seconds> (interval mining) for the measured run; default automine",
         "  --ops          operations measured, purchases and repayments in turn (default 3000)",
         "  --accounts     accounts they are spread over, each opened with one purchase first (default 200)",
@@ -113,6 +117,7 @@ function parseOptions(argv: string[]): Options {
     inProcess: values["in-process"] ?? false,
     audit: !(values["no-audit"] ?? false),
     json: values.json,
+    cpuProf: values["cpu-prof"] === undefined ? undefined : path.resolve(values["cpu-prof"]),
   };
   if (problems.length > 0) throw new Error(problems.join("; "));
   return options;
@@ -406,7 +411,8 @@ async function startSystem(options: Options, dir: string): Promise<System> {
   const partners = new Partners(store, new ApiKeys(store, cryptoRandom, systemClock), cryptoRandom, systemClock);
   const partnerKey = (await partners.create({ name: "bench partner", ratePerMinute: 1_000_000, burst: 1_000_000 }, "bench")).key.key;
   await store.close();
-  const gateway = await startGatewayProcess(env);
+  // A profile is written when the process exits (SIGTERM at the end of the run).
+  const gateway = await startGatewayProcess(env, options.cpuProf === undefined ? {} : { nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${options.cpuProf}`] });
   progress(`gateway listening on ${gateway.url} (process ${gateway.pid})`);
   return {
     url: gateway.url,
