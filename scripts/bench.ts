@@ -322,6 +322,7 @@ async function startSystem(options: Options, dir: string): Promise<System> {
   await hre.run("compile", { quiet: true });
   const { startLocalNode, waitUntilAnswering } = await import("./lib/local-node");
   const { freePort, startGatewayProcess } = await import("./lib/gateway-process");
+  const { chainPaceEnv } = await import("./lib/gateway-setup");
 
   const node = await startLocalNode(hre, "127.0.0.1", await freePort());
   await waitUntilAnswering(node.rpcUrl);
@@ -372,7 +373,7 @@ async function startSystem(options: Options, dir: string): Promise<System> {
     GATEWAY_PORT: String(await freePort()),
     GATEWAY_LOG_LEVEL: "warn",
     GATEWAY_CONFIRMATIONS: String(options.confirmations),
-    ...(options.blockTimeMs === undefined ? { GATEWAY_POLL_INTERVAL_MS: "250" } : { GATEWAY_BLOCK_TIME_MS: String(options.blockTimeMs) }),
+    ...chainPaceEnv(options.blockTimeMs),
     // A load test draws far faster than any borrower: velocity rules would (rightly) freeze its lines.
     GATEWAY_VELOCITY_DRAWDOWNS_PER_HOUR: "10000",
     GATEWAY_VELOCITY_SPIKE_MULTIPLE: "1000",

@@ -25,11 +25,7 @@
  *   GATEWAY_WAIT_DEFAULT        true | false | auto: whether POSTs wait for confirmation
  *                               when the request has no ?wait= (auto: true in development mode) auto
  *   GATEWAY_WAIT_TIMEOUT_MS     longest a waiting request waits before answering 202      30000
- *   GATEWAY_BLOCK_TIME_MS       the chain's block time, when it has one (a real chain, or  unset
- *                               `npm start -- --block-time`); unset: unknown (automine). Defaults
- *                               that depend on the chain's pace follow it
- *   GATEWAY_POLL_INTERVAL_MS    how often the sender and indexer poll the chain           a quarter of
- *                                                                (50-1000) GATEWAY_BLOCK_TIME_MS, or 1000
+ *   GATEWAY_POLL_INTERVAL_MS    how often the sender and indexer poll the chain           1000
  *   GATEWAY_STUCK_AFTER_MS      a transaction unmined this long is replaced (fee bump)    120000
  *   GATEWAY_BODY_LIMIT_BYTES    largest request body accepted                             16384
  *   GATEWAY_LOG_LEVEL           pino level (fatal..trace, silent)                         info
@@ -173,8 +169,7 @@ const EnvSchema = z.object({
     "auto"
   ),
   GATEWAY_WAIT_TIMEOUT_MS: optional(int(0, 600_000)).default(30_000),
-  GATEWAY_BLOCK_TIME_MS: optional(int(1, 3_600_000)),
-  GATEWAY_POLL_INTERVAL_MS: optional(int(10, 600_000)),
+  GATEWAY_POLL_INTERVAL_MS: optional(int(10, 600_000)).default(1_000),
   GATEWAY_STUCK_AFTER_MS: optional(int(0, 86_400_000)).default(120_000),
   GATEWAY_BODY_LIMIT_BYTES: optional(int(1_024, 1_048_576)).default(16_384),
   GATEWAY_LOG_LEVEL: optional(z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` })).default("info"),
@@ -217,8 +212,6 @@ export interface GatewayConfig {
     ledgerAddress: string;
     startBlock: number;
     confirmations: number;
-    /** The chain's block time in ms; undefined: unknown (an automine node mines a block per transaction). */
-    blockTimeMs: number | undefined;
     pollIntervalMs: number;
     stuckAfterMs: number;
   };
@@ -373,8 +366,7 @@ export function readGatewayConfig(env: Env): GatewayConfig {
       ledgerAddress: e.GATEWAY_LEDGER_ADDRESS,
       startBlock: e.GATEWAY_LEDGER_START_BLOCK,
       confirmations: e.GATEWAY_CONFIRMATIONS,
-      blockTimeMs: e.GATEWAY_BLOCK_TIME_MS,
-      pollIntervalMs: e.GATEWAY_POLL_INTERVAL_MS ?? defaultPollIntervalMs(e.GATEWAY_BLOCK_TIME_MS),
+      pollIntervalMs: e.GATEWAY_POLL_INTERVAL_MS,
       stuckAfterMs: e.GATEWAY_STUCK_AFTER_MS,
     },
     keys: { operator: e.GATEWAY_OPERATOR_KEY },
@@ -410,16 +402,6 @@ export function readGatewayConfig(env: Env): GatewayConfig {
       },
     },
   };
-}
-
-/**
- * How often to poll the chain when GATEWAY_POLL_INTERVAL_MS is unset: four times a block (a
- * receipt is seen within a quarter block of its block), between 50 ms and 1 s; 1 s when the
- * block time is unknown.
- */
-export function defaultPollIntervalMs(blockTimeMs: number | undefined): number {
-  if (blockTimeMs === undefined) return 1_000;
-  return Math.min(1_000, Math.max(50, Math.round(blockTimeMs / 4)));
 }
 
 /** Whether POSTs wait for confirmation by default (`auto`: in development mode). */

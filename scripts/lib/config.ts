@@ -4,7 +4,7 @@
  * reads `process.env`.
  *
  *   LEDGER_PORT          port of the local node (`npm start`, network `localhost`); default 8545
- *   LEDGER_BLOCK_TIME    seconds between the local node's blocks (`npm start -- --block-time`):
+ *   LEDGER_BLOCK_TIME    seconds between the local node's blocks, 1-600 (`npm start -- --block-time`):
  *                        it mines by interval, like a real chain; unset: automine (a block per
  *                        transaction, at once)
  *   LEDGER_RPC_URL       JSON-RPC URL of the network `custom` (http or https)
@@ -110,15 +110,15 @@ function parsePort(value: string | undefined, source: string, problems: string[]
 }
 
 /**
- * Seconds between blocks, 1-3600, fractions allowed to the millisecond (1.5); in ms. Block
+ * Seconds between blocks, 1-600, fractions allowed to the millisecond (1.5); in ms. Block
  * timestamps are whole seconds and must rise from block to block, so blocks less than a second
  * apart would run the chain's clock ahead of the wall clock: refused.
  */
 export function parseBlockTime(value: string | undefined, source: string, problems: string[]): number | undefined {
   if (value === undefined) return undefined;
   const seconds = Number(value);
-  if (!/^\d+(\.\d{1,3})?$/.test(value) || seconds < 1 || seconds > 3_600) {
-    problems.push(`${source} must be seconds between blocks, 1-3600 (e.g. 1, 2, 12 or 1.5), got "${value}"`);
+  if (!/^\d+(\.\d{1,3})?$/.test(value) || seconds < 1 || seconds > 600) {
+    problems.push(`${source} must be seconds between blocks, 1-600 (e.g. 1, 2, 12 or 1.5), got "${value}"`);
     return undefined;
   }
   return Math.round(seconds * 1_000);

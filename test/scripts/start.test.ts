@@ -21,7 +21,7 @@ import hre, { network } from "hardhat";
 import { TASK_NODE_CREATE_SERVER } from "hardhat/builtin-tasks/task-names";
 
 import { parseBlockTime } from "../../scripts/lib/config";
-import { GATEWAY_DATA_ROOT, gatewayConfigFor } from "../../scripts/lib/gateway-setup";
+import { GATEWAY_DATA_ROOT, gatewayConfigFor, gatewayEnvFor } from "../../scripts/lib/gateway-setup";
 import { freePort } from "../../scripts/lib/gateway-process";
 import { deployLedger, type Ledger } from "../helpers/fixtures";
 import { startLocalSystem, type LocalSystem } from "../helpers/local-system";
@@ -215,12 +215,12 @@ describe("npm start's block time, as configuration", () => {
     expect(parseBlockTime("12", "--block-time", problems)).to.equal(12_000);
     expect(parseBlockTime(undefined, "--block-time", problems)).to.equal(undefined);
     expect(problems).to.deep.equal([]);
-    for (const bad of ["0.5", "0", "-1", "abc", "3601", "1.0001"]) parseBlockTime(bad, "--block-time", problems);
+    for (const bad of ["0.5", "0", "-1", "abc", "601", "1.0001"]) parseBlockTime(bad, "--block-time", problems);
     expect(problems).to.have.length(6);
-    expect(problems[0]).to.equal('--block-time must be seconds between blocks, 1-3600 (e.g. 1, 2, 12 or 1.5), got "0.5"');
+    expect(problems[0]).to.equal('--block-time must be seconds between blocks, 1-600 (e.g. 1, 2, 12 or 1.5), got "0.5"');
   });
 
-  it("tells the gateway the block time (GATEWAY_BLOCK_TIME_MS) and lets its poll interval follow it; automine keeps 250 ms polls", () => {
+  it("tells the gateway the block time (GATEWAY_BLOCK_TIME_MS) and polls four times a block (50 ms-1 s); automine polls every 250 ms", () => {
     const setup = {
       mode: "development" as const,
       rpcUrl: "http://127.0.0.1:8545",
@@ -231,10 +231,13 @@ describe("npm start's block time, as configuration", () => {
     };
     const scorer = { url: "http://127.0.0.1:8091", token: "t".repeat(40) };
     const env = { GATEWAY_VAULT_KEY: "ab".repeat(32), GATEWAY_IDENTITY_PEPPER: "cd".repeat(32) };
+    const pace = (e: Record<string, string | undefined>) => [e.GATEWAY_BLOCK_TIME_MS, e.GATEWAY_POLL_INTERVAL_MS];
     try {
-      expect(gatewayConfigFor(setup, scorer, env).chain).to.include({ blockTimeMs: undefined, pollIntervalMs: 250 });
-      expect(gatewayConfigFor({ ...setup, blockTimeMs: 2_000 }, scorer, env).chain).to.include({ blockTimeMs: 2_000, pollIntervalMs: 500 });
-      expect(gatewayConfigFor({ ...setup, blockTimeMs: 2_000 }, scorer, { ...env, GATEWAY_POLL_INTERVAL_MS: "100" }).chain.pollIntervalMs).to.equal(100);
+      expect(pace(gatewayEnvFor(setup, scorer, env))).to.deep.equal([undefined, "250"]);
+      expect(pace(gatewayEnvFor({ ...setup, blockTimeMs: 2_000 }, scorer, env))).to.deep.equal(["2000", "500"]);
+      expect(pace(gatewayEnvFor({ ...setup, blockTimeMs: 12_000 }, scorer, env))).to.deep.equal(["12000", "1000"]);
+      expect(pace(gatewayEnvFor({ ...setup, blockTimeMs: 2_000 }, scorer, { ...env, GATEWAY_POLL_INTERVAL_MS: "100" }))).to.deep.equal(["2000", "100"]);
+      expect(gatewayConfigFor({ ...setup, blockTimeMs: 2_000 }, scorer, env).chain.pollIntervalMs).to.equal(500);
     } finally {
       rmSync(setup.dataDir, { recursive: true, force: true });
     }
@@ -243,6 +246,6 @@ describe("npm start's block time, as configuration", () => {
   it("refuses a block time under a second before starting anything, naming the flag", async () => {
     const run = await runStart(["--block-time", "0.5", "--port", String(await freePort()), "--gateway-port", String(await freePort())], {}, false);
     expect(run.code, run.output).to.equal(1);
-    expect(run.output).to.include('--block-time must be seconds between blocks, 1-3600 (e.g. 1, 2, 12 or 1.5), got "0.5"');
+    expect(run.output).to.include('--block-time must be seconds between blocks, 1-600 (e.g. 1, 2, 12 or 1.5), got "0.5"');
   });
 });

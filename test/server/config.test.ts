@@ -134,15 +134,6 @@ describe("gateway configuration", () => {
     }
   });
 
-  it("polls the chain four times a block (50 ms-1 s) when told the block time, once a second when not, or as GATEWAY_POLL_INTERVAL_MS says", () => {
-    expect(readGatewayConfig(validEnv()).chain).to.include({ blockTimeMs: undefined, pollIntervalMs: 1_000 });
-    expect(readGatewayConfig(validEnv({ GATEWAY_BLOCK_TIME_MS: "1000" })).chain).to.include({ blockTimeMs: 1_000, pollIntervalMs: 250 });
-    expect(readGatewayConfig(validEnv({ GATEWAY_BLOCK_TIME_MS: "12000" })).chain).to.include({ blockTimeMs: 12_000, pollIntervalMs: 1_000 });
-    expect(readGatewayConfig(validEnv({ GATEWAY_BLOCK_TIME_MS: "100" })).chain).to.include({ blockTimeMs: 100, pollIntervalMs: 50 });
-    expect(readGatewayConfig(validEnv({ GATEWAY_BLOCK_TIME_MS: "1000", GATEWAY_POLL_INTERVAL_MS: "700" })).chain.pollIntervalMs).to.equal(700);
-    expect(problemsOf(validEnv({ GATEWAY_BLOCK_TIME_MS: "0" }))).to.deep.equal(["GATEWAY_BLOCK_TIME_MS must be at least 1"]);
-  });
-
   it("waits for confirmation by default in development mode only (auto), whatever the chain", () => {
     expect(waitsByDefault({ waitDefault: "auto", mode: "development" })).to.equal(true);
     expect(waitsByDefault({ waitDefault: "auto", mode: "production" })).to.equal(false);
