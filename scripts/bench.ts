@@ -34,6 +34,15 @@
  *   npm run bench -- --requests 100 --wait-concurrency 1,8   # also the wait=true latencies
  *   npm run bench -- --in-process                   # the gateway in the node's process, as npm start runs it
  *   npm run bench -- --cpu-prof prof/               # the gateway's CPU profile (node --cpu-prof), for the accept path
+ *   npm run bench -- --audit-entries 50000          # the verifier on a ledger of 50,000 entries written in batches
+ *
+ * With --audit-entries N the bench measures the verifier instead: it starts the node, deploys the
+ * ledger, stages N account entries (scripts/lib/ledger-staging.ts: accounts opened, lines granted,
+ * then purchases and repayments, in batch transactions of --audit-batch calls sent straight from
+ * the operator key, not through the gateway, on automine), and runs `npm run audit`'s program
+ * (scripts/audit.ts, the contracts already compiled) as its own process under /usr/bin/time -v,
+ * reading the chain through a counting JSON-RPC endpoint (scripts/lib/rpc-counter.ts): entries/s
+ * over the whole audit (start-up included), JSON-RPC calls per entry, peak memory (maximum RSS).
  */
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -60,6 +69,10 @@ interface Options {
   json?: string;
   /** Write the gateway process's CPU profile (node --cpu-prof) to this folder. */
   cpuProf?: string;
+  /** The verifier's benchmark instead: a ledger of this many entries staged in batches, then audited. */
+  auditEntries: number;
+  auditBatch: number;
+  auditEntriesPerAccount: number;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -79,6 +92,9 @@ function parseOptions(argv: string[]): Options {
       "no-audit": { type: "boolean", default: false },
       json: { type: "string" },
       "cpu-prof": { type: "string" },
+      "audit-entries": { type: "string", default: "0" },
+      "audit-batch": { type: "string", default: "200" },
+      "audit-entries-per-account": { type: "string", default: "50" },
       help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
@@ -89,11 +105,14 @@ function parseOptions(argv: string[]): Options {
         "usage: npm run bench [-- --block-time <seconds>] [--ops <n>] [--accounts <n>] [--concurrency <n>] [--rate <ops/s>]",
         "                     [--confirmations <n>] [--requests <n> --wait-concurrency 1,8] [--max-seconds <per phase>]",
         "                     [--in-process] [--no-audit] [--json FILE] [--cpu-prof DIR]",
+        "       npm run bench -- --audit-entries <n> [--audit-batch 200] [--audit-entries-per-account 50] [--json FILE]",
         "  --block-time   the node mines a block every <seconds> (interval mining) for the measured run; default automine",
         "  --ops          operations measured, purchases and repayments in turn (default 3000)",
         "  --accounts     accounts they are spread over, each opened with one purchase first (default 200)",
         "  --concurrency  requests in flight while accepting (default 32); --rate caps the offered rate (0: none)",
         "  --requests     also run <n> wait=true applications, purchases and repayments at each --wait-concurrency",
+        "  --audit-entries  the verifier instead: stage a ledger of <n> entries with batch transactions from the operator",
+        "                 key (no gateway), then time npm run audit over it: entries/s, JSON-RPC calls per entry, peak memory",
       ].join("\n"),
     );
     process.exit(0);
@@ -118,6 +137,9 @@ function parseOptions(argv: string[]): Options {
     audit: !(values["no-audit"] ?? false),
     json: values.json,
     cpuProf: values["cpu-prof"] === undefined ? undefined : path.resolve(values["cpu-prof"]),
+    auditEntries: int("audit-entries", values["audit-entries"]!, 0, 100_000_000),
+    auditBatch: int("audit-batch", values["audit-batch"]!, 1, 1_000),
+    auditEntriesPerAccount: int("audit-entries-per-account", values["audit-entries-per-account"]!, 3, 10_000),
   };
   if (problems.length > 0) throw new Error(problems.join("; "));
   return options;
@@ -647,6 +669,101 @@ async function waitPhases(partner: Partner, options: Options) {
   return results.map(latencyFigures);
 }
 
+// ---------------------------------------------------------------- the verifier's benchmark
+
+/** The program `npm run audit` runs, as its own process under /usr/bin/time -v; its output and its peak memory. */
+async function runAudit(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string; seconds: number; maxRssKb?: number }> {
+  const { spawn } = await import("node:child_process");
+  const { existsSync } = await import("node:fs");
+  const root = path.resolve(__dirname, "..");
+  const node = [process.execPath, "-r", "ts-node/register/transpile-only", path.join(root, "scripts", "audit.ts"), ...args];
+  const timed = existsSync("/usr/bin/time");
+  const started = performance.now();
+  const child = spawn(timed ? "/usr/bin/time" : node[0], timed ? ["-v", ...node] : node.slice(1), {
+    cwd: root,
+    env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (b: Buffer) => (stdout += b.toString()));
+  child.stderr.on("data", (b: Buffer) => {
+    stderr += b.toString();
+    // The verifier's own progress lines, passed on.
+    for (const line of b.toString().split("\n")) if (line.trim() !== "" && !/^\s+[A-Z][a-z].*: /.test(line)) progress(`  audit: ${line.trim()}`);
+  });
+  const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+  const seconds = (performance.now() - started) / 1000;
+  const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr)?.[1];
+  return { code, stdout, stderr, seconds, maxRssKb: rss === undefined ? undefined : Number(rss) };
+}
+
+/** `--audit-entries N`: a ledger of N entries staged in batches, then the auditor's verifier over it. */
+async function auditBench(options: Options) {
+  progress("loading Hardhat and compiling contracts");
+  delete process.env.HARDHAT_NETWORK;
+  const hre = (await import("hardhat")).default;
+  await hre.run("compile", { quiet: true });
+  const { startLocalNode, waitUntilAnswering } = await import("./lib/local-node");
+  const { freePort } = await import("./lib/gateway-process");
+  const { stageLedger } = await import("./lib/ledger-staging");
+  const { startRpcCounter } = await import("./lib/rpc-counter");
+  const { localAccountKey } = await import("../server/chain/local-keys");
+  const { JsonRpcProvider, Network } = await import("ethers");
+  const node = await startLocalNode(hre, "127.0.0.1", await freePort());
+  const chainId = await waitUntilAnswering(node.rpcUrl);
+  try {
+    const { default: CreditLedgerModule } = await import("../deploy/modules/CreditLedger");
+    const [admin, operator, scorer, pauser] = (await hre.network.provider.request({ method: "eth_accounts" })) as string[];
+    const { ledger } = await hre.ignition.deploy(CreditLedgerModule, { parameters: { CreditLedger: { admin, operator, scorer, pauser } } });
+    const ledgerAddress = await ledger.getAddress();
+    progress(`ledger deployed at ${ledgerAddress}; staging ${options.auditEntries} entries in batches of ${options.auditBatch}`);
+    const hd = hre.config.networks.hardhat.accounts as unknown as Parameters<typeof localAccountKey>[0];
+    const provider = new JsonRpcProvider(node.rpcUrl, Network.from(chainId), { staticNetwork: true, batchMaxCount: 1 });
+    const staged = await stageLedger({
+      provider,
+      ledger: ledgerAddress,
+      chainId: BigInt(chainId),
+      operatorKey: localAccountKey(hd, 1),
+      scorerKey: localAccountKey(hd, 2),
+      entries: options.auditEntries,
+      entriesPerAccount: options.auditEntriesPerAccount,
+      batchSize: options.auditBatch,
+      progress,
+    });
+    provider.destroy();
+    progress(`  staged ${staged.entries} entries of ${staged.accounts} accounts in ${staged.transactions} transactions (${staged.blocks} blocks) in ${staged.seconds.toFixed(1)} s`);
+
+    const counter = await startRpcCounter(node.rpcUrl);
+    const { readFileSync } = await import("node:fs");
+    // The verifier's own figures, when its CLI has them (i12-verifier's --stats).
+    const statsFlag = readFileSync(path.resolve(__dirname, "audit.ts"), "utf8").includes('"--stats"') ? ["--stats"] : [];
+    progress(`verifier: npm run audit's program over ${counter.url} (counting JSON-RPC calls)${statsFlag.length > 0 ? " with --stats" : ""}`);
+    const audit = await runAudit(["--rpc", counter.url, "--ledger", ledgerAddress, ...statsFlag]);
+    const counts = counter.counts();
+    await counter.close();
+    if (audit.code !== 0) process.stderr.write(`${audit.stdout}\n${audit.stderr}\n`);
+    const topMethods = Object.fromEntries(Object.entries(counts.byMethod).sort((a, b) => b[1] - a[1]));
+    return {
+      staged: { ...staged, gasUsed: staged.gasUsed.toString(), seconds: round(staged.seconds, 1), batchSize: options.auditBatch },
+      audit: {
+        exitCode: audit.code,
+        seconds: round(audit.seconds, 2),
+        entriesPerSecond: round(staged.entries / audit.seconds, 0),
+        jsonRpcCalls: counts.calls,
+        httpRequests: counts.httpRequests,
+        callsPerEntry: round(counts.calls / staged.entries, 4),
+        callsByMethod: topMethods,
+        maxRssMb: audit.maxRssKb === undefined ? null : round(audit.maxRssKb / 1024, 0),
+        verifierStats: audit.stdout.split("\n").filter((l) => /stat|entries\/s|calls|memory|rss/i.test(l)).slice(0, 30),
+        summary: audit.stdout.trim().split("\n").slice(-6),
+      },
+    };
+  } finally {
+    await node.close();
+  }
+}
+
 // ---------------------------------------------------------------- the report
 
 type Throughput = Awaited<ReturnType<typeof throughput>>;
@@ -703,6 +820,37 @@ function markdown(facts: string[], t: Throughput, waits: ReturnType<typeof laten
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
+  if (options.auditEntries > 0) {
+    const figures = await auditBench(options);
+    const { staged, audit } = figures;
+    const cpus = os.cpus();
+    console.log(
+      [
+        "",
+        `- machine: ${cpus.length} cores (${cpus[0]?.model.trim() ?? "unknown CPU"}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.platform()} ${os.release()}; Node ${process.version}`,
+        `- command: npm run bench -- ${process.argv.slice(2).join(" ")}`,
+        `- load average at the end: ${os.loadavg().map((l) => l.toFixed(2)).join(", ")}`,
+        "",
+        "| verifier over a ledger written in batches | figure |",
+        "|---|---:|",
+        `| entries staged (accounts; batch transactions of ${staged.batchSize} calls; blocks) | ${staged.entries.toLocaleString("en-US")} (${staged.accounts.toLocaleString("en-US")}; ${staged.transactions}; ${staged.blocks}) |`,
+        `| audit wall time, start-up included, s | ${audit.seconds} |`,
+        `| entries/s over the whole audit | ${audit.entriesPerSecond?.toLocaleString("en-US")} |`,
+        `| JSON-RPC calls (HTTP requests) | ${audit.jsonRpcCalls.toLocaleString("en-US")} (${audit.httpRequests.toLocaleString("en-US")}) |`,
+        `| JSON-RPC calls per entry | ${audit.callsPerEntry} |`,
+        `| peak memory (maximum RSS), MB | ${audit.maxRssMb ?? "- (no /usr/bin/time)"} |`,
+        `| exit code | ${audit.exitCode} |`,
+        "",
+        `calls by method: ${JSON.stringify(audit.callsByMethod)}`,
+        ...(audit.verifierStats.length > 0 ? ["", "the verifier's own figures:", ...audit.verifierStats.map((l) => `    ${l}`)] : []),
+        "",
+        "the audit's last lines:",
+        ...audit.summary.map((l) => `    ${l}`),
+      ].join("\n"),
+    );
+    if (options.json) writeFileSync(options.json, `${JSON.stringify({ date: new Date().toISOString(), command: process.argv.slice(2), ...figures }, null, 2)}\n`);
+    process.exit(audit.exitCode === 0 ? 0 : 1);
+  }
   const dir = mkdtempSync(path.join(os.tmpdir(), "credit-ledger-bench-"));
   let system: System | undefined;
   const cleanUp = async () => {
