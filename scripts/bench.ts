@@ -33,6 +33,7 @@
  *   npm run bench -- --block-time 2 --ops 6000 --accounts 400 --rate 300
  *   npm run bench -- --requests 100 --wait-concurrency 1,8   # also the wait=true latencies
  *   npm run bench -- --in-process                   # the gateway in the node's process, as npm start runs it
+ *   GATEWAY_BATCH_MAX_OPS=100 npm run bench          # any GATEWAY_* setting of the bench's environment goes to the gateway
  *   npm run bench -- --cpu-prof prof/               # the gateway's CPU profile (node --cpu-prof), for the accept path
  *   npm run bench -- --audit-entries 50000          # the verifier on a ledger of 50,000 entries written in batches
  *
@@ -73,6 +74,8 @@ interface Options {
   auditEntries: number;
   auditBatch: number;
   auditEntriesPerAccount: number;
+  /** GATEWAY_* settings of the bench's own environment: they override its defaults for the gateway. */
+  gatewayEnv: Record<string, string>;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -140,6 +143,7 @@ function parseOptions(argv: string[]): Options {
     auditEntries: int("audit-entries", values["audit-entries"]!, 0, 100_000_000),
     auditBatch: int("audit-batch", values["audit-batch"]!, 1, 1_000),
     auditEntriesPerAccount: int("audit-entries-per-account", values["audit-entries-per-account"]!, 3, 10_000),
+    gatewayEnv: Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith("GATEWAY_") && e[1] !== undefined)),
   };
   if (problems.length > 0) throw new Error(problems.join("; "));
   return options;
@@ -400,6 +404,8 @@ async function startSystem(options: Options, dir: string): Promise<System> {
     GATEWAY_VELOCITY_DRAWDOWNS_PER_HOUR: "10000",
     GATEWAY_VELOCITY_SPIKE_MULTIPLE: "1000",
     GATEWAY_VELOCITY_ACCOUNTS_PER_PHONE: "10000",
+    // The bench's own GATEWAY_* settings last: GATEWAY_BATCH_MAX_OPS=100 npm run bench tries another batch size.
+    ...options.gatewayEnv,
   };
   const setBlockTime = (ms: number) => node.setBlockTime(ms);
 
@@ -888,7 +894,7 @@ async function main(): Promise<void> {
       `machine: ${cpus.length} cores (${cpus[0]?.model.trim() ?? "unknown CPU"}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.platform()} ${os.release()}`,
       `Node ${process.version}; gateway ${options.inProcess ? "in the node's process (as npm start)" : "as its own process (server/main.ts)"}; ` +
         `Hardhat Network, ${measured.chain} for the measured run, ${options.confirmations} confirmation(s)`,
-      `command: npm run bench -- ${process.argv.slice(2).join(" ")}`.trimEnd(),
+      `command: ${Object.entries(options.gatewayEnv).map(([k, v]) => `${k}=${v} `).join("")}npm run bench -- ${process.argv.slice(2).join(" ")}`.trimEnd(),
       `load average at the end: ${os.loadavg().map((l) => l.toFixed(2)).join(", ")}`,
     ];
     console.log(markdown(facts, measured, waits, audit));

@@ -9,11 +9,14 @@
  * names, and the answer is always the ledger's for the call as it would be sent.
  */
 import { expect } from "chai";
-import { ethers } from "hardhat";
+import hre, { ethers, network } from "hardhat";
+import { TASK_NODE_CREATE_SERVER } from "hardhat/builtin-tasks/task-names";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 
 import type { DecisionDraft } from "../../core/decision";
+import { startRpcCounter } from "../../scripts/lib/rpc-counter";
 import { LedgerClient } from "../../server/chain/ledger-client";
+import { batchingRpc } from "../../server/gateway";
 import { Preflight } from "../../server/lending/preflight";
 import type { Reach } from "../../server/lending/reach";
 import type { AccountSnapshot, Store } from "../../server/store/store";
@@ -189,5 +192,49 @@ describe("pre-flight of calls without a decision: the seq from the read model", 
     const result = (await preflight.check(purchaseCall(account, 10_000n))) as { loanNo: bigint };
     expect(result.loanNo).to.equal(1n);
     expect(preflight.seqSources).to.deep.equal({ "read model": 0, chain: 1 });
+  });
+});
+
+describe("pre-flight over JSON-RPC: concurrent simulations coalesced", function () {
+  it("sends the simulations of concurrent requests in one JSON-RPC batch, each answered on its own: passes with their results, a refusal with its values", async function () {
+    const l = await loadFixture(deployLedger);
+    const accounts = [await accountWithLines(l), await accountWithLines(l), await accountWithLines(l), await accountWithLines(l)];
+    const seqs = await Promise.all(accounts.map((a) => seqOf(l, a)));
+    const server = await hre.run(TASK_NODE_CREATE_SERVER, { hostname: "127.0.0.1", port: 0, provider: network.provider });
+    const { address, port } = (await server.listen()) as { address: string; port: number };
+    const counter = await startRpcCounter(`http://${address}:${port}`);
+    const chainId = (await ethers.provider.getNetwork()).chainId;
+    const provider = batchingRpc(counter.url, chainId, 20);
+    try {
+      const client = new LedgerClient({ provider, ledgerAddress: await l.ledger.getAddress(), operatorAddress: l.operator.address, chainId });
+      const store = {
+        openStepsOf: async () => [],
+        accountSnapshot: async (accountId: string) => ({ accountId, account: { seq: seqs[accounts.indexOf(accountId)] }, block: 0 }),
+      } as unknown as Store;
+      const preflight = new Preflight(client, store, {} as Reach, l.scorer.address);
+      const amounts = [10_000n, 20_000n, 1_000_001n, 30_000n];
+      const answers = await Promise.all(
+        accounts.map((account, i) =>
+          preflight.check({ fn: "purchase", account, productId: PAY_LATER_ID, amount: amounts[i], periods: 1 }).then(
+            (result) => ({ ok: result as { loanNo: bigint } }),
+            (error: unknown) => ({ refused: error as LedgerRefusal })
+          )
+        )
+      );
+      const n = counter.counts().calls;
+      expect(answers[0]).to.deep.equal({ ok: { loanNo: 1n } });
+      expect(answers[1]).to.deep.equal({ ok: { loanNo: 1n } });
+      expect(answers[3]).to.deep.equal({ ok: { loanNo: 1n } });
+      const refusal = (answers[2] as { refused: LedgerRefusal }).refused;
+      expect(refusal).to.be.instanceOf(LedgerRefusal);
+      expect(refusal.revert.name).to.equal("LimitExceeded");
+      expect(refusal.revert.args).to.deep.include({ requested: 1_000_001n, available: 1_000_000n });
+      expect(n, "four simulations").to.equal(4);
+      expect(counter.counts().httpRequests, "in one JSON-RPC batch").to.equal(1);
+    } finally {
+      provider.destroy();
+      await counter.close();
+      await server.close();
+    }
   });
 });
