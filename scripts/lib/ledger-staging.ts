@@ -43,6 +43,8 @@ const EXPOSURE_CAP = 8_000_000n;
 const LIMIT = 1_000_000n;
 const PURCHASE = 1_000n;
 const REPAYMENT = 100n;
+/** EIP-7825's cap on one transaction's gas. */
+const MAX_TX_GAS = 16_777_216n;
 
 export async function stageLedger(options: StagingOptions): Promise<Staged> {
   const { provider, ledger, entriesPerAccount, batchSize } = options;
@@ -65,20 +67,20 @@ export async function stageLedger(options: StagingOptions): Promise<Staged> {
   const blocks = new Set<number>();
   let entries = 0;
   let lastReport = performance.now();
-  const pending: Array<Promise<TransactionReceipt | null>> = [];
-  /** Sends the calls in batches with consecutive nonces, a few in flight, each receipt checked. */
+  /** Sends the calls in batches, each estimated against the chain as the previous ones left it, each receipt checked. */
   const send = async (calls: string[]) => {
     for (let i = 0; i < calls.length; i += batchSize) {
       const data = iface.encodeFunctionData("batch", [calls.slice(i, i + batchSize)]);
-      const tx = await operator.sendTransaction({ to: ledger, data, nonce: nonce++, gasLimit: 29_000_000n });
-      pending.push(tx.wait());
-      if (pending.length >= 4) await settle(pending.shift()!);
+      const estimate = await provider.estimateGas({ from: operator.address, to: ledger, data });
+      const gasLimit = (estimate * 12n) / 10n;
+      if (gasLimit > MAX_TX_GAS) throw new Error(`a batch of ${batchSize} calls needs ${estimate} gas, above a transaction's ${MAX_TX_GAS}: lower --audit-batch`);
+      const tx = await operator.sendTransaction({ to: ledger, data, nonce: nonce++, gasLimit });
+      await settle(tx.wait());
     }
-    while (pending.length > 0) await settle(pending.shift()!);
   };
   const settle = async (waiting: Promise<TransactionReceipt | null>) => {
     const receipt = await waiting;
-    if (!receipt || receipt.status !== 1) throw new Error(`a staging batch reverted as a whole (${receipt?.hash ?? "no receipt"}): raise no limit, lower --audit-batch`);
+    if (!receipt || receipt.status !== 1) throw new Error(`a staging batch reverted as a whole (${receipt?.hash ?? "no receipt"}): lower --audit-batch`);
     const refused = receipt.logs.find((log) => log.topics[0] === refusedTopic);
     if (refused) {
       const parsed = iface.parseLog(refused)!;
