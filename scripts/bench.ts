@@ -96,7 +96,7 @@ function parseOptions(argv: string[]): Options {
       json: { type: "string" },
       "cpu-prof": { type: "string" },
       "audit-entries": { type: "string", default: "0" },
-      "audit-batch": { type: "string", default: "200" },
+      "audit-batch": { type: "string", default: "50" },
       "audit-entries-per-account": { type: "string", default: "50" },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -108,7 +108,7 @@ function parseOptions(argv: string[]): Options {
         "usage: npm run bench [-- --block-time <seconds>] [--ops <n>] [--accounts <n>] [--concurrency <n>] [--rate <ops/s>]",
         "                     [--confirmations <n>] [--requests <n> --wait-concurrency 1,8] [--max-seconds <per phase>]",
         "                     [--in-process] [--no-audit] [--json FILE] [--cpu-prof DIR]",
-        "       npm run bench -- --audit-entries <n> [--audit-batch 200] [--audit-entries-per-account 50] [--json FILE]",
+        "       npm run bench -- --audit-entries <n> [--audit-batch 50] [--audit-entries-per-account 50] [--json FILE]",
         "  --block-time   the node mines a block every <seconds> (interval mining) for the measured run; default automine",
         "  --ops          operations measured, purchases and repayments in turn (default 3000)",
         "  --accounts     accounts they are spread over, each opened with one purchase first (default 200)",
@@ -911,6 +911,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(`[bench] failed: ${error instanceof Error ? error.message : String(error)}`);
+  const message = error instanceof Error ? error.message : String(error);
+  console.error(`[bench] failed: ${message.length > 2_000 ? `${message.slice(0, 2_000)} ...` : message}`);
   process.exit(1);
 });
