@@ -66,6 +66,10 @@
  *                               from (http or https; the node must allow CORS)
  *   GATEWAY_EXPLORER_PAGE_BLOCKS  blocks per eth_getLogs the explorer page asks for (lower  2000
  *                               it for providers that limit log ranges)
+ *   GATEWAY_PREFLIGHT_BATCH_MAX  most pre-flight simulations sent in one JSON-RPC batch:  20
+ *                               the simulations of concurrent requests share one HTTP
+ *                               request (1: one request each, for a provider that refuses
+ *                               batches)
  *
  * Secret values are wrapped in `Secret`, which prints as "[redacted]" in logs, JSON and
  * `util.inspect`; error messages name a bad secret setting but never show its value.
@@ -187,6 +191,7 @@ const EnvSchema = z.object({
   GATEWAY_LOG_LEVEL: optional(z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` })).default("info"),
   GATEWAY_EXPLORER_RPC_URL: optional(httpUrl),
   GATEWAY_EXPLORER_PAGE_BLOCKS: optional(int(1, 1_000_000)).default(2_000),
+  GATEWAY_PREFLIGHT_BATCH_MAX: optional(int(1, 1_000)).default(20),
   GATEWAY_QUIET_HOURS: optional(
     z
       .string()
@@ -244,6 +249,8 @@ export interface GatewayConfig {
   logLevel: LogLevel;
   /** The explorer page (/explorer): the RPC URL its browser reads the chain from. */
   explorer: { rpcUrl: string; pageBlocks: number };
+  /** Pre-flight simulations (server/lending/preflight.ts): at most `batchMax` per JSON-RPC batch. */
+  preflight: { batchMax: number };
   servicing: ServicingConfig;
 }
 
@@ -400,6 +407,7 @@ export function readGatewayConfig(env: Env): GatewayConfig {
     waitTimeoutMs: e.GATEWAY_WAIT_TIMEOUT_MS,
     logLevel: e.GATEWAY_LOG_LEVEL,
     explorer: { rpcUrl: e.GATEWAY_EXPLORER_RPC_URL ?? e.GATEWAY_RPC_URL, pageBlocks: e.GATEWAY_EXPLORER_PAGE_BLOCKS },
+    preflight: { batchMax: e.GATEWAY_PREFLIGHT_BATCH_MAX },
     servicing: {
       quietHours: e.GATEWAY_QUIET_HOURS,
       maxContactsPerDay: e.GATEWAY_CONTACTS_PER_DAY,
