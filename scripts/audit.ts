@@ -4,6 +4,7 @@
  *
  *   npm run audit -- --rpc <url> --ledger <address> [--account <id>] [--from-block N] [--to-block N]
  *                    [--json <file>] [--html <file>] [--page-blocks N] [--no-bytecode] [--accounts]
+ *                    [--expect-head SEQ[:HEAD]] [--expect-block NUMBER[:HASH]]
  *   npm run audit -- verify-export <file> --rpc <url> --ledger <address>
  *
  * Exit codes: 0 every check holds, 1 a violation was found, 2 usage or connection error.
@@ -19,11 +20,14 @@ import { verifyExport, type HistoryExport, type OnchainEntry } from "../verifier
 import { describeFinding, reportHtml, reportJson, reportText } from "../verifier/report";
 import { readLedger, VerifierInputError, type Phase } from "../verifier/source";
 import { verifyHistory } from "../verifier/verify";
+import { expectationFindings, ledgerHeadAt, withLedgerHeadFindings, type Expectations } from "../verifier/ledger-completeness";
+import type { Finding, LedgerHistory } from "../verifier/types";
 
 const ROOT = path.resolve(__dirname, "..");
 const USAGE = `usage:
   npm run audit -- --rpc <url> --ledger <address> [--account <id>] [--from-block N] [--to-block N]
                    [--json <file>] [--html <file>] [--page-blocks N] [--no-bytecode] [--accounts]
+                   [--expect-head SEQ[:HEAD]] [--expect-block NUMBER[:HASH]]
   npm run audit -- verify-export <file> --rpc <url> --ledger <address>
 
   --rpc          JSON-RPC URL of the chain (npm start's node: http://127.0.0.1:8545)
@@ -35,6 +39,10 @@ const USAGE = `usage:
   --page-blocks  blocks per eth_getLogs request (default 2000; lower it if the provider limits ranges)
   --no-bytecode  skip the comparison of the deployed code with this repository's build
   --accounts     list every account in the summary, not only those with violations
+  --expect-head SEQ[:HEAD]      fail (exit 1) unless the ledger head verified is at least SEQ (and, with HEAD,
+                                the chain read passes through HEAD at SEQ): another auditor's ledger head
+  --expect-block NUMBER[:HASH]  fail (exit 1) unless the endpoint verified block NUMBER or later (and, with HASH,
+                                its block NUMBER has that hash): another auditor's verified block
 
 exit codes: 0 every check holds, 1 a violation was found, 2 usage or connection error`;
 
@@ -53,10 +61,11 @@ interface Args {
   pageBlocks?: number;
   bytecode: boolean;
   accounts: boolean;
+  expect: Expectations;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Partial<Args> & { bytecode: boolean; accounts: boolean } = { command: "audit", bytecode: true, accounts: false };
+  const args: Partial<Args> & { bytecode: boolean; accounts: boolean } = { command: "audit", bytecode: true, accounts: false, expect: {} };
   const rest = [...argv];
   if (rest[0] === "verify-export") {
     rest.shift();
@@ -87,6 +96,18 @@ function parseArgs(argv: string[]): Args {
       case "--to-block": args.toBlock = block(flag, value); break;
       case "--json": args.json = value; break;
       case "--html": args.html = value; break;
+      case "--expect-head": {
+        const m = /^(\d+)(?::(0x[0-9a-fA-F]{64}))?$/.exec(value);
+        if (!m) throw new UsageError(`--expect-head must be SEQ or SEQ:HEAD (HEAD 0x followed by 64 hex digits), got "${value}"`);
+        args.expect!.head = m[2] === undefined ? { seq: BigInt(m[1]) } : { seq: BigInt(m[1]), head: m[2].toLowerCase() };
+        break;
+      }
+      case "--expect-block": {
+        const m = /^(\d+)(?::(0x[0-9a-fA-F]{64}))?$/.exec(value);
+        if (!m) throw new UsageError(`--expect-block must be NUMBER or NUMBER:HASH (HASH 0x followed by 64 hex digits), got "${value}"`);
+        args.expect!.block = m[2] === undefined ? { number: Number(m[1]) } : { number: Number(m[1]), hash: m[2].toLowerCase() };
+        break;
+      }
       case "--page-blocks": args.pageBlocks = block(flag, value); if (args.pageBlocks === 0) throw new UsageError("--page-blocks must be at least 1"); break;
       default: throw new UsageError(`unknown option ${flag}`);
     }
@@ -178,13 +199,30 @@ async function audit(args: Args): Promise<number> {
   if (args.account !== undefined && history.views[args.account]?.account.exists !== true) {
     throw new VerifierInputError(`no account ${args.account} on the ledger ${ledger} (as of block ${history.toBlock}): check the id`);
   }
-  const report = verifyHistory(history);
+  const report = withLedgerHeadFindings(verifyHistory(history), await expectations(provider, history, args.expect));
   console.log(reportText(report, { perAccount: args.accounts }));
   if (args.json) writeFileSync(args.json, reportJson(report) + "\n");
   if (args.html) writeFileSync(args.html, reportHtml(report));
   if (args.json || args.html) console.log(`report written to ${[args.json, args.html].filter(Boolean).join(" and ")}`);
   provider.destroy();
   return report.ok ? 0 : 1;
+}
+
+/** The findings of --expect-head and --expect-block against what the endpoint gave. */
+async function expectations(provider: JsonRpcProvider, history: LedgerHistory, expect: Expectations): Promise<Finding[]> {
+  if (expect.head === undefined && expect.block === undefined) return [];
+  if (history.ledgerHead === undefined || "error" in history.ledgerHead || history.toHash === undefined) {
+    return [{ check: "ledger-head", message: "the endpoint gave no ledger head or block hash to compare with --expect-head/--expect-block" }];
+  }
+  const block = { number: history.toBlock, hash: history.toHash, timestamp: history.toTime };
+  let older: string | undefined;
+  if (expect.block?.hash !== undefined && expect.block.number < history.toBlock) older = (await provider.getBlock(expect.block.number))?.hash ?? undefined;
+  return expectationFindings(expect, {
+    head: history.ledgerHead,
+    block,
+    headAt: (seq) => ledgerHeadAt(history.events, seq),
+    hashOf: () => older,
+  });
 }
 
 async function verifyExportCommand(args: Args): Promise<number> {

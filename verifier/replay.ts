@@ -45,6 +45,7 @@ import { drawdownTerms } from "../core/drawdown-terms";
 import { isEntry, type LedgerEntry } from "../core/ledger-events";
 import { decisionFromFields, productFromFields, stateFromFields, termsFromFields, STRUCT_FIELDS, type LedgerAccount, type LedgerLine, type LedgerProduct } from "../core/ledger-structs";
 import { drawdownRoom, effectiveLimit } from "../core/limits";
+import { LedgerCompleteness } from "./ledger-completeness";
 import { ROLE_IDS, ROLE_NAMES } from "./abi";
 import {
   CHECKS,
@@ -109,6 +110,8 @@ export interface Replay {
   tallies: Map<CheckName, Tally>;
   /** Per account, per check. */
   accountTallies: Map<string, Map<CheckName, Tally>>;
+  /** The ledger-wide chain over every event (the check `ledger-head`) and the refused batch calls. */
+  completeness: LedgerCompleteness;
 }
 
 // ------------------------------------------------------------------ value conversions
@@ -137,6 +140,7 @@ class Replayer implements Replay {
   timeline: TimelineItem[] = [];
   tallies = new Map<CheckName, Tally>(CHECKS.map((c) => [c.name, { checked: 0, findings: [] }]));
   accountTallies = new Map<string, Map<CheckName, Tally>>();
+  completeness: LedgerCompleteness;
   private roles = new Map<string, Set<string>>();
   /** The admin role of each role (AccessControl's getRoleAdmin; DEFAULT_ADMIN_ROLE unless changed). */
   private roleAdmins = new Map<string, string>();
@@ -147,15 +151,32 @@ class Replayer implements Replay {
 
   constructor(private readonly history: LedgerHistory) {
     this.domain = decisionDomain(history.chainId, history.ledger);
+    this.completeness = new LedgerCompleteness(history.ledgerStart, { scoped: history.account !== undefined });
   }
 
   run(): this {
     for (const e of this.history.events) {
+      this.completeness.observe(e);
       if (isEntry(e)) this.entry(e);
       else this.ledgerWide(e);
     }
+    this.finishLedgerHead();
     this.compareViews();
     return this;
+  }
+
+  /** The ledger-wide chain read ends at `ledgerHead()` at the verified block (ledger-completeness.ts). */
+  private finishLedgerHead(): void {
+    const t = this.tallies.get("ledger-head")!;
+    const onChain = this.history.ledgerHead;
+    if (onChain === undefined) return;
+    t.checked = this.completeness.recomputed + this.completeness.unread;
+    if ("error" in onChain) {
+      t.findings.push(...this.completeness.finish({ seq: this.completeness.tally().seq, head: this.completeness.tally().head }));
+      t.findings.push({ check: "ledger-head", message: `the ledger could not answer ledgerHead() at block ${this.history.toBlock}: ${onChain.error}`, blockNumber: this.history.toBlock });
+      return;
+    }
+    t.findings.push(...this.completeness.finish({ ...onChain, block: this.history.toBlock }));
   }
 
   // -------------------------------------------------------------- bookkeeping

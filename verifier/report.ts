@@ -3,6 +3,7 @@
  * as decimal strings), and a self-contained HTML page for a person.
  */
 import { jsonValue } from "../core/json";
+import { crossCheckCalls, type RefusedOperation } from "./ledger-completeness";
 import { CHECKS, type AuditReport, type Finding } from "./types";
 
 const MARK = { pass: "PASS", fail: "FAIL", skipped: "SKIP" } as const;
@@ -36,6 +37,12 @@ export function reportText(report: AuditReport, options: { maxFindings?: number;
   lines.push(`credit-ledger audit of ${report.ledger} on chain ${report.chainId}, blocks ${report.fromBlock}..${report.toBlock}`);
   const s = report.stats;
   lines.push(`  ${s.accounts} accounts, ${s.entries} entries, ${s.loans} loans (${yuan(s.drawnVolume)} yuan drawn), ${s.declines} declined decisions`);
+  lines.push(...verifiedLines(report).map((l) => `  ${l}`));
+  const calls = crossCheck(report);
+  if (calls.length > 0) {
+    lines.push("  To cross-check with another endpoint (the same answers, or that endpoint's audit with these flags):");
+    for (const c of calls) lines.push(`    ${c}`);
+  }
   lines.push("");
   lines.push("Checks");
   for (const c of report.checks) {
@@ -55,6 +62,13 @@ export function reportText(report: AuditReport, options: { maxFindings?: number;
       for (const c of bad) lines.push(`        ${c.check}: first at ${c.first?.seq !== undefined ? `seq ${c.first.seq}` : "the end of the history"}: ${c.first?.message ?? ""}`);
     }
   }
+  const refused = report.refused ?? [];
+  if (refused.length > 0) {
+    lines.push("");
+    lines.push(`Refused batch calls (${refused.length}; OperationRefused, no entry, no balance changed)`);
+    for (const r of refused.slice(0, options.perAccount ? refused.length : 20)) lines.push(`  ${describeRefusal(r)}`);
+    if (!options.perAccount && refused.length > 20) lines.push(`  ... and ${refused.length - 20} more (see --json or --accounts)`);
+  }
   if (report.timeline.length > 0) {
     lines.push("");
     lines.push("Timeline (roles, pauses, products, tiers)");
@@ -63,6 +77,32 @@ export function reportText(report: AuditReport, options: { maxFindings?: number;
   lines.push("");
   lines.push(report.ok ? "RESULT: every check holds" : `RESULT: VIOLATIONS in ${report.checks.filter((c) => c.status === "fail").map((c) => c.check).join(", ")}`);
   return lines.join("\n");
+}
+
+/** The block and ledger head verified, one line each. */
+export function verifiedLines(report: AuditReport): string[] {
+  const out: string[] = [];
+  const b = report.verifiedBlock;
+  if (b) out.push(`verified at block ${b.number}, hash ${b.hash}, time ${new Date(Number(b.timestamp) * 1000).toISOString()}`);
+  const h = report.ledgerHead;
+  if (h) {
+    out.push(
+      `ledger head: seq ${h.seq}, head ${h.head} (ledgerHead() at that block; ${h.recomputed} entries and ledger-wide events recomputed${
+        h.scoped ? `, ${h.unread} of other accounts counted by their LedgerAdvanced only: --account audits check the ledger-wide chain by count` : ""
+      })`,
+    );
+  }
+  return out;
+}
+
+/** The calls a second auditor makes (empty when the block or head was not read). */
+export function crossCheck(report: AuditReport): string[] {
+  return report.verifiedBlock && report.ledgerHead ? crossCheckCalls(report.ledger, report.verifiedBlock, report.ledgerHead) : [];
+}
+
+export function describeRefusal(r: RefusedOperation): string {
+  const call = [r.ref !== undefined ? `ref ${r.ref}` : undefined, r.expectedSeq !== undefined ? `expectedSeq ${r.expectedSeq}` : undefined].filter(Boolean).join(", ");
+  return `block ${r.blockNumber} tx ${r.txHash} call ${r.index}: ${r.operation} for account ${r.account}${call ? ` (${call})` : ""} refused with ${r.error}`;
 }
 
 const esc = (s: unknown): string =>
@@ -101,9 +141,12 @@ th,td{border-bottom:1px solid #d0d7de;padding:.35rem .5rem;text-align:left;verti
 <h1>credit-ledger audit</h1>
 <p>Ledger <code>${esc(report.ledger)}</code> on chain ${report.chainId}, blocks ${report.fromBlock}–${report.toBlock}.
 ${s.accounts} accounts, ${s.entries} entries, ${s.loans} loans (${yuan(s.drawnVolume)} yuan drawn), ${s.declines} declined decisions.</p>
+${verifiedLines(report).map((l) => `<p class="verified">${esc(l)}</p>`).join("\n")}
+${crossCheck(report).length > 0 ? `<p>To cross-check with another endpoint:</p><pre class="cross-check">${crossCheck(report).map(esc).join("\n")}</pre>` : ""}
 <p class="verdict ${report.ok ? "ok" : "bad"}">${report.ok ? "Every check holds." : "Violations found."}</p>
 <h2>Checks</h2><table><thead><tr><th>status</th><th>check</th><th>checked</th><th>what it proves / violations</th></tr></thead><tbody>${checkRows}</tbody></table>
 <h2>Accounts</h2><table><thead><tr><th>account</th><th>seq</th><th>declines</th>${accountHeads}</tr></thead><tbody>${accountRows}</tbody></table>
+${(report.refused ?? []).length > 0 ? `<h2>Refused batch calls (${report.refused!.length})</h2><ul>${report.refused!.map((r) => `<li><code>${esc(describeRefusal(r))}</code></li>`).join("")}</ul>` : ""}
 <h2>Timeline</h2><table><thead><tr><th>block</th><th>time (UTC)</th><th>kind</th><th>detail</th></tr></thead><tbody>${timeline}</tbody></table>
 </body></html>
 `;

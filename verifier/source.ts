@@ -46,6 +46,7 @@ const LEDGER_WIDE = [
   "Unpaused",
   "ProductConfigured",
   "TierPolicySet",
+  "LedgerAdvanced", // the ledger-wide chain (ledger-completeness.ts), checked by count in a scoped audit
 ];
 const DECISION_EVENTS = new Set(["LineGranted", "LimitIncreased", "DecisionDeclined", "Restructured", "LineReinstated"]);
 const ERC1271_MAGIC = "0x1626ba7e";
@@ -74,10 +75,12 @@ export async function readLedger(provider: Provider, options: ReadOptions): Prom
 
   const blocks = [...new Set([...logs.map((l) => l.blockNumber), toBlock])];
   const times = new Map<number, bigint>();
+  let toHash: string | undefined;
   await inBatches(blocks, async (n) => {
     const block = await provider.getBlock(n);
     if (!block) throw new VerifierInputError(`block ${n} is not available from this RPC endpoint`);
     times.set(n, BigInt(block.timestamp));
+    if (n === toBlock && block.hash) toHash = block.hash;
   }, (done) => progress(done, blocks.length, "blocks"));
 
   const events: TimedEvent[] = [];
@@ -97,6 +100,8 @@ export async function readLedger(provider: Provider, options: ReadOptions): Prom
     fromBlock,
     toBlock,
     toTime: times.get(toBlock)!,
+    toHash,
+    ...(await readLedgerHeads(contract, fromBlock, toBlock, options.fromBlock !== undefined)),
     events,
     views,
     contractSignatures,
@@ -109,6 +114,28 @@ export async function readLedger(provider: Provider, options: ReadOptions): Prom
     progress(1, 1, "bytecode");
   }
   return history;
+}
+
+/** `ledgerHead()` at the verified block, and before `fromBlock` when the history read starts after the deployment. */
+async function readLedgerHeads(contract: Contract, fromBlock: number, toBlock: number, fromGiven: boolean): Promise<Pick<LedgerHistory, "ledgerHead" | "ledgerStart">> {
+  const read = async (blockTag: number) => {
+    const [seq, head] = (await contract.ledgerHead({ blockTag })) as [bigint, string];
+    return { seq: BigInt(seq), head: String(head).toLowerCase() };
+  };
+  const out: Pick<LedgerHistory, "ledgerHead" | "ledgerStart"> = {};
+  try {
+    out.ledgerHead = await read(toBlock);
+  } catch (error) {
+    out.ledgerHead = { error: (error as Error).message.slice(0, 200) };
+  }
+  if (fromGiven && fromBlock > 0 && (await contract.runner!.provider!.getCode(contract.target as string, fromBlock - 1)) !== "0x") {
+    try {
+      out.ledgerStart = { ...(await read(fromBlock - 1)), block: fromBlock - 1, logIndex: -1 };
+    } catch {
+      // no ledger head before fromBlock: the check starts from zero and names the gap
+    }
+  }
+  return out;
 }
 
 /** The first block at which the ledger has code (binary search; 0 when the node cannot answer for old blocks). */

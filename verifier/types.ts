@@ -1,4 +1,5 @@
 import type { LedgerEntry, LedgerEvent } from "../core/ledger-events";
+import type { LedgerHeadSummary, LedgerTally, RefusedOperation, VerifiedBlock } from "./ledger-completeness";
 
 /**
  * What the verifier reads and what it reports. The verifier trusts only the chain and the
@@ -31,6 +32,12 @@ export interface LedgerHistory {
   toBlock: number;
   /** Timestamp of `toBlock`. */
   toTime: bigint;
+  /** Hash of `toBlock` (the block verified, for a second auditor's cross-check). */
+  toHash?: string;
+  /** `ledgerHead()` at `toBlock` (or why the ledger could not answer it). */
+  ledgerHead?: { seq: bigint; head: string } | { error: string };
+  /** Where the ledger-wide chain stood before `fromBlock` (`ledgerHead()` at `fromBlock - 1`; zero from the deployment). */
+  ledgerStart?: LedgerTally;
   /** Every log of the ledger (and of its linked library, which emits on the ledger's address) in [fromBlock, toBlock], in chain order. */
   events: TimedEvent[];
   /** Views at `toBlock` for every account in `events` (or the one account asked for). */
@@ -47,6 +54,7 @@ export interface LedgerHistory {
 
 export type CheckName =
   | "hash-chain"
+  | "ledger-head"
   | "roles"
   | "decisions"
   | "balances"
@@ -58,6 +66,7 @@ export type CheckName =
 
 export const CHECKS: readonly { name: CheckName; proves: string }[] = [
   { name: "hash-chain", proves: "every account's history is complete and in order: the chain recomputed from events ends at the on-chain seq and head" },
+  { name: "ledger-head", proves: "no entry of any account and no ledger-wide event is missing: the ledger-wide seq and head recomputed from every entry and role, pause, product and tier event read, each followed by its LedgerAdvanced, end at ledgerHead() at the verified block" },
   { name: "roles", proves: "every entry was recorded by a key that held the operator role, and every product, tier, pause and role change was made by a key that held the role it needs, at that point of the chain" },
   { name: "decisions", proves: "every grant, limit increase, decline, restructure and reinstatement carries an EIP-712 decision for that operation (purpose and subject), naming and signed by an address that held the scorer role at that block, in nonce order (cuts, freezes and write-offs spend a nonce), issued before its use and within its deadline and maximum lifetime" },
   { name: "balances", proves: "balances replayed from events equal the ledger's own views of accounts, lines and loans" },
@@ -124,4 +133,10 @@ export interface AuditReport {
   accounts: AccountResult[];
   timeline: TimelineItem[];
   stats: { accounts: number; entries: number; declines: number; loans: number; drawnVolume: bigint };
+  /** The block verified (number, hash, time). */
+  verifiedBlock?: VerifiedBlock;
+  /** The ledger head verified (`ledgerHead()` at that block) and how much of it was recomputed. */
+  ledgerHead?: LedgerHeadSummary;
+  /** Calls of batches the ledger refused (`OperationRefused`): they change no balance. */
+  refused?: RefusedOperation[];
 }

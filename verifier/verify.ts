@@ -3,6 +3,7 @@
  * the bytecode comparison, the ledger-wide timeline and the totals, as an `AuditReport`.
  */
 import { replay, type Replay } from "./replay";
+import type { LedgerHeadSummary } from "./ledger-completeness";
 import { CHECKS, type AccountResult, type AuditReport, type CheckResult, type Finding, type LedgerHistory } from "./types";
 
 /** Every check over a history (pure). */
@@ -16,6 +17,7 @@ export function verifyHistory(history: LedgerHistory, replayed: Replay = replay(
         .map((b) => ({ check: "bytecode", message: `${b.contract} at ${b.address}: ${b.detail}` }));
       return { check: name, status: findings.length > 0 ? "fail" : "pass", checked: history.bytecode.length, findings };
     }
+    if (name === "ledger-head" && history.ledgerHead === undefined) return { check: name, status: "skipped", checked: 0, findings: [] };
     const t = replayed.tallies.get(name)!;
     const findings = onlyAccount === undefined ? t.findings : t.findings.filter((f) => f.account === undefined || f.account === onlyAccount);
     return { check: name, status: findings.length > 0 ? "fail" : "pass", checked: t.checked, findings };
@@ -39,7 +41,7 @@ export function verifyHistory(history: LedgerHistory, replayed: Replay = replay(
       head: a.head,
       entries: a.entries.length,
       declines: a.declines,
-      checks: CHECKS.filter((c) => c.name !== "bytecode").map(({ name }) => {
+      checks: CHECKS.filter((c) => c.name !== "bytecode" && c.name !== "ledger-head").map(({ name }) => {
         const t = tallies?.get(name) ?? { checked: 0, findings: [] };
         const result: AccountResult["checks"][number] = { check: name, status: t.findings.length > 0 ? "fail" : "pass", checked: t.checked };
         if (t.findings.length > 0) result.first = t.findings[0];
@@ -57,6 +59,24 @@ export function verifyHistory(history: LedgerHistory, replayed: Replay = replay(
     accounts,
     timeline: replayed.timeline,
     stats: { accounts: accounts.length, entries, declines, loans, drawnVolume },
+    ...ledgerWide(history, replayed),
   };
 }
 
+
+/** The block and ledger head verified, and the refused batch calls, for the report. */
+function ledgerWide(history: LedgerHistory, replayed: Replay): Pick<AuditReport, "verifiedBlock" | "ledgerHead" | "refused"> {
+  const out: Pick<AuditReport, "verifiedBlock" | "ledgerHead" | "refused"> = { refused: replayed.completeness.refused };
+  if (history.toHash !== undefined) out.verifiedBlock = { number: history.toBlock, hash: history.toHash, timestamp: history.toTime };
+  if (history.ledgerHead !== undefined && !("error" in history.ledgerHead)) {
+    const head: LedgerHeadSummary = {
+      seq: history.ledgerHead.seq,
+      head: history.ledgerHead.head,
+      recomputed: replayed.completeness.recomputed,
+      unread: replayed.completeness.unread,
+      scoped: history.account !== undefined,
+    };
+    out.ledgerHead = head;
+  }
+  return out;
+}

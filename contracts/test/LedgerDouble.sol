@@ -12,7 +12,8 @@ import {DecisionHash} from "../libraries/DecisionHash.sol";
 /// @title LedgerDouble — test only: a ledger that records whatever it is told
 /// @notice Emits exactly the events of `CreditLedger` (the same declarations, so the same
 /// selectors and encodings: the verifier decodes them with the real ABI) and answers the
-/// same views, but enforces none of the rules: no roles, no limits, no hash chain, no seq.
+/// same views, but enforces none of the rules: no roles, no limits, no hash chain, no seq
+/// (only the ledger-wide chain is kept, honestly, from the events it is told to emit).
 /// The tests of the verifier (test/verifier) stage histories on it that the real ledger would
 /// refuse to record (a drawdown over the limit, an overcharge, a reused reference, a decision
 /// signed by a stranger, a broken hash chain) and prove that the verifier names each one.
@@ -32,6 +33,7 @@ contract LedgerDouble is EIP712 {
     bool private _paused;
     uint64 private _ledgerSeq;
     bytes32 private _ledgerHead;
+    bool private _notAdvancing;
 
     constructor() EIP712("CreditLedger", "1") {}
 
@@ -39,22 +41,28 @@ contract LedgerDouble is EIP712 {
 
     function configureProduct(uint8 productId, ICreditLedger.Product calldata product) external {
         emit ICreditLedger.ProductConfigured(productId, _products[productId], product, msg.sender);
+        _advanceWide(
+            ICreditLedger.LedgerEventKind.ProductConfigured, abi.encode(productId, _products[productId], product, msg.sender)
+        );
         _products[productId] = product;
     }
 
     function setTierPolicy(uint8 tier, ICreditLedger.TierPolicy calldata policy) external {
         emit ICreditLedger.TierPolicySet(tier, _tiers[tier], policy, msg.sender);
+        _advanceWide(ICreditLedger.LedgerEventKind.TierPolicySet, abi.encode(tier, _tiers[tier], policy, msg.sender));
         _tiers[tier] = policy;
     }
 
     function grantRole(bytes32 role, address account) external {
         _roles[role][account] = true;
         emit IAccessControl.RoleGranted(role, account, msg.sender);
+        _advanceWide(ICreditLedger.LedgerEventKind.RoleGranted, abi.encode(role, account, msg.sender));
     }
 
     function revokeRole(bytes32 role, address account) external {
         _roles[role][account] = false;
         emit IAccessControl.RoleRevoked(role, account, msg.sender);
+        _advanceWide(ICreditLedger.LedgerEventKind.RoleRevoked, abi.encode(role, account, msg.sender));
     }
 
     /// @dev `beginDefaultAdminTransfer`'s event, with any schedule.
@@ -66,26 +74,51 @@ contract LedgerDouble is EIP712 {
     function acceptAdminTransfer(address oldAdmin) external {
         _roles[bytes32(0)][oldAdmin] = false;
         emit IAccessControl.RoleRevoked(bytes32(0), oldAdmin, msg.sender);
+        _advanceWide(ICreditLedger.LedgerEventKind.RoleRevoked, abi.encode(bytes32(0), oldAdmin, msg.sender));
         _roles[bytes32(0)][msg.sender] = true;
         emit IAccessControl.RoleGranted(bytes32(0), msg.sender, msg.sender);
+        _advanceWide(ICreditLedger.LedgerEventKind.RoleGranted, abi.encode(bytes32(0), msg.sender, msg.sender));
     }
 
     function pause() external {
         _paused = true;
         emit Pausable.Paused(msg.sender);
+        _advanceWide(ICreditLedger.LedgerEventKind.Paused, abi.encode(msg.sender));
     }
 
     function unpause() external {
         _paused = false;
         emit Pausable.Unpaused(msg.sender);
+        _advanceWide(ICreditLedger.LedgerEventKind.Unpaused, abi.encode(msg.sender));
     }
 
     // ================================================================== views as the test sets them
 
     // ================================================================== the ledger-wide chain (issue 12)
 
-    /// @dev `LedgerAdvanced` with any values: the helper emits it after each staged entry (or
-    /// leaves it out, or gives a wrong head, to stage a ledger whose logs break the rule).
+    /// @dev Every entry event and every ledger-wide event above advances the ledger-wide chain
+    /// as `CreditLedger` does (`LedgerStorage.advanceLedger`, over the emitted account and head,
+    /// or over the ledger-wide event's kind and payload) and emits `LedgerAdvanced` right after
+    /// it, so a staged history is honest ledger-wide too; `setAdvancing(false)` stops that (an
+    /// event without its `LedgerAdvanced`), `emitLedgerAdvanced` emits a stray one and
+    /// `setLedgerHead` makes `ledgerHead()` disagree with the logs.
+    function setAdvancing(bool advancing) external {
+        _notAdvancing = !advancing;
+    }
+
+    function _advance(bytes32 account, bytes32 entryHead) private {
+        if (_notAdvancing) return;
+        uint64 n = _ledgerSeq + 1;
+        _ledgerSeq = n;
+        _ledgerHead = keccak256(abi.encode(_ledgerHead, n, account, entryHead));
+        emit ICreditLedger.LedgerAdvanced(n, _ledgerHead);
+    }
+
+    function _advanceWide(ICreditLedger.LedgerEventKind kind, bytes memory payload) private {
+        _advance(bytes32(0), keccak256(abi.encode(kind, keccak256(payload))));
+    }
+
+    /// @dev `LedgerAdvanced` with any values (a stray one, or one with a wrong head).
     function emitLedgerAdvanced(uint64 ledgerSeq, bytes32 head) external {
         emit ICreditLedger.LedgerAdvanced(ledgerSeq, head);
     }
@@ -131,6 +164,8 @@ contract LedgerDouble is EIP712 {
         address by
     ) external {
         emit ICreditLedger.AccountOpened(account, seq, head, ref, tier, exposureCap, by);
+
+        _advance(account, head);
     }
 
     function emitExposureCapChanged(
@@ -143,6 +178,8 @@ contract LedgerDouble is EIP712 {
         address by
     ) external {
         emit ICreditLedger.ExposureCapChanged(account, seq, head, ref, previousCap, newCap, by);
+
+        _advance(account, head);
     }
 
     function emitDecisionDeclined(
@@ -156,6 +193,8 @@ contract LedgerDouble is EIP712 {
         address by
     ) external {
         emit ICreditLedger.DecisionDeclined(account, seq, head, ref, decision, scorer, signature, by);
+
+        _advance(account, head);
     }
 
     function emitLineReinstated(
@@ -169,6 +208,8 @@ contract LedgerDouble is EIP712 {
         address by
     ) external {
         emit ICreditLedger.LineReinstated(account, seq, head, ref, decision, scorer, signature, by);
+
+        _advance(account, head);
     }
 
     function emitLineGranted(
@@ -182,6 +223,8 @@ contract LedgerDouble is EIP712 {
         address by
     ) external {
         emit ICreditLedger.LineGranted(account, seq, head, ref, decision, scorer, signature, by);
+
+        _advance(account, head);
     }
 
     function emitLimitIncreased(
@@ -200,6 +243,8 @@ contract LedgerDouble is EIP712 {
         emit ICreditLedger.LimitIncreased(
             account, seq, head, ref, previousLimit, previousTempLimit, previousTempExpiry, decision, scorer, signature, by
         );
+
+        _advance(account, head);
     }
 
     function emitLimitCut(
@@ -214,6 +259,8 @@ contract LedgerDouble is EIP712 {
         address by
     ) external {
         emit ICreditLedger.LimitCut(account, seq, head, ref, productId, previousLimit, newLimit, reasonCode, by);
+
+        _advance(account, head);
     }
 
     function emitLineFrozen(
@@ -226,6 +273,8 @@ contract LedgerDouble is EIP712 {
         address by
     ) external {
         emit ICreditLedger.LineFrozen(account, seq, head, ref, productId, reasonCode, by);
+
+        _advance(account, head);
     }
 
     function emitLineUnfrozen(
@@ -238,6 +287,8 @@ contract LedgerDouble is EIP712 {
         address by
     ) external {
         emit ICreditLedger.LineUnfrozen(account, seq, head, ref, productId, reasonCode, by);
+
+        _advance(account, head);
     }
 
     function emitDrawn(
@@ -250,6 +301,8 @@ contract LedgerDouble is EIP712 {
         address by
     ) external {
         emit ICreditLedger.Drawn(account, loanNo, seq, head, ref, terms, by);
+
+        _advance(account, head);
     }
 
     function emitRefunded(
@@ -264,6 +317,8 @@ contract LedgerDouble is EIP712 {
         address by
     ) external {
         emit ICreditLedger.Refunded(account, loanNo, seq, head, ref, amount, feeWaived, day, by);
+
+        _advance(account, head);
     }
 
     function emitRepaid(
@@ -283,6 +338,8 @@ contract LedgerDouble is EIP712 {
         emit ICreditLedger.Repaid(
             account, loanNo, seq, head, ref, amount, allocation, day, interestAccrued, penaltyAccrued, status, by
         );
+
+        _advance(account, head);
     }
 
     function emitRestructured(
@@ -319,6 +376,8 @@ contract LedgerDouble is EIP712 {
             signature,
             by
         );
+
+        _advance(account, head);
     }
 
     function emitWrittenOff(
@@ -337,6 +396,8 @@ contract LedgerDouble is EIP712 {
         emit ICreditLedger.WrittenOff(
             account, loanNo, seq, head, ref, principalWrittenOff, daysPastDue, interestAccrued, penaltyAccrued, lineFrozen, by
         );
+
+        _advance(account, head);
     }
 
     // ================================================================== the ledger's views

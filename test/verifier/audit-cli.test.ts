@@ -101,7 +101,7 @@ describe("npm run audit (the verifier CLI)", function () {
     const report = JSON.parse(readFileSync(json, "utf8")) as { ok: boolean; checks: { check: string; status: string; checked: number }[]; stats: { accounts: number } };
     expect(report.ok).to.equal(true);
     expect(report.checks.map((c) => [c.check, c.status])).to.deep.equal(
-      ["hash-chain", "roles", "decisions", "balances", "charges", "cost-ceiling", "limits", "references", "bytecode"].map((c) => [c, "pass"])
+      ["hash-chain", "ledger-head", "roles", "decisions", "balances", "charges", "cost-ceiling", "limits", "references", "bytecode"].map((c) => [c, "pass"])
     );
     expect(report.checks.every((c) => c.checked > 0), "every check looked at something").to.equal(true);
     expect(report.stats.accounts).to.equal(2);

@@ -381,6 +381,7 @@ function expectClean(report: AuditReport, r: Run, context: string): void {
     why
   ).to.deep.equal({
     "hash-chain": "pass",
+    "ledger-head": "pass",
     roles: "pass",
     decisions: "pass",
     balances: "pass",

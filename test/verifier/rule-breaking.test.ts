@@ -79,6 +79,7 @@ describe("verifier: a staged honest history passes", function () {
     const statuses = Object.fromEntries(report.checks.map((c) => [c.check, c.status]));
     expect(statuses, describeFindings(report)).to.deep.equal({
       "hash-chain": "pass",
+      "ledger-head": "pass",
       roles: "pass",
       decisions: "pass",
       balances: "pass",

@@ -1,0 +1,124 @@
+/**
+ * A filtering JSON-RPC proxy for the verifier's tests: a small HTTP server on 127.0.0.1 in
+ * front of a node (the in-process Hardhat network served by `startLocalNode`) that forwards
+ * every request and rewrites some answers, as a dishonest or lagging endpoint would:
+ *
+ *   - `hideLog`: logs left out of every `eth_getLogs` answer (one account's, a ledger-wide
+ *     event), and with each the `LedgerAdvanced` right after it (same transaction, next log
+ *     index) unless `keepAdvances`, the careful liar;
+ *   - `behindBy`: `eth_blockNumber` answers that many blocks fewer (an endpoint that is behind);
+ *   - `call`: rewrite an `eth_call` answer.
+ *
+ * Batches (JSON arrays) are forwarded as they come. The server is `unref`'d, so it never keeps
+ * the test process alive, and `close()` stops it.
+ */
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { id } from "ethers";
+
+/** A log as JSON-RPC gives it. */
+export interface RpcLog {
+  address: string;
+  topics: string[];
+  data: string;
+  blockNumber: string;
+  transactionHash: string;
+  logIndex: string;
+}
+
+export interface ProxyRules {
+  hideLog?: (log: RpcLog) => boolean;
+  keepAdvances?: boolean;
+  behindBy?: number;
+  call?: (params: unknown[], result: string) => string;
+}
+
+export interface RpcProxy {
+  url: string;
+  /** Logs hidden so far. */
+  hidden: RpcLog[];
+  close(): Promise<void>;
+}
+
+export const LEDGER_ADVANCED_TOPIC = id("LedgerAdvanced(uint64,bytes32)");
+
+interface RpcRequest {
+  id: unknown;
+  method: string;
+  params?: unknown[];
+}
+interface RpcAnswer {
+  id: unknown;
+  result?: unknown;
+  error?: unknown;
+}
+
+async function body(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+/** Start the proxy in front of `upstream` (an http JSON-RPC URL). */
+export async function startRpcProxy(upstream: string, rules: ProxyRules): Promise<RpcProxy> {
+  const hidden: RpcLog[] = [];
+
+  const forward = async (request: RpcRequest): Promise<RpcAnswer> => {
+    const response = await fetch(upstream, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(request) });
+    return (await response.json()) as RpcAnswer;
+  };
+
+  const rewrite = (request: RpcRequest, answer: RpcAnswer): RpcAnswer => {
+    if (answer.error !== undefined || answer.result === undefined) return answer;
+    if (request.method === "eth_getLogs" && rules.hideLog) {
+      const logs = answer.result as RpcLog[];
+      const drop = new Set<string>();
+      for (const log of logs) {
+        if (!rules.hideLog(log)) continue;
+        hidden.push(log);
+        drop.add(`${log.transactionHash}:${Number(log.logIndex)}`);
+        if (!rules.keepAdvances) drop.add(`${log.transactionHash}:${Number(log.logIndex) + 1}:advance`);
+      }
+      return {
+        ...answer,
+        result: logs.filter((log) => {
+          const at = `${log.transactionHash}:${Number(log.logIndex)}`;
+          if (drop.has(at)) return false;
+          return !(log.topics[0] === LEDGER_ADVANCED_TOPIC && drop.has(`${at}:advance`));
+        }),
+      };
+    }
+    if (request.method === "eth_blockNumber" && rules.behindBy) {
+      return { ...answer, result: `0x${(Number(answer.result) - rules.behindBy).toString(16)}` };
+    }
+    if (request.method === "eth_call" && rules.call) return { ...answer, result: rules.call(request.params ?? [], answer.result as string) };
+    return answer;
+  };
+
+  const server: Server = createServer((req, res) => {
+    void (async () => {
+      try {
+        const parsed = JSON.parse(await body(req)) as RpcRequest | RpcRequest[];
+        const requests = Array.isArray(parsed) ? parsed : [parsed];
+        const answers = await Promise.all(requests.map(async (r) => rewrite(r, await forward(r))));
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify(Array.isArray(parsed) ? answers : answers[0]));
+      } catch (error) {
+        res.writeHead(500, { "content-type": "text/plain" });
+        res.end(`rpc proxy: ${(error as Error).message}`);
+      }
+    })();
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  server.unref();
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    hidden,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
