@@ -56,25 +56,73 @@ contract CreditLedger is ICreditLedger, AccessControlDefaultAdminRules, Pausable
         if (penaltyPerYear > product.costCeilingPpmPerYear) {
             revert PenaltyAboveCeiling(productId, penaltyPerYear, product.costCeilingPpmPerYear);
         }
-        emit ProductConfigured(productId, _s.products[productId], product, msg.sender);
+        Product memory previous = _s.products[productId];
+        emit ProductConfigured(productId, previous, product, msg.sender);
         _s.products[productId] = product;
+        _advanceWide(LedgerEventKind.ProductConfigured, abi.encode(productId, previous, product, msg.sender));
     }
 
     /// @inheritdoc ICreditLedger
     function setTierPolicy(uint8 tier, TierPolicy calldata policy) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (policy.maxLineLimit == 0 || policy.maxExposure == 0) revert UnknownTier(tier);
-        emit TierPolicySet(tier, _s.tiers[tier], policy, msg.sender);
+        TierPolicy memory previous = _s.tiers[tier];
+        emit TierPolicySet(tier, previous, policy, msg.sender);
         _s.tiers[tier] = policy;
+        _advanceWide(LedgerEventKind.TierPolicySet, abi.encode(tier, previous, policy, msg.sender));
     }
 
     /// @inheritdoc ICreditLedger
     function pause() external onlyRole(PAUSER_ROLE) {
         _pause();
+        _advanceWide(LedgerEventKind.Paused, abi.encode(msg.sender));
     }
 
     /// @inheritdoc ICreditLedger
     function unpause() external onlyRole(PAUSER_ROLE) {
         _unpause();
+        _advanceWide(LedgerEventKind.Unpaused, abi.encode(msg.sender));
+    }
+
+    // ================================================================== batches
+
+    /// @inheritdoc ICreditLedger
+    function batch(bytes[] calldata calls) external onlyRole(OPERATOR_ROLE) {
+        bytes4 nested = this.batch.selector;
+        for (uint256 i; i < calls.length; ++i) {
+            bytes calldata c = calls[i];
+            bool ok;
+            bool outOfGas;
+            assembly ("memory-safe") {
+                // Every call is copied to the same scratch at the free-memory pointer, which
+                // does not move: memory grows to the longest call, not with the batch.
+                let scratch := mload(0x40)
+                if iszero(eq(shr(224, calldataload(c.offset)), shr(224, nested))) {
+                    calldatacopy(scratch, c.offset, c.length)
+                    let g := gas()
+                    ok := delegatecall(g, address(), scratch, c.length, 0, 0)
+                    // A call that used up the gas it was given failed for the batch's gas
+                    // limit, not by a rule: the batch reverts, so it is never a refusal.
+                    outOfGas := and(iszero(ok), and(iszero(returndatasize()), lt(mul(gas(), 63), g)))
+                }
+            }
+            if (outOfGas) revert();
+            if (!ok) _refused(i, c, nested);
+        }
+    }
+
+    /// @dev Record the refused call `i` with its revert data (or `NestedBatch()` for a nested batch).
+    function _refused(uint256 i, bytes calldata c, bytes4 nested) private {
+        bytes memory reason = bytes4(c) == nested && c.length >= 4 ? abi.encodeWithSelector(NestedBatch.selector) : _returnData();
+        emit OperationRefused(c.length >= 36 ? bytes32(c[4:36]) : bytes32(0), i, c, reason);
+    }
+
+    function _returnData() private pure returns (bytes memory data) {
+        assembly ("memory-safe") {
+            data := mload(0x40)
+            mstore(data, returndatasize())
+            returndatacopy(add(data, 0x20), 0, returndatasize())
+            mstore(0x40, add(add(data, 0x20), and(add(returndatasize(), 31), not(31))))
+        }
     }
 
     // ================================================================== accounts
@@ -96,6 +144,7 @@ contract CreditLedger is ICreditLedger, AccessControlDefaultAdminRules, Pausable
         bytes memory payload = abi.encode(account, ref, tier, exposureCap, msg.sender);
         bytes32 head = _s.append(account, a, EntryKind.AccountOpened, payload);
         emit AccountOpened(account, a.seq, head, ref, tier, exposureCap, msg.sender);
+        _s.advanced();
     }
 
     /// @inheritdoc ICreditLedger
@@ -111,6 +160,7 @@ contract CreditLedger is ICreditLedger, AccessControlDefaultAdminRules, Pausable
         bytes memory payload = abi.encode(account, ref, previous, newCap, msg.sender);
         bytes32 head = _s.append(account, a, EntryKind.ExposureCapChanged, payload);
         emit ExposureCapChanged(account, a.seq, head, ref, previous, newCap, msg.sender);
+        _s.advanced();
     }
 
     // ================================================================== decisions and lines
@@ -120,13 +170,7 @@ contract CreditLedger is ICreditLedger, AccessControlDefaultAdminRules, Pausable
         external
         onlyRole(OPERATOR_ROLE)
     {
-        if (d.approved) revert DecisionOutcomeMismatch(true);
-        Account memory a = _s.loadAccount(d.account, expectedSeq);
-        a = _useDecision(a, d, DecisionPurpose.Line, bytes32(0), scorer);
-        _checkSignature(d, scorer, signature);
-        bytes memory payload = abi.encode(d.account, ref, d, scorer, signature, msg.sender);
-        bytes32 head = _s.append(d.account, a, EntryKind.DecisionDeclined, payload);
-        emit DecisionDeclined(d.account, a.seq, head, ref, d, scorer, signature, msg.sender);
+        LoanServicing.recordDecline(_s, d, scorer, signature, decisionDigest(d), hasRole(SCORER_ROLE, scorer), ref, expectedSeq);
     }
 
     /// @inheritdoc ICreditLedger
@@ -135,19 +179,7 @@ contract CreditLedger is ICreditLedger, AccessControlDefaultAdminRules, Pausable
         onlyRole(OPERATOR_ROLE)
         whenNotPaused
     {
-        if (!d.approved) revert DecisionOutcomeMismatch(false);
-        if (d.limitExpiry != 0) revert InvalidExpiry(d.limitExpiry);
-        Account memory a = _s.loadAccount(d.account, expectedSeq);
-        a = _useDecision(a, d, DecisionPurpose.Line, bytes32(0), scorer);
-        Line storage line = _s.lines[d.account][d.productId];
-        if (line.granted) revert LineExists(d.account, d.productId);
-        _checkSignature(d, scorer, signature);
-        line.limit = d.limit;
-        line.granted = true;
-        line.ratePpmPerDay = d.ratePpmPerDay;
-        bytes memory payload = abi.encode(d.account, ref, d, scorer, signature, msg.sender);
-        bytes32 head = _s.append(d.account, a, EntryKind.LineGranted, payload);
-        emit LineGranted(d.account, a.seq, head, ref, d, scorer, signature, msg.sender);
+        LoanServicing.grantLine(_s, d, scorer, signature, decisionDigest(d), hasRole(SCORER_ROLE, scorer), ref, expectedSeq);
     }
 
     /// @inheritdoc ICreditLedger
@@ -156,32 +188,7 @@ contract CreditLedger is ICreditLedger, AccessControlDefaultAdminRules, Pausable
         onlyRole(OPERATOR_ROLE)
         whenNotPaused
     {
-        if (!d.approved) revert DecisionOutcomeMismatch(false);
-        Account memory a = _s.loadAccount(d.account, expectedSeq);
-        a = _useDecision(a, d, DecisionPurpose.Line, bytes32(0), scorer);
-        Line memory line = _s.lines[d.account][d.productId];
-        if (!line.granted) revert NoLine(d.account, d.productId);
-        uint64 current = _effectiveLimit(line);
-        if (d.limit <= current) revert LimitNotIncreased(current, d.limit);
-        uint64 previousTempLimit = line.tempLimit;
-        uint40 previousTempExpiry = line.tempExpiry;
-        uint64 previousLimit = line.limit;
-        if (d.limitExpiry == 0) {
-            line.limit = d.limit;
-        } else {
-            if (d.limitExpiry <= block.timestamp) revert InvalidExpiry(d.limitExpiry);
-            line.tempLimit = d.limit;
-            line.tempExpiry = d.limitExpiry;
-        }
-        _checkSignature(d, scorer, signature);
-        line.ratePpmPerDay = d.ratePpmPerDay;
-        _s.lines[d.account][d.productId] = line;
-        bytes memory payload =
-            abi.encode(d.account, ref, previousLimit, previousTempLimit, previousTempExpiry, d, scorer, signature, msg.sender);
-        bytes32 head = _s.append(d.account, a, EntryKind.LimitIncreased, payload);
-        emit LimitIncreased(
-            d.account, a.seq, head, ref, previousLimit, previousTempLimit, previousTempExpiry, d, scorer, signature, msg.sender
-        );
+        LoanServicing.increaseLimit(_s, d, scorer, signature, decisionDigest(d), hasRole(SCORER_ROLE, scorer), ref, expectedSeq);
     }
 
     /// @inheritdoc ICreditLedger
@@ -208,6 +215,7 @@ contract CreditLedger is ICreditLedger, AccessControlDefaultAdminRules, Pausable
         bytes memory payload = abi.encode(account, ref, productId, previous, newLimit, reasonCode, msg.sender);
         bytes32 head = _s.append(account, a, EntryKind.LimitCut, payload);
         emit LimitCut(account, a.seq, head, ref, productId, previous, newLimit, reasonCode, msg.sender);
+        _s.advanced();
     }
 
     /// @inheritdoc ICreditLedger
@@ -398,7 +406,30 @@ contract CreditLedger is ICreditLedger, AccessControlDefaultAdminRules, Pausable
         return LoanServicing.positionOf(_s, account, loanNo, time);
     }
 
+    /// @inheritdoc ICreditLedger
+    function ledgerHead() external view returns (uint64 ledgerSeq, bytes32 head) {
+        return (_s.ledgerSeq, _s.ledgerHead);
+    }
+
     // ================================================================== internals
+
+    /// @dev Every role change (grants, revocations, renouncements, the constructor's grant and
+    /// an admin hand-over's) is a ledger-wide entry.
+    function _grantRole(bytes32 role, address account) internal override returns (bool granted) {
+        granted = super._grantRole(role, account);
+        if (granted) _advanceWide(LedgerEventKind.RoleGranted, abi.encode(role, account, _msgSender()));
+    }
+
+    function _revokeRole(bytes32 role, address account) internal override returns (bool revoked) {
+        revoked = super._revokeRole(role, account);
+        if (revoked) _advanceWide(LedgerEventKind.RoleRevoked, abi.encode(role, account, _msgSender()));
+    }
+
+    /// @dev Right after the ledger-wide event of `kind` with the fields `payload`.
+    function _advanceWide(LedgerEventKind kind, bytes memory payload) private {
+        LoanServicing.advanceLedgerWide(_s, kind, payload);
+    }
+
 
     function _loadProduct(uint8 productId, ProductKind kind) private view returns (Product storage product) {
         product = _s.products[productId];
@@ -410,21 +441,6 @@ contract CreditLedger is ICreditLedger, AccessControlDefaultAdminRules, Pausable
         TierPolicy memory policy = _s.tiers[tier];
         if (policy.maxExposure == 0) revert UnknownTier(tier);
         if (cap > policy.maxExposure) revert TierCapExceeded(tier, cap, policy.maxExposure);
-    }
-
-    /// @dev The decision checks but the signature (`LoanServicing.useDecision`), on `a`: returns
-    /// the account with the decision's nonce spent (and the tier of an approved line decision).
-    function _useDecision(Account memory a, Decision calldata d, DecisionPurpose purpose, bytes32 subject, address scorer)
-        private
-        view
-        returns (Account memory)
-    {
-        return LoanServicing.useDecision(_s, a, d, purpose, subject, scorer, hasRole(SCORER_ROLE, scorer));
-    }
-
-    /// @dev The decision's signature by `scorer`; always the last check of a decision path.
-    function _checkSignature(Decision calldata d, address scorer, bytes calldata signature) private view {
-        LoanServicing.checkSignature(_s, scorer, decisionDigest(d), signature);
     }
 
     function _setFrozen(bytes32 account, uint8 productId, bool frozen, uint16 reasonCode, bytes32 ref, uint64 expectedSeq)
@@ -450,6 +466,7 @@ contract CreditLedger is ICreditLedger, AccessControlDefaultAdminRules, Pausable
             bytes32 head = _s.append(account, a, EntryKind.LineUnfrozen, payload);
             emit LineUnfrozen(account, a.seq, head, ref, productId, reasonCode, msg.sender);
         }
+        _s.advanced();
     }
 
     function _effectiveLimit(Line memory line) private view returns (uint64) {

@@ -97,3 +97,89 @@ export function verifyChain(entries: readonly ChainEntry[], expected?: { seq: bi
   }
   return { ok: true, seq, head };
 }
+
+/**
+ * The ledger-wide chain of `ICreditLedger.ledgerHead`, mirrored from `LedgerStorage.advanceLedger`:
+ *
+ *   ledgerHead_n = keccak256(abi.encode(ledgerHead_{n-1}, uint64 n, bytes32 account, bytes32 entryHead))
+ *
+ * from a zero head, n counting from 1. An account entry gives `account` = the account id and
+ * `entryHead` = the account's head after the entry; a ledger-wide event gives `account` = zero
+ * and `entryHead = ledgerEventEntryHead(kind, payload)`. Every entry's event is followed by
+ * `LedgerAdvanced(n, ledgerHead_n)`.
+ */
+export enum LedgerEventKind {
+  None = 0,
+  RoleGranted = 1,
+  RoleRevoked = 2,
+  Paused = 3,
+  Unpaused = 4,
+  ProductConfigured = 5,
+  TierPolicySet = 6,
+}
+
+/** The ledger-wide event kind of an event name, or undefined for events that are not ledger-wide. */
+export function ledgerEventKindOf(eventName: string): LedgerEventKind | undefined {
+  const kind = (LedgerEventKind as unknown as Record<string, LedgerEventKind | undefined>)[eventName];
+  return kind === undefined || kind === LedgerEventKind.None ? undefined : kind;
+}
+
+/** The next ledger-wide head: keccak256(abi.encode(prevHead, uint64 seq, bytes32 account, bytes32 entryHead)). */
+export function nextLedgerHead(prevHead: string, seq: bigint, account: string, entryHead: string): string {
+  return keccak256(coder.encode(["bytes32", "uint64", "bytes32", "bytes32"], [prevHead, seq, account, entryHead]));
+}
+
+/**
+ * The entry head of a ledger-wide event: keccak256(abi.encode(uint8 kind, keccak256(payload))),
+ * the payload the ABI encoding of the event's fields in event order, indexed ones included
+ * (`args` by position or by ABI name, as for `payloadHashOf`).
+ */
+export function ledgerEventEntryHead(
+  kind: LedgerEventKind,
+  fragment: EventFragment,
+  args: Result | readonly unknown[] | Record<string, unknown>,
+): string {
+  const byName = !Array.isArray(args) && !(args instanceof Result);
+  const values = fragment.inputs.map((input, i) =>
+    byName ? (args as Record<string, unknown>)[input.name] : (args as readonly unknown[])[i],
+  );
+  const payloadHash = keccak256(coder.encode(fragment.inputs, values));
+  return keccak256(coder.encode(["uint8", "bytes32"], [kind, payloadHash]));
+}
+
+/**
+ * The ledger-wide chain folded over a ledger's events in log order: `apply` takes each decoded
+ * event and, for an account entry (an `EntryKind` event: `account`, `head`) or a ledger-wide
+ * event (a `LedgerEventKind` event), returns the entry's ledger-wide seq and head, which the
+ * `LedgerAdvanced` right after it must carry; other events (LedgerAdvanced, OperationRefused,
+ * admin-transfer schedules) return undefined.
+ */
+export class LedgerHeadMirror {
+  seq = 0n;
+  head: string = ZeroHash;
+
+  apply(
+    name: string,
+    fragment: EventFragment,
+    args: Result | readonly unknown[] | Record<string, unknown>,
+  ): { seq: bigint; head: string } | undefined {
+    let account: string;
+    let entryHead: string;
+    const wide = ledgerEventKindOf(name);
+    if (entryKindOf(name) !== undefined) {
+      const byName = !Array.isArray(args) && !(args instanceof Result);
+      const field = (n: string) =>
+        byName ? (args as Record<string, unknown>)[n] : (args as readonly unknown[])[fragment.inputs.findIndex((p) => p.name === n)];
+      account = String(field("account"));
+      entryHead = String(field("head"));
+    } else if (wide !== undefined) {
+      account = ZeroHash;
+      entryHead = ledgerEventEntryHead(wide, fragment, args);
+    } else {
+      return undefined;
+    }
+    this.seq += 1n;
+    this.head = nextLedgerHead(this.head, this.seq, account, entryHead);
+    return { seq: this.seq, head: this.head };
+  }
+}

@@ -23,6 +23,15 @@ in the last table; they are the deployed ones (docs/DEPLOYMENT.md).
 
 `;
 
+const BATCH_HEADER = `## Batches: gas per operation
+
+\`batch\` of N operations of one kind over N distinct accounts, each prepared beforehand
+(scripts/lib/batch-gas.ts): the batch transaction's gasUsed (21,000 base and calldata
+included) divided by N. "over the cap" marks a batch that does not fit one transaction
+(EIP-7825: 16,777,216 gas).
+
+`;
+
 const mtime = (file: string): number => {
   try {
     return statSync(file).mtimeMs;
@@ -38,7 +47,15 @@ const run = spawnSync(
   { cwd: root, stdio: "inherit", env: { ...process.env, REPORT_GAS: "true", REPORT_GAS_FILE: reportFile } },
 );
 if (mtime(reportFile) > before) {
-  writeFileSync(reportFile, HEADER + readFileSync(reportFile, "utf8"));
+  // The batch table (issue 12): gas/op by kind and batch size, measured by scripts/batch-gas.ts.
+  const batch = spawnSync(process.execPath, [require.resolve("hardhat/internal/cli/cli"), "run", "scripts/batch-gas.ts"], {
+    cwd: root,
+    encoding: "utf8",
+    env: { ...process.env, REPORT_GAS: "false" },
+  });
+  if (batch.status !== 0) console.error(`[gas] batch table not measured:\n${batch.stderr}`);
+  const batchTable = batch.status === 0 ? BATCH_HEADER + batch.stdout.trim() + "\n\n" : "";
+  writeFileSync(reportFile, HEADER + batchTable + readFileSync(reportFile, "utf8"));
 } else {
   console.error("[gas] no report written (the test run stopped before the end)");
 }

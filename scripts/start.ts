@@ -21,6 +21,11 @@
  *   npm start -- --rpc <url> --ledger <address> --dev
  *                                               # development mode: generated secrets, Hardhat's accounts 1 and 2
  *                                               # as default operator and scorer keys, demo keys printed; --seed adds demo data
+ *   npm start -- --block-time 1                 # the node mines a block every second, like a real chain (or
+ *                                               # LEDGER_BLOCK_TIME): no block per transaction; the gateway is
+ *                                               # told (GATEWAY_BLOCK_TIME_MS) and its chain defaults follow.
+ *                                               # The deployment and the demo data are mined at once, before.
+ *                                               # With --rpc: the existing chain's block time, told the gateway
  *   npm start -- --chain-only                   # the node and the ledger, no gateway
  *   npm start -- --log-rpc                      # log the JSON-RPC calls the node serves
  *   npm start -- --ready-file <path>            # once up, write the URLs, (development) keys and demo accounts there as JSON
@@ -41,6 +46,7 @@ const log = (message: string) => console.log(`[start] ${message}`);
 
 interface Flags {
   port?: string;
+  blockTime?: string;
   gatewayPort?: string;
   rpc?: string;
   ledger?: string;
@@ -56,6 +62,7 @@ function parseFlags(argv: string[]): Flags {
     args: argv,
     options: {
       port: { type: "string", short: "p" },
+      "block-time": { type: "string" },
       "gateway-port": { type: "string" },
       rpc: { type: "string" },
       ledger: { type: "string" },
@@ -72,16 +79,17 @@ function parseFlags(argv: string[]): Flags {
   if (values.help) {
     console.log(
       [
-        "usage: npm start [-- --port <n>] [--gateway-port <n>] [--chain-only] [--log-rpc] [--ready-file <path>]",
-        "       npm start -- --rpc <url> --ledger <address> [--gateway-port <n>] [--dev [--seed]]",
+        "usage: npm start [-- --port <n>] [--gateway-port <n>] [--block-time <seconds>] [--chain-only] [--log-rpc] [--ready-file <path>]",
+        "       npm start -- --rpc <url> --ledger <address> [--gateway-port <n>] [--block-time <seconds>] [--dev [--seed]]",
         "       (an existing chain runs in production mode unless --dev: see docs/DEPLOYMENT.md)",
-        "env: LEDGER_PORT, GATEWAY_PORT, GATEWAY_RPC_URL, GATEWAY_LEDGER_ADDRESS, GATEWAY_* (see server/config.ts)",
+        "env: LEDGER_PORT, LEDGER_BLOCK_TIME, GATEWAY_PORT, GATEWAY_RPC_URL, GATEWAY_LEDGER_ADDRESS, GATEWAY_* (see server/config.ts)",
       ].join("\n")
     );
     process.exit(0);
   }
   return {
     port: values.port,
+    blockTime: values["block-time"],
     gatewayPort: values["gateway-port"],
     rpc: values.rpc ?? process.env.GATEWAY_RPC_URL,
     ledger: values.ledger ?? process.env.GATEWAY_LEDGER_ADDRESS,
@@ -101,6 +109,8 @@ interface ReadyFile {
   chainId?: number;
   ledger?: string;
   mode?: GatewayMode;
+  /** The chain's block time (ms), when --block-time gave one; absent: automine. */
+  blockTimeMs?: number;
   /** `keys`: development mode only. */
   gateway?: { url: string; explorer: string; dataDir: string; keys?: { partner: string; partner2: string; auditor: string; admin: string } };
   demo: Array<{ name: string; accountId: string; story: string }>;
@@ -151,14 +161,14 @@ async function main(): Promise<void> {
   const gatewayPort = flags.gatewayPort ?? process.env.GATEWAY_PORT ?? "8080";
   if (!flags.chainOnly) await assertPortFree("127.0.0.1", Number(gatewayPort));
 
+  const config: LedgerConfig = readConfig(process.env, { port: flags.port, blockTime: flags.blockTime });
+  const { host, port, blockTimeMs } = config.local;
   if (flags.rpc !== undefined && flags.ledger !== undefined) {
     log(`gateway mode: ${mode}`);
-    await startForExistingChain(root, flags, mode, gatewayPort, parts);
+    await startForExistingChain(root, flags, mode, gatewayPort, blockTimeMs, parts);
     return;
   }
 
-  const config: LedgerConfig = readConfig(process.env, { port: flags.port });
-  const { host, port } = config.local;
   const { startLocalNode, waitUntilAnswering } = await import("./lib/local-node");
   await assertPortFree(host, port);
 
@@ -216,13 +226,19 @@ async function main(): Promise<void> {
         operatorKey: localAccountKey(hd, 1),
         scorerKey: localAccountKey(hd, 2),
         port: gatewayPort,
+        blockTimeMs,
       },
       { chainId: BigInt(chainId), devVerifierKey: localAccountKey(hd, 9) },
       true,
       parts
     );
   }
-  writeReadyFile(flags.readyFile, { rpcUrl: node.rpcUrl, chainId, ledger: deployment.ledger, mode, gateway, demo: gateway?.demo ?? [] });
+  if (blockTimeMs !== undefined) {
+    // From here on like a real chain: the deployment and the demo data above were mined at once, so start-up stays quick.
+    await node.setBlockTime(blockTimeMs);
+    log(`mining a block every ${blockTimeMs / 1_000} s from now on (interval mining; a transaction waits for the next block)`);
+  }
+  writeReadyFile(flags.readyFile, { rpcUrl: node.rpcUrl, chainId, ledger: deployment.ledger, mode, blockTimeMs, gateway, demo: gateway?.demo ?? [] });
   log(`ready in ${process.uptime().toFixed(1)} s; accounts 0-3 use Hardhat's public test keys`);
   log(`serving ${node.rpcUrl}${flags.logRpc ? " (JSON-RPC calls are logged below)" : ""}; press Ctrl-C to stop`);
   if (flags.logRpc) await node.setLogging(true);
@@ -233,6 +249,7 @@ async function startForExistingChain(
   flags: Flags,
   mode: GatewayMode,
   gatewayPort: string,
+  blockTimeMs: number | undefined,
   parts: Array<{ name: string; part: Stoppable }>
 ): Promise<void> {
   const { connectRpc } = await import("../server/gateway");
@@ -267,12 +284,13 @@ async function startForExistingChain(
       operatorKey,
       scorerKey: process.env.SCORER_KEY ?? scorerKey,
       port: gatewayPort,
+      blockTimeMs,
     },
     { chainId, devVerifierKey },
     flags.seed,
     parts
   );
-  writeReadyFile(flags.readyFile, { rpcUrl: flags.rpc, chainId: Number(chainId), ledger: flags.ledger, mode, gateway, demo: gateway.demo });
+  writeReadyFile(flags.readyFile, { rpcUrl: flags.rpc, chainId: Number(chainId), ledger: flags.ledger, mode, blockTimeMs, gateway, demo: gateway.demo });
   log("press Ctrl-C to stop");
 }
 

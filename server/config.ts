@@ -27,6 +27,14 @@
  *   GATEWAY_WAIT_TIMEOUT_MS     longest a waiting request waits before answering 202      30000
  *   GATEWAY_POLL_INTERVAL_MS    how often the sender and indexer poll the chain           1000
  *   GATEWAY_STUCK_AFTER_MS      a transaction unmined this long is replaced (fee bump)    120000
+ *   GATEWAY_BLOCK_TIME_MS       the chain's block interval (0: blocks are mined on demand,
+ *                               as on the local automine chain); sets the batch wait below  0
+ *   GATEWAY_BATCH_MAX_OPS       most ledger calls in one batch transaction                50
+ *   GATEWAY_BATCH_WAIT_MS       longest a queued step waits for its batch to fill before  a quarter of
+ *                               the batch goes as it is: a fraction of the block time, so  GATEWAY_BLOCK_TIME_MS
+ *                               a batch still makes the next block (0: at once)
+ *   GATEWAY_MAX_IN_FLIGHT       most batch transactions in flight at once (consecutive    8
+ *                               nonces): with GATEWAY_BATCH_MAX_OPS, the calls per block
  *   GATEWAY_BODY_LIMIT_BYTES    largest request body accepted                             16384
  *   GATEWAY_LOG_LEVEL           pino level (fatal..trace, silent)                         info
  *
@@ -58,6 +66,10 @@
  *                               from (http or https; the node must allow CORS)
  *   GATEWAY_EXPLORER_PAGE_BLOCKS  blocks per eth_getLogs the explorer page asks for (lower  2000
  *                               it for providers that limit log ranges)
+ *   GATEWAY_PREFLIGHT_BATCH_MAX  most pre-flight simulations sent in one JSON-RPC batch:  20
+ *                               the simulations of concurrent requests share one HTTP
+ *                               request (1: one request each, for a provider that refuses
+ *                               batches)
  *
  * Secret values are wrapped in `Secret`, which prints as "[redacted]" in logs, JSON and
  * `util.inspect`; error messages name a bad secret setting but never show its value.
@@ -171,10 +183,15 @@ const EnvSchema = z.object({
   GATEWAY_WAIT_TIMEOUT_MS: optional(int(0, 600_000)).default(30_000),
   GATEWAY_POLL_INTERVAL_MS: optional(int(10, 600_000)).default(1_000),
   GATEWAY_STUCK_AFTER_MS: optional(int(0, 86_400_000)).default(120_000),
+  GATEWAY_BLOCK_TIME_MS: optional(int(0, 600_000)).default(0),
+  GATEWAY_BATCH_MAX_OPS: optional(int(1, 1_000)).default(50),
+  GATEWAY_BATCH_WAIT_MS: optional(int(0, 600_000)),
+  GATEWAY_MAX_IN_FLIGHT: optional(int(1, 256)).default(8),
   GATEWAY_BODY_LIMIT_BYTES: optional(int(1_024, 1_048_576)).default(16_384),
   GATEWAY_LOG_LEVEL: optional(z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` })).default("info"),
   GATEWAY_EXPLORER_RPC_URL: optional(httpUrl),
   GATEWAY_EXPLORER_PAGE_BLOCKS: optional(int(1, 1_000_000)).default(2_000),
+  GATEWAY_PREFLIGHT_BATCH_MAX: optional(int(1, 1_000)).default(20),
   GATEWAY_QUIET_HOURS: optional(
     z
       .string()
@@ -214,6 +231,10 @@ export interface GatewayConfig {
     confirmations: number;
     pollIntervalMs: number;
     stuckAfterMs: number;
+    /** The chain's block interval (0: mined on demand). */
+    blockTimeMs: number;
+    /** How the outbox sender groups steps into batch transactions and how many it keeps in flight. */
+    batching: { maxOps: number; waitMs: number; maxInFlight: number };
   };
   keys: { operator: Secret<string> };
   /** The scorer process: its URL and bearer token (never its key). */
@@ -228,6 +249,8 @@ export interface GatewayConfig {
   logLevel: LogLevel;
   /** The explorer page (/explorer): the RPC URL its browser reads the chain from. */
   explorer: { rpcUrl: string; pageBlocks: number };
+  /** Pre-flight simulations (server/lending/preflight.ts): at most `batchMax` per JSON-RPC batch. */
+  preflight: { batchMax: number };
   servicing: ServicingConfig;
 }
 
@@ -368,6 +391,12 @@ export function readGatewayConfig(env: Env): GatewayConfig {
       confirmations: e.GATEWAY_CONFIRMATIONS,
       pollIntervalMs: e.GATEWAY_POLL_INTERVAL_MS,
       stuckAfterMs: e.GATEWAY_STUCK_AFTER_MS,
+      blockTimeMs: e.GATEWAY_BLOCK_TIME_MS,
+      batching: {
+        maxOps: e.GATEWAY_BATCH_MAX_OPS,
+        waitMs: e.GATEWAY_BATCH_WAIT_MS ?? Math.floor(e.GATEWAY_BLOCK_TIME_MS / 4),
+        maxInFlight: e.GATEWAY_MAX_IN_FLIGHT,
+      },
     },
     keys: { operator: e.GATEWAY_OPERATOR_KEY },
     scorer: { url: e.GATEWAY_SCORER_URL.replace(/\/+$/, ""), token: e.GATEWAY_SCORER_TOKEN },
@@ -378,6 +407,7 @@ export function readGatewayConfig(env: Env): GatewayConfig {
     waitTimeoutMs: e.GATEWAY_WAIT_TIMEOUT_MS,
     logLevel: e.GATEWAY_LOG_LEVEL,
     explorer: { rpcUrl: e.GATEWAY_EXPLORER_RPC_URL ?? e.GATEWAY_RPC_URL, pageBlocks: e.GATEWAY_EXPLORER_PAGE_BLOCKS },
+    preflight: { batchMax: e.GATEWAY_PREFLIGHT_BATCH_MAX },
     servicing: {
       quietHours: e.GATEWAY_QUIET_HOURS,
       maxContactsPerDay: e.GATEWAY_CONTACTS_PER_DAY,

@@ -117,6 +117,15 @@ export interface Gateway {
 
 const ROLE = { operator: id("OPERATOR_ROLE"), scorer: id("SCORER_ROLE") };
 
+/**
+ * A JSON-RPC provider that sends the calls made within 1 ms of each other as one JSON-RPC batch
+ * of at most `batchMax` (1: none), no response cache: for calls that many requests make at
+ * once, such as pre-flight simulations.
+ */
+export function batchingRpc(rpcUrl: string, chainId: bigint, batchMax: number): JsonRpcProvider {
+  return new JsonRpcProvider(rpcUrl, Network.from(chainId), { staticNetwork: true, batchMaxCount: batchMax, batchStallTime: 1, cacheTimeout: -1 });
+}
+
 /** A JSON-RPC provider for the configured URL: no request batching (no added latency), no response cache. */
 export async function connectRpc(rpcUrl: string, timeoutMs = 10_000, retries = 1): Promise<Provider> {
   const chainId = await probeChainId(rpcUrl, timeoutMs, retries);
@@ -170,6 +179,7 @@ export async function createGateway(config: GatewayConfig, edges: GatewayEdges =
     confirmations: config.chain.confirmations,
     pollIntervalMs: config.chain.pollIntervalMs,
     stuckAfterMs: config.chain.stuckAfterMs,
+    batching: config.chain.batching,
     hooks: edges.senderHooks,
   });
   sender.setMaxListeners(0); // every waiting request listens for settlements
@@ -192,7 +202,12 @@ export async function createGateway(config: GatewayConfig, edges: GatewayEdges =
   );
   const operations = new Operations(store, sender, indexer, () => provider.getBlockNumber(), random, clock, metrics);
   const reach = new Reach(store);
-  const preflight = new Preflight(client, store, reach, scorerAddress);
+  // Pre-flights on a provider of their own that batches: the simulations of concurrent requests
+  // share one JSON-RPC request (half the node's work per simulation, measured; 1 ms of added
+  // wait). An injected provider (tests) is used as it is.
+  const preflightProvider = edges.provider ? undefined : batchingRpc(config.chain.rpcUrl, client.chainId, config.preflight.batchMax);
+  const preflightClient = preflightProvider ? new LedgerClient({ provider: preflightProvider, ledgerAddress: client.address, operatorAddress, chainId: client.chainId }) : client;
+  const preflight = new Preflight(preflightClient, store, reach, scorerAddress);
   const partners = new Partners(store, apiKeys, random, clock);
   if (!(store instanceof SqliteStore)) throw new Error("servicing needs the SQLite store (a PostgreSQL ServicingStore is not written yet)");
   store.useSealer(keyring); // an injected store seals decision features with the gateway's keyring too
@@ -433,6 +448,7 @@ export async function createGateway(config: GatewayConfig, edges: GatewayEdges =
       await indexer.stop();
       if (!edges.store) await store.close();
       if (!edges.provider) (provider as JsonRpcProvider).destroy?.();
+      preflightProvider?.destroy();
     },
   };
 }

@@ -65,7 +65,8 @@ uint16 constant MAX_TOTAL_HOLIDAY_DAYS = 180;
 ///
 /// In the decision entries `account` is `decision.account`. `ProductConfigured`,
 /// `TierPolicySet` and OpenZeppelin's role and pause events are ledger-wide, not entries of
-/// any account's chain. A write-off that freezes its line records the freeze in its own
+/// any account's chain; they and every account entry are entries of the ledger-wide chain
+/// (`ledgerHead`, `LedgerEventKind`, `LedgerAdvanced`). A write-off that freezes its line records the freeze in its own
 /// `WrittenOff` entry (`lineFrozen`), not in a separate `LineFrozen` entry.
 /// @dev Amounts are integers in fen (uint64). Rates are integers in parts per million:
 /// daily rates in ppm/day (500 = 0.05 %/day), annual ceilings in ppm/year (240000 = 24 %).
@@ -148,6 +149,24 @@ interface ICreditLedger {
         Restructured,
         WrittenOff,
         LineReinstated
+    }
+
+    /// @notice Kinds of ledger-wide events: the `kind` in a ledger-wide entry's
+    /// `entryHead = keccak256(abi.encode(uint8 kind, keccak256(payload)))` (see `ledgerHead`).
+    /// @dev Values: None 0 (never recorded), RoleGranted 1, RoleRevoked 2, Paused 3, Unpaused 4,
+    /// ProductConfigured 5, TierPolicySet 6. The payload is the ABI encoding of the event's
+    /// fields in event order, indexed ones included: RoleGranted and RoleRevoked
+    /// `(bytes32 role, address account, address sender)`, Paused and Unpaused `(address account)`,
+    /// ProductConfigured `(uint8 productId, Product previous, Product current, address by)`,
+    /// TierPolicySet `(uint8 tier, TierPolicy previous, TierPolicy current, address by)`.
+    enum LedgerEventKind {
+        None,
+        RoleGranted,
+        RoleRevoked,
+        Paused,
+        Unpaused,
+        ProductConfigured,
+        TierPolicySet
     }
 
     /// @notice A product's terms, configured by the admin.
@@ -389,6 +408,8 @@ interface ICreditLedger {
 
     // ------------------------------------------------------------------ errors
 
+    /// @notice A `batch` call inside a batch: refused (recorded as `OperationRefused` with this error).
+    error NestedBatch();
     /// @notice The account's `seq` is not what the caller expected (a retry of an applied call, or a stale call).
     /// @param account the account
     /// @param expected the `expectedSeq` the call named
@@ -601,6 +622,22 @@ interface ICreditLedger {
     error ValueOverflow(uint256 value);
 
     // ------------------------------------------------------------------ events
+
+    /// @notice The ledger-wide chain advanced by one entry: an account entry (emitted right
+    /// after the entry's event, at the next log index) or a ledger-wide event (right after it:
+    /// RoleGranted, RoleRevoked, Paused, Unpaused, ProductConfigured, TierPolicySet). See `ledgerHead`.
+    /// @param ledgerSeq the ledger-wide seq of the entry (the first entry, the constructor's
+    /// grant of DEFAULT_ADMIN_ROLE, is 1)
+    /// @param ledgerHead the ledger-wide head after the entry
+    event LedgerAdvanced(uint64 ledgerSeq, bytes32 ledgerHead);
+    /// @notice One call of a `batch` was refused: its state changes were undone and the batch
+    /// went on with the next call. Nothing else is recorded for it (no entry, no seq).
+    /// @param account the call's first argument word (the account id, or `decision.account`)
+    /// @param index the call's position in the batch, from 0
+    /// @param call the call as sent (selector and arguments, its `ref` and `expectedSeq` in it)
+    /// @param reason the revert data: the custom error with its values (empty for a selector
+    /// the ledger does not have)
+    event OperationRefused(bytes32 indexed account, uint256 index, bytes call, bytes reason);
 
     /// @notice A product was created or its terms changed (ledger-wide; not an account entry).
     /// @param productId the product
@@ -915,6 +952,28 @@ interface ICreditLedger {
     function unpause() external;
 
     // ------------------------------------------------------------------ accounts and lines (operator)
+
+    /// @notice Run many ledger operations in one transaction. Each element of `calls` is the
+    /// ABI-encoded call (4-byte selector and arguments) of one ledger operation (openAccount,
+    /// setExposureCap, recordDecline, grantLine, increaseLimit, cutLimit, freezeLine,
+    /// unfreezeLine, reinstateLine, purchase, drawCash, refund, repay, restructure, writeOff).
+    /// They run in order, each by DELEGATECALL to the ledger itself, so each keeps its own role
+    /// check, pause check, `expectedSeq` and `ref` guarantee, and its events are those of the
+    /// same direct call. A call the ledger refuses does not sink the batch: its state changes
+    /// are undone, `OperationRefused(account, index, call, reason)` records it, and the next
+    /// call runs (a later call of the same account expecting the refused one's seq is then
+    /// refused with `SeqMismatch`). Return values of the calls are discarded.
+    /// @dev Role: `OPERATOR_ROLE` (the batch itself, and each call its own role again, so a
+    /// batch grants nothing a direct call by the same sender would not). While paused: accepted
+    /// (each call applies its own pause rule). A `batch` call inside a batch is refused with
+    /// `NestedBatch()`; a selector the ledger does not have is refused with empty revert data;
+    /// a call shorter than 36 bytes is recorded with `account` zero. Reverts as a whole (nothing
+    /// applied) with `AccessControlUnauthorizedAccount` if the caller lacks `OPERATOR_ROLE`, or
+    /// when it runs out of gas.
+    /// Emits per call the call's own events (each entry followed by `LedgerAdvanced`) or `OperationRefused`.
+    /// @param calls the operations, in order
+    function batch(bytes[] calldata calls) external;
+
 
     /// @notice Open an account: the first entry of its hash chain (seq 1). A retried open
     /// reverts with `AccountExists`.
@@ -1396,4 +1455,19 @@ interface ICreditLedger {
     /// @param time the timestamp to look at
     /// @return the loan's position at `time`
     function positionOf(bytes32 account, uint32 loanNo, uint256 time) external view returns (LoanPosition memory);
+
+    /// @notice The ledger-wide count and head over every entry of every account and every
+    /// ledger-wide event, as of the block it is read at: one call an auditor compares with what
+    /// it read. From a zero head, entry n (ledgerSeq counts from 1) gives
+    /// `ledgerHead_n = keccak256(abi.encode(bytes32 ledgerHead_{n-1}, uint64 n, bytes32 account, bytes32 entryHead))`
+    /// where for an account entry `account` is the account id and `entryHead` the account's
+    /// head after the entry, and for a ledger-wide event (`LedgerEventKind`) `account` is
+    /// zero and `entryHead = keccak256(abi.encode(uint8 kind, keccak256(payload)))`, the payload
+    /// the ABI encoding of the event's fields in event order (indexed ones included). The
+    /// constructor's grant of DEFAULT_ADMIN_ROLE is entry 1. Every entry's event is followed by
+    /// `LedgerAdvanced(n, ledgerHead_n)`. Mirrored by `core/hash-chain.ts` (`nextLedgerHead`,
+    /// `ledgerEventEntryHead`).
+    /// @return ledgerSeq the number of ledger-wide entries so far
+    /// @return head the ledger-wide head after the last of them
+    function ledgerHead() external view returns (uint64 ledgerSeq, bytes32 head);
 }

@@ -54,6 +54,10 @@ library LedgerStorage {
         mapping(bytes32 account => ICreditLedger.Account) accounts;
         mapping(bytes32 account => mapping(uint8 productId => ICreditLedger.Line)) lines;
         mapping(bytes32 account => mapping(uint32 loanNo => StoredLoan)) loans;
+        // The ledger-wide chain (`ICreditLedger.ledgerHead`): entries of every account and
+        // every ledger-wide event, in the order they happened.
+        uint64 ledgerSeq;
+        bytes32 ledgerHead;
     }
 
     /// @notice Advance the account's hash chain by one entry and write the account back:
@@ -69,6 +73,22 @@ library LedgerStorage {
         head = keccak256(abi.encode(a.head, a.seq, kind, keccak256(payload)));
         a.head = head;
         $.accounts[account] = a;
+        advanceLedger($, account, head);
+    }
+
+    /// @notice Advance the ledger-wide chain by one entry:
+    /// `ledgerHead_n = keccak256(abi.encode(ledgerHead_{n-1}, uint64 n, account, entryHead))`.
+    /// The caller emits the entry's event and then `advanced` (so `LedgerAdvanced` follows it).
+    function advanceLedger(Layout storage $, bytes32 account, bytes32 entryHead) internal {
+        uint64 n = $.ledgerSeq + 1;
+        $.ledgerSeq = n;
+        $.ledgerHead = keccak256(abi.encode($.ledgerHead, n, account, entryHead));
+    }
+
+    /// @notice Emit `LedgerAdvanced` with the ledger-wide seq and head: right after the event
+    /// of the entry `append` (or `advanceLedger`) recorded.
+    function advanced(Layout storage $) internal {
+        emit ICreditLedger.LedgerAdvanced($.ledgerSeq, $.ledgerHead);
     }
 
     function checkSeq(bytes32 account, ICreditLedger.Account memory a, uint64 expectedSeq) internal pure {
@@ -153,6 +173,27 @@ library LedgerStorage {
             restructures: s.restructures,
             holidayDaysGranted: s.holidayDaysGranted
         });
+    }
+
+    /// @notice Write a new loan (its state all zero) into its slots, which are still zero: slot 0,
+    /// slot 1 only when the terms carry a rate or a fee, slot 2 never (all its fields are state),
+    /// so a single-payment purchase writes one slot. The words are packed as `StoredLoan` lays
+    /// them out (first field in the lowest bits), so `loadLoan` reads them back.
+    function storeNewLoan(Layout storage $, bytes32 account, uint32 loanNo, ICreditLedger.LoanTerms memory t) internal {
+        if (t.principal > type(uint56).max) revert ICreditLedger.ValueOverflow(t.principal);
+        StoredLoan storage l = $.loans[account][loanNo];
+        // slot 0: principal 56 | principalSettled 56 (0) | startTime 40 | firstDueDay 16 | checkpointDay 16 (0) |
+        // periods 8 | method 8 | productId 8 | status 8 (Active, 0) | penaltyPpmPerDay 24 | writeOffDays 16
+        uint256 w0 = uint256(t.principal) | (uint256(t.startTime) << 112) | (uint256(t.firstDueDay) << 152)
+            | (uint256(t.periods) << 184) | (uint256(uint8(t.method)) << 192) | (uint256(t.productId) << 200)
+            | (uint256(uint24(t.penaltyPpmPerDay)) << 216) | (uint256(t.writeOffDays) << 240);
+        // slot 1: ratePpmPerDay 32 | totalFee 64 | the rest state (0)
+        uint256 w1 = uint256(t.ratePpmPerDay) | (uint256(t.totalFee) << 32);
+        assembly ("memory-safe") {
+            let slot := l.slot
+            sstore(slot, w0)
+            if w1 { sstore(add(slot, 1), w1) }
+        }
     }
 
     function loadActiveLoan(Layout storage $, bytes32 account, uint32 loanNo) internal view returns (Loan memory loan) {

@@ -28,34 +28,6 @@ library LoanServicing {
 
     // ================================================================== decisions
 
-    /// @notice The checks of a decision for account `a` but its signature (`checkSignature`,
-    /// always the last check of a decision path, so that a simulation with an empty signature
-    /// fails on the signature alone when everything else passes), in this order: purpose,
-    /// subject, scorer binding, product, issue time, lifetime, deadline, nonce, scorer role
-    /// (`scorerHeld`, read by the ledger), and for an approved line decision tier cap and rate.
-    /// @return a the account with the decision's nonce spent (and an approved line decision's tier)
-    function useDecision(
-        LedgerStorage.Layout storage $,
-        ICreditLedger.Account memory a,
-        ICreditLedger.Decision calldata d,
-        ICreditLedger.DecisionPurpose purpose,
-        bytes32 subject,
-        address scorer,
-        bool scorerHeld
-    ) public view returns (ICreditLedger.Account memory) {
-        _useDecision($, a, d, purpose, subject, scorer, scorerHeld);
-        return a;
-    }
-
-    /// @notice Revert with `InvalidDecisionSignature` unless `signature` is `scorer`'s over
-    /// `digest` (ECDSA for an account without code, ERC-1271 for a contract wallet).
-    function checkSignature(LedgerStorage.Layout storage, address scorer, bytes32 digest, bytes calldata signature)
-        public
-        view
-    {
-        _checkSignature(scorer, digest, signature);
-    }
-
     /// @notice See `ICreditLedger.reinstateLine` (the ledger reads the scorer role and the digest).
     function reinstateLine(
         LedgerStorage.Layout storage $,
@@ -79,8 +51,113 @@ library LoanServicing {
         bytes memory payload = abi.encode(d.account, ref, d, scorer, signature, msg.sender);
         bytes32 head = $.append(d.account, a, ICreditLedger.EntryKind.LineReinstated, payload);
         emit ICreditLedger.LineReinstated(d.account, a.seq, head, ref, d, scorer, signature, msg.sender);
+        $.advanced();
     }
 
+    /// @notice See `ICreditLedger.grantLine` (the ledger reads the scorer role and the digest).
+    function grantLine(
+        LedgerStorage.Layout storage $,
+        ICreditLedger.Decision calldata d,
+        address scorer,
+        bytes calldata signature,
+        bytes32 digest,
+        bool scorerHeld,
+        bytes32 ref,
+        uint64 expectedSeq
+    ) public {
+        if (!d.approved) revert ICreditLedger.DecisionOutcomeMismatch(false);
+        if (d.limitExpiry != 0) revert ICreditLedger.InvalidExpiry(d.limitExpiry);
+        ICreditLedger.Account memory a = $.loadAccount(d.account, expectedSeq);
+        _useDecision($, a, d, ICreditLedger.DecisionPurpose.Line, bytes32(0), scorer, scorerHeld);
+        ICreditLedger.Line storage line = $.lines[d.account][d.productId];
+        if (line.granted) revert ICreditLedger.LineExists(d.account, d.productId);
+        _checkSignature(scorer, digest, signature);
+        line.limit = d.limit;
+        line.granted = true;
+        line.ratePpmPerDay = d.ratePpmPerDay;
+        bytes memory payload = abi.encode(d.account, ref, d, scorer, signature, msg.sender);
+        bytes32 head = $.append(d.account, a, ICreditLedger.EntryKind.LineGranted, payload);
+        emit ICreditLedger.LineGranted(d.account, a.seq, head, ref, d, scorer, signature, msg.sender);
+        $.advanced();
+    }
+
+    /// @notice See `ICreditLedger.recordDecline` (the ledger reads the scorer role and the digest).
+    function recordDecline(
+        LedgerStorage.Layout storage $,
+        ICreditLedger.Decision calldata d,
+        address scorer,
+        bytes calldata signature,
+        bytes32 digest,
+        bool scorerHeld,
+        bytes32 ref,
+        uint64 expectedSeq
+    ) public {
+        if (d.approved) revert ICreditLedger.DecisionOutcomeMismatch(true);
+        ICreditLedger.Account memory a = $.loadAccount(d.account, expectedSeq);
+        _useDecision($, a, d, ICreditLedger.DecisionPurpose.Line, bytes32(0), scorer, scorerHeld);
+        _checkSignature(scorer, digest, signature);
+        bytes memory payload = abi.encode(d.account, ref, d, scorer, signature, msg.sender);
+        bytes32 head = $.append(d.account, a, ICreditLedger.EntryKind.DecisionDeclined, payload);
+        emit ICreditLedger.DecisionDeclined(d.account, a.seq, head, ref, d, scorer, signature, msg.sender);
+        $.advanced();
+    }
+
+    /// @notice See `ICreditLedger.increaseLimit` (the ledger reads the scorer role and the digest).
+    function increaseLimit(
+        LedgerStorage.Layout storage $,
+        ICreditLedger.Decision calldata d,
+        address scorer,
+        bytes calldata signature,
+        bytes32 digest,
+        bool scorerHeld,
+        bytes32 ref,
+        uint64 expectedSeq
+    ) public {
+        if (!d.approved) revert ICreditLedger.DecisionOutcomeMismatch(false);
+        ICreditLedger.Account memory a = $.loadAccount(d.account, expectedSeq);
+        _useDecision($, a, d, ICreditLedger.DecisionPurpose.Line, bytes32(0), scorer, scorerHeld);
+        ICreditLedger.Line memory line = $.lines[d.account][d.productId];
+        if (!line.granted) revert ICreditLedger.NoLine(d.account, d.productId);
+        uint64 current = effectiveLimit(line);
+        if (d.limit <= current) revert ICreditLedger.LimitNotIncreased(current, d.limit);
+        uint64 previousTempLimit = line.tempLimit;
+        uint40 previousTempExpiry = line.tempExpiry;
+        uint64 previousLimit = line.limit;
+        if (d.limitExpiry == 0) {
+            line.limit = d.limit;
+        } else {
+            if (d.limitExpiry <= block.timestamp) revert ICreditLedger.InvalidExpiry(d.limitExpiry);
+            line.tempLimit = d.limit;
+            line.tempExpiry = d.limitExpiry;
+        }
+        _checkSignature(scorer, digest, signature);
+        line.ratePpmPerDay = d.ratePpmPerDay;
+        $.lines[d.account][d.productId] = line;
+        bytes memory payload =
+            abi.encode(d.account, ref, previousLimit, previousTempLimit, previousTempExpiry, d, scorer, signature, msg.sender);
+        bytes32 head = $.append(d.account, a, ICreditLedger.EntryKind.LimitIncreased, payload);
+        emit ICreditLedger.LimitIncreased(
+            d.account, a.seq, head, ref, previousLimit, previousTempLimit, previousTempExpiry, d, scorer, signature, msg.sender
+        );
+        $.advanced();
+    }
+
+    /// @notice Advance the ledger-wide chain by a ledger-wide event (`ICreditLedger.LedgerEventKind`)
+    /// whose fields, in event order, ABI-encode to `payload`; emits `LedgerAdvanced`. The ledger
+    /// calls it right after the event.
+    function advanceLedgerWide(LedgerStorage.Layout storage $, ICreditLedger.LedgerEventKind kind, bytes memory payload)
+        public
+    {
+        $.advanceLedger(bytes32(0), keccak256(abi.encode(kind, keccak256(payload))));
+        $.advanced();
+    }
+
+    /// @dev The checks of a decision for account `a` but its signature (`_checkSignature`,
+    /// always the last check of a decision path, so that a simulation with an empty signature
+    /// fails on the signature alone when everything else passes), in this order: purpose,
+    /// subject, scorer binding, product, issue time, lifetime, deadline, nonce, scorer role
+    /// (`scorerHeld`, read by the ledger), and for an approved line decision tier cap and rate.
+    /// Spends the decision's nonce on `a` (and sets an approved line decision's tier).
     function _useDecision(
         LedgerStorage.Layout storage $,
         ICreditLedger.Account memory a,
@@ -176,8 +253,12 @@ library LoanServicing {
         uint64 amount = terms.principal;
         if (amount == 0) revert ICreditLedger.InvalidAmount(0);
         ICreditLedger.Account memory a = $.loadAccount(account, expectedSeq);
-        ICreditLedger.Line memory line = $.loadLine(account, terms.productId);
-        if (line.frozen) revert ICreditLedger.LineIsFrozen(account, terms.productId, line.freezeReason);
+        // The line's slot 0 only (slot 1, rate and freeze reason, is not a drawdown's but for the error).
+        ICreditLedger.Line storage stored = $.lines[account][terms.productId];
+        if (!stored.granted) revert ICreditLedger.NoLine(account, terms.productId);
+        if (stored.frozen) revert ICreditLedger.LineIsFrozen(account, terms.productId, stored.freezeReason);
+        ICreditLedger.Line memory line;
+        (line.limit, line.used, line.tempLimit, line.tempExpiry) = (stored.limit, stored.used, stored.tempLimit, stored.tempExpiry);
         ICreditLedger.TierPolicy memory tier = $.tiers[a.tier];
         uint256 limit = effectiveLimit(line);
         if (limit > tier.maxLineLimit) limit = tier.maxLineLimit;
@@ -188,13 +269,24 @@ library LoanServicing {
         if (amount > available) revert ICreditLedger.ExposureCapExceeded(account, amount, available);
         if (terms.totalFee != 0 || terms.ratePpmPerDay != 0) checkCostCeiling($, terms);
 
+        stored.used = line.used + amount;
+        loanNo = _recordDraw($, account, a, terms, ref);
+    }
+
+    /// @dev The drawdown's loan, account usage and entry (its checks passed).
+    function _recordDraw(
+        LedgerStorage.Layout storage $,
+        bytes32 account,
+        ICreditLedger.Account memory a,
+        ICreditLedger.LoanTerms memory terms,
+        bytes32 ref
+    ) private returns (uint32 loanNo) {
         loanNo = ++a.loanCount;
-        a.used += amount;
-        $.lines[account][terms.productId].used = line.used + amount;
-        ICreditLedger.LoanState memory fresh;
-        $.storeLoan(account, loanNo, terms, fresh);
+        a.used += terms.principal;
+        $.storeNewLoan(account, loanNo, terms);
         bytes32 head = $.append(account, a, ICreditLedger.EntryKind.Drawn, abi.encode(account, loanNo, ref, terms, msg.sender));
         emit ICreditLedger.Drawn(account, loanNo, a.seq, head, ref, terms, msg.sender);
+        $.advanced();
     }
 
     /// @notice The limit in force: the temporary raise until its expiry, else the permanent limit.
@@ -229,6 +321,7 @@ library LoanServicing {
         bytes memory payload = abi.encode(account, loanNo, ref, amount, uint64(feeWaived), uint16(day), msg.sender);
         bytes32 head = $.append(account, a, ICreditLedger.EntryKind.Refunded, payload);
         emit ICreditLedger.Refunded(account, loanNo, a.seq, head, ref, amount, uint64(feeWaived), uint16(day), msg.sender);
+        $.advanced();
     }
 
     /// @notice See `ICreditLedger.repay`.
@@ -284,6 +377,7 @@ library LoanServicing {
         emit ICreditLedger.Repaid(
             account, loanNo, a.seq, head, ref, amount, allocation, uint16(day), interestAccrued, penaltyAccrued, status, msg.sender
         );
+        $.advanced();
     }
 
     /// @notice See `ICreditLedger.restructure`.
@@ -374,6 +468,7 @@ library LoanServicing {
             signature,
             msg.sender
         );
+        $.advanced();
     }
 
     /// @dev A loan's restructures are bounded: at most `MAX_RESTRUCTURES_PER_LOAN` of them, with
@@ -450,6 +545,7 @@ library LoanServicing {
         emit ICreditLedger.WrittenOff(
             account, loanNo, a.seq, head, ref, principal, uint32(dpd), interestAccrued, penaltyAccrued, lineFrozen, msg.sender
         );
+        $.advanced();
     }
 
     // ================================================================== internals

@@ -30,6 +30,8 @@ contract LedgerDouble is EIP712 {
     mapping(bytes32 account => mapping(uint32 loanNo => ICreditLedger.LoanState)) private _states;
     mapping(bytes32 role => mapping(address account => bool)) private _roles;
     bool private _paused;
+    uint64 private _ledgerSeq;
+    bytes32 private _ledgerHead;
 
     constructor() EIP712("CreditLedger", "1") {}
 
@@ -79,6 +81,25 @@ contract LedgerDouble is EIP712 {
     }
 
     // ================================================================== views as the test sets them
+
+    // ================================================================== the ledger-wide chain (issue 12)
+
+    /// @dev `LedgerAdvanced` with any values: the helper emits it after each staged entry (or
+    /// leaves it out, or gives a wrong head, to stage a ledger whose logs break the rule).
+    function emitLedgerAdvanced(uint64 ledgerSeq, bytes32 head) external {
+        emit ICreditLedger.LedgerAdvanced(ledgerSeq, head);
+    }
+
+    /// @dev What `ledgerHead()` answers: any seq and head (one that disagrees with the logs, to
+    /// stage a hidden entry or a skipped advance).
+    function setLedgerHead(uint64 ledgerSeq, bytes32 head) external {
+        _ledgerSeq = ledgerSeq;
+        _ledgerHead = head;
+    }
+
+    function emitOperationRefused(bytes32 account, uint256 index, bytes calldata call, bytes calldata reason) external {
+        emit ICreditLedger.OperationRefused(account, index, call, reason);
+    }
 
     function setAccount(bytes32 account, ICreditLedger.Account calldata a) external {
         _accounts[account] = a;
@@ -338,6 +359,10 @@ contract LedgerDouble is EIP712 {
 
     function tierPolicyOf(uint8 tier) external view returns (ICreditLedger.TierPolicy memory) {
         return _tiers[tier];
+    }
+
+    function ledgerHead() external view returns (uint64 ledgerSeq, bytes32 head) {
+        return (_ledgerSeq, _ledgerHead);
     }
 
     function accountOf(bytes32 account) external view returns (ICreditLedger.Account memory) {

@@ -43,6 +43,8 @@ export interface ChildProcessSpec<T> {
   timeoutMs?: number;
   /** Lines kept for `output()`; 200 by default. */
   keepLines?: number;
+  /** Node's own options before the entry (`--cpu-prof`, which NODE_OPTIONS does not take). */
+  nodeArgs?: readonly string[];
 }
 
 export async function startChildProcess<T>(spec: ChildProcessSpec<T>): Promise<ChildProcess<T>> {
@@ -51,7 +53,7 @@ export async function startChildProcess<T>(spec: ChildProcessSpec<T>): Promise<C
   );
   const child = spawn(
     process.execPath,
-    ["-r", "ts-node/register/transpile-only", "-r", path.join(ROOT, "scripts", "lib", "exit-with-parent.ts"), path.join(ROOT, spec.entry)],
+    [...(spec.nodeArgs ?? []), "-r", "ts-node/register/transpile-only", "-r", path.join(ROOT, "scripts", "lib", "exit-with-parent.ts"), path.join(ROOT, spec.entry)],
     { cwd: ROOT, env: { ...inherited, ...spec.env }, stdio: ["ignore", "pipe", "pipe"] },
   );
   const keep = spec.keepLines ?? 200;

@@ -4,6 +4,9 @@
  * reads `process.env`.
  *
  *   LEDGER_PORT          port of the local node (`npm start`, network `localhost`); default 8545
+ *   LEDGER_BLOCK_TIME    seconds between the local node's blocks, 1-600 (`npm start -- --block-time`):
+ *                        it mines by interval, like a real chain; unset: automine (a block per
+ *                        transaction, at once)
  *   LEDGER_RPC_URL       JSON-RPC URL of the network `custom` (http or https)
  *   LEDGER_DEPLOYER_KEY  0x-prefixed 32-byte private key of the deployer on `custom`
  *                        (unset: the node's own accounts are used, e.g. a node-managed key)
@@ -21,7 +24,8 @@ export const DEFAULT_LOCAL_PORT = 8545;
 export const LOCAL_CHAIN_ID = 31337;
 
 export interface LedgerConfig {
-  local: { host: string; port: number; rpcUrl: string };
+  /** `blockTimeMs`: undefined for automine. */
+  local: { host: string; port: number; rpcUrl: string; blockTimeMs?: number };
   /** The network `custom`, when LEDGER_RPC_URL is set. */
   custom?: { rpcUrl: string; deployerKey?: string };
   gasReport: { enabled: boolean; outputFile?: string };
@@ -45,6 +49,7 @@ type Env = Readonly<Record<string, string | undefined>>;
 /** Overrides given as command-line flags; they win over the environment. */
 export interface ConfigFlags {
   port?: string;
+  blockTime?: string;
 }
 
 export function readConfig(env: Env = process.env, flags: ConfigFlags = {}): LedgerConfig {
@@ -56,6 +61,9 @@ export function readConfig(env: Env = process.env, flags: ConfigFlags = {}): Led
 
   const portSource = flags.port !== undefined ? "--port" : "LEDGER_PORT";
   const port = parsePort(flags.port ?? nonEmpty("LEDGER_PORT"), portSource, problems);
+
+  const blockTimeSource = flags.blockTime !== undefined ? "--block-time" : "LEDGER_BLOCK_TIME";
+  const blockTimeMs = parseBlockTime(flags.blockTime ?? nonEmpty("LEDGER_BLOCK_TIME"), blockTimeSource, problems);
 
   let custom: LedgerConfig["custom"];
   const rpcUrl = nonEmpty("LEDGER_RPC_URL");
@@ -83,7 +91,7 @@ export function readConfig(env: Env = process.env, flags: ConfigFlags = {}): Led
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
-    local: { host: LOCAL_HOST, port, rpcUrl: `http://${LOCAL_HOST}:${port}` },
+    local: { host: LOCAL_HOST, port, rpcUrl: `http://${LOCAL_HOST}:${port}`, ...(blockTimeMs !== undefined ? { blockTimeMs } : {}) },
     custom,
     gasReport: { enabled: reportGas === "true", outputFile: nonEmpty("REPORT_GAS_FILE") },
     deploymentId,
@@ -99,6 +107,21 @@ function parsePort(value: string | undefined, source: string, problems: string[]
     return DEFAULT_LOCAL_PORT;
   }
   return port;
+}
+
+/**
+ * Seconds between blocks, 1-600, fractions allowed to the millisecond (1.5); in ms. Block
+ * timestamps are whole seconds and must rise from block to block, so blocks less than a second
+ * apart would run the chain's clock ahead of the wall clock: refused.
+ */
+export function parseBlockTime(value: string | undefined, source: string, problems: string[]): number | undefined {
+  if (value === undefined) return undefined;
+  const seconds = Number(value);
+  if (!/^\d+(\.\d{1,3})?$/.test(value) || seconds < 1 || seconds > 600) {
+    problems.push(`${source} must be seconds between blocks, 1-600 (e.g. 1, 2, 12 or 1.5), got "${value}"`);
+    return undefined;
+  }
+  return Math.round(seconds * 1_000);
 }
 
 function isHttpUrl(value: string): boolean {

@@ -28,6 +28,8 @@ export interface GatewayProcessOptions {
   timeoutMs?: number;
   /** Lines kept for `output()`. */
   keepLines?: number;
+  /** Node's own options (`--cpu-prof`). */
+  nodeArgs?: readonly string[];
 }
 
 /** A TCP port nobody listens on at the moment (the OS picks it). */

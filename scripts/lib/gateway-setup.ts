@@ -58,6 +58,8 @@ export interface GatewaySetup {
   /** The scorer process's key (it runs beside the gateway, scorer-setup.ts; the gateway never gets it). */
   scorerKey?: string;
   port?: string;
+  /** The chain's block time (`npm start -- --block-time`): the gateway is told (GATEWAY_BLOCK_TIME_MS). */
+  blockTimeMs?: number;
 }
 
 /** The scorer process the gateway asks: its URL and the gateway's token. */
@@ -74,12 +76,39 @@ export interface GatewayScorer {
  * is written).
  */
 export function gatewayConfigFor(setup: GatewaySetup, scorer: GatewayScorer, env: NodeJS.ProcessEnv): GatewayConfig {
+  return readGatewayConfig(gatewayEnvFor(setup, scorer, env));
+}
+
+/**
+ * How often the gateway polls the chain on a chain with `blockTimeMs` blocks: four times a
+ * block (a receipt is seen within a quarter block of its block), between 50 ms and 1 s; on
+ * automine (undefined), where a receipt is there at once, every 250 ms.
+ */
+export function pollIntervalFor(blockTimeMs: number | undefined): number {
+  if (blockTimeMs === undefined) return 250;
+  return Math.min(1_000, Math.max(50, Math.round(blockTimeMs / 4)));
+}
+
+/**
+ * The gateway's chain-pace settings for a chain with `blockTimeMs` blocks (undefined: automine):
+ * the block time told (GATEWAY_BLOCK_TIME_MS: the sender's batch wait follows it) and the poll
+ * interval that suits it.
+ */
+export function chainPaceEnv(blockTimeMs: number | undefined): Record<string, string> {
+  return {
+    GATEWAY_POLL_INTERVAL_MS: String(pollIntervalFor(blockTimeMs)),
+    ...(blockTimeMs === undefined ? {} : { GATEWAY_BLOCK_TIME_MS: String(blockTimeMs) }),
+  };
+}
+
+/** The environment gatewayConfigFor reads: the run's settings over `env`'s (which win where they are npm start's defaults). */
+export function gatewayEnvFor(setup: GatewaySetup, scorer: GatewayScorer, env: NodeJS.ProcessEnv): Record<string, string | undefined> {
   const development = setup.mode === "development";
   const vaultKeySet = Boolean(env.GATEWAY_VAULT_KEY || env.GATEWAY_VAULT_KEYS);
   const secrets = !development || (vaultKeySet && env.GATEWAY_IDENTITY_PEPPER) ? undefined : localSecrets(setup.dataDir);
-  return readGatewayConfig({
+  return {
     GATEWAY_LOG_LEVEL: "warn",
-    GATEWAY_POLL_INTERVAL_MS: "250",
+    ...chainPaceEnv(setup.blockTimeMs),
     ...env,
     GATEWAY_MODE: setup.mode,
     GATEWAY_RPC_URL: setup.rpcUrl,
@@ -92,7 +121,7 @@ export function gatewayConfigFor(setup: GatewaySetup, scorer: GatewayScorer, env
     GATEWAY_SCORER_URL: scorer.url,
     GATEWAY_SCORER_TOKEN: scorer.token,
     ...(setup.port !== undefined ? { GATEWAY_PORT: setup.port } : {}),
-  });
+  };
 }
 
 export interface DemoKeys {

@@ -16,6 +16,8 @@ export interface LocalNode {
   provider: EIP1193Provider;
   /** Log each JSON-RPC call the node serves (Hardhat's `node` output). */
   setLogging(enabled: boolean): Promise<void>;
+  /** Mine by interval from now on (see `setBlockTime`). */
+  setBlockTime(blockTimeMs: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -55,6 +57,7 @@ export async function startLocalNode(hre: HardhatRuntimeEnvironment, host: strin
     rpcUrl,
     provider,
     setLogging,
+    setBlockTime: (blockTimeMs) => setBlockTime(provider, blockTimeMs),
     close: async () => {
       await server.close();
     },
@@ -81,4 +84,16 @@ export async function waitUntilAnswering(rpcUrl: string, timeoutMs = 30_000): Pr
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   throw new Error(`node at ${rpcUrl} did not answer within ${timeoutMs} ms: ${String(lastError)}`);
+}
+
+/**
+ * Makes the node mine like a real chain: a block every `blockTimeMs` milliseconds, whether or
+ * not transactions wait (`evm_setIntervalMining`), and none when a transaction arrives
+ * (`evm_setAutomine false`): a transaction sent now waits in the mempool for the next block.
+ * Interval mining starts first, so no transaction sent in between is left without a block.
+ */
+export async function setBlockTime(provider: EIP1193Provider, blockTimeMs: number): Promise<void> {
+  if (!Number.isInteger(blockTimeMs) || blockTimeMs < 1) throw new Error(`a block time is a whole number of milliseconds >= 1, got ${blockTimeMs}`);
+  await provider.request({ method: "evm_setIntervalMining", params: [blockTimeMs] });
+  await provider.request({ method: "evm_setAutomine", params: [false] });
 }

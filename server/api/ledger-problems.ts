@@ -25,6 +25,8 @@ const RULES: Record<string, RuleMapping> = {
     detail: (v) => `expected the account at seq ${v.expected}, it is at ${v.actual}; retry the request`,
   },
   AccountExists: { status: 409, title: "The account exists already" },
+  // Only the sender builds batches; a nested one is its bug, never a partner's.
+  NestedBatch: { status: 500, title: "The gateway sent a batch inside a batch" },
   UnknownAccount: { status: 404, title: "No such account on the ledger", field: "accountId" },
   InvalidAccountId: { status: 400, title: "The account id is zero", field: "accountId" },
   UnknownProduct: { status: 422, title: "The product is unknown or inactive", field: "product" },

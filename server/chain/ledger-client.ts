@@ -151,6 +151,27 @@ export class LedgerClient {
     return decodeRevert(this.iface, error);
   }
 
+  /** The `batch(calls)` call of already encoded ledger calls (ICreditLedger.batch). */
+  encodeBatch(calls: readonly string[]): string {
+    return this.callIface.encodeFunctionData("batch", [calls]);
+  }
+
+  /** The reason a batch recorded for a refused call: the ledger's custom error with its values (`UnknownError` for empty or unknown data). */
+  decodeReason(data: string): LedgerRevert {
+    return decodeRevert(this.iface, { data }) ?? { name: "UnknownError", args: { selector: data.slice(0, 10) }, data };
+  }
+
+  /** The `OperationRefused` records among a receipt's logs, by their index in the batch. */
+  refusalsIn(logs: readonly LogLike[]): Map<number, { account: string; reason: LedgerRevert }> {
+    const out = new Map<number, { account: string; reason: LedgerRevert }>();
+    for (const log of logs) {
+      const event = decodeLedgerLog(this.iface, log, this.address);
+      if (event?.name !== "OperationRefused") continue;
+      out.set(Number(event.args.index as bigint), { account: String(event.args.account).toLowerCase(), reason: this.decodeReason(String(event.args.reason)) });
+    }
+    return out;
+  }
+
   // ---------------------------------------------------------------- entries
 
   /** Decodes a ledger log into its entry (core/ledger-events.ts), or undefined for logs that are not entries. */

@@ -402,6 +402,46 @@ export const MIGRATIONS: readonly Migration[] = [
         WHERE o.partner_id IS NOT NULL AND s.fn IN ('purchase', 'drawCash') AND s.landed IS NOT NULL;
     `,
   },
+  {
+    version: 7,
+    name: "batches: the outbox sender sends steps in batch transactions, several in flight; each batch's signed transactions and the steps it carries",
+    // A batch holds one nonce; its transactions are the first signing and its replacements (same
+    // nonce, same calls, higher fees). batch_steps says which step is at which position of the
+    // batch's calls, with the seq it expects and the arguments signed. A step in flight names its
+    // batch (outbox.batch_id); requeued or resolved, it names none. requeues counts how often a
+    // step came back to queued (refused by SeqMismatch behind an earlier refusal, or a whole-batch revert).
+    sql: `
+      CREATE TABLE batches (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        nonce       INTEGER NOT NULL,
+        status      TEXT NOT NULL CHECK (status IN ('pending', 'resolved', 'dropped')),
+        created_at  TEXT NOT NULL,
+        updated_at  TEXT NOT NULL
+      );
+      CREATE INDEX batches_pending ON batches (nonce) WHERE status = 'pending';
+
+      CREATE TABLE batch_transactions (
+        hash        TEXT PRIMARY KEY,
+        batch_id    INTEGER NOT NULL REFERENCES batches (id),
+        nonce       INTEGER NOT NULL,
+        raw         TEXT NOT NULL,
+        created_at  TEXT NOT NULL
+      );
+      CREATE INDEX batch_transactions_batch ON batch_transactions (batch_id);
+
+      CREATE TABLE batch_steps (
+        batch_id      INTEGER NOT NULL REFERENCES batches (id),
+        position      INTEGER NOT NULL,
+        outbox_id     INTEGER NOT NULL REFERENCES outbox (id),
+        expected_seq  TEXT NOT NULL,
+        PRIMARY KEY (batch_id, position)
+      );
+      CREATE INDEX batch_steps_step ON batch_steps (outbox_id);
+
+      ALTER TABLE outbox ADD COLUMN batch_id INTEGER REFERENCES batches (id);
+      ALTER TABLE outbox ADD COLUMN requeues INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
 ];
 
 export interface AppliedMigration {

@@ -136,10 +136,47 @@ export interface StepRecord {
   lastError?: string;
   /** The chain height when accepted: the entry cannot be in an earlier block. */
   fromBlock: number;
+  /** Every transaction signed for the step: its own (before batches), and those of every batch that carried it. */
   transactions: TransactionRecord[];
+  /** The batch carrying the step while it is in flight (unset when queued or resolved). */
+  batchId?: number;
+  /** How often it came back to queued from a batch (SeqMismatch behind an earlier refusal, a whole-batch revert). */
+  requeues: number;
   createdAt: string;
   updatedAt: string;
 }
+
+export type BatchStatus = "pending" | "resolved" | "dropped";
+
+/**
+ * One batch transaction of the outbox sender (server/chain/outbox-sender.ts): one operator
+ * nonce, the steps at their positions in its `calls`, and its signed transactions (the first
+ * signing and its replacements: same nonce, same calls, higher fees). `pending` until its
+ * outcome is recorded (`resolved`), or `dropped` when its nonce was spent by a transaction
+ * that is none of its own.
+ */
+export interface BatchRecord {
+  id: number;
+  nonce: number;
+  status: BatchStatus;
+  steps: Array<{ position: number; stepId: number; expectedSeq: bigint }>;
+  transactions: TransactionRecord[];
+  createdAt: string;
+}
+
+export interface NewBatch {
+  nonce: number;
+  /** The signed transaction, stored before it is broadcast. */
+  tx: TransactionRecord;
+  /** The steps in the order of the batch's calls, each with the seq it expects and the exact arguments signed. */
+  steps: Array<{ stepId: number; expectedSeq: bigint; sentCall: unknown }>;
+}
+
+/** What a batch's receipt (at the configured confirmations) says of one of its steps. */
+export type StepOutcome =
+  | { stepId: number; outcome: "confirmed"; landed: LedgerEntry }
+  | { stepId: number; outcome: "failed"; error: unknown }
+  | { stepId: number; outcome: "requeued"; reason: string };
 
 export interface OperationRecord {
   id: string;
@@ -335,6 +372,32 @@ export interface Store {
   /** A transient failure: counted and remembered, the step stays where it is. */
   recordAttempt(stepId: number, message: string): Promise<void>;
   outboxDepth(): Promise<OutboxDepth>;
+
+  // batches (the pipelined sender)
+  /** Queued steps in outbox order, at most `limit`. */
+  queuedSteps(limit: number): Promise<StepRecord[]>;
+  /** Steps in flight in a pending batch, in outbox order. */
+  inFlightSteps(): Promise<StepRecord[]>;
+  /** The steps a batch carries, in the order of its calls, whatever their state now. */
+  batchSteps(batchId: number): Promise<StepRecord[]>;
+  /** Sent steps of no batch (signed one by one before batches); followed to an outcome the old way. */
+  unbatchedSentSteps(): Promise<StepRecord[]>;
+  /**
+   * Stores a batch before it is broadcast: the batch, its signed transaction and its steps, each
+   * step `sent` with its expected seq and signed arguments, in one transaction (refused, writing
+   * nothing, unless every step is queued).
+   */
+  recordBatch(batch: NewBatch): Promise<BatchRecord>;
+  /** A replacement of the batch's transaction (same nonce, same calls, higher fees). */
+  recordBatchReplacement(batchId: number, tx: TransactionRecord): Promise<void>;
+  /** The pending batches, by nonce. */
+  pendingBatches(): Promise<BatchRecord[]>;
+  /**
+   * The batch's outcome, step by step, in one transaction, in position order (a failed step
+   * cancels the later steps of its operation; an outcome for a step that is no longer `sent`
+   * is ignored, but an entry that landed is recorded); the batch becomes `status`.
+   */
+  resolveBatch(batchId: number, outcomes: StepOutcome[], status: Exclude<BatchStatus, "pending">): Promise<void>;
 
   // read model (written by the indexer only)
   indexerNextBlock(): Promise<number | undefined>;

@@ -21,6 +21,8 @@ export interface ReadyFile {
   rpcUrl: string;
   chainId: number;
   ledger: string;
+  /** With `blockTimeSeconds`: the node's block time in ms (interval mining); absent: automine. */
+  blockTimeMs?: number;
   /** Absent with `chainOnly`. */
   gateway: { url: string; explorer: string; dataDir: string; keys: { partner: string; partner2: string; auditor: string; admin: string } };
   demo: Array<{ name: string; accountId: string; story: string }>;
@@ -32,8 +34,11 @@ export interface LocalSystem extends ReadyFile {
   stop(): Promise<void>;
 }
 
-/** Starts the system (`chainOnly`: the node and the ledger, no gateway: `npm start -- --chain-only`). */
-export async function startLocalSystem(options: { timeoutMs?: number; chainOnly?: boolean } = {}): Promise<LocalSystem> {
+/**
+ * Starts the system (`chainOnly`: the node and the ledger, no gateway: `npm start -- --chain-only`;
+ * `blockTimeSeconds`: interval mining, `npm start -- --block-time <s>`).
+ */
+export async function startLocalSystem(options: { timeoutMs?: number; chainOnly?: boolean; blockTimeSeconds?: number } = {}): Promise<LocalSystem> {
   const dir = mkdtempSync(path.join(tmpdir(), "credit-ledger-system-"));
   const readyFile = path.join(dir, "ready.json");
   const [nodePort, gatewayPort] = [await freePort(), await freePort()];
@@ -43,7 +48,7 @@ export async function startLocalSystem(options: { timeoutMs?: number; chainOnly?
   );
   const child = spawn(
     process.execPath,
-    ["-r", "ts-node/register/transpile-only", path.join("scripts", "start.ts"), "--port", String(nodePort), "--gateway-port", String(gatewayPort), "--ready-file", readyFile, ...(options.chainOnly ? ["--chain-only"] : [])],
+    ["-r", "ts-node/register/transpile-only", path.join("scripts", "start.ts"), "--port", String(nodePort), "--gateway-port", String(gatewayPort), "--ready-file", readyFile, ...(options.chainOnly ? ["--chain-only"] : []), ...(options.blockTimeSeconds !== undefined ? ["--block-time", String(options.blockTimeSeconds)] : [])],
     { cwd: ROOT, env: { ...env, TS_NODE_TRANSPILE_ONLY: "true" }, stdio: ["ignore", "pipe", "pipe"] }
   );
   const lines: string[] = [];

@@ -38,6 +38,7 @@ import {
   type Ledger,
   restructureArgs,
 } from "../helpers/fixtures";
+import { PAY_LATER, TIERS } from "../../deploy/defaults";
 
 const coder = AbiCoder.defaultAbiCoder();
 const ROOT = path.join(__dirname, "..", "..");
@@ -419,5 +420,72 @@ describe("payload hash table (the published hash-chain rule)", () => {
       expect(chain.seq, `seq of ${account}`).to.equal(onchain.seq);
       expect(chain.head, `head of ${account}`).to.equal(onchain.head);
     }
+  });
+});
+
+// ================================================================== the ledger-wide kinds (issue 12)
+
+const PRODUCT =
+  "tuple(uint8 kind, uint16 graceDays, uint16 allowedPeriods, uint32 penaltyPpmPerDay, uint32 costCeilingPpmPerYear, " +
+  "uint16 writeOffDays, bool active, uint32[4] installmentFeePpm)";
+const TIER_POLICY = "tuple(uint64 maxLineLimit, uint64 maxExposure)";
+
+/** LedgerEventKind -> the event whose fields, in event order, are its payload. Written as data. */
+const LEDGER_EVENT_TABLE: readonly KindRow[] = [
+  { kind: 1, name: "RoleGranted", fields: [["role", "bytes32"], ["account", "address"], ["sender", "address"]] },
+  { kind: 2, name: "RoleRevoked", fields: [["role", "bytes32"], ["account", "address"], ["sender", "address"]] },
+  { kind: 3, name: "Paused", fields: [["account", "address"]] },
+  { kind: 4, name: "Unpaused", fields: [["account", "address"]] },
+  {
+    kind: 5,
+    name: "ProductConfigured",
+    fields: [["productId", "uint8"], ["previous", PRODUCT], ["current", PRODUCT], ["by", "address"]],
+  },
+  { kind: 6, name: "TierPolicySet", fields: [["tier", "uint8"], ["previous", TIER_POLICY], ["current", TIER_POLICY], ["by", "address"]] },
+];
+
+describe("ledger-wide kinds (the published ledger head rule)", () => {
+  it("numbers the kinds as LedgerEventKind in ICreditLedger.sol", () => {
+    const source = fs.readFileSync(path.join(ROOT, "contracts", "interfaces", "ICreditLedger.sol"), "utf8");
+    const body = /enum LedgerEventKind \{([^}]*)\}/.exec(source)![1];
+    const members = body.split(",").map((m) => m.trim()).filter((m) => m.length > 0);
+    expect(members).to.deep.equal(["None", ...LEDGER_EVENT_TABLE.map((r) => r.name)]);
+  });
+
+  it("rebuilds ledgerHead() from the logs of every ledger-wide kind and account entries, from the table alone", async () => {
+    const l = await loadFixture(deployLedger);
+    const a = await openAccount(l);
+    await grantLine(l, a);
+    const admin = l.ledger.connect(l.admin);
+    const role = ethers.id("OPERATOR_ROLE");
+    await admin.grantRole(role, l.stranger.address);
+    await admin.revokeRole(role, l.stranger.address);
+    await l.ledger.connect(l.pauser).pause();
+    await l.ledger.connect(l.pauser).unpause();
+    await admin.configureProduct(PAY_LATER_ID, PAY_LATER);
+    await admin.setTierPolicy(1, TIERS[1]);
+    const logs = await ethers.provider.getLogs({ address: await l.ledger.getAddress(), fromBlock: 0 });
+    let head = ZeroHash;
+    let seq = 0n;
+    const seen = new Set<string>();
+    for (const log of logs) {
+      const e = l.ledger.interface.parseLog(log)!;
+      const row = LEDGER_EVENT_TABLE.find((r) => r.name === e.name);
+      let account: string;
+      let entryHead: string;
+      if (row) {
+        const payload = coder.encode(row.fields.map((f) => ParamType.from(f[1])), row.fields.map((f) => e.args[f[0]]));
+        entryHead = keccak256(coder.encode(["uint8", "bytes32"], [row.kind, keccak256(payload)]));
+        account = ZeroHash;
+        seen.add(e.name);
+      } else if (PAYLOAD_TABLE.some((r) => r.name === e.name)) {
+        account = e.args.account as string;
+        entryHead = e.args.head as string;
+      } else continue;
+      seq += 1n;
+      head = keccak256(coder.encode(["bytes32", "uint64", "bytes32", "bytes32"], [head, seq, account, entryHead]));
+    }
+    expect([...seen].sort()).to.deep.equal(LEDGER_EVENT_TABLE.map((r) => r.name).sort());
+    expect(await l.ledger.ledgerHead()).to.deep.equal([seq, head]);
   });
 });

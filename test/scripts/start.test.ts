@@ -1,9 +1,14 @@
 /**
- * `npm start -- --rpc <url> --ledger <address>` as a child process (the program npm runs,
- * `ts-node scripts/start.ts`, without npm's wrapper): a gateway for an existing chain runs in
- * production mode, so it refuses to start without configured secrets, writes no secrets file
+ * `npm start` as a child process (the program npm runs, `ts-node scripts/start.ts`, without
+ * npm's wrapper).
+ *
+ * For an existing chain (`--rpc <url> --ledger <address>`): a gateway for an existing chain runs
+ * in production mode, so it refuses to start without configured secrets, writes no secrets file
  * beside its data and prints no key. The chain is this test's in-process Hardhat network
  * (chain 31337) served over JSON-RPC: the chain id decides nothing.
+ *
+ * With `--block-time <seconds>`: the embedded node mines by interval, as a real chain does, and
+ * the gateway is told the block time (its chain defaults follow it).
  */
 import { expect } from "chai";
 import { spawn } from "node:child_process";
@@ -15,9 +20,11 @@ import { id, Wallet } from "ethers";
 import hre, { network } from "hardhat";
 import { TASK_NODE_CREATE_SERVER } from "hardhat/builtin-tasks/task-names";
 
-import { GATEWAY_DATA_ROOT } from "../../scripts/lib/gateway-setup";
+import { parseBlockTime } from "../../scripts/lib/config";
+import { GATEWAY_DATA_ROOT, gatewayConfigFor, gatewayEnvFor } from "../../scripts/lib/gateway-setup";
 import { freePort } from "../../scripts/lib/gateway-process";
 import { deployLedger, type Ledger } from "../helpers/fixtures";
+import { startLocalSystem, type LocalSystem } from "../helpers/local-system";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
@@ -128,5 +135,117 @@ describe("npm start for an existing chain: production mode", function () {
     } finally {
       for (const d of made) rmSync(path.join(ROOT, GATEWAY_DATA_ROOT, d), { recursive: true, force: true });
     }
+  });
+});
+
+describe("npm start -- --block-time: the local chain mines by interval", function () {
+  this.timeout(300_000);
+
+  /** One JSON-RPC call to the system's node. */
+  async function rpc<T>(url: string, method: string, params: unknown[] = []): Promise<T> {
+    const response = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+    });
+    const body = (await response.json()) as { result?: T; error?: { message: string } };
+    if (body.error) throw new Error(`${method}: ${body.error.message}`);
+    return body.result as T;
+  }
+  const blockNumber = async (url: string) => Number(await rpc<string>(url, "eth_blockNumber"));
+
+  /** Polls until `check` holds (a hang guard, not a timing assertion). */
+  async function until(what: string, check: () => Promise<boolean>, guardMs = 60_000): Promise<void> {
+    const deadline = Date.now() + guardMs;
+    while (!(await check())) {
+      if (Date.now() > deadline) expect.fail(`${what} did not happen within ${guardMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  let system: LocalSystem;
+  before(async () => {
+    system = await startLocalSystem({ blockTimeSeconds: 1, timeoutMs: 200_000 });
+  });
+  after(async () => {
+    await system?.stop();
+  });
+
+  it("mines blocks with no transaction sent, and none on a transaction's arrival (automine off)", async () => {
+    expect(system.blockTimeMs).to.equal(1_000);
+    expect(system.output()).to.include("mining a block every 1 s from now on");
+    expect(await rpc<boolean>(system.rpcUrl, "hardhat_getAutomine")).to.equal(false);
+    const first = await blockNumber(system.rpcUrl);
+    await until("two more blocks", async () => (await blockNumber(system.rpcUrl)) >= first + 2);
+    const empty: number[] = [];
+    for (let n = first + 1; n <= first + 2; n++) {
+      const block = await rpc<{ transactions: string[] }>(system.rpcUrl, "eth_getBlockByNumber", [`0x${n.toString(16)}`, false]);
+      if (block.transactions.length === 0) empty.push(n);
+    }
+    expect(empty, "blocks were mined with no transaction in them").not.to.be.empty;
+  });
+
+  it("still confirms a request: a purchase waited for lands in a later block and is confirmed", async () => {
+    const wang = system.demo.find((d) => d.name === "Wang")!;
+    const before = await blockNumber(system.rpcUrl);
+    const response = await fetch(`${system.gateway.url}/v1/purchases?wait=true`, {
+      method: "POST",
+      headers: {
+        Authorization: `Bearer ${system.gateway.keys.partner}`,
+        "Idempotency-Key": `block-time-${randomBytes(8).toString("hex")}`,
+        "Content-Type": "application/json",
+      },
+      body: JSON.stringify({ accountId: wang.accountId, amount: "1200", installments: 1 }),
+    });
+    const body = (await response.json()) as { operation: { status: string; blockNumber: number | null; txHash: string | null } };
+    expect(response.status, JSON.stringify(body)).to.equal(201);
+    expect(body.operation.status).to.equal("confirmed");
+    expect(body.operation.blockNumber).to.be.greaterThan(before);
+    const receipt = await rpc<{ status: string; blockNumber: string }>(system.rpcUrl, "eth_getTransactionReceipt", [body.operation.txHash]);
+    expect(receipt.status).to.equal("0x1");
+    expect(Number(receipt.blockNumber)).to.equal(body.operation.blockNumber);
+  });
+});
+
+describe("npm start's block time, as configuration", () => {
+  it("reads --block-time as seconds between blocks (fractions to the ms), refusing less than a second", () => {
+    const problems: string[] = [];
+    expect(parseBlockTime("1", "--block-time", problems)).to.equal(1_000);
+    expect(parseBlockTime("1.5", "--block-time", problems)).to.equal(1_500);
+    expect(parseBlockTime("12", "--block-time", problems)).to.equal(12_000);
+    expect(parseBlockTime(undefined, "--block-time", problems)).to.equal(undefined);
+    expect(problems).to.deep.equal([]);
+    for (const bad of ["0.5", "0", "-1", "abc", "601", "1.0001"]) parseBlockTime(bad, "--block-time", problems);
+    expect(problems).to.have.length(6);
+    expect(problems[0]).to.equal('--block-time must be seconds between blocks, 1-600 (e.g. 1, 2, 12 or 1.5), got "0.5"');
+  });
+
+  it("tells the gateway the block time (GATEWAY_BLOCK_TIME_MS) and polls four times a block (50 ms-1 s); automine polls every 250 ms", () => {
+    const setup = {
+      mode: "development" as const,
+      rpcUrl: "http://127.0.0.1:8545",
+      ledger: "0x5fbdb2315678afecb367f032d93f642f64180aa3",
+      startBlock: 0,
+      dataDir: mkdtempSync(path.join(tmpdir(), "start-block-time-")),
+      operatorKey: `0x${"11".repeat(32)}`,
+    };
+    const scorer = { url: "http://127.0.0.1:8091", token: "t".repeat(40) };
+    const env = { GATEWAY_VAULT_KEY: "ab".repeat(32), GATEWAY_IDENTITY_PEPPER: "cd".repeat(32) };
+    const pace = (e: Record<string, string | undefined>) => [e.GATEWAY_BLOCK_TIME_MS, e.GATEWAY_POLL_INTERVAL_MS];
+    try {
+      expect(pace(gatewayEnvFor(setup, scorer, env))).to.deep.equal([undefined, "250"]);
+      expect(pace(gatewayEnvFor({ ...setup, blockTimeMs: 2_000 }, scorer, env))).to.deep.equal(["2000", "500"]);
+      expect(pace(gatewayEnvFor({ ...setup, blockTimeMs: 12_000 }, scorer, env))).to.deep.equal(["12000", "1000"]);
+      expect(pace(gatewayEnvFor({ ...setup, blockTimeMs: 2_000 }, scorer, { ...env, GATEWAY_POLL_INTERVAL_MS: "100" }))).to.deep.equal(["2000", "100"]);
+      expect(gatewayConfigFor({ ...setup, blockTimeMs: 2_000 }, scorer, env).chain.pollIntervalMs).to.equal(500);
+    } finally {
+      rmSync(setup.dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses a block time under a second before starting anything, naming the flag", async () => {
+    const run = await runStart(["--block-time", "0.5", "--port", String(await freePort()), "--gateway-port", String(await freePort())], {}, false);
+    expect(run.code, run.output).to.equal(1);
+    expect(run.output).to.include('--block-time must be seconds between blocks, 1-600 (e.g. 1, 2, 12 or 1.5), got "0.5"');
   });
 });

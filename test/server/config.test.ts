@@ -45,6 +45,15 @@ describe("gateway configuration", () => {
     expect(config.vault.identityPepper.reveal().length).to.equal(24);
   });
 
+  it("batches by size and by a wait budget of a quarter of the block time unless set, with several batches in flight", () => {
+    expect(readGatewayConfig(validEnv()).chain.batching, "mined on demand: a batch goes at once").to.deep.equal({ maxOps: 50, waitMs: 0, maxInFlight: 8 });
+    const interval = readGatewayConfig(validEnv({ GATEWAY_BLOCK_TIME_MS: "2000" })).chain;
+    expect([interval.blockTimeMs, interval.batching.waitMs]).to.deep.equal([2_000, 500]);
+    const set = readGatewayConfig(validEnv({ GATEWAY_BLOCK_TIME_MS: "2000", GATEWAY_BATCH_WAIT_MS: "100", GATEWAY_BATCH_MAX_OPS: "200", GATEWAY_MAX_IN_FLIGHT: "4" }));
+    expect(set.chain.batching).to.deep.equal({ maxOps: 200, waitMs: 100, maxInFlight: 4 });
+    expect(problemsOf(validEnv({ GATEWAY_BATCH_MAX_OPS: "0", GATEWAY_MAX_IN_FLIGHT: "x" })).join("\n")).to.match(/GATEWAY_BATCH_MAX_OPS[\s\S]*GATEWAY_MAX_IN_FLIGHT|GATEWAY_MAX_IN_FLIGHT[\s\S]*GATEWAY_BATCH_MAX_OPS/);
+  });
+
   it("accepts the vault key as base64 too", () => {
     const key = Buffer.alloc(32, 5);
     const config = readGatewayConfig(validEnv({ GATEWAY_VAULT_KEY: key.toString("base64") }));

@@ -1,6 +1,9 @@
 /**
  * Crash recovery of the gateway as a real process. A JSON-RPC node (the in-process Hardhat
- * Network, served on 127.0.0.1) holds the ledger; the gateway runs as a child process
+ * Network, served on 127.0.0.1, mining a block every second as a real chain does: no automine)
+ * holds the ledger; the gateway batches steps and keeps several batch transactions in flight
+ * (GATEWAY_BATCH_MAX_OPS, GATEWAY_MAX_IN_FLIGHT), so a kill finds many steps in flight at once.
+ * The gateway runs as a child process
  * (server/main.ts) on its own SQLite file. A simulated partner fires concurrent applications,
  * purchases, cash loans and repayments (each with its own Idempotency-Key, some with
  * ?wait=false) while the gateway is killed with SIGKILL at random points and started again on
@@ -43,6 +46,8 @@ import { GOOD_FEATURES, nationalIdFrom } from "../helpers/identities";
 // ---------------------------------------------------------------- the workload's size
 
 const PERSONS = 10;
+/** The chain's block interval (interval mining). */
+const BLOCK_TIME_MS = 1_000;
 /** Kills (each followed by a restart on the same database). */
 const KILLS = { min: 4, max: 5 };
 /** Random delay before each kill is armed, ms after the (re)start: from "just after a restart" to "deep in the burst". */
@@ -52,15 +57,15 @@ const KILL_DELAY_MS = { min: 50, max: 1_200 };
  * Where a kill lands. After its random delay a kill is armed and fires at the next moment of
  * its kind: `timer` at once (while requests are in flight); the others when the node serves
  * the gateway's next call of that method, after the node has acted on it and before the
- * gateway hears the answer: `simulation` (eth_estimateGas: the step is about to be signed),
+ * gateway hears the answer: `signing` (eth_gasPrice, the fee read of signing: a batch is about to be signed and stored),
  * `broadcast` (eth_sendRawTransaction: the transaction is mined, the gateway never learns
  * it was sent), `receipt` (a non-empty eth_getTransactionReceipt: the entry is on-chain, the
  * gateway has not recorded it). Every run has a broadcast and a receipt kill: they are the
  * windows where a careless sender posts twice or loses a request.
  */
-type KillPoint = "timer" | "simulation" | "broadcast" | "receipt";
+type KillPoint = "timer" | "signing" | "broadcast" | "receipt";
 const KILL_METHOD: Record<Exclude<KillPoint, "timer">, string> = {
-  simulation: "eth_estimateGas",
+  signing: "eth_gasPrice",
   broadcast: "eth_sendRawTransaction",
   receipt: "eth_getTransactionReceipt",
 };
@@ -247,6 +252,9 @@ describe("gateway crash recovery: SIGKILL at random points while requests are in
       // Earlier test files advanced the in-process chain's clock by days.
       ...DEVELOPMENT_CHAIN_AHEAD,
     });
+    // A block a second from here on (restored in `after`): transactions wait in the pool, as on a real chain.
+    await network.provider.send("evm_setAutomine", [false]);
+    await network.provider.send("evm_setIntervalMining", [BLOCK_TIME_MS]);
     env = {
       GATEWAY_RPC_URL: node.rpcUrl,
       GATEWAY_LEDGER_ADDRESS: ledgerAddress,
@@ -262,6 +270,10 @@ describe("gateway crash recovery: SIGKILL at random points while requests are in
       GATEWAY_HOST: "127.0.0.1",
       GATEWAY_PORT: String(await freePort()),
       GATEWAY_POLL_INTERVAL_MS: "50",
+      // Small batches and a short pipeline, so the workload spans many batches, several in flight at every kill.
+      GATEWAY_BLOCK_TIME_MS: String(BLOCK_TIME_MS),
+      GATEWAY_BATCH_MAX_OPS: "4",
+      GATEWAY_MAX_IN_FLIGHT: "3",
       GATEWAY_WAIT_DEFAULT: "true",
       GATEWAY_LOG_LEVEL: "warn",
     };
@@ -270,6 +282,8 @@ describe("gateway crash recovery: SIGKILL at random points while requests are in
   });
 
   after(async () => {
+    await network.provider.send("evm_setIntervalMining", [0]);
+    await network.provider.send("evm_setAutomine", [true]);
     await gateway?.kill("SIGKILL");
     await scorer?.kill();
     await node?.close();
@@ -279,7 +293,7 @@ describe("gateway crash recovery: SIGKILL at random points while requests are in
   it("puts every acknowledged request on-chain exactly once, posts nothing twice, and the read model matches the chain", async () => {
     // Everything random is drawn here, up front, so a seed replays the same workload and delays.
     const rng = seededRandom(seed);
-    const points: KillPoint[] = ["broadcast", "receipt", "timer", "simulation", "broadcast", "receipt", "timer"];
+    const points: KillPoint[] = ["broadcast", "receipt", "timer", "signing", "broadcast", "receipt", "timer"];
     const chosen: KillPoint[] = ["broadcast", "receipt"];
     while (chosen.length < rng.int(KILLS.min, KILLS.max)) chosen.push(rng.pick(points));
     const killPlan = shuffle(rng, chosen).map((point) => ({

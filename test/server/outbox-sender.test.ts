@@ -1,11 +1,11 @@
 import { expect } from "chai";
 import { network } from "hardhat";
-import { hexlify, randomBytes, Wallet, type BrowserProvider } from "ethers";
+import { hexlify, randomBytes, Transaction, Wallet, type BrowserProvider } from "ethers";
 
 import { Indexer } from "../../server/chain/indexer";
 import type { DecisionCall, LedgerCall } from "../../server/chain/ledger-calls";
 import { LedgerClient } from "../../server/chain/ledger-client";
-import { OutboxSender, type SenderHooks, type StepFailure } from "../../server/chain/outbox-sender";
+import { FEE_BUMP_PERCENT, OutboxSender, type BatchingOptions, type SenderHooks, type StepFailure } from "../../server/chain/outbox-sender";
 import { EntryKind, verifyChain } from "../../core/hash-chain";
 import { GatewayMetrics } from "../../server/metrics";
 import type { SqliteStore } from "../../server/store/sqlite-store";
@@ -47,6 +47,8 @@ describe("outbox sender", function () {
       metrics?: GatewayMetrics;
       stuckAfterMs?: number;
       scorer?: DecisionSigner;
+      confirmations?: number;
+      batching?: Partial<BatchingOptions>;
     } = {}
   ) {
     return new OutboxSender({
@@ -57,9 +59,10 @@ describe("outbox sender", function () {
       logger: silentLogger(),
       clock: edges.clock,
       metrics: options.metrics,
-      confirmations: 1,
+      confirmations: options.confirmations ?? 1,
       pollIntervalMs: 5,
       stuckAfterMs: options.stuckAfterMs ?? 3_600_000,
+      batching: { maxOps: 50, waitMs: 0, maxInFlight: 8, ...options.batching },
       backoff: { initialMs: 1, maxMs: 5 },
       hooks: options.hooks,
     });
@@ -223,52 +226,14 @@ describe("outbox sender", function () {
       },
     });
     await expect(crashing.processNext()).to.be.rejectedWith(SimulatedCrash);
-    expect((await edges.l.ledger.accountOf(account)).seq).to.equal(1n); // landed, not recorded
+    expect((await edges.l.ledger.accountOf(account)).seq).to.equal(2n); // both steps landed in one batch, not recorded
+    expect((await store.getOperation(op))!.steps.map((s) => s.status)).to.deep.equal(["sent", "sent"]);
 
     await sender().drain();
     const record = (await store.getOperation(op))!;
     expect(record.status).to.equal("confirmed");
     expect(record.steps.map((s) => s.landed?.seq)).to.deep.equal([1n, 2n]);
     expect((await edges.l.ledger.accountOf(account)).seq).to.equal(2n);
-  });
-
-  it("a resend of an applied step reverts SeqMismatch and the step is confirmed with the entry found by its ref", async () => {
-    const account = newId();
-    const op = await enqueue(account, [{ fn: "openAccount", account, tier: 1, exposureCap: 8_000_000n }]);
-    const s = sender({
-      hooks: {
-        afterBroadcast: async (step) => {
-          // A second transaction of the same step (same expected seq, next nonce), as a blind retry would send.
-          const first = (await store.getOperation(step.operationId))!.steps[0];
-          const { Transaction } = await import("ethers");
-          const original = Transaction.from(first.transactions[0].raw);
-          const retry = await edges.operator.populateTransaction({
-            to: original.to,
-            data: original.data,
-            nonce: first.transactions[0].nonce + 1,
-            gasLimit: original.gasLimit,
-          });
-          const raw = await edges.operator.signTransaction(retry);
-          const hash = Transaction.from(raw).hash!;
-          await store.recordReplacement(step.id, {
-            hash,
-            nonce: retry.nonce as number,
-            raw,
-            createdAt: new Date(0).toISOString(),
-          });
-          await expect(edges.provider.broadcastTransaction(raw)).to.be.rejected; // hardhat reports the mined revert
-          const receipt = await edges.provider.getTransactionReceipt(hash);
-          expect(receipt?.status).to.equal(0);
-          throw new SimulatedCrash();
-        },
-      },
-    });
-    await expect(s.processNext()).to.be.rejectedWith(SimulatedCrash);
-    await sender().drain();
-    const record = (await store.getOperation(op))!;
-    expect(record.status).to.equal("confirmed");
-    expect(record.steps[0].landed?.txHash).to.equal(record.steps[0].transactions[0].hash);
-    expect((await edges.l.ledger.accountOf(account)).seq).to.equal(1n);
   });
 
   it("retries transient RPC failures with backoff and then confirms", async () => {
@@ -278,7 +243,7 @@ describe("outbox sender", function () {
         const value = Reflect.get(target, property, receiver);
         if (typeof value !== "function") return value;
         return (...args: unknown[]) => {
-          if ((property === "estimateGas" || property === "getTransactionReceipt") && failuresLeft > 0) {
+          if ((property === "broadcastTransaction" || property === "getTransactionReceipt") && failuresLeft > 0) {
             failuresLeft -= 1;
             return Promise.reject(Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:8545"), { code: "ECONNREFUSED" }));
           }
@@ -306,32 +271,141 @@ describe("outbox sender", function () {
     const record = (await store.getOperation(op))!;
     expect(record.status).to.equal("confirmed");
     expect(failuresLeft).to.equal(0);
-    expect(record.steps.reduce((n, step) => n + step.attempts, 0)).to.equal(3);
+    expect(record.steps.map((step) => step.transactions.length), "the batch was signed once, then broadcast again").to.deep.equal([1, 1]);
     expect((await metrics.rpcRetries.get()).values[0].value).to.equal(3);
     expect((await edges.l.ledger.accountOf(account)).seq).to.equal(2n);
   });
 
-  it("replaces a stuck transaction with a higher fee, and exactly one of them lands", async () => {
+  it("replaces a stuck batch transaction with fees at least FEE_BUMP_PERCENT (>= 10 %) higher, and exactly one of them lands", async () => {
     const account = newId();
     const op = await enqueue(account, [{ fn: "openAccount", account, tier: 1, exposureCap: 8_000_000n }]);
     await network.provider.send("evm_setAutomine", [false]);
+    let step;
     try {
       const s = sender({ stuckAfterMs: 0 });
-      await s.processNext(); // signed, stored, broadcast: pending
+      await s.processNext(); // signed, stored, broadcast: pending, never mined
       await s.processNext(); // unmined past stuckAfterMs: replaced
-      const step = (await store.getOperation(op))!.steps[0];
+      step = (await store.getOperation(op))!.steps[0];
       expect(step.transactions).to.have.length(2);
-      expect(step.transactions[0].nonce).to.equal(step.transactions[1].nonce);
+      const [first, second] = step.transactions.map((t) => Transaction.from(t.raw));
+      expect(second.nonce).to.equal(first.nonce);
+      expect(second.data).to.equal(first.data);
+      expect(FEE_BUMP_PERCENT >= 10n).to.equal(true);
+      expect(second.maxFeePerGas! * 100n >= first.maxFeePerGas! * 110n, "maxFeePerGas raised by at least 10 %").to.equal(true);
+      expect(second.maxPriorityFeePerGas! * 100n >= first.maxPriorityFeePerGas! * 110n, "maxPriorityFeePerGas raised by at least 10 %").to.equal(true);
+      await network.provider.send("evm_mine", []);
+    } finally {
+      await network.provider.send("evm_setAutomine", [true]);
+    }
+    await sender().drain();
+    const record = (await store.getOperation(op))!;
+    expect(record.status).to.equal("confirmed");
+    const receipts = await Promise.all(step.transactions.map((t) => edges.provider.getTransactionReceipt(t.hash)));
+    expect(receipts.filter((r) => r !== null), "one transaction of the nonce is mined").to.have.length(1);
+    expect(record.steps[0].landed?.txHash).to.equal(receipts.find((r) => r !== null)!.hash);
+    expect(await entriesWithRef(account, record.steps[0].ref)).to.equal(1);
+    expect((await edges.l.ledger.accountOf(account)).seq).to.equal(1n);
+  });
+
+  it("fills a nonce gap: a batch transaction the node lost is broadcast again, and the later nonce behind it lands too", async () => {
+    const [a, b] = [newId(), newId()];
+    const opA = await enqueue(a, [{ fn: "openAccount", account: a, tier: 1, exposureCap: 8_000_000n }]);
+    const opB = await enqueue(b, [{ fn: "openAccount", account: b, tier: 1, exposureCap: 8_000_000n }]);
+    await network.provider.send("evm_setAutomine", [false]);
+    try {
+      const s = sender({ batching: { maxOps: 1 } });
+      await s.processNext(); // two batches of one step, consecutive nonces, both pending
+      const [first, second] = [(await store.getOperation(opA))!.steps[0], (await store.getOperation(opB))!.steps[0]];
+      expect(second.transactions[0].nonce).to.equal(first.transactions[0].nonce + 1);
+      await network.provider.send("hardhat_dropTransaction", [first.transactions[0].hash]);
+      await network.provider.send("evm_mine", []);
+      expect(await edges.provider.getTransactionReceipt(second.transactions[0].hash), "the later nonce waits behind the gap").to.equal(null);
+      await s.processNext(); // the node does not know the first: broadcast again
       await network.provider.send("evm_mine", []);
       await s.drain();
     } finally {
       await network.provider.send("evm_setAutomine", [true]);
     }
+    for (const [op, account] of [[opA, a], [opB, b]]) {
+      const record = (await store.getOperation(op))!;
+      expect(record.status).to.equal("confirmed");
+      expect(record.steps[0].transactions, "no new transaction was signed for the gap").to.have.length(1);
+      expect(await entriesWithRef(account, record.steps[0].ref)).to.equal(1);
+    }
+  });
+
+  it("a reorg that drops a mined batch under the confirmations: the step is resolved only at the configured depth, exactly once", async () => {
+    const account = newId();
+    const op = await enqueue(account, [{ fn: "openAccount", account, tier: 1, exposureCap: 8_000_000n }]);
+    const snapshot = await network.provider.send("evm_snapshot", []);
+    const s = sender({ confirmations: 3 });
+    await s.processNext(); // sent, mined at once (automine): 1 block deep
+    const mined = (await store.getOperation(op))!.steps[0];
+    const first = await edges.provider.getTransactionReceipt(mined.transactions[0].hash);
+    expect(first).to.not.equal(null);
+    await network.provider.send("evm_mine", []);
+    await s.processNext(); // 2 blocks deep: not yet
+    expect((await store.getOperation(op))!.status, "not resolved under the confirmations").to.equal("pending");
+    await network.provider.send("evm_revert", [snapshot]); // the blocks with the batch are gone
+    expect(await edges.provider.getTransactionReceipt(mined.transactions[0].hash)).to.equal(null);
+    await s.processNext(); // no receipt, the nonce free: broadcast again
+    for (let i = 0; i < 3; i++) await network.provider.send("evm_mine", []);
+    await s.drain();
     const record = (await store.getOperation(op))!;
     expect(record.status).to.equal("confirmed");
-    expect(record.steps[0].landed?.txHash).to.equal(record.steps[0].transactions[1].hash);
+    expect(record.steps[0].transactions.map((t) => t.hash), "the same transaction, broadcast again").to.deep.equal([mined.transactions[0].hash]);
+    expect(await entriesWithRef(account, record.steps[0].ref), "on-chain once").to.equal(1);
+    const receipt = (await edges.provider.getTransactionReceipt(record.steps[0].landed!.txHash))!;
+    expect(record.steps[0].landed?.blockNumber).to.equal(receipt.blockNumber);
     expect((await edges.l.ledger.accountOf(account)).seq).to.equal(1n);
   });
+
+  it("resolves a batch with refused calls in the middle step by step: the refused one fails with its decoded error, a later step of its account comes back to queued (SeqMismatch) and confirms next, the others confirm", async () => {
+    const [a, b] = [newId(), newId()];
+    await enqueue(a, await openAndGrant(a));
+    await enqueue(b, await openAndGrant(b));
+    await sender().drain();
+    const purchase = (account: string, amount: bigint): LedgerCall => ({ fn: "purchase", account, productId: PAY_LATER_ID, amount, periods: 1 });
+    const ok1 = await enqueue(a, [purchase(a, 1_000n)]);
+    const refused = await enqueue(a, [purchase(a, 5_000_000n)]);
+    const behind = await enqueue(a, [purchase(a, 2_000n)]);
+    const other = await enqueue(b, [purchase(b, 3_000n)]);
+    const sizes: number[] = [];
+    const s = sender();
+    s.on("batch", (batch: { size: number }) => sizes.push(batch.size));
+    await s.drain();
+    expect(sizes, "one batch of four, then the requeued step alone").to.deep.equal([4, 1]);
+    const [r1, rRefused, rBehind, rOther] = await Promise.all([ok1, refused, behind, other].map(async (id) => (await store.getOperation(id))!));
+    expect([r1, rRefused, rBehind, rOther].map((r) => r.status)).to.deep.equal(["confirmed", "failed", "confirmed", "confirmed"]);
+    const failure = rRefused.error as Extract<StepFailure, { kind: "ledger-revert" }>;
+    expect(failure.revert.name).to.equal("LimitExceeded");
+    expect(failure.revert.args).to.deep.include({ requested: 5_000_000n, available: 999_000n });
+    expect(r1.steps[0].landed!.txHash, "applied in the same batch transaction").to.equal(rOther.steps[0].landed!.txHash);
+    expect(rRefused.steps[0].transactions[0].hash).to.equal(r1.steps[0].landed!.txHash);
+    expect(rBehind.steps[0].requeues).to.equal(1);
+    expect(rBehind.steps[0].transactions, "carried by two batches").to.have.length(2);
+    expect(rBehind.steps[0].landed!.txHash).to.equal(rBehind.steps[0].transactions[1].hash);
+    expect([r1, rBehind].map((r) => r.steps[0].landed!.seq)).to.deep.equal([3n, 4n]);
+    expect((await edges.l.ledger.accountOf(a)).seq).to.equal(4n);
+    for (const [account, op] of [[a, r1], [a, rBehind], [b, rOther]] as const) expect(await entriesWithRef(account, op.steps[0].ref)).to.equal(1);
+
+    // The indexer reads the batch's logs (entries, OperationRefused, LedgerAdvanced) into the read model.
+    const indexer = new Indexer({ store, client: edges.client, logger: silentLogger(), startBlock: 0, confirmations: 1, pollIntervalMs: 5 });
+    await indexer.syncTo(await edges.provider.getBlockNumber());
+    expect((await store.entriesOf(a)).map((e) => [e.name, e.seq])).to.deep.equal([
+      ["AccountOpened", 1n],
+      ["LineGranted", 2n],
+      ["Drawn", 3n],
+      ["Drawn", 4n],
+    ]);
+  });
+
+  /** How many entries on-chain carry `ref`. */
+  async function entriesWithRef(account: string, ref: string): Promise<number> {
+    const latest = await edges.provider.getBlockNumber();
+    const logs = await edges.client.logs(0, latest, account);
+    return logs.map((log) => edges.client.decodeEntry(log)).filter((e) => e?.ref.toLowerCase() === ref.toLowerCase()).length;
+  }
 
   it("the indexer puts every entry in the read model, and the chain rebuilt from it ends at the on-chain head", async () => {
     const account = newId();

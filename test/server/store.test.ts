@@ -287,6 +287,52 @@ describe("SQLite store", () => {
       expect(await store.nextOpenStep()).to.equal(undefined);
     });
 
+    it("stores a batch with the steps it carries before it is broadcast, and refuses a step that is not queued, writing nothing", async () => {
+      const store = new SqliteStore(":memory:", clock());
+      await store.accept({ idempotency: { owner: "k", key: "a", fingerprint: "f" }, operation: operation("op_a", 2) });
+      const [s0, s1] = await store.queuedSteps(10);
+      const tx = { hash: "0xb1", nonce: 9, raw: "0xraw", createdAt: "t" };
+      const batch = await store.recordBatch({ nonce: 9, tx, steps: [{ stepId: s0.id, expectedSeq: 4n, sentCall: { a: 1n } }, { stepId: s1.id, expectedSeq: 5n, sentCall: {} }] });
+      expect(batch).to.deep.include({ nonce: 9, status: "pending", transactions: [tx] });
+      expect(batch.steps).to.deep.equal([
+        { position: 0, stepId: s0.id, expectedSeq: 4n },
+        { position: 1, stepId: s1.id, expectedSeq: 5n },
+      ]);
+      const [f0, f1] = await store.inFlightSteps();
+      expect([f0.status, f0.batchId, f0.expectedSeq, f0.sentCall, f1.expectedSeq]).to.deep.equal(["sent", batch.id, 4n, { a: 1n }, 5n]);
+      expect(f0.transactions.map((t) => t.hash)).to.deep.equal(["0xb1"]);
+      await store.recordBatchReplacement(batch.id, { ...tx, hash: "0xb2" });
+      expect((await store.pendingBatches())[0].transactions.map((t) => t.hash)).to.deep.equal(["0xb1", "0xb2"]);
+      await expect(store.recordBatch({ nonce: 10, tx: { ...tx, hash: "0xc1", nonce: 10 }, steps: [{ stepId: s0.id, expectedSeq: 4n, sentCall: {} }] })).to.be.rejectedWith(/not queued/);
+      expect((await store.pendingBatches()).map((b) => b.nonce)).to.deep.equal([9]);
+    });
+
+    it("resolves a batch step by step: a refusal fails its operation and cancels its later steps, a requeue counts and clears the expected seq", async () => {
+      const store = new SqliteStore(":memory:", clock());
+      await store.accept({ idempotency: { owner: "k", key: "a", fingerprint: "f" }, operation: operation("op_a", 2) });
+      await store.accept({ idempotency: { owner: "k", key: "b", fingerprint: "f" }, operation: operation("op_b", 1) });
+      const [a0, a1, b0] = await store.queuedSteps(10);
+      const batch = await store.recordBatch({
+        nonce: 1,
+        tx: { hash: "0x01", nonce: 1, raw: "0x", createdAt: "t" },
+        steps: [a0, a1, b0].map((s, i) => ({ stepId: s.id, expectedSeq: BigInt(i), sentCall: {} })),
+      });
+      await store.resolveBatch(
+        batch.id,
+        [
+          { stepId: b0.id, outcome: "requeued", reason: "SeqMismatch behind a refusal" },
+          { stepId: a1.id, outcome: "requeued", reason: "SeqMismatch behind a refusal" },
+          { stepId: a0.id, outcome: "failed", error: { rule: "LimitExceeded" } },
+        ],
+        "resolved"
+      );
+      expect((await store.getOperation("op_a"))!.steps.map((s) => s.status), "the cancelled step is not requeued").to.deep.equal(["failed", "cancelled"]);
+      const [again] = await store.queuedSteps(10);
+      expect([again.id, again.status, again.expectedSeq, again.batchId, again.requeues, again.lastError]).to.deep.equal([b0.id, "queued", undefined, undefined, 1, "SeqMismatch behind a refusal"]);
+      expect(again.transactions.map((t) => t.hash), "it keeps the transactions that carried it").to.deep.equal(["0x01"]);
+      expect(await store.pendingBatches()).to.deep.equal([]);
+    });
+
     it("requeues a sent step without its expected seq, keeping its transactions", async () => {
       const store = new SqliteStore(":memory:", clock());
       await store.accept({ idempotency: { owner: "k", key: "a", fingerprint: "f" }, operation: operation("op_a", 1) });
