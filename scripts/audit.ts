@@ -15,7 +15,7 @@ import { Contract, JsonRpcProvider, Network } from "ethers";
 
 import { probeChainId } from "../server/chain/rpc-probe";
 import { LEDGER_ABI } from "../verifier/abi";
-import { loadRuntimeArtifacts } from "../verifier/artifacts-node";
+import { loadCurrentArtifacts } from "../verifier/artifacts-node";
 import { verifyExport, type HistoryExport, type OnchainEntry } from "../verifier/export";
 import { describeFinding, reportHtml, reportJson, reportText } from "../verifier/report";
 import { readLedger, VerifierInputError, type Phase } from "../verifier/source";
@@ -146,6 +146,19 @@ function ledgerAddress(args: Args, chainId: bigint): string {
   return found[0];
 }
 
+/**
+ * This repository's build, checked against the sources on disk (the ABI the events are decoded
+ * with comes from it, so it is checked with --no-bytecode too). `npm run audit` does not
+ * compile: a build older than the sources is an error that says what to run.
+ */
+function currentArtifacts() {
+  try {
+    return loadCurrentArtifacts(ROOT);
+  } catch (error) {
+    throw new VerifierInputError((error as Error).message);
+  }
+}
+
 /** A progress bar on stderr: redrawn in place on a terminal, a line per phase and quarter otherwise. */
 function progressBar(): { update: (done: number, total: number, phase: Phase) => void; end: () => void } {
   const tty = process.stderr.isTTY === true;
@@ -177,14 +190,8 @@ async function audit(args: Args): Promise<number> {
   const provider = await connect(args.rpc);
   const { chainId } = await provider.getNetwork();
   const ledger = ledgerAddress(args, chainId);
-  let artifacts;
-  if (args.bytecode) {
-    try {
-      artifacts = loadRuntimeArtifacts(ROOT);
-    } catch (error) {
-      throw new VerifierInputError(`${(error as Error).message} (or pass --no-bytecode)`);
-    }
-  }
+  const build = currentArtifacts();
+  const artifacts = args.bytecode ? build : undefined;
   const bar = progressBar();
   const history = await readLedger(provider, {
     ledger,
@@ -235,6 +242,7 @@ async function verifyExportCommand(args: Args): Promise<number> {
   if (typeof exported.accountId !== "string" || !/^0x[0-9a-fA-F]{64}$/.test(exported.accountId)) {
     throw new UsageError(`${args.file} has no accountId: is it the JSON of GET /v1/accounts/{id}/history?`);
   }
+  currentArtifacts();
   const provider = await connect(args.rpc);
   const { chainId } = await provider.getNetwork();
   const ledgerAt = ledgerAddress(args, chainId);
