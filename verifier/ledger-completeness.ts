@@ -24,7 +24,9 @@
  * it is reported with the call and the custom error decoded.
  *
  * Incremental: `tally()` is what a checkpoint stores, and `new LedgerCompleteness(tally)`
- * resumes from it (the `scale` helper's checkpoints).
+ * resumes from it (the `scale` helper's checkpoints). Take a checkpoint between transactions
+ * (at a block boundary): an event whose `LedgerAdvanced` has not been observed yet is not in
+ * the tally.
  */
 import { ZeroHash, type EventFragment } from "ethers";
 

@@ -63,14 +63,16 @@ function buildOf(root: string): RuntimeArtifacts | null {
 
 /**
  * Scripts only from the gateway, no inline script, the page's one stylesheet by hash, and
- * connections only to the gateway and the configured RPC node.
+ * connections to the gateway, the configured RPC node and any other http(s) RPC node: the
+ * auditor may enter their own RPC URL (the configured one is the operator's, the party being
+ * audited). The page holds no secret but the auditor key, and runs only the gateway's script.
  */
 export function explorerCsp(rpcOrigin: string): string {
   return [
     "default-src 'none'",
     "script-src 'self'",
     `style-src '${EXPLORER_STYLE_HASH}'`,
-    `connect-src 'self' ${rpcOrigin}`,
+    `connect-src 'self' ${rpcOrigin} http: https:`,
     "img-src 'self' data:",
     "base-uri 'none'",
     "form-action 'none'",

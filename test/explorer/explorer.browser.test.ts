@@ -19,6 +19,7 @@ import { CreditLedger__factory, type CreditLedger } from "../../typechain-types"
 import { yuan } from "../../verifier/explorer/client/format";
 import { CHECKS } from "../../verifier/types";
 import { startLocalSystem, type LocalSystem } from "../helpers/local-system";
+import { startRpcProxy } from "../helpers/rpc-proxy";
 
 const CHROMIUM = "/usr/bin/chromium";
 const CHROMIUM_ARGS = [
@@ -131,6 +132,43 @@ describe("explorer page in a browser, against npm start's system", function () {
     await page.screenshot({ path: path.join(SCREENSHOTS, "explorer-overview.png"), fullPage: true });
     expect(errors).to.deep.equal([]);
     await context.close();
+  });
+
+  it("reads the chain from the auditor's own RPC URL (the gateway's is only the default) and shows the block and ledger head verified, to cross-check", async () => {
+    const own = await startRpcProxy(system.rpcUrl, {});
+    try {
+      const { context, page, errors } = await newPage();
+      await page.goto(system.gateway.explorer);
+      expect(await page.getByTestId("rpc-input").getAttribute("placeholder")).to.include("the gateway's default");
+      await page.getByTestId("key-input").fill(system.gateway.keys.auditor);
+      await page.getByTestId("rpc-input").fill(own.url);
+      await page.getByTestId("key-submit").click();
+      await page.getByTestId("overview").waitFor(WAIT);
+      await expectBadges(page, "ledger-badges", () => "pass");
+      const connection = page.getByTestId("connection");
+      expect(await connection.getAttribute("data-rpc")).to.equal("own");
+      expect(await connection.textContent()).to.include(`read from ${own.url}, your own RPC URL (the gateway's default is ${system.rpcUrl})`);
+      expect(own.requests, "the page read the chain through the auditor's RPC").to.be.greaterThan(0);
+
+      const shown = (await page.getByTestId("verified-block").textContent())!;
+      const number = Number(/verified at block (\d+)/.exec(shown)![1]);
+      const block = (await chain.getBlock(number))!;
+      expect(shown).to.include(`verified at block ${number}, hash ${block.hash}`);
+      const [seq, head] = await ledger.ledgerHead({ blockTag: number });
+      expect(await page.getByTestId("verified-head").textContent()).to.include(`ledger head: seq ${seq}, head ${head}`);
+      expect(await page.getByTestId("cross-check").textContent()).to.include(`--expect-block ${number}:${block.hash} --expect-head ${seq}:${head}`);
+
+      // Back to the gateway's default from the navigation bar.
+      await page.getByTestId("rpc-nav-input").fill("");
+      await page.getByTestId("rpc-submit").click();
+      await page.locator("[data-testid=connection][data-rpc=default]").waitFor(WAIT);
+      expect(await connection.textContent()).to.include(`read from ${system.rpcUrl}, the gateway's default RPC URL (set by the gateway's operator, the party being audited`);
+      await page.getByTestId("overview").waitFor(WAIT);
+      expect(errors).to.deep.equal([]);
+      await context.close();
+    } finally {
+      await own.close();
+    }
   });
 
   it("looks up a demo account: the timeline's tx hashes and blocks are on the chain, the chart has a point per entry, every badge passes", async () => {

@@ -9,7 +9,8 @@
  *   - `behindBy`: `eth_blockNumber` answers that many blocks fewer (an endpoint that is behind);
  *   - `call`: rewrite an `eth_call` answer.
  *
- * Batches (JSON arrays) are forwarded as they come. The server is `unref`'d, so it never keeps
+ * Batches (JSON arrays) are forwarded as they come; any origin may call it (CORS), as a public
+ * node allows, so the explorer page can use it as an auditor's own RPC. The server is `unref`'d, so it never keeps
  * the test process alive, and `close()` stops it.
  */
 import { createServer, type IncomingMessage, type Server } from "node:http";
@@ -35,6 +36,8 @@ export interface ProxyRules {
 
 export interface RpcProxy {
   url: string;
+  /** JSON-RPC requests answered so far (a batch counts each of its requests). */
+  requests: number;
   /** Logs hidden so far. */
   hidden: RpcLog[];
   close(): Promise<void>;
@@ -99,16 +102,25 @@ export async function startRpcProxy(upstream: string, rules: ProxyRules): Promis
     return answer;
   };
 
+  let requests = 0;
+  // Answers browsers too (the explorer's own-RPC field): any origin, as a public node does.
+  const cors = { "access-control-allow-origin": "*", "access-control-allow-headers": "content-type", "access-control-allow-methods": "POST, OPTIONS" };
   const server: Server = createServer((req, res) => {
+    if (req.method === "OPTIONS") {
+      res.writeHead(204, cors);
+      res.end();
+      return;
+    }
     void (async () => {
       try {
         const parsed = JSON.parse(await body(req)) as RpcRequest | RpcRequest[];
-        const requests = Array.isArray(parsed) ? parsed : [parsed];
-        const answers = await Promise.all(requests.map(async (r) => await rewrite(r, await forward(r))));
-        res.writeHead(200, { "content-type": "application/json" });
+        const batch = Array.isArray(parsed) ? parsed : [parsed];
+        requests += batch.length;
+        const answers = await Promise.all(batch.map(async (r) => await rewrite(r, await forward(r))));
+        res.writeHead(200, { "content-type": "application/json", ...cors });
         res.end(JSON.stringify(Array.isArray(parsed) ? answers : answers[0]));
       } catch (error) {
-        res.writeHead(500, { "content-type": "text/plain" });
+        res.writeHead(500, { "content-type": "text/plain", ...cors });
         res.end(`rpc proxy: ${(error as Error).message}`);
       }
     })();
@@ -118,6 +130,9 @@ export async function startRpcProxy(upstream: string, rules: ProxyRules): Promis
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
+    get requests() {
+      return requests;
+    },
     hidden,
     close: () =>
       new Promise<void>((resolve) => {

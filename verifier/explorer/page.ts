@@ -32,6 +32,10 @@ const STYLE = `
   section.panel { background: var(--card); border: 1px solid var(--line); border-radius: 6px; padding: 12px 16px; margin: 12px 0; }
   #key-section form { display: flex; flex-wrap: wrap; gap: 8px; align-items: center; }
   #key-section input { width: 420px; max-width: 100%; }
+  #key-section .field { display: flex; flex-direction: column; gap: 2px; }
+  #verified { background: var(--card); border: 1px solid var(--line); border-radius: 6px; padding: 8px 14px; margin: 8px 0; font-size: 14px; }
+  #verified p { margin: 2px 0; overflow-wrap: anywhere; }
+  #verified pre { margin: 4px 0 0; white-space: pre-wrap; overflow-wrap: anywhere; font-size: 12px; }
   #key-section p { color: var(--muted); margin: 6px 0 0; }
   #error { background: var(--fail-bg); color: var(--fail); border: 1px solid #f3b8b1; border-radius: 6px; padding: 10px 14px; margin: 12px 0; }
   #status { color: var(--muted); min-height: 1.5em; }
@@ -105,6 +109,11 @@ export const EXPLORER_PAGE = `<!doctype html>
         placeholder="account id (0x + 64 hex), loan (account:n or account/n) or op_..." aria-describedby="lookup-help">
       <button type="submit" data-testid="lookup-submit">Look up</button>
     </form>
+    <form id="rpc-form" data-testid="rpc-form">
+      <label for="rpc-nav">RPC URL</label>
+      <input id="rpc-nav" name="rpc-nav" type="url" data-testid="rpc-nav-input" autocomplete="off" spellcheck="false" placeholder="empty: the gateway's default">
+      <button type="submit" class="secondary" data-testid="rpc-submit">Read from this RPC</button>
+    </form>
     <button type="button" class="secondary" id="reread" data-testid="reread">Re-read the chain</button>
     <button type="button" class="secondary" id="forget-key" data-testid="forget-key">Forget key</button>
     <span id="lookup-help" hidden>An account id, a loan as account:loan number, or the id of the operation that drew a loan.</span>
@@ -114,13 +123,20 @@ export const EXPLORER_PAGE = `<!doctype html>
   <section id="key-section" class="panel" aria-labelledby="key-heading" hidden>
     <h2 id="key-heading">Auditor key</h2>
     <form id="key-form" data-testid="key-form">
-      <label for="api-key">API key with the auditor scope</label>
-      <input id="api-key" name="api-key" type="password" autocomplete="off" spellcheck="false" data-testid="key-input" required>
+      <span class="field"><label for="api-key">API key with the auditor scope</label>
+      <input id="api-key" name="api-key" type="password" autocomplete="off" spellcheck="false" data-testid="key-input" required></span>
+      <span class="field"><label for="rpc-url">Your own RPC URL (optional)</label>
+      <input id="rpc-url" name="rpc-url" type="url" autocomplete="off" spellcheck="false" data-testid="rpc-input"
+        placeholder="empty: the gateway's default" aria-describedby="rpc-help"></span>
       <button type="submit" data-testid="key-submit">Connect</button>
     </form>
     <p>The key is kept in this tab only (sessionStorage). The gateway answers with the ledger's
     address, the RPC URL and its compiled code; every fact on this page is then read from the
     chain by this browser and checked here with the verifier library.</p>
+    <p id="rpc-help">The gateway's RPC URL is set by the gateway's operator, the party being audited:
+    it is only the default. Enter the URL of a node you trust (your own, or another provider's,
+    allowing cross-origin requests) to read the chain from there, and compare the ledger head and
+    block shown with another endpoint's.</p>
   </section>
   <div id="error" role="alert" data-testid="error" hidden></div>
   <div id="progress-box" data-testid="progress-box" hidden>
@@ -129,6 +145,7 @@ export const EXPLORER_PAGE = `<!doctype html>
     <span id="progress-text" class="muted"></span>
   </div>
   <div id="status" role="status" aria-live="polite" data-testid="status"></div>
+  <section id="verified" data-testid="verified" aria-label="Block and ledger head verified" hidden></section>
   <div id="content" data-testid="content"></div>
 </main>
 <footer>Figures are read from the chain by this browser and verified here (docs/EXPLORER.md); amounts are yuan (¥), exact to the fen.</footer>

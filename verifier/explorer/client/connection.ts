@@ -70,11 +70,16 @@ export async function resolveOperation(key: string, operationId: string): Promis
   throw new ExplorerError(`The gateway answered ${status} for ${operationId}: ${String(body.detail ?? "no detail")}.`, "Look the loan up as <account id>:<loan number>.");
 }
 
-/** A provider for the configured RPC URL, after checking it answers for the configured chain. */
-export async function connectChain(config: ExplorerConfig): Promise<JsonRpcProvider> {
+/**
+ * A provider for `rpcUrl` (the auditor's own, or the gateway's default), after checking it
+ * answers for the configured chain.
+ */
+export async function connectChain(config: ExplorerConfig, rpcUrl: string = config.rpcUrl): Promise<JsonRpcProvider> {
+  const own = rpcUrl !== config.rpcUrl;
+  const setting = own ? "Check the RPC URL you entered (or clear it to use the gateway's default)" : "the gateway's GATEWAY_EXPLORER_RPC_URL sets the default URL; you can enter your own";
   let chainId: bigint;
   try {
-    const response = await fetch(config.rpcUrl, {
+    const response = await fetch(rpcUrl, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
@@ -84,18 +89,17 @@ export async function connectChain(config: ExplorerConfig): Promise<JsonRpcProvi
     chainId = BigInt(body.result);
   } catch (error) {
     throw new ExplorerError(
-      `This browser cannot reach the chain's RPC at ${config.rpcUrl} (${(error as Error).message}).`,
-      "Check that the node is running and reachable from this browser, and that it allows cross-origin requests (CORS); " +
-        "the gateway's GATEWAY_EXPLORER_RPC_URL sets the URL this page uses."
+      `This browser cannot reach the chain's RPC at ${rpcUrl} (${(error as Error).message}).`,
+      `Check that the node is running and reachable from this browser, and that it allows cross-origin requests (CORS); ${setting}.`
     );
   }
   if (chainId.toString() !== config.chainId) {
     throw new ExplorerError(
-      `The RPC at ${config.rpcUrl} serves chain ${chainId}, but the ledger is on chain ${config.chainId}.`,
-      "Point GATEWAY_EXPLORER_RPC_URL at a node of the ledger's chain."
+      `The RPC at ${rpcUrl} serves chain ${chainId}, but the ledger is on chain ${config.chainId}.`,
+      own ? "Enter the URL of a node of the ledger's chain." : "Point GATEWAY_EXPLORER_RPC_URL at a node of the ledger's chain, or enter your own RPC URL."
     );
   }
-  return new JsonRpcProvider(config.rpcUrl, Network.from(chainId), { staticNetwork: true, batchMaxCount: 20, cacheTimeout: -1 });
+  return new JsonRpcProvider(rpcUrl, Network.from(chainId), { staticNetwork: true, batchMaxCount: 20, cacheTimeout: -1 });
 }
 
 /** A history read from the chain, replayed and verified in this browser. */

@@ -12,13 +12,18 @@ import { byId, h, replaceChildren } from "./dom";
 import { count } from "./format";
 import { hashOf, parseLookup, routeOf, type Lookup } from "./model";
 import { readSummary, renderAccount, renderOverview } from "./views";
+import { crossCheck, verifiedLines } from "../../report";
 
 const KEY_STORAGE = "credit-ledger.explorer.auditor-key";
+/** The auditor's own RPC URL, when they entered one (the gateway's is only the default). */
+const RPC_STORAGE = "credit-ledger.explorer.rpc-url";
 
 interface Session {
   key: string;
   config: ExplorerConfig;
   provider: JsonRpcProvider;
+  /** The RPC URL read from: the auditor's own, or the gateway's default. */
+  rpcUrl: string;
   /** The whole ledger, once read. */
   full?: Promise<Loaded>;
   /** Single accounts read before the whole ledger was. */
@@ -40,6 +45,9 @@ const el = {
   progress: () => byId<HTMLProgressElement>("progress"),
   progressText: () => byId("progress-text"),
   content: () => byId("content"),
+  rpcInput: () => byId<HTMLInputElement>("rpc-url"),
+  rpcNav: () => byId<HTMLInputElement>("rpc-nav"),
+  verified: () => byId("verified"),
 };
 
 function setStatus(text: string): void {
@@ -87,16 +95,24 @@ function askForKey(): void {
   el.keyInput().focus();
 }
 
-async function connect(key: string): Promise<void> {
+/** `own`: the auditor's RPC URL ("" or undefined: the gateway's default). */
+async function connect(key: string, own: string | undefined): Promise<void> {
   clearError();
   setStatus("Asking the gateway for the ledger's address and RPC URL…");
+  const ownUrl = own?.trim() ? own.trim() : undefined;
   try {
+    if (ownUrl !== undefined && !/^https?:\/\/./.test(ownUrl)) {
+      throw new ExplorerError(`"${ownUrl}" is not an http(s) URL.`, "Enter the RPC URL as http://host:port or https://host/path, or clear it to use the gateway's default.");
+    }
     const config = await fetchConfig(key);
     sessionStorage.setItem(KEY_STORAGE, key);
-    setStatus(`Connecting to the chain at ${config.rpcUrl}…`);
-    const provider = await connectChain(config);
+    const rpcUrl = ownUrl ?? config.rpcUrl;
+    setStatus(`Connecting to the chain at ${rpcUrl}…`);
+    const provider = await connectChain(config, rpcUrl);
+    if (ownUrl !== undefined) sessionStorage.setItem(RPC_STORAGE, ownUrl);
+    else sessionStorage.removeItem(RPC_STORAGE);
     session?.provider.destroy();
-    session = { key, config, provider, accounts: new Map() };
+    session = { key, config, provider, rpcUrl, accounts: new Map() };
   } catch (error) {
     setStatus("");
     showError(error);
@@ -108,7 +124,14 @@ async function connect(key: string): Promise<void> {
   }
   el.keySection().hidden = true;
   el.nav().hidden = false;
-  el.connection().textContent = `Ledger ${session.config.ledger} on chain ${session.config.chainId}, read from ${session.config.rpcUrl} (both as the gateway configured them: compare the address with the one you were given).`;
+  const s = session;
+  const from =
+    s.rpcUrl === s.config.rpcUrl
+      ? `read from ${s.rpcUrl}, the gateway's default RPC URL (set by the gateway's operator, the party being audited: enter your own to read the chain from a node you trust)`
+      : `read from ${s.rpcUrl}, your own RPC URL (the gateway's default is ${s.config.rpcUrl})`;
+  el.connection().textContent = `Ledger ${s.config.ledger} on chain ${s.config.chainId} (as the gateway names it: compare the address with the one you were given), ${from}.`;
+  el.connection().dataset.rpc = s.rpcUrl === s.config.rpcUrl ? "default" : "own";
+  el.rpcNav().value = s.rpcUrl === s.config.rpcUrl ? "" : s.rpcUrl;
   await route();
 }
 
@@ -169,9 +192,24 @@ async function route(): Promise<void> {
       ? renderOverview(loaded)
       : renderAccount(loaded, lookup.account, replayAccount(loaded.history, lookup.account, loaded.replayed), lookup.kind === "loan" ? lookup.loanNo : undefined);
   replaceChildren(el.content(), view);
+  showVerified(loaded);
   document.title = `${lookup.kind === "overview" ? "Ledger overview" : lookup.kind === "loan" ? `Loan ${lookup.loanNo}` : "Account"} · credit-ledger explorer`;
-  setStatus(`${readSummary(loaded, s.config.rpcUrl)} ${loaded.report.ok ? "Every check passes." : "Some checks FAIL: see the badges."}`);
+  setStatus(`${readSummary(loaded, s.rpcUrl)} ${loaded.report.ok ? "Every check passes." : "Some checks FAIL: see the badges."}`);
   view.querySelector<HTMLElement>("[data-testid=view-heading]")?.focus();
+}
+
+/** The block and ledger head verified, and the calls that cross-check them against another endpoint. */
+function showVerified(loaded: Loaded): void {
+  const box = el.verified();
+  const lines = verifiedLines(loaded.report);
+  const calls = crossCheck(loaded.report);
+  replaceChildren(
+    box,
+    ...lines.map((line, i) => h("p", { "data-testid": i === 0 ? "verified-block" : "verified-head" }, line)),
+    calls.length > 0 ? h("p", {}, "To cross-check with another endpoint (the same answers):") : null,
+    calls.length > 0 ? h("pre", { "data-testid": "cross-check" }, calls.join("\n")) : null,
+  );
+  box.hidden = lines.length === 0;
 }
 
 function onLookup(event: SubmitEvent): void {
@@ -192,7 +230,14 @@ function main(): void {
   byId<HTMLFormElement>("key-form").addEventListener("submit", (event) => {
     event.preventDefault();
     const key = el.keyInput().value.trim();
-    if (key !== "") void connect(key);
+    if (key !== "") void connect(key, el.rpcInput().value);
+  });
+  byId<HTMLFormElement>("rpc-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    if (!session) return;
+    el.verified().hidden = true;
+    replaceChildren(el.content());
+    void connect(session.key, el.rpcNav().value);
   });
   byId<HTMLFormElement>("lookup-form").addEventListener("submit", onLookup);
   byId("reread").addEventListener("click", () => {
@@ -203,6 +248,8 @@ function main(): void {
   });
   byId("forget-key").addEventListener("click", () => {
     sessionStorage.removeItem(KEY_STORAGE);
+    sessionStorage.removeItem(RPC_STORAGE);
+    el.verified().hidden = true;
     session?.provider.destroy();
     session = undefined;
     replaceChildren(el.content());
@@ -212,7 +259,9 @@ function main(): void {
   });
   window.addEventListener("hashchange", () => void route());
   const key = sessionStorage.getItem(KEY_STORAGE);
-  if (key) void connect(key);
+  const own = sessionStorage.getItem(RPC_STORAGE) ?? undefined;
+  if (own !== undefined) el.rpcInput().value = own;
+  if (key) void connect(key, own);
   else askForKey();
 }
 

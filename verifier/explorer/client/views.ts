@@ -336,10 +336,11 @@ export function renderAccount(loaded: Loaded, account: string, replayed: Account
   }
   const labels = productLabels(loaded.replayed.products);
   const result = report.accounts.find((r) => r.account === replayed.account);
-  const bytecode = report.checks.find((c) => c.check === "bytecode");
+  // The ledger-wide checks (the ledger head, read by count for one account; the bytecode) after the account's own.
+  const wide = report.checks.filter((c) => c.check === "ledger-head" || c.check === "bytecode");
   const checks = [
     ...(result?.checks ?? []),
-    ...(bytecode ? [{ check: bytecode.check, status: bytecode.status, checked: bytecode.checked, ...(bytecode.findings[0] ? { first: bytecode.findings[0] } : {}) }] : []),
+    ...wide.map((c) => ({ check: c.check, status: c.status, checked: c.checked, ...(c.findings[0] ? { first: c.findings[0] } : {}) })),
   ];
   const loan = loanNo === undefined ? undefined : replayed.loans.find((l) => l.loanNo === loanNo);
   if (loanNo !== undefined && !loan) {
