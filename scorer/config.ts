@@ -3,7 +3,12 @@
  * schema, validated, and passed down. Nothing else in scorer/ reads `process.env`. The scorer
  * is its own process with its own key; the gateway holds only its URL and bearer token.
  *
- *   SCORER_KEY                 0x + 64 hex: the key that signs decisions (secret)          required
+ *   SCORER_MODE                development | production: production refuses a raw key  production
+ *   SCORER_KEYSTORE            the key that signs decisions, as an encrypted JSON keystore required: one
+ *                              (SCORER_KEYSTORE_PASSWORD_FILE or _PASSWORD), or a remote   of the three
+ *   SCORER_SIGNER_URL          signer (eth_signTypedData_v4) with SCORER_SIGNER_ADDRESS    sources
+ *                              (and SCORER_SIGNER_TOKEN); core/key-source.ts
+ *   SCORER_KEY                 or 0x + 64 hex, the raw key (secret): SCORER_MODE=development only
  *   SCORER_TOKEN               >= 32 characters: the bearer token the gateway sends (secret) required
  *   SCORER_ADMIN_TOKEN         >= 32 characters: the bearer token of the admin API, which
  *                              registers a partner's KYC verifier; the gateway never holds
@@ -30,6 +35,7 @@ import { getAddress, isAddress } from "ethers";
 import { z } from "zod";
 
 import { MAX_DECISION_LIFETIME } from "../core/decision";
+import { keySourceSettings, readKeySource, secretKeySourceSettings, type KeySource } from "../core/key-source";
 import { Secret } from "../core/secret";
 
 export { Secret };
@@ -50,7 +56,7 @@ const jsonText = <T extends z.ZodType>(inner: T) =>
   }).pipe(inner);
 
 const Env = z.object({
-  SCORER_KEY: z.string().regex(/^0x[0-9a-fA-F]{64}$/, "must be 0x and 64 hex digits"),
+  SCORER_MODE: z.enum(["development", "production"], { error: 'must be "development" or "production"' }).default("production"),
   SCORER_TOKEN: z.string().min(32, "must be at least 32 characters"),
   SCORER_ADMIN_TOKEN: z.string().min(32, "must be at least 32 characters").optional(),
   SCORER_DB_PATH: z.string().min(1),
@@ -76,7 +82,8 @@ const Env = z.object({
 });
 
 export interface ScorerConfig {
-  key: Secret<string>;
+  /** Where the scorer key comes from: a keystore, a remote signer or (development only) a raw key. */
+  key: KeySource;
   token: Secret<string>;
   /** The admin API's token (registering KYC verifiers); undefined: no admin API. */
   adminToken?: Secret<string>;
@@ -100,16 +107,26 @@ export interface ScorerConfig {
   logLevel: string;
 }
 
-const SECRET = new Set(["SCORER_KEY", "SCORER_TOKEN", "SCORER_ADMIN_TOKEN"]);
+const SECRET = new Set([...secretKeySourceSettings("SCORER"), "SCORER_TOKEN", "SCORER_ADMIN_TOKEN"]);
+const KEY_SETTINGS = new Set(keySourceSettings("SCORER"));
 
 /** Parses the SCORER_… settings; throws naming every bad setting (never a secret's value). */
 export function loadScorerConfig(env: Record<string, string | undefined>): ScorerConfig {
-  const parsed = Env.safeParse(Object.fromEntries(Object.entries(env).filter(([k, v]) => k.startsWith("SCORER_") && v !== "")));
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => {
-      const name = String(i.path[0] ?? "");
-      return `${name}: ${SECRET.has(name) ? "invalid (value not shown)" : i.message}`;
-    });
+  const settings = Object.fromEntries(Object.entries(env).filter(([k, v]) => k.startsWith("SCORER_") && !KEY_SETTINGS.has(k) && v !== ""));
+  const parsed = Env.safeParse(settings);
+  const problems: string[] = [];
+  const mode = parsed.success ? parsed.data.SCORER_MODE : env.SCORER_MODE === "development" ? "development" : "production";
+  const key = readKeySource(env, "SCORER", { allowRaw: mode === "development", developmentSwitch: "SCORER_MODE=development", role: "the scorer key (holding SCORER_ROLE)" }, problems);
+  if (!parsed.success || key === undefined) {
+    const lines = [
+      ...(parsed.success
+        ? []
+        : parsed.error.issues.map((i) => {
+            const name = String(i.path[0] ?? "");
+            return `${name}: ${SECRET.has(name) ? "invalid (value not shown)" : i.message}`;
+          })),
+      ...problems,
+    ];
     throw new Error(`scorer configuration is invalid:\n  ${lines.join("\n  ")}\nSee scorer/config.ts for every setting.`);
   }
   const e = parsed.data;
@@ -117,7 +134,7 @@ export function loadScorerConfig(env: Record<string, string | undefined>): Score
     ? Object.fromEntries(Object.entries(e.SCORER_TIER_MAX_LIMITS).map(([t, v]) => [Number(t), v]))
     : { ...DEFAULT_TIER_MAX_LIMITS };
   return {
-    key: new Secret(e.SCORER_KEY),
+    key,
     token: new Secret(e.SCORER_TOKEN),
     ...(e.SCORER_ADMIN_TOKEN ? { adminToken: new Secret(e.SCORER_ADMIN_TOKEN) } : {}),
     dbPath: e.SCORER_DB_PATH,

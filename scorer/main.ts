@@ -3,6 +3,7 @@
  * Reads SCORER_… (scorer/config.ts). Prints one JSON line {"scorer":"<url>","address":"0x…"}
  * to stdout when it listens, so a parent process (scripts/start.ts) can find it.
  */
+import { openSigner } from "../core/key-source";
 import { loadScorerConfig } from "./config";
 import { listen, scorerApp } from "./http";
 import { ScorerService } from "./service";
@@ -10,8 +11,9 @@ import { ScorerStore } from "./store";
 
 async function main(): Promise<void> {
   const config = loadScorerConfig(process.env);
+  const signer = await openSigner(config.key);
   const store = new ScorerStore(config.dbPath);
-  const service = new ScorerService({ config, store });
+  const service = new ScorerService({ config, store, signer });
   const { server, url } = await listen(scorerApp(service, config.token.reveal(), config.adminToken?.reveal()), config.host, config.port);
   process.stdout.write(`${JSON.stringify({ scorer: url, address: service.address })}\n`);
   const stop = (): void => {

@@ -5,9 +5,9 @@
  * it stored, with the exact values it stored, before it expires.
  */
 import { randomUUID } from "node:crypto";
-import { getAddress, Wallet, ZeroHash, type TypedDataDomain } from "ethers";
+import { getAddress, ZeroHash, type TypedDataDomain } from "ethers";
 
-import { decisionDomain, DecisionPurpose, restructureSubject, signDecision, type Decision } from "../core/decision";
+import { decisionDomain, DecisionPurpose, restructureSubject, signDecision, type Decision, type TypedDataSigner } from "../core/decision";
 import { kycAttestationSigner, kycDomain, type KycAttestation } from "../core/kyc-attestation";
 import type { ProductName } from "../core/names";
 import { DEFAULT_MODEL, reasonCodeSlots, underwrite } from "../core/scoring/underwriting";
@@ -104,6 +104,8 @@ export interface SignAnswer {
 export interface ScorerServiceOptions {
   config: ScorerConfig;
   store: ScorerStore;
+  /** The scorer key, opened from `config.key` (core/key-source.ts `openSigner`): it signs decisions only. */
+  signer: TypedDataSigner & { readonly address: string };
   /** Unix seconds now. */
   now?: () => number;
   models?: readonly ScorecardModel[];
@@ -120,15 +122,15 @@ const DAY = 86_400;
 
 export class ScorerService {
   readonly address: string;
-  private readonly wallet: Wallet;
+  private readonly signer: TypedDataSigner;
   private readonly domain: TypedDataDomain;
   private readonly kyc: TypedDataDomain;
   private readonly models: Map<string, ScorecardModel>;
   private readonly now: () => number;
 
   constructor(private readonly options: ScorerServiceOptions) {
-    this.wallet = new Wallet(options.config.key.reveal());
-    this.address = this.wallet.address;
+    this.signer = options.signer;
+    this.address = getAddress(options.signer.address);
     this.domain = decisionDomain(options.config.chainId, options.config.ledgerAddress);
     this.kyc = kycDomain(options.config.chainId);
     this.models = new Map((options.models ?? [DEFAULT_MODEL]).map((m) => [modelId(m).toLowerCase(), m]));
@@ -324,7 +326,7 @@ export class ScorerService {
       issuedAt: BigInt(now) + clamped,
       deadline: BigInt(stored.expiresAt) + shift,
     };
-    const signature = await signDecision(this.wallet, this.domain, decision);
+    const signature = await signDecision(this.signer, this.domain, decision);
     this.options.store.recordSignature({ decisionId: stored.id, nonce: request.nonce, deadline: decision.deadline, signature, signedAt: now });
     return { decision, scorer: this.address, signature };
   }

@@ -7,6 +7,7 @@
  *
  *   npm run admin -- admin-keys issue --name "ops lead"   # the first admin key, once
  *   npm run admin -- vault rotate --batch-size 500       # re-seal every record under GATEWAY_VAULT_KEY_ID
+ *   npm run admin -- keystore new --out operator.json --password-file pw   # a role key, encrypted (no database needed)
  *   npm run admin -- partners list
  *   npm run admin -- partners create --name "Shop" --rate-per-minute 600 --burst 100
  *   npm run admin -- keys rotate ptr_... key_... --overlap-seconds 86400
@@ -22,12 +23,13 @@
  * Exit codes: 0 done, 1 no such partner or key, a live admin key already there (admin-keys issue),
  * or the database cannot be used; 2 bad input.
  */
-import { existsSync } from "node:fs";
+import { chmodSync, existsSync, writeFileSync } from "node:fs";
 import { userInfo } from "node:os";
 import { parseArgs } from "node:util";
 import { z } from "zod";
 
 import { jsonValue } from "../core/json";
+import { encryptKeystore, KeySourceError, readSecretFile } from "../core/key-source";
 import { PRODUCT_NAMES } from "../core/names";
 import { ApiKeys, keyView, type IssuedApiKey } from "../server/auth/api-keys";
 import { Partners } from "../server/auth/partners";
@@ -56,6 +58,13 @@ vault
                                                   current key (GATEWAY_VAULT_KEY_ID of GATEWAY_VAULT_KEYS), <n>
                                                   records a transaction (default 500), with progress on stderr;
                                                   afterwards no record names an older key
+
+role keys (no database needed; docs/DEPLOYMENT.md)
+  keystore new --out <file> --password-file <file>
+                                                  a fresh key in an encrypted JSON keystore (scrypt), written
+                                                  0600, never over an existing file; prints its address
+  keystore import --key-file <file> --out <file> --password-file <file>
+                                                  the raw key a file holds (0x + 64 hex), encrypted likewise
 
 partners
   partners list                                   every partner with its settings and status
@@ -134,7 +143,37 @@ interface Command {
   ids: ("partnerId" | "keyId")[];
   /** Its own options (besides --json, --db, --help), all strings. */
   options: string[];
+  /** A command that needs no database (the keystore commands): run instead of `run`. */
+  standalone?: (input: Invocation) => Promise<Output>;
   run(ctx: Context, input: Invocation): Promise<Output>;
+}
+
+/** A new keystore for `privateKey` (or a fresh key) at --out, its password from --password-file. */
+async function writeKeystore(flags: Flags, privateKey: string | undefined): Promise<Output> {
+  const out = typeof flags.out === "string" ? flags.out : undefined;
+  const passwordFile = typeof flags["password-file"] === "string" ? flags["password-file"] : undefined;
+  if (out === undefined || passwordFile === undefined) throw new UsageError("--out <file> and --password-file <file> are required");
+  if (existsSync(out)) throw new UsageError(`--out: ${out} exists already; a keystore is never overwritten (choose another file)`);
+  let password: string;
+  try {
+    password = readSecretFile("--password-file", passwordFile, "the password to encrypt the key with");
+  } catch (error) {
+    if (error instanceof KeySourceError) throw new UsageError(error.message);
+    throw error;
+  }
+  if (password.length < 12) throw new UsageError("--password-file: the password must be at least 12 characters");
+  const { address, json } = await encryptKeystore(password, privateKey);
+  writeFileSync(out, `${json}\n`, { mode: 0o600, flag: "wx" });
+  chmodSync(out, 0o600);
+  return {
+    json: { address, keystore: out },
+    text: [
+      `keystore ${out} holds the key of ${address} (encrypted with the password in ${passwordFile}).`,
+      "Next: grant it its role (OPERATOR_ROLE for the gateway, SCORER_ROLE for the scorer) from the admin key, fund an",
+      "operator with gas, and point the process at it: GATEWAY_OPERATOR_KEYSTORE / SCORER_KEYSTORE and their",
+      "_KEYSTORE_PASSWORD_FILE (docs/DEPLOYMENT.md, key rotation).",
+    ].join("\n"),
+  };
 }
 
 const SETTINGS = ["rate-per-minute", "burst", "products", "webhook-quota"];
@@ -271,6 +310,29 @@ const COMMANDS: Record<string, Command> = {
         text: [`every sealed record is now sealed under vault key ${report.keyId}; re-sealed:`, ...lines].join("\n"),
       };
     },
+  },
+  "keystore new": {
+    ids: [],
+    options: ["out", "password-file"],
+    standalone: ({ flags }) => writeKeystore(flags, undefined),
+    run: () => Promise.reject(new Error("keystore new needs no database")),
+  },
+  "keystore import": {
+    ids: [],
+    options: ["key-file", "out", "password-file"],
+    async standalone({ flags }) {
+      if (typeof flags["key-file"] !== "string") throw new UsageError("--key-file <file> is required: a file (mode 0600) holding the raw key, 0x + 64 hex");
+      let key: string;
+      try {
+        key = readSecretFile("--key-file", flags["key-file"], "the raw private key, 0x + 64 hex").trim();
+      } catch (error) {
+        if (error instanceof KeySourceError) throw new UsageError(error.message);
+        throw error;
+      }
+      if (!/^0x[0-9a-fA-F]{64}$/.test(key)) throw new UsageError("--key-file: the file must hold 0x and 64 hex digits (its content is not shown)");
+      return writeKeystore(flags, key);
+    },
+    run: () => Promise.reject(new Error("keystore import needs no database")),
   },
   "admin-keys issue": {
     ids: [],
@@ -505,6 +567,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   try {
     const { name, command, rest } = commandOf(argv);
     const input = invocationOf(name, command, rest);
+    if (command.standalone) {
+      print(await command.standalone(input), input.json);
+      return 0;
+    }
     const clock = systemClock;
     store = openStore(input.db, env, clock);
     const apiKeys = new ApiKeys(store, cryptoRandom, clock);

@@ -370,6 +370,7 @@ async function startSystem(options: Options, dir: string): Promise<System> {
   const { startScorerProcess } = await import("./lib/scorer-process");
   const scorerToken = randomBytes(32).toString("hex");
   const scorerProcess = await startScorerProcess({
+    SCORER_MODE: "development", // Hardhat's public key
     SCORER_KEY: localAccountKey(hd, 2),
     SCORER_TOKEN: scorerToken,
     SCORER_DB_PATH: path.join(dir, "scorer.sqlite"),

@@ -16,8 +16,9 @@
  *   npm start -- --rpc <url> --ledger <address> # a gateway for a ledger on an existing chain (no node, no deploy;
  *                                               # or GATEWAY_RPC_URL and GATEWAY_LEDGER_ADDRESS); its database is kept
  *                                               # across runs. Production mode: every secret from the environment
- *                                               # (GATEWAY_OPERATOR_KEY, GATEWAY_VAULT_KEY, GATEWAY_IDENTITY_PEPPER;
- *                                               # the scorer's SCORER_KEY), no key printed
+ *                                               # (GATEWAY_VAULT_KEY, GATEWAY_IDENTITY_PEPPER), the operator and
+ *                                               # scorer keys from keystores or remote signers (GATEWAY_OPERATOR_*,
+ *                                               # SCORER_*: core/key-source.ts; raw keys refused), no key printed
  *   npm start -- --rpc <url> --ledger <address> --dev
  *                                               # development mode: generated secrets, Hardhat's accounts 1 and 2
  *                                               # as default operator and scorer keys, demo keys printed; --seed adds demo data
@@ -262,16 +263,18 @@ async function startForExistingChain(
   let operatorKey: string | undefined;
   let scorerKey: string | undefined;
   let devVerifierKey: string | undefined;
-  if (mode === "development" && (process.env.GATEWAY_OPERATOR_KEY === undefined || process.env.SCORER_KEY === undefined)) {
+  const { keySourceSettings } = await import("../core/key-source");
+  const configured = (prefix: string) => keySourceSettings(prefix).some((name) => Boolean(process.env[name]?.trim()));
+  if (mode === "development" && (!configured("GATEWAY_OPERATOR") || !configured("SCORER"))) {
     // Development: Hardhat's (and anvil's) accounts 1 and 2 are the operator and scorer `npm start` deploys with.
     const { localAccountKey } = await import("../server/chain/local-keys");
     const hre = (await import("hardhat")).default;
     const hd = hre.config.networks.hardhat.accounts as unknown as Parameters<typeof localAccountKey>[0];
-    operatorKey = localAccountKey(hd, 1);
-    scorerKey = localAccountKey(hd, 2);
+    if (!configured("GATEWAY_OPERATOR")) operatorKey = localAccountKey(hd, 1);
+    if (!configured("SCORER")) scorerKey = localAccountKey(hd, 2);
     devVerifierKey = localAccountKey(hd, 9);
     log(
-      "development mode: using Hardhat's accounts 1 and 2 as operator and scorer (set GATEWAY_OPERATOR_KEY / SCORER_KEY to override)"
+      "development mode: using Hardhat's accounts 1 and 2 as operator and scorer where no key is configured (GATEWAY_OPERATOR_* / SCORER_* set them: a keystore, a remote signer or a raw key)"
     );
   }
   const gateway = await startGateway(
@@ -282,7 +285,7 @@ async function startForExistingChain(
       startBlock: 0,
       dataDir: gatewayDataDir(root, chainId, flags.ledger!, genesisHash, false),
       operatorKey,
-      scorerKey: process.env.SCORER_KEY ?? scorerKey,
+      scorerKey,
       port: gatewayPort,
       blockTimeMs,
     },
@@ -306,12 +309,6 @@ async function startGateway(
   const { createGateway } = await import("../server/gateway");
   const { buildExplorerScript, EXPLORER_SCRIPT_FILE } = await import("../verifier/explorer/bundle");
   const { startLocalScorer, scorerSettingsOf } = await import("./lib/scorer-setup");
-  if (setup.scorerKey === undefined) throw new ConfigError(["SCORER_KEY (the scorer process's key, holding SCORER_ROLE) is not set"]);
-  const { isPublicTestKey } = await import("../server/chain/local-keys");
-  if (setup.mode === "production" && isPublicTestKey(setup.scorerKey)) {
-    const { publicTestKeyProblem } = await import("../server/config");
-    throw new ConfigError([publicTestKeyProblem("SCORER_KEY")]);
-  }
   const scorer = await startLocalScorer({
     key: setup.scorerKey,
     chainId: chain.chainId,
@@ -322,8 +319,14 @@ async function startGateway(
     env: scorerSettingsOf(process.env),
   });
   parts.push({ name: "scorer", part: scorer });
-  // The gateway runs in this process: the scorer key stays with the scorer process only.
-  delete process.env.SCORER_KEY;
+  // The gateway runs in this process: the scorer key (and what opens it) stays with the scorer process only.
+  const { secretKeySourceSettings } = await import("../core/key-source");
+  for (const name of secretKeySourceSettings("SCORER")) delete process.env[name];
+  const { isPublicTestAddress } = await import("../server/chain/local-keys");
+  if (setup.mode === "production" && isPublicTestAddress(scorer.address)) {
+    const { publicTestKeyProblem } = await import("../server/config");
+    throw new ConfigError([publicTestKeyProblem(`the scorer key (${scorer.address})`)]);
+  }
   log(`scorer process ${scorer.process.pid} listening on ${scorer.url} (key ${scorer.address}; the gateway holds only its URL and token)`);
   const config = gatewayConfigFor(setup, scorer, process.env);
   await buildExplorerScript();

@@ -9,7 +9,13 @@
  *   GATEWAY_RPC_URL             JSON-RPC URL of the chain (http or https)                 required
  *   GATEWAY_LEDGER_ADDRESS      address of the CreditLedger contract                      required
  *   GATEWAY_LEDGER_START_BLOCK  block the indexer starts from (the ledger's deploy block) 0
- *   GATEWAY_OPERATOR_KEY        0x + 64 hex: the key that sends transactions (secret)     required
+ *   GATEWAY_OPERATOR_KEYSTORE   the operator key (the one that sends transactions) as an     required: one
+ *                               encrypted JSON keystore, its password in                   of the three
+ *   GATEWAY_OPERATOR_KEYSTORE_PASSWORD_FILE (or GATEWAY_OPERATOR_KEYSTORE_PASSWORD, secret);     sources
+ *   GATEWAY_OPERATOR_SIGNER_URL or a remote signer (eth_signTransaction) and
+ *   GATEWAY_OPERATOR_SIGNER_ADDRESS the address it signs for (GATEWAY_OPERATOR_SIGNER_TOKEN:
+ *                               its bearer token, secret); core/key-source.ts
+ *   GATEWAY_OPERATOR_KEY        or 0x + 64 hex, the raw key (secret): development mode only
  *   GATEWAY_SCORER_URL          the scorer process (scorer/, docs/SCORER.md): it scores and
  *                               signs decisions; the gateway never holds its key          required
  *   GATEWAY_SCORER_TOKEN        >= 32 characters: the scorer's bearer token (secret)      required
@@ -80,7 +86,7 @@ import { z } from "zod";
 export { Secret } from "../core/secret";
 import { Secret } from "../core/secret";
 
-import { isPublicTestKey } from "./chain/local-keys";
+import { keySourceHelp, readKeySource, secretKeySourceSettings, type KeySource } from "../core/key-source";
 import { KEY_ID_PATTERN, SINGLE_KEY_ID, type KeyringKeys } from "./vault/keyring";
 
 export const GATEWAY_MODES = ["development", "production"] as const;
@@ -106,11 +112,6 @@ const int = (min: number, max: number) =>
     .regex(/^\d+$/, `must be a whole number ${min}-${max}`)
     .transform(Number)
     .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
-
-const privateKey = z
-  .string()
-  .regex(/^0x[0-9a-fA-F]{64}$/, "must be 0x followed by 64 hex digits (the value is not shown)")
-  .transform((v) => new Secret(v));
 
 /** Bytes given as hex (optionally 0x-prefixed) or base64. */
 function decodeBytes(value: string): Buffer | undefined {
@@ -161,7 +162,6 @@ const EnvSchema = z.object({
       .transform((v) => getAddress(v))
   ),
   GATEWAY_LEDGER_START_BLOCK: optional(int(0, Number.MAX_SAFE_INTEGER)).default(0),
-  GATEWAY_OPERATOR_KEY: required(privateKey),
   GATEWAY_SCORER_URL: required(httpUrl),
   GATEWAY_SCORER_TOKEN: required(
     z
@@ -236,7 +236,8 @@ export interface GatewayConfig {
     /** How the outbox sender groups steps into batch transactions and how many it keeps in flight. */
     batching: { maxOps: number; waitMs: number; maxInFlight: number };
   };
-  keys: { operator: Secret<string> };
+  /** Where the operator key comes from (core/key-source.ts): a keystore, a remote signer, or (development only) a raw key. */
+  keys: { operator: KeySource };
   /** The scorer process: its URL and bearer token (never its key). */
   scorer: { url: string; token: Secret<string> };
   store: { path: string };
@@ -296,7 +297,7 @@ export const publicTestKeyProblem = (name: string): string =>
 
 /** How to set each secret setting, said when one is missing. */
 export const SECRET_SETTINGS: Readonly<Record<string, string>> = {
-  GATEWAY_OPERATOR_KEY: "the private key (0x + 64 hex) of the account holding OPERATOR_ROLE, from your key store",
+  GATEWAY_OPERATOR_KEYSTORE: `the operator key (holding OPERATOR_ROLE): ${keySourceHelp("GATEWAY_OPERATOR")}`,
   GATEWAY_VAULT_KEY: "32 random bytes, made once and kept: openssl rand -hex 32 (or set GATEWAY_VAULT_KEYS and GATEWAY_VAULT_KEY_ID)",
   GATEWAY_IDENTITY_PEPPER: "at least 16 random bytes, made once and never changed: openssl rand -hex 32",
 };
@@ -365,22 +366,20 @@ export function readGatewayConfig(env: Env): GatewayConfig {
   const parsed = EnvSchema.safeParse({ ...env });
   const problems = parsed.success ? [] : settingProblems(parsed.error);
   // The scorer key belongs to the scorer process alone (scorer/): a gateway that could read it could sign.
-  for (const name of ["GATEWAY_SCORER_KEY", "SCORER_KEY"]) {
+  for (const name of ["GATEWAY_SCORER_KEY", ...secretKeySourceSettings("SCORER")]) {
     if (env[name] !== undefined && env[name]!.trim() !== "") {
       problems.push(
         `${name} must not be in the gateway's environment: the scorer key belongs to the scorer process (SCORER_KEY of scorer/); the gateway holds only GATEWAY_SCORER_URL and GATEWAY_SCORER_TOKEN`
       );
     }
   }
-  if (parsed.success && parsed.data.GATEWAY_MODE === "production") {
-    if (isPublicTestKey(parsed.data.GATEWAY_OPERATOR_KEY.reveal())) {
-      problems.push(publicTestKeyProblem("GATEWAY_OPERATOR_KEY"));
-    }
-  }
+  // A raw key in the environment only in development mode; production reads a keystore or asks a remote signer.
+  const mode = parsed.success ? parsed.data.GATEWAY_MODE : env.GATEWAY_MODE?.trim() === "development" ? "development" : "production";
+  const operator = readKeySource(env, "GATEWAY_OPERATOR", { allowRaw: mode === "development", developmentSwitch: "GATEWAY_MODE=development", role: "the operator key (holding OPERATOR_ROLE)" }, problems);
   // The keyring's rules span three settings: judged whenever those three parse, so a missing key is named with the rest.
   const vaultSettings = VaultSchema.safeParse({ ...env });
   const keyring = vaultSettings.success ? keyringOf(vaultSettings.data, problems) : undefined;
-  if (!parsed.success || problems.length > 0 || keyring === undefined) throw new ConfigError([...new Set(problems)]);
+  if (!parsed.success || problems.length > 0 || keyring === undefined || operator === undefined) throw new ConfigError([...new Set(problems)]);
   const e = parsed.data;
   return {
     mode: e.GATEWAY_MODE,
@@ -398,7 +397,7 @@ export function readGatewayConfig(env: Env): GatewayConfig {
         maxInFlight: e.GATEWAY_MAX_IN_FLIGHT,
       },
     },
-    keys: { operator: e.GATEWAY_OPERATOR_KEY },
+    keys: { operator },
     scorer: { url: e.GATEWAY_SCORER_URL.replace(/\/+$/, ""), token: e.GATEWAY_SCORER_TOKEN },
     store: { path: e.GATEWAY_DB_PATH },
     vault: { keyring, identityPepper: e.GATEWAY_IDENTITY_PEPPER },

@@ -9,9 +9,10 @@
  */
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { getAddress, id, JsonRpcProvider, Network, Wallet, type Provider, type Signer } from "ethers";
+import { getAddress, id, JsonRpcProvider, Network, type Provider, type Signer } from "ethers";
 import type express from "express";
 
+import { openSigner } from "../core/key-source";
 import { readExplorerScript, type ExplorerScript } from "../verifier/explorer/bundle";
 import { buildOpenApi } from "./api/openapi";
 import { answerClientErrors, createApp, type HealthReport } from "./api/app";
@@ -21,13 +22,14 @@ import { PartnerRateLimits } from "./api/rate-limits";
 import { buildRoutes } from "./api/routes";
 import { ApiKeys } from "./auth/api-keys";
 import { Partners } from "./auth/partners";
+import { isPublicTestAddress } from "./chain/local-keys";
 import { probeChainId } from "./chain/rpc-probe";
 import { Indexer } from "./chain/indexer";
 import { LedgerClient } from "./chain/ledger-client";
-import { OutboxSender, type SenderHooks } from "./chain/outbox-sender";
+import { inFlightOfOtherKeys, OutboxSender, type SenderHooks } from "./chain/outbox-sender";
 import { ScorerClient } from "./chain/scorer-client";
 import { systemClock, type Clock } from "./clock";
-import { waitsByDefault, type GatewayConfig } from "./config";
+import { ConfigError, publicTestKeyProblem, waitsByDefault, type GatewayConfig } from "./config";
 import { Accounts } from "./lending/accounts";
 import { Applications } from "./lending/applications";
 import { Drawdowns } from "./lending/drawdowns";
@@ -139,9 +141,12 @@ export async function createGateway(config: GatewayConfig, edges: GatewayEdges =
   const model = edges.model ?? DEFAULT_MODEL;
   const metrics = edges.metrics ?? new GatewayMetrics();
   const provider = edges.provider ?? (await connectRpc(config.chain.rpcUrl));
-  const operator = edges.operator ?? new Wallet(config.keys.operator.reveal(), provider);
+  const operator = edges.operator ?? (await openSigner(config.keys.operator, provider));
   const scorer = edges.scorer ?? new ScorerClient(config.scorer.url, config.scorer.token.reveal());
   const operatorAddress = await operator.getAddress();
+  if (config.mode === "production" && isPublicTestAddress(operatorAddress)) {
+    throw new ConfigError([publicTestKeyProblem(`the operator key (${operatorAddress}, from ${config.keys.operator.setting})`)]);
+  }
 
   const client = await LedgerClient.connect({ provider, ledgerAddress: config.chain.ledgerAddress, operatorAddress });
   // The scorer's own key signs; the gateway learns only its address, to check the role.
@@ -166,6 +171,16 @@ export async function createGateway(config: GatewayConfig, edges: GatewayEdges =
     throw new Error(
       `the database ${config.store.path} belongs to ledger ${bound.ledger} on chain ${bound.chainId} (genesis ${bound.genesisHash}), ` +
         `not to ledger ${binding.ledger} on chain ${binding.chainId} (genesis ${binding.genesisHash}): use another GATEWAY_DB_PATH`
+    );
+  }
+  // A new operator key (a rotation) must not start while the old key's batches are in flight: their nonces are the
+  // old key's, the new key could not replace a stuck one, and the new key's nonces would start after them (a gap).
+  const foreign = await inFlightOfOtherKeys(store, operatorAddress);
+  if (foreign.length > 0) {
+    if (!edges.store) await store.close();
+    throw new Error(
+      `the outbox has batch transactions in flight signed by another operator key (${foreign.map((f) => `${f.from}: ${f.count}`).join(", ")}), not by ${operatorAddress}: ` +
+        "start the gateway with that key once more until GET /healthz shows none in flight, then switch keys (docs/DEPLOYMENT.md, rotating the operator key)"
     );
   }
   const sender = new OutboxSender({

@@ -16,7 +16,8 @@ import { normalizeNationalId } from "../../server/vault/identity";
 import { DEVELOPMENT_CHAIN_AHEAD, startScorerProcess, type ScorerProcess } from "./scorer-process";
 
 export interface ScorerSetup {
-  key: string;
+  /** Development only: the raw scorer key (production: the environment's SCORER_KEYSTORE or SCORER_SIGNER_URL, in `env`). */
+  key?: string;
   chainId: bigint;
   ledger: string;
   dataDir: string;
@@ -56,7 +57,8 @@ export async function startLocalScorer(setup: ScorerSetup): Promise<LocalScorer>
     ...(setup.development ? DEVELOPMENT_CHAIN_AHEAD : {}),
     ...(devVerifier ? { SCORER_KYC_VERIFIERS: JSON.stringify({ [OPERATOR_PARTNER]: devVerifier.address }) } : {}),
     ...setup.env,
-    SCORER_KEY: setup.key,
+    ...(setup.development ? { SCORER_MODE: "development" } : { SCORER_MODE: "production" }),
+    ...(setup.key !== undefined ? { SCORER_KEY: setup.key } : {}),
     SCORER_TOKEN: token,
     SCORER_ADMIN_TOKEN: adminToken,
     SCORER_CHAIN_ID: setup.chainId.toString(),
@@ -95,9 +97,13 @@ export async function startLocalScorer(setup: ScorerSetup): Promise<LocalScorer>
   };
 }
 
-/** The environment's SCORER_* settings for the scorer process (its key, tokens, chain and ledger are set by the setup). */
+/**
+ * The environment's SCORER_* settings for the scorer process: its key source among them (a
+ * keystore or remote signer; a raw SCORER_KEY too, which the scorer refuses outside development
+ * mode); its tokens, mode, chain and ledger are set by the setup.
+ */
 export function scorerSettingsOf(env: NodeJS.ProcessEnv): Record<string, string> {
-  const fixed = new Set(["SCORER_KEY", "SCORER_TOKEN", "SCORER_ADMIN_TOKEN", "SCORER_CHAIN_ID", "SCORER_LEDGER_ADDRESS"]);
+  const fixed = new Set(["SCORER_MODE", "SCORER_TOKEN", "SCORER_ADMIN_TOKEN", "SCORER_CHAIN_ID", "SCORER_LEDGER_ADDRESS"]);
   return Object.fromEntries(
     Object.entries(env).filter((e): e is [string, string] => e[0].startsWith("SCORER_") && !fixed.has(e[0]) && e[1] !== undefined)
   );

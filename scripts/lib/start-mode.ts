@@ -14,6 +14,7 @@
  * nothing written beside the data, no key printed (the first admin key comes from
  * `npm run admin -- admin-keys issue`), no --seed.
  */
+import { keySourceHelp } from "../../core/key-source";
 import { GATEWAY_MODES, SECRET_SETTINGS, type GatewayMode } from "../../server/config";
 import { ConfigError } from "./config";
 
@@ -55,21 +56,35 @@ export function startMode({ embedded, dev, seed, env }: StartModeInput): Gateway
  */
 export const START_SECRETS: Readonly<Record<string, string>> = {
   ...SECRET_SETTINGS,
-  SCORER_KEY: "the private key (0x + 64 hex) of the account holding SCORER_ROLE, from your key store (only the scorer process gets it)",
+  SCORER_KEYSTORE: `the scorer key (holding SCORER_ROLE; only the scorer process gets it): ${keySourceHelp("SCORER")}`,
+};
+
+/** A secret that is set another way: the vault keyring, or a key source's remote signer (or raw key, which the config then judges). */
+const ALTERNATIVES: Readonly<Record<string, readonly string[]>> = {
+  GATEWAY_VAULT_KEY: ["GATEWAY_VAULT_KEYS"],
+  GATEWAY_OPERATOR_KEYSTORE: ["GATEWAY_OPERATOR_SIGNER_URL", "GATEWAY_OPERATOR_KEY"],
+  SCORER_KEYSTORE: ["SCORER_SIGNER_URL", "SCORER_KEY"],
 };
 
 /** The secret settings a production start lacks, each with how to set it (empty: none missing). */
 export function missingSecrets(env: Readonly<Record<string, string | undefined>>): string[] {
   const set = (name: string) => Boolean(env[name]?.trim());
   return Object.entries(START_SECRETS)
-    .filter(([name]) => !set(name) && !(name === "GATEWAY_VAULT_KEY" && set("GATEWAY_VAULT_KEYS")))
+    .filter(([name]) => !set(name) && !(ALTERNATIVES[name] ?? []).some(set))
     .map(([name, how]) => `${name} is not set (set it to ${how})`);
 }
 
 /** Refuses a production start that lacks a secret, naming every missing one. */
 export function requireProductionSecrets(mode: GatewayMode, env: Readonly<Record<string, string | undefined>>): void {
   if (mode !== "production") return;
-  const missing = missingSecrets(env);
+  const raw = ["GATEWAY_OPERATOR_KEY", "SCORER_KEY"].filter((name) => Boolean(env[name]?.trim()));
+  const missing = [
+    ...raw.map(
+      (name) =>
+        `${name} is a raw private key in the environment, which production mode refuses: keep the key in ${keySourceHelp(name.replace(/_KEY$/, ""))}; or add --dev for a development chain`
+    ),
+    ...missingSecrets(env),
+  ];
   if (missing.length > 0) {
     throw new ConfigError([
       ...missing,

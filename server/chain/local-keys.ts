@@ -28,13 +28,26 @@ export const DEFAULT_TEST_MNEMONIC = "test test test test test test test test te
 /** How many of its accounts count as public (Hardhat makes 20, anvil 10). */
 const PUBLIC_TEST_ACCOUNTS = 20;
 
-let publicTestKeys: Set<string> | undefined;
+let publicTestAccounts: { keys: Set<string>; addresses: Set<string> } | undefined;
+
+function testAccounts(): { keys: Set<string>; addresses: Set<string> } {
+  if (publicTestAccounts === undefined) {
+    const parent = HDNodeWallet.fromPhrase(DEFAULT_TEST_MNEMONIC, "", "m/44'/60'/0'/0");
+    const wallets = Array.from({ length: PUBLIC_TEST_ACCOUNTS }, (_, i) => parent.deriveChild(i));
+    publicTestAccounts = {
+      keys: new Set(wallets.map((w) => w.privateKey.toLowerCase())),
+      addresses: new Set(wallets.map((w) => w.address.toLowerCase())),
+    };
+  }
+  return publicTestAccounts;
+}
 
 /** Whether a private key is one of the public test accounts of the default mnemonic (every Hardhat and anvil node's). */
 export function isPublicTestKey(privateKey: string): boolean {
-  if (publicTestKeys === undefined) {
-    const parent = HDNodeWallet.fromPhrase(DEFAULT_TEST_MNEMONIC, "", "m/44'/60'/0'/0");
-    publicTestKeys = new Set(Array.from({ length: PUBLIC_TEST_ACCOUNTS }, (_, i) => parent.deriveChild(i).privateKey.toLowerCase()));
-  }
-  return publicTestKeys.has(privateKey.toLowerCase());
+  return testAccounts().keys.has(privateKey.toLowerCase());
+}
+
+/** Whether an address is one of those accounts' (a keystore or remote signer holding a public key). */
+export function isPublicTestAddress(address: string): boolean {
+  return testAccounts().addresses.has(address.toLowerCase());
 }

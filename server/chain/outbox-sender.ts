@@ -65,6 +65,21 @@ import type { LedgerClient } from "./ledger-client";
 import type { LedgerRevert } from "./ledger-errors";
 import { NonceManager } from "./nonce-manager";
 
+/**
+ * The signers of the batch transactions still in flight other than `operator`, with how many
+ * each: a gateway started with a new operator key refuses to send while the old key's are
+ * unresolved (their nonces are the old key's; only it can replace one that is stuck).
+ */
+export async function inFlightOfOtherKeys(store: Pick<Store, "pendingBatches">, operator: string): Promise<Array<{ from: string; count: number }>> {
+  const counts = new Map<string, number>();
+  for (const batch of await store.pendingBatches()) {
+    const latest = batch.transactions[batch.transactions.length - 1];
+    const from = latest === undefined ? null : Transaction.from(latest.raw).from;
+    if (from !== null && from.toLowerCase() !== operator.toLowerCase()) counts.set(from, (counts.get(from) ?? 0) + 1);
+  }
+  return [...counts].map(([from, count]) => ({ from, count }));
+}
+
 /** How a failed step's error is stored (and later mapped to a problem document). */
 export type StepFailure =
   | { kind: "ledger-revert"; revert: LedgerRevert }

@@ -45,10 +45,10 @@ describe("the build: node runs the compiled gateway", function () {
     }
     system = await startLocalSystem({ chainOnly: true });
     dataDir = mkdtempSync(path.join(tmpdir(), "credit-ledger-build-"));
-    const port = await freePort();
-    url = `http://127.0.0.1:${port}`;
     // The scorer beside the built gateway: its own process and key (from source: the build is the gateway's).
+    // Started before the gateway's port is picked: its port 0 could otherwise be given the port just freed.
     scorer = await startScorerProcess({
+      SCORER_MODE: "development",
       SCORER_KEY: hardhatKey(2),
       SCORER_TOKEN: scorerToken,
       SCORER_DB_PATH: path.join(dataDir, "scorer.sqlite"),
@@ -56,6 +56,8 @@ describe("the build: node runs the compiled gateway", function () {
       SCORER_LEDGER_ADDRESS: system.ledger,
       SCORER_PORT: "0",
     });
+    const port = await freePort();
+    url = `http://127.0.0.1:${port}`;
     const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(GATEWAY_|TS_NODE_)/.test(name)));
     gateway = spawn(process.execPath, [path.join(OUT, "server", "main.js")], {
       cwd: ROOT,

@@ -49,6 +49,7 @@ export async function startTestScorer(options: { key: string; chainId: bigint; l
   const token = randomBytes(24).toString("hex");
   const adminToken = randomBytes(24).toString("hex");
   const config = loadScorerConfig({
+    SCORER_MODE: "development",
     SCORER_KEY: options.key,
     SCORER_TOKEN: token,
     SCORER_ADMIN_TOKEN: adminToken,
@@ -62,7 +63,7 @@ export async function startTestScorer(options: { key: string; chainId: bigint; l
     ...options.env,
   });
   const store = new ScorerStore(config.dbPath);
-  const service = new ScorerService({ config, store });
+  const service = new ScorerService({ config, store, signer: new Wallet(options.key) });
   const { server, url } = await listen(scorerApp(service, token, adminToken), "127.0.0.1", 0);
   (server as Server).unref();
   const verifiers = new Map<string, Wallet>();

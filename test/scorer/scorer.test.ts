@@ -20,6 +20,7 @@ import { startScorerProcess, type ScorerProcess } from "../../scripts/lib/scorer
 import { ScorerClient, ScorerRefusedError } from "../../server/chain/scorer-client";
 import { ScorerService } from "../../scorer/service";
 import { ScorerStore } from "../../scorer/store";
+import { writeTestKeystore } from "../helpers/keystore";
 
 const CHAIN_ID = 31337n;
 const LEDGER = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
@@ -39,6 +40,7 @@ const scorerKey = Wallet.createRandom();
 
 function config(overrides: Record<string, string> = {}): ScorerConfig {
   return loadScorerConfig({
+    SCORER_MODE: "development",
     SCORER_KEY: scorerKey.privateKey,
     SCORER_TOKEN: TOKEN,
     SCORER_DB_PATH: ":memory:",
@@ -52,7 +54,7 @@ function config(overrides: Record<string, string> = {}): ScorerConfig {
 function harness(overrides: Record<string, string> = {}) {
   const clock = { now: NOW };
   const store = new ScorerStore(":memory:");
-  const service = new ScorerService({ config: config(overrides), store, now: () => clock.now });
+  const service = new ScorerService({ config: config(overrides), store, signer: scorerKey, now: () => clock.now });
   const app = scorerApp(service, TOKEN, ADMIN_TOKEN);
   const post = (path: string, body: unknown) => request(app).post(path).set("authorization", `Bearer ${TOKEN}`).send(body as object);
   return { clock, store, service, app, post };
@@ -245,7 +247,7 @@ describe("scorer: the tier it last attested, and who registers verifiers", () =>
   });
 
   it("has no admin API without SCORER_ADMIN_TOKEN", async () => {
-    const service = new ScorerService({ config: config(), store: new ScorerStore(":memory:"), now: () => NOW });
+    const service = new ScorerService({ config: config(), store: new ScorerStore(":memory:"), signer: scorerKey, now: () => NOW });
     const res = await request(scorerApp(service, TOKEN)).put("/admin/v1/kyc-verifiers/partner-c").set("authorization", `Bearer ${TOKEN}`).send({ verifier: verifierA.address }).expect(404);
     expect(res.body.code).to.equal("NotFound");
   });
@@ -383,13 +385,14 @@ describe("scorer: authentication", () => {
     await request(h.app).post("/v1/sign").send({ id: "x", account: ACCOUNT, nonce: "0" }).expect(401);
   });
 
-  it("the scorer process (scorer/main.ts) answers /health, refuses unauthenticated calls, scores and signs for the gateway's ScorerClient", async function () {
+  it("the scorer process (scorer/main.ts), its key in an encrypted keystore, answers /health, refuses unauthenticated calls, scores and signs for the gateway's ScorerClient", async function () {
     this.timeout(60_000);
     const dir = mkdtempSync(join(tmpdir(), "scorer-"));
+    const keystore = await writeTestKeystore(scorerKey.privateKey);
     let child: ScorerProcess | undefined;
     try {
       child = await startScorerProcess({
-        SCORER_KEY: scorerKey.privateKey,
+        ...keystore.envFor("SCORER"), // production mode: a raw SCORER_KEY would be refused
         SCORER_TOKEN: TOKEN,
         SCORER_DB_PATH: join(dir, "scorer.db"),
         SCORER_CHAIN_ID: CHAIN_ID.toString(),
@@ -416,6 +419,7 @@ describe("scorer: authentication", () => {
     } finally {
       await child?.kill();
       rmSync(dir, { recursive: true, force: true });
+      keystore.remove();
     }
   });
 });
@@ -450,6 +454,18 @@ describe("scorer: configuration", () => {
     expect(message).to.match(/SCORER_TOKEN: invalid \(value not shown\)/);
     expect(message).not.to.include("short-secret-value");
     expect(() => config({ SCORER_HOST: "0.0.0.0" })).to.throw(/SCORER_HOST/);
+  });
+
+  it("refuses a raw SCORER_KEY outside development mode, saying where to keep the key, without showing it", () => {
+    let message = "";
+    try {
+      config({ SCORER_MODE: "production" });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).to.match(/SCORER_KEY is a raw private key in the environment, which a production setup refuses: keep the scorer key .* in SCORER_KEYSTORE .* or SCORER_SIGNER_URL .*; or set SCORER_MODE=development/);
+    expect(message).not.to.include(scorerKey.privateKey.slice(2));
+    expect(config().key).to.include({ kind: "raw", setting: "SCORER_KEY" });
   });
 
   it("refuses a decision TTL beyond the ledger's maximum decision lifetime (30 days), naming the setting", () => {

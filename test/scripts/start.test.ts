@@ -24,6 +24,7 @@ import { parseBlockTime } from "../../scripts/lib/config";
 import { GATEWAY_DATA_ROOT, gatewayConfigFor, gatewayEnvFor } from "../../scripts/lib/gateway-setup";
 import { freePort } from "../../scripts/lib/gateway-process";
 import { deployLedger, type Ledger } from "../helpers/fixtures";
+import { writeTestKeystore, type TestKeystore } from "../helpers/keystore";
 import { startLocalSystem, type LocalSystem } from "../helpers/local-system";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -78,13 +79,17 @@ describe("npm start for an existing chain: production mode", function () {
   beforeEach(() => {
     dir = mkdtempSync(path.join(tmpdir(), "start-production-"));
   });
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  const keystores: TestKeystore[] = [];
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+    for (const k of keystores.splice(0)) k.remove();
+  });
 
   it("refuses to start without configured secrets, naming each and how to set it, and writes nothing", async () => {
     const before = gatewayDirs();
     const run = await runStart(["--rpc", node.rpcUrl, "--ledger", ledgerAddress, "--gateway-port", String(await freePort())], {}, false);
     expect(run.code, run.output).to.equal(1);
-    for (const name of ["GATEWAY_OPERATOR_KEY", "SCORER_KEY", "GATEWAY_VAULT_KEY", "GATEWAY_IDENTITY_PEPPER"]) {
+    for (const name of ["GATEWAY_OPERATOR_KEYSTORE", "SCORER_KEYSTORE", "GATEWAY_VAULT_KEY", "GATEWAY_IDENTITY_PEPPER"]) {
       expect(run.output).to.match(new RegExp(`${name} is not set \\(set it to `));
     }
     expect(run.output).not.to.match(/clk_/);
@@ -97,18 +102,34 @@ describe("npm start for an existing chain: production mode", function () {
     expect(run.output).to.include("--seed (demo data) is for development mode only");
   });
 
+  it("refuses raw role keys in the environment, saying to keep them in a keystore or a remote signer (or --dev)", async () => {
+    const run = await runStart(
+      ["--rpc", node.rpcUrl, "--ledger", ledgerAddress, "--gateway-port", String(await freePort())],
+      { GATEWAY_OPERATOR_KEY: Wallet.createRandom().privateKey, SCORER_KEY: Wallet.createRandom().privateKey },
+      false
+    );
+    expect(run.code, run.output).to.equal(1);
+    for (const [name, prefix] of [["GATEWAY_OPERATOR_KEY", "GATEWAY_OPERATOR"], ["SCORER_KEY", "SCORER"]]) {
+      expect(run.output).to.include(`${name} is a raw private key in the environment, which production mode refuses: keep the key in ${prefix}_KEYSTORE`);
+    }
+    expect(run.output).to.include("or add --dev for a development chain");
+  });
+
   it("with its secrets configured, starts on chain 31337, writes no secrets file and prints no key", async () => {
     const operator = Wallet.createRandom();
     const scorer = Wallet.createRandom();
     await l.ledger.connect(l.admin).grantRole(id("OPERATOR_ROLE"), operator.address);
     await l.ledger.connect(l.admin).grantRole(id("SCORER_ROLE"), scorer.address);
     await network.provider.request({ method: "hardhat_setBalance", params: [operator.address, "0x56BC75E2D63100000"] });
+    // The role keys in encrypted keystores (production refuses raw keys), their passwords in 0600 files.
+    const operatorKeystore = await writeTestKeystore(operator.privateKey, "operator keystore password");
+    const scorerKeystore = await writeTestKeystore(scorer.privateKey, "scorer keystore password");
+    keystores.push(operatorKeystore, scorerKeystore);
     const secrets = {
-      GATEWAY_OPERATOR_KEY: operator.privateKey,
-      SCORER_KEY: scorer.privateKey,
       GATEWAY_VAULT_KEY: randomBytes(32).toString("hex"),
       GATEWAY_IDENTITY_PEPPER: randomBytes(32).toString("hex"),
     };
+    const keys = { ...operatorKeystore.envFor("GATEWAY_OPERATOR"), ...scorerKeystore.envFor("SCORER") };
     const readyFile = path.join(dir, "ready.json");
     const dbPath = path.join(dir, "gateway.sqlite");
     const before = gatewayDirs();
@@ -116,7 +137,7 @@ describe("npm start for an existing chain: production mode", function () {
     try {
       const run = await runStart(
         ["--rpc", node.rpcUrl, "--ledger", ledgerAddress, "--gateway-port", String(await freePort()), "--ready-file", readyFile],
-        { ...secrets, GATEWAY_DB_PATH: dbPath },
+        { ...secrets, ...keys, GATEWAY_DB_PATH: dbPath },
         true
       );
       made = gatewayDirs().filter((d) => !before.includes(d));
@@ -124,7 +145,9 @@ describe("npm start for an existing chain: production mode", function () {
       expect(run.output).to.include("partner gateway is up");
       expect(run.output).to.include("npm run admin -- admin-keys issue");
       expect(run.output, "an API key was printed").not.to.match(/clk_/);
-      for (const value of Object.values(secrets)) expect(run.output).not.to.include(value);
+      for (const value of [...Object.values(secrets), "operator keystore password", "scorer keystore password", operator.privateKey.slice(2), scorer.privateKey.slice(2)]) {
+        expect(run.output).not.to.include(value);
+      }
       const ready = JSON.parse(readFileSync(readyFile, "utf8")) as { chainId: number; mode: string; gateway: { dataDir: string; keys?: unknown } };
       expect(ready.chainId).to.equal(31337);
       expect(ready.mode).to.equal("production");

@@ -7,7 +7,7 @@
  * unknown partner or key exits 1, each with a message saying what to do.
  */
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir, userInfo } from "node:os";
 import path from "node:path";
 import { expect } from "chai";
@@ -15,6 +15,8 @@ import request from "supertest";
 
 import { randomBytes } from "node:crypto";
 
+import { openSigner } from "../../core/key-source";
+import { Secret } from "../../core/secret";
 import { hashApiKey } from "../../server/auth/api-keys";
 import { cryptoRandom } from "../../server/randomness";
 import { Keyring } from "../../server/vault/keyring";
@@ -25,12 +27,13 @@ import { readGatewayConfig } from "../../server/config";
 import { createGateway, type Gateway } from "../../server/gateway";
 import { GatewayMetrics } from "../../server/metrics";
 import { SqliteStore } from "../../server/store/sqlite-store";
+import { Wallet } from "ethers";
 import { chainEdges, silentLogger, testGatewayEnv, scorerEnv, scorerFor } from "../helpers/gateway";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const TS_NODE = require.resolve("ts-node/dist/bin.js");
 const ACTOR = `cli:${userInfo().username}`;
-const COMMANDS = ["admin-keys issue", "admin-keys revoke", "vault rotate", "partners list", "partners create", "partners show", "partners suspend", "partners reactivate", "partners set", "keys issue", "keys list", "keys rotate", "keys revoke", "audit"];
+const COMMANDS = ["admin-keys issue", "admin-keys revoke", "vault rotate", "partners list", "partners create", "partners show", "partners suspend", "partners reactivate", "partners set", "keys issue", "keys list", "keys rotate", "keys revoke", "audit", "keystore new", "keystore import"];
 
 interface Run {
   code: number;
@@ -102,6 +105,40 @@ describe("admin CLI (npm run admin)", function () {
     for (const option of ["--rate-per-minute", "--burst", "--products", "--webhook-quota", "--overlap-seconds", "--reason", "--limit", "--json", "--db"]) {
       expect(run.stdout).to.include(option);
     }
+  });
+
+  it("writes a role key into an encrypted keystore (0600, never over a file), new or imported, that the gateway's key source opens", async function () {
+    this.timeout(60_000);
+    const passwordFile = path.join(dir, "keystore-password");
+    writeFileSync(passwordFile, "a long keystore password\n", { mode: 0o600 });
+    const out = path.join(dir, "operator.json");
+    const made = await admin("keystore", "new", "--out", out, "--password-file", passwordFile, "--json");
+    expect(made.code, show(made)).to.equal(0);
+    const { address } = JSON.parse(made.stdout) as { address: string };
+    expect(statSync(out).mode & 0o777).to.equal(0o600);
+    const source = { kind: "keystore" as const, setting: "GATEWAY_OPERATOR_KEYSTORE", path: out, password: new Secret("a long keystore password") };
+    expect((await openSigner(source)).address).to.equal(address);
+
+    const again = await admin("keystore", "new", "--out", out, "--password-file", passwordFile);
+    expect(again.code, show(again)).to.equal(2);
+    expect(again.stderr).to.include(`${out} exists already; a keystore is never overwritten`);
+
+    const key = Wallet.createRandom();
+    const keyFile = path.join(dir, "raw-key");
+    writeFileSync(keyFile, `${key.privateKey}\n`, { mode: 0o600 });
+    const imported = path.join(dir, "imported.json");
+    const run = await admin("keystore", "import", "--key-file", keyFile, "--out", imported, "--password-file", passwordFile);
+    expect(run.code, show(run)).to.equal(0);
+    expect(run.stdout).to.include(`holds the key of ${key.address}`);
+    expect(run.stdout + run.stderr).not.to.include(key.privateKey.slice(2));
+    expect((await openSigner({ ...source, path: imported })).address).to.equal(key.address);
+    expect(readFileSync(imported, "utf8")).not.to.include(key.privateKey.slice(2));
+
+    writeFileSync(path.join(dir, "open-password"), "a long keystore password\n", { mode: 0o644 });
+    const open = await admin("keystore", "new", "--out", path.join(dir, "x.json"), "--password-file", path.join(dir, "open-password"));
+    expect(open.code, show(open)).to.equal(2);
+    expect(open.stderr).to.include("can be read by other users (mode 0644)");
+    expect(existsSync(path.join(dir, "x.json"))).to.equal(false);
   });
 
   it("issues the first admin key once (shown once), which the running gateway accepts as admin at once, and refuses a second while it is live", async () => {

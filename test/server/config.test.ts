@@ -7,13 +7,15 @@ import { createLogger } from "../../server/logger";
 const OPERATOR_KEY = `0x${"11".repeat(32)}`;
 const SCORER_KEY = `0x${"22".repeat(32)}`;
 const SCORER_TOKEN = "s".repeat(40);
+const KEYSTORE_PASSWORD = "correct horse battery staple";
 const VAULT_KEY_HEX = "ab".repeat(32);
 const PEPPER = Buffer.alloc(24, 9).toString("base64");
 
 const validEnv = (overrides: Env = {}): Env => ({
   GATEWAY_RPC_URL: "http://127.0.0.1:8545",
   GATEWAY_LEDGER_ADDRESS: "0x5fbdb2315678afecb367f032d93f642f64180aa3",
-  GATEWAY_OPERATOR_KEY: OPERATOR_KEY,
+  GATEWAY_OPERATOR_KEYSTORE: "/etc/credit-ledger/operator.json",
+  GATEWAY_OPERATOR_KEYSTORE_PASSWORD: KEYSTORE_PASSWORD,
   GATEWAY_SCORER_URL: "http://127.0.0.1:8091",
   GATEWAY_SCORER_TOKEN: SCORER_TOKEN,
   GATEWAY_DB_PATH: "/tmp/gateway-test.sqlite",
@@ -40,7 +42,8 @@ describe("gateway configuration", () => {
     expect(config.http).to.deep.equal({ host: "127.0.0.1", port: 8080, bodyLimitBytes: 16_384 });
     expect(config.chain.confirmations).to.equal(1);
     expect(config.waitDefault).to.equal("auto");
-    expect(config.keys.operator.reveal()).to.equal(OPERATOR_KEY);
+    expect(config.keys.operator).to.include({ kind: "keystore", path: "/etc/credit-ledger/operator.json", setting: "GATEWAY_OPERATOR_KEYSTORE" });
+    expect(config.keys.operator.kind === "keystore" && config.keys.operator.password.reveal()).to.equal(KEYSTORE_PASSWORD);
     expect(config.vault.keyring.reveal()).to.deep.equal({ currentId: "k0", keys: [["k0", Buffer.from(VAULT_KEY_HEX, "hex")]] });
     expect(config.vault.identityPepper.reveal().length).to.equal(24);
   });
@@ -65,7 +68,7 @@ describe("gateway configuration", () => {
     for (const name of [
       "GATEWAY_RPC_URL",
       "GATEWAY_LEDGER_ADDRESS",
-      "GATEWAY_OPERATOR_KEY",
+      "GATEWAY_OPERATOR_KEYSTORE",
       "GATEWAY_SCORER_URL",
       "GATEWAY_SCORER_TOKEN",
       "GATEWAY_DB_PATH",
@@ -85,6 +88,8 @@ describe("gateway configuration", () => {
       validEnv({
         GATEWAY_RPC_URL: "ftp://example",
         GATEWAY_LEDGER_ADDRESS: "0x1234",
+        GATEWAY_MODE: "development", // a raw key: development only
+        GATEWAY_OPERATOR_KEYSTORE: undefined,
         GATEWAY_OPERATOR_KEY: badKey,
         GATEWAY_VAULT_KEY: "abcd",
         GATEWAY_PORT: "99999",
@@ -131,11 +136,13 @@ describe("gateway configuration", () => {
 
   it("never prints a secret: JSON, util.inspect and the logger show [redacted]", () => {
     const config = readGatewayConfig(validEnv());
+    const development = readGatewayConfig(validEnv({ GATEWAY_MODE: "development", GATEWAY_OPERATOR_KEYSTORE: undefined, GATEWAY_OPERATOR_KEY: OPERATOR_KEY }));
     const lines: string[] = [];
     const logger = createLogger("info", { write: (line: string) => lines.push(line) });
-    logger.info({ config }, "starting");
-    for (const text of [JSON.stringify(config), inspect(config, { depth: 10 }), lines.join("")]) {
+    logger.info({ config, development }, "starting");
+    for (const text of [JSON.stringify([config, development]), inspect([config, development], { depth: 10 }), lines.join("")]) {
       expect(text).not.to.include(OPERATOR_KEY.slice(2));
+      expect(text).not.to.include(KEYSTORE_PASSWORD);
       expect(text).not.to.include(SCORER_TOKEN);
       expect(text).not.to.include(VAULT_KEY_HEX);
       expect(text).not.to.include(PEPPER);

@@ -242,6 +242,7 @@ describe("gateway crash recovery: SIGKILL at random points while requests are in
     keys = { partner: (await partners.create({ name: "partner" }, "test")).key.key, auditor: (await apiKeys.issue("auditor", ["auditor"])).key };
     await store.close();
     scorer = await startScorerProcess({
+      SCORER_MODE: "development",
       SCORER_KEY: hardhatKey(2),
       SCORER_TOKEN: scorerToken,
       SCORER_DB_PATH: path.join(dir, "scorer.sqlite"),

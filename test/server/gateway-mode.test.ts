@@ -31,9 +31,10 @@ import {
   type ChainEdges,
   type TestGateway,
 } from "../helpers/gateway";
+import { writeTestKeystore, type TestKeystore } from "../helpers/keystore";
 import type { TestScorer } from "../helpers/scorer";
 
-const SECRETS = ["GATEWAY_OPERATOR_KEY", "GATEWAY_VAULT_KEY", "GATEWAY_IDENTITY_PEPPER"];
+const SECRETS = ["GATEWAY_OPERATOR_KEYSTORE", "GATEWAY_VAULT_KEY", "GATEWAY_IDENTITY_PEPPER"];
 const NO_SCORER = { url: "http://127.0.0.1:9", token: "t".repeat(32) };
 
 function problemsOf(run: () => unknown): string[] {
@@ -47,7 +48,7 @@ function problemsOf(run: () => unknown): string[] {
 }
 
 /** A production gateway on the fixture's ledger, its operator and scorer fresh keys granted their roles. */
-async function productionGateway(edges: ChainEdges): Promise<{ gateway: Gateway; scoring: TestScorer; admin: string; partner: string }> {
+async function productionGateway(edges: ChainEdges): Promise<{ gateway: Gateway; scoring: TestScorer; admin: string; partner: string; keystore: TestKeystore }> {
   const operator = Wallet.createRandom();
   const scorer = Wallet.createRandom();
   await edges.l.ledger.connect(edges.l.admin).grantRole(id("OPERATOR_ROLE"), operator.address);
@@ -55,9 +56,11 @@ async function productionGateway(edges: ChainEdges): Promise<{ gateway: Gateway;
   await network.provider.request({ method: "hardhat_setBalance", params: [operator.address, "0x56BC75E2D63100000"] });
   // The scorer key is its process's own: the gateway gets only the scorer's URL and token.
   const scoring = await scorerFor(edges, {}, scorer.privateKey);
-  const config = readGatewayConfig(
-    testGatewayEnv(edges.client.address, { GATEWAY_MODE: "production", GATEWAY_OPERATOR_KEY: operator.privateKey, ...scorerEnv(scoring) })
-  );
+  // Production reads the operator key from an encrypted keystore (a raw key in the environment is refused).
+  const keystore = await writeTestKeystore(operator.privateKey);
+  const { GATEWAY_OPERATOR_KEY: _raw, ...env } = testGatewayEnv(edges.client.address, { GATEWAY_MODE: "production", ...keystore.env, ...scorerEnv(scoring) });
+  void _raw;
+  const config = readGatewayConfig(env);
   const gateway = await createGateway(config, {
     provider: edges.provider,
     store: memoryStore(edges.clock),
@@ -69,7 +72,7 @@ async function productionGateway(edges: ChainEdges): Promise<{ gateway: Gateway;
   await gateway.start({ listen: false });
   const admin = (await gateway.apiKeys.issue("admin", ["admin"])).key;
   const partner = (await gateway.partners.create({ name: "partner" }, "test")).key.key;
-  return { gateway, scoring, admin, partner };
+  return { gateway, scoring, admin, partner, keystore };
 }
 
 const advanceClock = (gateway: Gateway, key: string) =>
@@ -94,6 +97,7 @@ describe("gateway mode: development mode, not chain 31337, turns on the local co
     after(async () => {
       await prod.gateway.stop();
       await prod.scoring.stop();
+      prod.keystore.remove();
     });
 
     it("has no clock-advance route (404), and the OpenAPI document has none", async () => {
@@ -156,13 +160,32 @@ describe("gateway mode: development mode, not chain 31337, turns on the local co
       expect(existsSync(path.join(dir, "secrets.json"))).to.equal(false);
     });
 
-    it("refuses Hardhat's public keys in production, even when configured explicitly", () => {
+    it("refuses a raw key in production, even when configured explicitly, saying where to keep it", () => {
       const env = testGatewayEnv("0x5FbDB2315678afecb367f032d93F642f64180aa3", { GATEWAY_MODE: "production" });
       const problems = problemsOf(() => readGatewayConfig(env));
       expect(problems).to.have.length(1);
-      expect(problems[0]).to.match(/^GATEWAY_OPERATOR_KEY is one of Hardhat's public test keys/);
+      expect(problems[0]).to.match(/^GATEWAY_OPERATOR_KEY is a raw private key in the environment, which a production setup refuses: .*GATEWAY_OPERATOR_KEYSTORE.*GATEWAY_OPERATOR_SIGNER_URL.*GATEWAY_MODE=development/);
       expect(problems.join("\n")).not.to.include(hardhatKey(1));
       expect(readGatewayConfig({ ...env, GATEWAY_MODE: "development" }).mode).to.equal("development");
+    });
+
+    it("refuses Hardhat's public keys in production, even in a keystore", async () => {
+      const edges = await chainEdges();
+      const scoring = await scorerFor(edges);
+      const keystore = await writeTestKeystore(hardhatKey(1));
+      try {
+        const { GATEWAY_OPERATOR_KEY: _raw, ...env } = testGatewayEnv(edges.client.address, { GATEWAY_MODE: "production", ...keystore.env, ...scorerEnv(scoring) });
+        void _raw;
+        const error = await createGateway(readGatewayConfig(env), { provider: edges.provider, store: memoryStore(edges.clock), clock: edges.clock, logger: silentLogger(), explorerScript: null }).then(
+          () => expect.fail("a production gateway started with a public test key"),
+          (e: unknown) => e
+        );
+        expect(error).to.be.instanceOf(ConfigError);
+        expect((error as ConfigError).problems[0]).to.match(/^the operator key \(0x[0-9a-fA-F]{40}, from GATEWAY_OPERATOR_KEYSTORE\) is one of Hardhat's public test keys/);
+      } finally {
+        keystore.remove();
+        await scoring.stop();
+      }
     });
 
     it("in development, generates the vault key and pepper once beside the data (0600) and uses Hardhat's keys", () => {
@@ -170,7 +193,7 @@ describe("gateway mode: development mode, not chain 31337, turns on the local co
       const file = path.join(dir, "secrets.json");
       expect(statSync(file).mode & 0o777).to.equal(0o600);
       expect(first.mode).to.equal("development");
-      expect(first.keys.operator.reveal()).to.equal(hardhatKey(1));
+      expect(first.keys.operator.kind === "raw" && first.keys.operator.key.reveal()).to.equal(hardhatKey(1));
       const again = gatewayConfigFor(setup("development"), NO_SCORER, {});
       expect(again.vault.keyring.reveal()).to.deep.equal(first.vault.keyring.reveal());
     });
