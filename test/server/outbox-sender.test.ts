@@ -449,4 +449,38 @@ describe("outbox sender", function () {
     ]);
     expect((await store.accountSnapshot(account))?.account.seq).to.equal(5n);
   });
+
+  it("puts every step of a batch that reverts as a whole on-chain back to queued; once the cause is gone they land exactly once", async () => {
+    const accounts = [newId(), newId(), newId()];
+    const ops = [];
+    for (const account of accounts) ops.push(await enqueue(account, [{ fn: "openAccount", account, tier: 1, exposureCap: 8_000_000n }]));
+    // batch() is OPERATOR_ROLE only: without the role the whole transaction reverts (status 0), nothing applies.
+    const OPERATOR_ROLE = await edges.l.ledger.OPERATOR_ROLE();
+    await edges.l.ledger.connect(edges.l.admin).revokeRole(OPERATOR_ROLE, edges.operator.address);
+    const s = sender();
+    let reverted: string | undefined;
+    try {
+      expect(await s.processNext(), "the batch was sent").to.equal(true);
+      const sent = (await store.getOperation(ops[0]))!.steps[0];
+      expect(sent.status).to.equal("sent");
+      reverted = sent.transactions[0].hash;
+      expect((await edges.provider.getTransactionReceipt(reverted))?.status, "mined and reverted as a whole").to.equal(0);
+      // Follows the batch: its receipt (status 0) puts the steps back to queued, and the same round sends them again.
+      await s.processNext();
+      for (const op of ops) {
+        const step = (await store.getOperation(op))!.steps[0];
+        expect(step.requeues, "requeued once").to.equal(1);
+        expect(step.landed).to.equal(undefined);
+      }
+    } finally {
+      await edges.l.ledger.connect(edges.l.admin).grantRole(OPERATOR_ROLE, edges.operator.address);
+    }
+    await s.drain();
+    for (const [i, op] of ops.entries()) {
+      const record = (await store.getOperation(op))!;
+      expect(record.status).to.equal("confirmed");
+      expect(record.steps[0].landed?.txHash).to.not.equal(reverted);
+      expect((await edges.l.ledger.accountOf(accounts[i])).seq, "opened exactly once").to.equal(1n);
+    }
+  });
 });
