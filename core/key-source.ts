@@ -118,7 +118,8 @@ export function readKeySource(
     return { kind: "raw", setting: `${p}_KEY`, key: new Secret(raw) };
   }
   if (keystore !== undefined) {
-    const password = get("KEYSTORE_PASSWORD");
+    // The password as given: spaces may be part of it (only an empty value counts as unset).
+    const password = env[`${p}_KEYSTORE_PASSWORD`] === "" ? undefined : env[`${p}_KEYSTORE_PASSWORD`];
     const passwordFile = get("KEYSTORE_PASSWORD_FILE");
     if (password !== undefined && passwordFile !== undefined) {
       problems.push(`${p}_KEYSTORE_PASSWORD and ${p}_KEYSTORE_PASSWORD_FILE are both set: set one`);
