@@ -482,6 +482,10 @@ class IncreaseLimit extends AccountCmd {
       line.limit = limit;
       line.decidedLimit = limit;
     } else {
+      // A raise that expired after the line's last draw lowered its limit since that draw; the
+      // new raise overwrites the expiry the invariant check would have seen, so remember it.
+      if (line.drawTime !== undefined && line.drawTime < line.tempExpiry && line.tempExpiry <= T)
+        line.loweredSinceDraw = true;
       line.tempLimit = limit;
       line.tempExpiry = limitExpiry;
     }
