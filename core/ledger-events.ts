@@ -6,7 +6,7 @@
  * entry's account, seq, head, reference and payload hash at hand. The read model stores this
  * shape, the outbox records it for a landed step, and the HTTP API shows a view of it.
  */
-import { getAddress, type Interface } from "ethers";
+import { getAddress, type EventFragment, type Interface } from "ethers";
 
 import { entryKindOf, payloadHashOf, type EntryKind } from "./hash-chain";
 import { plain } from "./ledger-structs";
@@ -52,13 +52,17 @@ export interface LogLike {
  */
 export function decodeLedgerLog(iface: Interface, log: LogLike, ledger?: string): LedgerEvent | LedgerEntry | undefined {
   if (ledger !== undefined && getAddress(log.address) !== getAddress(ledger)) return undefined;
-  let parsed;
+  // As Interface.parseLog, but the event found by a topic table: parseLog hashes every event's
+  // signature for every log (most of an audit's decoding time before).
+  const fragment = log.topics.length > 0 ? topicTable(iface).get(log.topics[0].toLowerCase()) : undefined;
+  if (fragment === undefined) return undefined;
+  let decoded;
   try {
-    parsed = iface.parseLog({ topics: [...log.topics], data: log.data });
+    decoded = iface.decodeEventLog(fragment, log.data, log.topics);
   } catch {
     return undefined;
   }
-  if (!parsed) return undefined;
+  const parsed = { name: fragment.name, fragment, args: decoded };
   const args = plain(parsed.args) as Record<string, unknown>;
   const event: LedgerEvent = { name: parsed.name, args, txHash: log.transactionHash, blockNumber: log.blockNumber, logIndex: log.index };
   const kind = entryKindOf(parsed.name);
@@ -76,3 +80,18 @@ export function decodeLedgerLog(iface: Interface, log: LogLike, ledger?: string)
 
 /** The entries among decoded events. */
 export const entriesOf = <E extends LedgerEvent>(events: readonly E[]): Array<E & LedgerEntry> => events.filter(isEntry);
+
+const topicTables = new WeakMap<Interface, Map<string, EventFragment>>();
+
+/** The interface's non-anonymous events by topic hash (lower case), computed once per interface. */
+function topicTable(iface: Interface): Map<string, EventFragment> {
+  let table = topicTables.get(iface);
+  if (table === undefined) {
+    table = new Map();
+    iface.forEachEvent((fragment) => {
+      if (!fragment.anonymous) table!.set(fragment.topicHash.toLowerCase(), fragment);
+    });
+    topicTables.set(iface, table);
+  }
+  return table;
+}

@@ -18,6 +18,7 @@ import { LEDGER_ABI } from "../verifier/abi";
 import { loadCurrentArtifacts } from "../verifier/artifacts-node";
 import { verifyExport, type HistoryExport, type OnchainEntry } from "../verifier/export";
 import { describeFinding, reportHtml, reportJson, reportText } from "../verifier/report";
+import { AuditRpcProvider } from "../verifier/rpc";
 import { readLedger, VerifierInputError, type Phase } from "../verifier/source";
 import { verifyHistory } from "../verifier/verify";
 import { expectationFindings, ledgerHeadAt, withLedgerHeadFindings, type Expectations } from "../verifier/ledger-completeness";
@@ -127,8 +128,8 @@ async function connect(rpc: string): Promise<JsonRpcProvider> {
       `cannot reach a JSON-RPC node at ${rpc} (${(error as Error).message}). Check the URL; npm start runs one at http://127.0.0.1:8545`
     );
   }
-  // Reads are batched (20 per request): the verifier asks for many blocks and views.
-  return new JsonRpcProvider(rpc, Network.from(chainId), { staticNetwork: true, batchMaxCount: 20 });
+  // Reads are batched (20 per request): the verifier asks for many blocks and views. Lost requests are retried (verifier/rpc.ts).
+  return new AuditRpcProvider(rpc, Network.from(chainId), { batchMaxCount: 20 });
 }
 
 /** The ledger address from --ledger or from deployments/<network>-<chainId>/CreditLedger.json. */

@@ -683,7 +683,9 @@ async function runAudit(args: string[]): Promise<{ code: number | null; stdout: 
   const { spawn } = await import("node:child_process");
   const { existsSync } = await import("node:fs");
   const root = path.resolve(__dirname, "..");
-  const node = [process.execPath, "-r", "ts-node/register/transpile-only", path.join(root, "scripts", "audit.ts"), ...args];
+  // As npm run audit runs it (bundled, no ts-node); BENCH_AUDIT_NODE_ARGS adds node flags, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+  const nodeArgs = (process.env.BENCH_AUDIT_NODE_ARGS ?? "").split(/\s+/).filter((a) => a !== "");
+  const node = [process.execPath, ...nodeArgs, path.join(root, "scripts", "lib", "run-bundled.cjs"), path.join("scripts", "audit.ts"), ...args];
   const timed = existsSync("/usr/bin/time");
   const started = performance.now();
   const child = spawn(timed ? "/usr/bin/time" : node[0], timed ? ["-v", ...node] : node.slice(1), {

@@ -224,20 +224,37 @@ async function readViews(
       }
     };
     const a = (plain(await read("accountOf", () => contract.accountOf(account, { blockTag }))) ?? {}) as Record<string, unknown>;
-    const lines: AccountViews["lines"] = {};
-    for (const productId of products.get(account)!) {
-      const line = await read(`lineOf(${productId})`, () => contract.lineOf(account, productId, { blockTag }));
-      if (line !== undefined) lines[productId] = plain(line) as Record<string, unknown>;
-    }
-    const loans: AccountViews["loans"] = {};
+    // The lines and loans are read all at once (the provider sends them in JSON-RPC batches), not
+    // one round trip after another; errors are kept in the order of the reads, not of the answers.
+    const productIds = [...products.get(account)!];
     // The loans the events name, and one more: a loan the ledger holds without a Drawn event shows
     // in accountOf's loanCount (compared by the balances check), and one more read catches the first.
     // Never the ledger's own count: a hostile ledger could claim 4,294,967,295 loans.
     const loanCount = Math.min(Number(a.loanCount ?? 0), (drawn.get(account) ?? 0) + 1);
-    for (let loanNo = 1; loanNo <= loanCount; loanNo++) {
-      const loan = await read(`loanOf(${loanNo})`, () => contract.loanOf(account, loanNo, { blockTag }));
+    const loanNos = Array.from({ length: Math.max(0, loanCount) }, (_, i) => i + 1);
+    const ordered: string[][] = [];
+    const readAt = async <T>(slot: number, what: string, call: () => Promise<T>): Promise<T | undefined> => {
+      try {
+        return await call();
+      } catch (error) {
+        ordered[slot] = [`${what} failed: ${(error as Error).message.slice(0, 200)}`];
+        return undefined;
+      }
+    };
+    const [lineAnswers, loanAnswers] = await Promise.all([
+      Promise.all(productIds.map((productId, i) => readAt(i, `lineOf(${productId})`, () => contract.lineOf(account, productId, { blockTag })))),
+      Promise.all(loanNos.map((loanNo, i) => readAt(productIds.length + i, `loanOf(${loanNo})`, () => contract.loanOf(account, loanNo, { blockTag })))),
+    ]);
+    for (const slot of ordered) if (slot) errors.push(...slot);
+    const lines: AccountViews["lines"] = {};
+    productIds.forEach((productId, i) => {
+      if (lineAnswers[i] !== undefined) lines[productId] = plain(lineAnswers[i]) as Record<string, unknown>;
+    });
+    const loans: AccountViews["loans"] = {};
+    loanNos.forEach((loanNo, i) => {
+      const loan = loanAnswers[i];
       if (loan !== undefined) loans[loanNo] = { terms: plain(loan[0]) as Record<string, unknown>, state: plain(loan[1]) as Record<string, unknown> };
-    }
+    });
     views[account] = { account: a, lines, loans };
     if (errors.length > 0) viewErrors[account] = errors;
   }, (done) => progress(done, accounts.length, "views"));
