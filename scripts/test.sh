@@ -28,7 +28,25 @@ ensure_chromium() {
     || say "could not install chromium; the explorer's browser test will fail"
 }
 
+ensure_postgresql() {
+  # The store contract suite and the PostgreSQL gateway tests need a real server
+  # (test/helpers/postgres.ts starts a throwaway one unless GATEWAY_TEST_DATABASE_URL is set).
+  [ -n "${GATEWAY_TEST_DATABASE_URL:-}" ] && return 0
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && return 0
+  command -v initdb >/dev/null 2>&1 && return 0
+  say "installing Debian's postgresql (for the PostgreSQL store tests)"
+  export DEBIAN_FRONTEND=noninteractive
+  local sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then sudo="sudo -n -E"; else say "not root and no sudo: install postgresql yourself (apt-get install -y postgresql)"; return 0; fi
+  fi
+  $sudo apt-get install -y postgresql >/dev/null 2>&1 \
+    || { $sudo apt-get update -qq && $sudo apt-get install -y postgresql >/dev/null; } \
+    || say "could not install postgresql; the PostgreSQL store tests will fail"
+}
+
 ensure_chromium
+ensure_postgresql
 if [ "$#" -eq 0 ]; then
   say "compiling the contracts and type-checking (npm run typecheck)"
   npm run --silent typecheck || { say "the type check failed: fix the errors above"; exit 1; }

@@ -30,8 +30,6 @@ import type {
   OperationRecord,
   OutboxDepth,
   PartnerRecord,
-  PartnerStatus,
-  Scope,
   StepOutcome,
   StepRecord,
   StepStatus,
@@ -41,16 +39,11 @@ import type {
   VaultRecord,
 } from "./store";
 import { EntryKind } from "../../core/hash-chain";
-import { fromTaggedJson, taggedJson } from "../../core/json";
+import { taggedJson } from "../../core/json";
+import { apiKeyFrom, batchFrom, decisionFrom, json, loanFrom, operationFrom, optJson, optStr, partnerFrom, type Row, stepFrom, str, txFrom, vaultFrom } from "./rows";
 import type { LedgerEntry } from "../../core/ledger-events";
-import { accountFromFields, lineFromFields, stateFromFields, termsFromFields } from "../../core/ledger-structs";
+import { accountFromFields, lineFromFields } from "../../core/ledger-structs";
 
-type Row = Record<string, unknown>;
-
-const str = (v: unknown): string => v as string;
-const optStr = (v: unknown): string | undefined => (v === null || v === undefined ? undefined : (v as string));
-const json = <T>(v: unknown): T => fromTaggedJson<T>(v as string);
-const optJson = <T>(v: unknown): T | undefined => (v === null || v === undefined ? undefined : fromTaggedJson<T>(v as string));
 
 const OPEN: readonly StepStatus[] = ["queued", "sent"];
 
@@ -454,22 +447,7 @@ export class SqliteStore implements Store {
 
   async decisionsOf(operationId: string): Promise<DecisionRecord[]> {
     const rows = this.db.prepare("SELECT * FROM decisions WHERE operation_id = ? ORDER BY id").all(operationId) as Row[];
-    return rows.map((r) => ({
-      operationId: str(r.operation_id),
-      accountId: str(r.account_id),
-      productId: r.product_id as number,
-      approved: r.approved === 1,
-      tier: r.tier as number,
-      score: r.score as number,
-      limit: BigInt(str(r.limit_fen)),
-      ratePpmPerDay: BigInt(str(r.rate_ppm_per_day)),
-      reasonCodes: JSON.parse(str(r.reason_codes)) as number[],
-      modelId: str(r.model_id),
-      features: openFeatures(this.#sealer, str(r.account_id), str(r.features)),
-      salt: str(r.salt),
-      featuresHash: str(r.features_hash),
-      createdAt: str(r.created_at),
-    }));
+    return rows.map((r) => decisionFrom(r, openFeatures(this.#sealer, str(r.account_id), str(r.features))));
   }
 
   // ---------------------------------------------------------------- operations and outbox
@@ -478,23 +456,12 @@ export class SqliteStore implements Store {
     const r = this.db.prepare("SELECT * FROM operations WHERE id = ?").get(id) as Row | undefined;
     if (!r) return undefined;
     const steps = (this.db.prepare("SELECT * FROM outbox WHERE operation_id = ? ORDER BY step").all(id) as Row[]).map((s) =>
-      this.stepFrom(s)
+      this.stepRow(s)
     );
-    return {
-      id: str(r.id),
-      kind: str(r.kind),
-      accountId: str(r.account_id),
-      partnerId: optStr(r.partner_id),
-      status: r.status as OperationRecord["status"],
-      context: json(r.context),
-      error: optJson(r.error),
-      steps,
-      createdAt: str(r.created_at),
-      updatedAt: str(r.updated_at),
-    };
+    return operationFrom(r, steps);
   }
 
-  private stepFrom(r: Row): StepRecord {
+  private stepRow(r: Row): StepRecord {
     // Its own transactions (signed one by one, before batches), then those of the batches that carried it.
     const transactions = (
       this.db
@@ -507,48 +474,27 @@ export class SqliteStore implements Store {
         )
         .all(r.id, r.id) as Row[]
     ).map(txFrom);
-    return {
-      id: r.id as number,
-      operationId: str(r.operation_id),
-      step: r.step as number,
-      accountId: str(r.account_id),
-      fn: str(r.fn),
-      call: json(r.call),
-      ref: str(r.ref),
-      status: r.status as StepStatus,
-      expectedSeq: r.expected_seq === null ? undefined : BigInt(str(r.expected_seq)),
-      sentCall: optJson(r.sent_call),
-      landed: optJson<LedgerEntry>(r.landed),
-      error: optJson(r.error),
-      attempts: r.attempts as number,
-      lastError: optStr(r.last_error),
-      fromBlock: r.from_block as number,
-      transactions,
-      batchId: r.batch_id === null || r.batch_id === undefined ? undefined : (r.batch_id as number),
-      requeues: (r.requeues as number | undefined) ?? 0,
-      createdAt: str(r.created_at),
-      updatedAt: str(r.updated_at),
-    };
+    return stepFrom(r, transactions);
   }
 
   private step(stepId: number): StepRecord {
     const r = this.db.prepare("SELECT * FROM outbox WHERE id = ?").get(stepId) as Row | undefined;
     if (!r) throw new Error(`no outbox step ${stepId}`);
-    return this.stepFrom(r);
+    return this.stepRow(r);
   }
 
   async nextOpenStep(): Promise<StepRecord | undefined> {
     const r = this.db.prepare("SELECT * FROM outbox WHERE status IN ('queued', 'sent') ORDER BY id LIMIT 1").get() as
       | Row
       | undefined;
-    return r && this.stepFrom(r);
+    return r && this.stepRow(r);
   }
 
   async openStepsOf(accountId: string): Promise<StepRecord[]> {
     const rows = this.db
       .prepare("SELECT * FROM outbox WHERE account_id = ? AND status IN ('queued', 'sent') ORDER BY id")
       .all(accountId) as Row[];
-    return rows.map((r) => this.stepFrom(r));
+    return rows.map((r) => this.stepRow(r));
   }
 
   async recordSigned(stepId: number, expectedSeq: bigint, sentCall: unknown, tx: TransactionRecord): Promise<void> {
@@ -634,24 +580,24 @@ export class SqliteStore implements Store {
 
   async queuedSteps(limit: number): Promise<StepRecord[]> {
     const rows = this.db.prepare("SELECT * FROM outbox WHERE status = 'queued' ORDER BY id LIMIT ?").all(limit) as Row[];
-    return rows.map((r) => this.stepFrom(r));
+    return rows.map((r) => this.stepRow(r));
   }
 
   async inFlightSteps(): Promise<StepRecord[]> {
     const rows = this.db.prepare("SELECT * FROM outbox WHERE status = 'sent' AND batch_id IS NOT NULL ORDER BY id").all() as Row[];
-    return rows.map((r) => this.stepFrom(r));
+    return rows.map((r) => this.stepRow(r));
   }
 
   async batchSteps(batchId: number): Promise<StepRecord[]> {
     const rows = this.db
       .prepare("SELECT o.* FROM batch_steps bs JOIN outbox o ON o.id = bs.outbox_id WHERE bs.batch_id = ? ORDER BY bs.position")
       .all(batchId) as Row[];
-    return rows.map((r) => this.stepFrom(r));
+    return rows.map((r) => this.stepRow(r));
   }
 
   async unbatchedSentSteps(): Promise<StepRecord[]> {
     const rows = this.db.prepare("SELECT * FROM outbox WHERE status = 'sent' AND batch_id IS NULL ORDER BY id").all() as Row[];
-    return rows.map((r) => this.stepFrom(r));
+    return rows.map((r) => this.stepRow(r));
   }
 
   async recordBatch(batch: NewBatch): Promise<BatchRecord> {
@@ -696,11 +642,9 @@ export class SqliteStore implements Store {
   private batch(id: number): BatchRecord {
     const r = this.db.prepare("SELECT * FROM batches WHERE id = ?").get(id) as Row | undefined;
     if (!r) throw new Error(`no batch ${id}`);
-    const steps = (this.db.prepare("SELECT position, outbox_id, expected_seq FROM batch_steps WHERE batch_id = ? ORDER BY position").all(id) as Row[]).map(
-      (s) => ({ position: s.position as number, stepId: s.outbox_id as number, expectedSeq: BigInt(str(s.expected_seq)) })
-    );
+    const steps = this.db.prepare("SELECT position, outbox_id, expected_seq FROM batch_steps WHERE batch_id = ? ORDER BY position").all(id) as Row[];
     const transactions = (this.db.prepare("SELECT * FROM batch_transactions WHERE batch_id = ? ORDER BY rowid").all(id) as Row[]).map(txFrom);
-    return { id, nonce: r.nonce as number, status: r.status as BatchStatus, steps, transactions, createdAt: str(r.created_at) };
+    return batchFrom(r, steps, transactions);
   }
 
   async pendingBatches(): Promise<BatchRecord[]> {
@@ -850,55 +794,4 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
-}
-
-function txFrom(t: Row): TransactionRecord {
-  return { hash: str(t.hash), nonce: t.nonce as number, raw: str(t.raw), createdAt: str(t.created_at) };
-}
-
-function apiKeyFrom(r: Row): ApiKeyRecord {
-  return {
-    id: str(r.id),
-    name: str(r.name),
-    keyHash: str(r.key_hash),
-    scopes: str(r.scopes).split(",").filter(Boolean) as Scope[],
-    partnerId: optStr(r.partner_id),
-    createdAt: str(r.created_at),
-    revokedAt: optStr(r.revoked_at),
-    expiresAt: optStr(r.expires_at),
-  };
-}
-
-function partnerFrom(r: Row): PartnerRecord {
-  return {
-    id: str(r.id),
-    name: str(r.name),
-    status: str(r.status) as PartnerStatus,
-    ratePerMinute: r.rate_per_minute as number,
-    burst: r.burst as number,
-    products: str(r.products).split(",").filter(Boolean) as PartnerRecord["products"],
-    webhookQuota: r.webhook_quota as number,
-    createdAt: str(r.created_at),
-    updatedAt: str(r.updated_at),
-  };
-}
-
-function vaultFrom(r: Row): VaultRecord {
-  return {
-    identityKey: str(r.identity_key),
-    accountId: str(r.account_id),
-    sealedPii: str(r.sealed_pii),
-    createdAt: str(r.created_at),
-  };
-}
-
-function loanFrom(r: Row): LoanSnapshot {
-  return {
-    accountId: str(r.account_id),
-    loanNo: r.loan_no as number,
-    productId: r.product_id as number,
-    terms: termsFromFields(json(r.terms)),
-    state: stateFromFields(json(r.state)),
-    block: r.block as number,
-  };
 }
