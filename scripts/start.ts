@@ -42,10 +42,12 @@ import { parseArgs } from "node:util";
 import type { GatewayMode } from "../server/config";
 import { ConfigError, readConfig, type LedgerConfig } from "./lib/config";
 import { requireProductionSecrets, startMode } from "./lib/start-mode";
+import { NODE_KINDS, type NodeKind } from "./lib/anvil-node";
 
 const log = (message: string) => console.log(`[start] ${message}`);
 
 interface Flags {
+  node: NodeKind;
   port?: string;
   blockTime?: string;
   gatewayPort?: string;
@@ -63,6 +65,7 @@ function parseFlags(argv: string[]): Flags {
     args: argv,
     options: {
       port: { type: "string", short: "p" },
+      node: { type: "string" },
       "block-time": { type: "string" },
       "gateway-port": { type: "string" },
       rpc: { type: "string" },
@@ -80,15 +83,20 @@ function parseFlags(argv: string[]): Flags {
   if (values.help) {
     console.log(
       [
-        "usage: npm start [-- --port <n>] [--gateway-port <n>] [--block-time <seconds>] [--chain-only] [--log-rpc] [--ready-file <path>]",
+        "usage: npm start [-- --node hardhat|anvil] [--port <n>] [--gateway-port <n>] [--block-time <seconds>] [--chain-only] [--log-rpc] [--ready-file <path>]",
         "       npm start -- --rpc <url> --ledger <address> [--gateway-port <n>] [--block-time <seconds>] [--dev [--seed]]",
         "       (an existing chain runs in production mode unless --dev: see docs/DEPLOYMENT.md)",
-        "env: LEDGER_PORT, LEDGER_BLOCK_TIME, GATEWAY_PORT, GATEWAY_RPC_URL, GATEWAY_LEDGER_ADDRESS, GATEWAY_* (see server/config.ts)",
+        "env: LEDGER_NODE, LEDGER_PORT, LEDGER_BLOCK_TIME, GATEWAY_PORT, GATEWAY_RPC_URL, GATEWAY_LEDGER_ADDRESS, GATEWAY_* (see server/config.ts)",
       ].join("\n")
     );
     process.exit(0);
   }
+  const node = (values.node ?? process.env.LEDGER_NODE?.trim()) || "hardhat";
+  if (!(NODE_KINDS as readonly string[]).includes(node)) {
+    throw new ConfigError([`--node (or LEDGER_NODE) is one of ${NODE_KINDS.join(", ")}, not "${node}"`]);
+  }
   return {
+    node: node as NodeKind,
     port: values.port,
     blockTime: values["block-time"],
     gatewayPort: values["gateway-port"],
@@ -107,6 +115,8 @@ type Stoppable = { stop(): Promise<void> };
 /** What `--ready-file` holds: everything a script needs to use the running system. */
 interface ReadyFile {
   rpcUrl?: string;
+  /** The node implementation of the embedded chain (absent for an existing chain). */
+  node?: NodeKind;
   chainId?: number;
   ledger?: string;
   mode?: GatewayMode;
@@ -172,17 +182,37 @@ async function main(): Promise<void> {
 
   const { startLocalNode, waitUntilAnswering } = await import("./lib/local-node");
   await assertPortFree(host, port);
+  if (flags.node === "anvil" && blockTimeMs !== undefined) {
+    const { anvilBlockSeconds } = await import("./lib/anvil-node");
+    anvilBlockSeconds(blockTimeMs); // a fraction of a second is refused before anything starts
+  }
 
-  log("loading Hardhat and compiling contracts");
-  delete process.env.HARDHAT_NETWORK; // the node is the in-process Hardhat Network
-  const hre = (await import("hardhat")).default;
-  await hre.run("compile", { quiet: true });
-
-  log(`starting JSON-RPC node on ${host}:${port}`);
-  const node = await startLocalNode(hre, host, port);
-  parts.push({ name: "node", part: { stop: () => node.close() } });
+  let node: { rpcUrl: string; setBlockTime(ms: number): Promise<void>; setLogging(enabled: boolean): Promise<void> };
+  let hre: typeof import("hardhat");
+  if (flags.node === "anvil") {
+    // Anvil is its own process; Hardhat talks to it as the `localhost` network (hardhat.config.ts, LEDGER_PORT).
+    const { startAnvil } = await import("./lib/anvil-node");
+    log(`starting anvil on ${host}:${port}`);
+    const anvil = await startAnvil({ host, port, chainId: 31337, logRpc: flags.logRpc });
+    parts.push({ name: "node", part: { stop: () => anvil.close() } });
+    node = { ...anvil, setLogging: async () => {} }; // --log-rpc: anvil's own log, passed through from the start
+    process.env.LEDGER_PORT = String(port);
+    process.env.HARDHAT_NETWORK = "localhost";
+    log("loading Hardhat and compiling contracts");
+    hre = (await import("hardhat")).default;
+    await hre.run("compile", { quiet: true });
+  } else {
+    log("loading Hardhat and compiling contracts");
+    delete process.env.HARDHAT_NETWORK; // the node is the in-process Hardhat Network
+    hre = (await import("hardhat")).default;
+    await hre.run("compile", { quiet: true });
+    log(`starting JSON-RPC node on ${host}:${port}`);
+    const hardhatNode = await startLocalNode(hre, host, port);
+    parts.push({ name: "node", part: { stop: () => hardhatNode.close() } });
+    node = hardhatNode;
+  }
   const chainId = await waitUntilAnswering(node.rpcUrl);
-  log(`node answers at ${node.rpcUrl} (chain id ${chainId})`);
+  log(`node (${flags.node}) answers at ${node.rpcUrl} (chain id ${chainId})`);
 
   const { deployLedger, roleHoldersOnChain } = await import("./lib/deploy-ledger");
   const { exportDeployment } = await import("./lib/deployment-export");
@@ -239,8 +269,8 @@ async function main(): Promise<void> {
     await node.setBlockTime(blockTimeMs);
     log(`mining a block every ${blockTimeMs / 1_000} s from now on (interval mining; a transaction waits for the next block)`);
   }
-  writeReadyFile(flags.readyFile, { rpcUrl: node.rpcUrl, chainId, ledger: deployment.ledger, mode, blockTimeMs, gateway, demo: gateway?.demo ?? [] });
-  log(`ready in ${process.uptime().toFixed(1)} s; accounts 0-3 use Hardhat's public test keys`);
+  writeReadyFile(flags.readyFile, { rpcUrl: node.rpcUrl, node: flags.node, chainId, ledger: deployment.ledger, mode, blockTimeMs, gateway, demo: gateway?.demo ?? [] });
+  log(`ready in ${process.uptime().toFixed(1)} s on ${flags.node}; accounts 0-3 use Hardhat's public test keys`);
   log(`serving ${node.rpcUrl}${flags.logRpc ? " (JSON-RPC calls are logged below)" : ""}; press Ctrl-C to stop`);
   if (flags.logRpc) await node.setLogging(true);
 }
