@@ -11,6 +11,7 @@ import type { z } from "zod";
 
 import { bigField } from "../../core/ledger-structs";
 import { PRODUCT_IDS } from "../../core/names";
+import { principalReasons, reasonText } from "../../core/reasons";
 import type { LedgerClient } from "../chain/ledger-client";
 import { nowSeconds, type Clock } from "../clock";
 import { DomainError } from "../errors";
@@ -43,7 +44,7 @@ export type TemporaryRaiseInput = z.output<ReturnType<typeof temporaryRaiseReque
 export type ExposureCapInput = z.output<typeof ExposureCapRequest>;
 
 /** What a temporary raise decided (the response body without its operation). */
-export type TemporaryRaiseContext = Omit<z.output<typeof TemporaryRaiseResponse>, "operation">;
+export type TemporaryRaiseContext = Omit<z.output<typeof TemporaryRaiseResponse>, "operation" | "reasons">;
 
 /** An exposure cap change: the cap read when it was accepted, and the new one. */
 export interface ExposureCapContext {
@@ -55,7 +56,7 @@ export interface ExposureCapContext {
 const DAY_SECONDS = 86_400n;
 
 /** What a reinstatement decided (the response body without its operation). */
-export type ReinstateContext = Omit<z.output<typeof ReinstateResponse>, "operation">;
+export type ReinstateContext = Omit<z.output<typeof ReinstateResponse>, "operation" | "reasons">;
 
 export interface FreezeContext extends FreezeInput {
   accountId: string;
@@ -65,7 +66,7 @@ export interface FreezeContext extends FreezeInput {
 }
 
 /** What a limit review decided (the response body without its operation). */
-export type LimitReviewContext = Omit<z.output<typeof LimitReviewResponse>, "operation">;
+export type LimitReviewContext = Omit<z.output<typeof LimitReviewResponse>, "operation" | "reasons">;
 
 export class LineChanges {
   constructor(
@@ -91,7 +92,14 @@ export class LineChanges {
   }
 
   presentFreeze(context: FreezeContext, op: OperationRecord): z.output<typeof FreezeResponse> {
-    return { accountId: context.accountId, product: context.product, reasonCode: context.reasonCode, frozen: context.frozen, operation: summarize(op) };
+    return {
+      accountId: context.accountId,
+      product: context.product,
+      reasonCode: context.reasonCode,
+      reason: reasonText(context.reasonCode),
+      frozen: context.frozen,
+      operation: summarize(op),
+    };
   }
 
   /**
@@ -121,7 +129,7 @@ export class LineChanges {
   }
 
   presentReinstate(context: ReinstateContext, op: OperationRecord | undefined): z.output<typeof ReinstateResponse> {
-    return { ...context, operation: op ? summarize(op) : null };
+    return { ...context, reasons: principalReasons(context.reasonCodes), operation: op ? summarize(op) : null };
   }
 
   async prepareLimitReview(accountId: string, input: LimitReviewInput, viewer: Viewer = OPERATOR): Promise<Prepared<LimitReviewContext>> {
@@ -158,7 +166,7 @@ export class LineChanges {
   }
 
   presentLimitReview(context: LimitReviewContext, op: OperationRecord | undefined): z.output<typeof LimitReviewResponse> {
-    return { ...context, operation: op ? summarize(op) : null };
+    return { ...context, reasons: principalReasons(context.reasonCodes), operation: op ? summarize(op) : null };
   }
 
   /**
@@ -193,7 +201,7 @@ export class LineChanges {
   }
 
   presentTemporaryRaise(context: TemporaryRaiseContext, op: OperationRecord | undefined): z.output<typeof TemporaryRaiseResponse> {
-    return { ...context, operation: op ? summarize(op) : null };
+    return { ...context, reasons: principalReasons(context.reasonCodes), operation: op ? summarize(op) : null };
   }
 
   /** The account's exposure cap across every line and partner (at most its tier's cap: the ledger's `TierCapExceeded`). */

@@ -7,7 +7,7 @@
 import { z } from "zod";
 
 import type { ScorecardModel } from "../scoring/scorecard";
-import { AccountId, Installments, LoanId, LoanStatusName, Method, MethodName, NationalId, OperationSummary, ProductName, RatePpm, ReasonCode, TimeZone, Timestamp, KycEvidence, featuresSchema } from "./common";
+import { AccountId, Installments, LoanId, LoanStatusName, Method, MethodName, NationalId, OperationSummary, ProductName, RatePpm, Reason, ReasonCode, Reasons, TimeZone, Timestamp, KycEvidence, featuresSchema } from "./common";
 import { fen, positiveFen, ratePpmIn, uint64 } from "./money";
 
 const applicationRequests = new WeakMap<ScorecardModel, ReturnType<typeof buildApplicationRequest>>();
@@ -182,6 +182,7 @@ export const ApplicationResponse = z
     dailyRatePpm: RatePpm,
     aprPpm: RatePpm.describe("APR (ppm/year) of a representative 12-period annuity of the limit for cash loans; 0 for pay-later"),
     reasonCodes: z.array(z.int()),
+    reasons: Reasons,
     modelId: z.string().describe("keccak256 of the canonical scorecard model JSON"),
     featuresHash: z.string().describe("keccak256 of the canonical JSON of {features, salt}; the salt is kept off-chain"),
     cappedByTier: z.boolean(),
@@ -264,7 +265,7 @@ export const RefundResponse = z
   .meta({ id: "RefundResponse" });
 
 export const FreezeResponse = z
-  .object({ accountId: z.string(), product: ProductName, reasonCode: z.int(), frozen: z.boolean(), operation: OperationSummary })
+  .object({ accountId: z.string(), product: ProductName, reasonCode: z.int(), reason: Reason, frozen: z.boolean(), operation: OperationSummary })
   .meta({ id: "FreezeResponse" });
 
 export const ReinstateResponse = z
@@ -274,6 +275,7 @@ export const ReinstateResponse = z
     outcome: z.enum(["reinstated", "declined"]).describe("declined: the scorer's score does not pass; the line stays frozen and nothing is written"),
     score: z.int(),
     reasonCodes: z.array(z.int()),
+    reasons: Reasons,
     modelId: z.string(),
     operation: OperationSummary.nullable(),
   })
@@ -289,6 +291,7 @@ export const LimitReviewResponse = z
     dailyRatePpm: RatePpm,
     score: z.int(),
     reasonCodes: z.array(z.int()),
+    reasons: Reasons,
     cutReasonCode: z.int().nullable(),
     modelId: z.string(),
     operation: OperationSummary.nullable(),
@@ -308,6 +311,7 @@ export const TemporaryRaiseResponse = z
     dailyRatePpm: RatePpm,
     score: z.int(),
     reasonCodes: z.array(z.int()),
+    reasons: Reasons,
     modelId: z.string(),
     operation: OperationSummary.nullable(),
   })

@@ -8,6 +8,8 @@
  */
 import type { EventEmitter } from "node:events";
 
+import { LEDGER_LIMITS } from "../../core/loan-math";
+import { principalReasons, reasonText } from "../../core/reasons";
 import { nowSeconds, type Clock } from "../clock";
 import type { ApplicationContext } from "../lending/applications";
 import type { ExposureCapContext, LimitReviewContext, TemporaryRaiseContext } from "../lending/line-changes";
@@ -104,12 +106,14 @@ export function operationEvents(op: OperationRecord, created: number, linked: re
       limit: a.limit,
       dailyRatePpm: a.ratePpmPerDay,
       reasonCodes: a.reasonCodes,
+      reasons: principalReasons(a.reasonCodes),
       modelId: a.modelId,
     });
   } else if (op.kind === "freeze") {
     // The rule only: a velocity detail quotes the refused drawdown's amounts (the asking partner gets those in alert.velocity).
     const velocity = ctx.velocity as { rule: string } | undefined;
-    add("line.frozen", line, { product: ctx.product, reasonCode: ctx.reasonCode, velocity: velocity ? { rule: velocity.rule } : null });
+    const reasonCode = Number(ctx.reasonCode);
+    add("line.frozen", line, { product: ctx.product, reasonCode, reason: reasonText(reasonCode), velocity: velocity ? { rule: velocity.rule } : null });
   } else if (op.kind === "limit_review") {
     const r = ctx as unknown as LimitReviewContext;
     add("limit.changed", line, {
@@ -121,6 +125,7 @@ export function operationEvents(op: OperationRecord, created: number, linked: re
       expiresAt: null,
       score: r.score,
       reasonCodes: r.reasonCodes,
+      reasons: principalReasons(r.reasonCodes),
     });
   } else if (op.kind === "temporary_raise") {
     const r = ctx as unknown as TemporaryRaiseContext;
@@ -133,6 +138,7 @@ export function operationEvents(op: OperationRecord, created: number, linked: re
       expiresAt: r.expiresAt === null ? null : Number(r.expiresAt),
       score: r.score,
       reasonCodes: r.reasonCodes,
+      reasons: principalReasons(r.reasonCodes),
     });
   } else if (op.kind === "exposure_cap") {
     const c = ctx as unknown as ExposureCapContext;
@@ -151,7 +157,8 @@ export function operationEvents(op: OperationRecord, created: number, linked: re
       lineFrozen: a.lineFrozen,
     });
     // The freeze a write-off brings is a line fact every linked partner needs (no loan of theirs in it).
-    if (a.lineFrozen === true || a.lineFrozen === "true") add("line.frozen", line, { product: w.product, reasonCode: 0xffff, velocity: null });
+    const reasonCode = LEDGER_LIMITS.writeOffFreezeReason;
+    if (a.lineFrozen === true || a.lineFrozen === "true") add("line.frozen", line, { product: w.product, reasonCode, reason: reasonText(reasonCode), velocity: null });
   }
   return events;
 }

@@ -2,14 +2,16 @@
  * The routes for facts the ledger could record but the API could not reach: a write-off past
  * the product's threshold (admin), a temporary limit raise on a scorer-signed decision
  * (partner), and the account's exposure cap (admin). Each shown holding on-chain, refused with
- * its problem, and announced by its webhook event.
+ * its problem, and announced by its webhook event. And the reasons of decisions, cuts and
+ * freezes in words (core/reasons.ts) in the answers and the webhooks.
  */
 import { expect } from "chai";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 
 import { DAY, PAY_LATER_ID } from "../helpers/fixtures";
 import { applicationBody, approvedAccount, followChainTime, get, kycEvidence, post, testGateway, type TestGateway } from "../helpers/gateway";
-import { GOOD_FEATURES } from "../helpers/identities";
+import { GOOD_FEATURES, MIDDLE_FEATURES } from "../helpers/identities";
+import { reasonText } from "../../core/reasons";
 import { startReceiver, type Receiver } from "../servicing/receiver";
 
 describe("API: write-offs, temporary raises and exposure caps", function () {
@@ -20,7 +22,7 @@ describe("API: write-offs, temporary raises and exposure caps", function () {
     // No periodic limit reviews: the chain moves months ahead here, and a review due then would change limits beside the requests under test.
     t = await testGateway({ GATEWAY_LIMIT_REVIEW_INTERVAL_DAYS: "0" });
     hooks = await startReceiver();
-    const registered = await post(t, "/v1/webhooks", { url: hooks.url, events: ["limit.changed", "exposure_cap.changed", "loan.written_off", "line.frozen"] });
+    const registered = await post(t, "/v1/webhooks", { url: hooks.url, events: ["limit.changed", "exposure_cap.changed", "loan.written_off", "line.frozen", "decision.made"] });
     expect(registered.status, JSON.stringify(registered.body)).to.equal(201);
   });
 
@@ -159,6 +161,31 @@ describe("API: write-offs, temporary raises and exposure caps", function () {
       expect(other.status).to.equal(404);
       expect(other.body.type).to.equal(unknown.body.type);
       expect(other.body.detail.replace(accountId, "ID")).to.equal(unknown.body.detail.replace(`0x${"ab".repeat(32)}`, "ID"));
+    });
+  });
+
+  describe("reasons in words", () => {
+    it("answers a decline, a cut and a freeze with their reasons in English and Chinese, and the webhooks carry the same", async () => {
+      const declined = await post(t, "/v1/applications", applicationBody({ features: { ...GOOD_FEATURES, onTimeRepaymentPct: 10, overdueCount12m: 9, utilizationPct: 99 } }));
+      expect(declined.status, JSON.stringify(declined.body)).to.equal(201);
+      expect(declined.body.outcome).to.equal("declined");
+      expect(declined.body.reasonCodes[0]).to.equal(900);
+      expect(declined.body.reasons).to.deep.equal(declined.body.reasonCodes.map(reasonText));
+      expect(declined.body.reasons[0].zh).to.equal("信用评分低于最低准入标准");
+      const [decided] = await eventsOf("decision.made", declined.body.accountId);
+      expect(decided.data.reasons).to.deep.equal(declined.body.reasons);
+
+      const accountId = await approvedAccount(t, "pay_later");
+      const cut = await post(t, `/v1/accounts/${accountId}/limit-reviews`, { product: "pay_later", features: MIDDLE_FEATURES });
+      expect(cut.body).to.include({ outcome: "cut", cutReasonCode: 101 });
+      expect(cut.body.reasons[0]).to.deep.equal({ code: 101, en: "Too few repayments paid on time in the last 24 months", zh: "近24个月按时还款的比例偏低" });
+      const [changed] = await eventsOf("limit.changed", accountId);
+      expect(changed.data.reasons).to.deep.equal(cut.body.reasons);
+
+      const frozen = await post(t, `/v1/accounts/${accountId}/freeze`, { product: "pay_later", reasonCode: 7 });
+      expect(frozen.body.reason).to.deep.equal(reasonText(7));
+      const [event] = await eventsOf("line.frozen", accountId);
+      expect(event.data.reason).to.deep.equal(reasonText(7));
     });
   });
 
