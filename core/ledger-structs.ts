@@ -61,7 +61,8 @@ function bigOf(v: unknown, what: string): bigint {
 /** A small uint field (an id, a count, an enum value) as a number. */
 export const numField = (object: Fields, name: string): number => Number(bigField(object, name));
 
-const boolField = (object: Fields, name: string): boolean => object[name] === true || object[name] === "true";
+/** A bool field (true, or the string "true" of a plain copy). */
+export const boolField = (object: Fields, name: string): boolean => object[name] === true || object[name] === "true";
 
 // ---------------------------------------------------------------- the structs
 

@@ -233,7 +233,7 @@ export async function createGateway(config: GatewayConfig, edges: GatewayEdges =
   const applications = new Applications(vault, client, store, preflight, reach, scorerDecisions, random);
   const drawdowns = new Drawdowns(client, products, preflight, reach, businessClock);
   const loanChanges = new LoanChanges(client, store, products, preflight, scorerDecisions);
-  const lineChanges = new LineChanges(client, preflight, reach, scorerDecisions, vault, random);
+  const lineChanges = new LineChanges(client, preflight, reach, scorerDecisions, vault, random, businessClock);
   const accounts = new Accounts(store, vault, reach, businessClock);
   const rpc = provider as unknown as { send?: (method: string, params: unknown[]) => Promise<unknown> };
   const chainControl: ChainControl = edges.chainControl ?? {

@@ -1,7 +1,7 @@
 /**
  * The account routes: an account, its verified history, its credit report, a loan, an
- * operation; freezing and unfreezing a line, limit reviews, and deleting the person behind an
- * account from the vault.
+ * operation; freezing and unfreezing a line, limit reviews, temporary raises, the exposure cap,
+ * and deleting the person behind an account from the vault.
  */
 import { z } from "zod";
 
@@ -49,6 +49,7 @@ export function operationBody(op: OperationRecord, instance: string) {
 export function accountRoutes(deps: RouteDeps): RouteDef[] {
   const LimitReviewRequest = S.limitReviewRequest(deps.model);
   const ReinstateRequest = S.reinstateRequest(deps.model);
+  const TemporaryRaiseRequest = S.temporaryRaiseRequest(deps.model);
   return [
     defineRoute({
       method: "get",
@@ -191,6 +192,54 @@ export function accountRoutes(deps: RouteDeps): RouteDef[] {
           successStatus: 200,
           // Kept like a periodic review: the next periodic one waits a full interval after it.
           afterAccept: (c, operationId) => deps.limitReviews.recordRequested(c, ctx.body.features, operationId, nowSeconds(deps.businessClock)),
+        }),
+    }),
+    defineRoute({
+      method: "post",
+      path: "/v1/accounts/{accountId}/temporary-raises",
+      operationId: "raiseLimitTemporarily",
+      tag: "Accounts",
+      summary: "Raise a line's limit for a number of days (a festival, a trip), on a new signed decision",
+      description:
+        "The scorer process re-scores the line as a limit review does (the tier from `evidence`, else the last evidence it accepted for the account, else 0) " +
+        "and signs a decision whose limit lapses `days` from now; the ledger keeps it as the line's temporary limit, and its permanent limit applies again " +
+        "after the expiry. A decline, or a scored limit not above the limit in force, answers outcome `not_raised` and writes nothing: a temporary raise never cuts.",
+      scopes: PARTNER,
+      params: C.AccountParams,
+      query: C.WaitQuery,
+      body: TemporaryRaiseRequest,
+      responses: written(200, S.TemporaryRaiseResponse, "The temporary limit is recorded (or not raised: no operation)"),
+      problems: [...LEDGER_POST_PROBLEMS, ...SCORER_PROBLEMS, "account-not-found", "ledger/no-line", "ledger/limit-not-increased", "ledger/invalid-expiry", "ledger/tier-cap-exceeded", "ledger-paused"],
+      handle: (ctx) =>
+        mutationAnswer(deps, ctx, {
+          prepare: () => deps.lineChanges.prepareTemporaryRaise(ctx.params.accountId, ctx.body, viewerOf(ctx)),
+          present: (c, op) => deps.lineChanges.presentTemporaryRaise(c, op),
+          schema: S.TemporaryRaiseResponse,
+          successStatus: 200,
+        }),
+    }),
+    defineRoute({
+      method: "post",
+      path: "/v1/accounts/{accountId}/exposure-cap",
+      operationId: "setExposureCap",
+      tag: "Accounts",
+      summary: "Change the account's exposure cap: the most it may owe across every line and partner",
+      description:
+        "At most the tier's cap (`ledger/tier-cap-exceeded`). Raising it is new credit capacity and is refused while the ledger is paused; " +
+        "lowering it (even below what the account uses, which then blocks drawdowns until it is repaid) is always accepted.",
+      scopes: ADMIN,
+      params: C.AccountParams,
+      query: C.WaitQuery,
+      body: S.ExposureCapRequest,
+      responses: written(200, S.ExposureCapResponse, "The new cap is recorded"),
+      problems: [...LEDGER_POST_PROBLEMS, "ledger/unknown-account", "ledger/tier-cap-exceeded", "ledger/unknown-tier", "ledger-paused"],
+      handle: (ctx) =>
+        mutationAnswer(deps, ctx, {
+          prepare: () => deps.lineChanges.prepareExposureCap(ctx.params.accountId, ctx.body),
+          present: (c, op) => deps.lineChanges.presentExposureCap(c, op!),
+          schema: S.ExposureCapResponse,
+          successStatus: 200,
+          fieldAliases: { newCap: "exposureCap" },
         }),
     }),
     defineRoute({

@@ -1,12 +1,13 @@
 /**
- * The lending routes: apply, quote, purchase, refund, draw a cash loan, repay, restructure.
+ * The lending routes: apply, quote, purchase, refund, draw a cash loan, repay, restructure,
+ * write off.
  * Each POST runs through the idempotent pipeline (mutations.ts): the lending service prepares
  * the operation (server/lending/), the drawdowns pass the velocity guard, and the service's
  * presenter builds the answer, encoded through the route's response schema.
  */
 import type { ApplicationContext } from "../lending/applications";
 import type { DrawContext } from "../lending/drawdowns";
-import { LOAN_FIELD, type LoanAmountContext, type RestructureContext } from "../lending/loan-changes";
+import { LOAN_FIELD, type LoanAmountContext, type RestructureContext, type WriteOffContext } from "../lending/loan-changes";
 import * as C from "../schemas/common";
 import * as S from "../schemas/lending";
 import type { GuardedDrawdown } from "../servicing/velocity-guard";
@@ -212,6 +213,32 @@ export function lendingRoutes(deps: RouteDeps): RouteDef[] {
           schema: S.RestructureResponse,
           successStatus: 200,
           fieldAliases: { ...LOAN_FIELD, newPeriods: "periods", newRatePpmPerDay: "dailyRatePpm" },
+        }),
+    }),
+    defineRoute({
+      method: "post",
+      path: "/v1/loans/{loanId}/write-off",
+      operationId: "writeOff",
+      tag: "Loans",
+      summary: "Write a loan off once it is past its product's write-off threshold of days past due",
+      description:
+        "A collections decision (admin scope): the ledger accepts it only once the loan is at least its product's `writeOffDays` past due " +
+        "(`ledger/write-off-too-early` names how many days it is). What is owed stays owed: principal keeps counting against the line and the " +
+        "exposure cap until recovered, and later repayments are recoveries. The loan's line is frozen with reason code 65535, which only " +
+        "`POST /v1/accounts/{accountId}/reinstate` lifts. Send an empty JSON object as the body.",
+      scopes: ADMIN,
+      params: C.LoanParams,
+      query: C.WaitQuery,
+      body: S.WriteOffRequest,
+      responses: written(200, S.WriteOffResponse, "The write-off is recorded"),
+      problems: [...LEDGER_POST_PROBLEMS, ...LOAN_PROBLEMS, "ledger/write-off-too-early", "ledger/loan-not-active"],
+      handle: (ctx) =>
+        mutationAnswer<WriteOffContext>(deps, ctx, {
+          prepare: () => deps.loanChanges.prepareWriteOff(ctx.params.loanId),
+          present: (c, op) => deps.loanChanges.presentWriteOff(c, op!),
+          schema: S.WriteOffResponse,
+          successStatus: 200,
+          fieldAliases: LOAN_FIELD,
         }),
     }),
   ];

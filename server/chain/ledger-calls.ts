@@ -24,6 +24,7 @@ export type LedgerCall =
   | { fn: "purchase"; account: string; productId: number; amount: bigint; periods: number }
   | { fn: "drawCash"; account: string; productId: number; amount: bigint; periods: number; method: number }
   | { fn: "refund" | "repay"; account: string; loanNo: number; amount: bigint }
+  | { fn: "writeOff"; account: string; loanNo: number }
   | {
       fn: "restructure";
       account: string;

@@ -8,6 +8,7 @@
  */
 import type { z } from "zod";
 
+import { principalReasons } from "../../core/reasons";
 import { representativeCashApr } from "../../core/pricing";
 import { DEFAULT_TIME_ZONE } from "../../core/zone-time";
 import type { LedgerCall } from "../chain/ledger-calls";
@@ -27,7 +28,7 @@ export type ApplicationInput = z.output<ReturnType<typeof applicationRequest>>;
 export type ApplicationView = z.output<typeof ApplicationResponse>;
 
 /** The request-time facts of an application (the response is built from them). */
-export interface ApplicationContext extends Omit<ApplicationView, "dailyRatePpm" | "decisionSeq" | "operation"> {
+export interface ApplicationContext extends Omit<ApplicationView, "dailyRatePpm" | "decisionSeq" | "operation" | "reasons"> {
   newAccount: boolean;
   ratePpmPerDay: bigint;
 }
@@ -126,6 +127,12 @@ export class Applications {
   present(context: ApplicationContext, op: OperationRecord): ApplicationView {
     const { newAccount: _new, ratePpmPerDay, ...facts } = context;
     const entry = landedResult(op, context.outcome === "approved" ? "grantLine" : "recordDecline");
-    return { ...facts, dailyRatePpm: ratePpmPerDay, decisionSeq: entry ? (entry.seq as bigint) : null, operation: summarize(op) };
+    return {
+      ...facts,
+      dailyRatePpm: ratePpmPerDay,
+      reasons: principalReasons(context.reasonCodes),
+      decisionSeq: entry ? (entry.seq as bigint) : null,
+      operation: summarize(op),
+    };
   }
 }

@@ -1,18 +1,19 @@
 /**
- * Changes to a drawn loan: merchant refunds, repayments and hardship restructures. Each
+ * Changes to a drawn loan: merchant refunds, repayments, hardship restructures and write-offs
+ * past the product's threshold. Each
  * `prepare*` resolves the loan id, pre-flights the ledger call and returns the operation to
  * accept; each `present*` builds its response body from the request-time facts and, once the
  * step landed, the decoded entry (the Refunded fee waived, the Repaid allocation, the
- * Restructured terms).
+ * Restructured terms, the WrittenOff amounts).
  */
 import type { z } from "zod";
 
-import { allocationFromFields, bigField, numField, structField, termsFromFields } from "../../core/ledger-structs";
+import { allocationFromFields, bigField, boolField, numField, structField, termsFromFields } from "../../core/ledger-structs";
 import type { LoanStatus } from "../../core/loan-math";
-import { LOAN_STATUS_NAMES, productNameOf } from "../../core/names";
+import { LOAN_STATUS_NAMES, productNameOf, type ProductName } from "../../core/names";
 import { quote } from "../../core/pricing";
 import type { LedgerClient } from "../chain/ledger-client";
-import type { RefundResponse, RepaymentResponse, RestructureRequest, RestructureResponse } from "../schemas/lending";
+import type { RefundResponse, RepaymentResponse, RestructureRequest, RestructureResponse, WriteOffResponse } from "../schemas/lending";
 import type { OperationRecord, Store } from "../store/store";
 import { loanIdOf, resolveLoanId, type LoanKey } from "./loan-ids";
 import { landedResult, summarize, type PreparedOperation } from "./operations";
@@ -25,6 +26,11 @@ export type RestructureInput = z.output<typeof RestructureRequest>;
 
 export interface LoanAmountContext extends LoanKey {
   amount: bigint;
+}
+
+/** A write-off: the loan and its line's product (the line the write-off freezes). */
+export interface WriteOffContext extends LoanKey {
+  product: ProductName;
 }
 
 export interface RestructureContext extends LoanKey, RestructureInput {
@@ -81,6 +87,34 @@ export class LoanChanges {
     // The request names the loan, not the account: an unknown account is its loanId's fault.
     await this.preflight.check(call, { viewer, fieldAliases: LOAN_FIELD });
     return { kind, accountId: key.accountId, calls: [call], context: { ...key, amount } };
+  }
+
+  /**
+   * A write-off of a loan past its product's `writeOffDays` (the ledger's `WriteOffTooEarly`
+   * otherwise): what is owed stays owed and in the line's usage until recovered, and the line is
+   * frozen with reason 0xFFFF, which only a reinstatement lifts.
+   */
+  async prepareWriteOff(loanId: string): Promise<PreparedOperation<WriteOffContext>> {
+    const key = await resolveLoanId(this.store, loanId);
+    const call = { fn: "writeOff" as const, account: key.accountId, loanNo: key.loanNo };
+    await this.preflight.check(call, { fieldAliases: LOAN_FIELD });
+    const loan = await chainRead(() => this.client.loanOf(key.accountId, key.loanNo));
+    const product = productNameOf(Number(loan.terms.productId));
+    if (product === undefined) throw new Error(`loan ${loanId} is of product ${loan.terms.productId}, which the gateway does not know`);
+    return { kind: "write_off", accountId: key.accountId, calls: [call], context: { ...key, product } };
+  }
+
+  presentWriteOff(context: WriteOffContext, op: OperationRecord): z.output<typeof WriteOffResponse> {
+    const w = landedResult(op, "writeOff");
+    return {
+      loanId: loanIdOf(context),
+      principalWrittenOff: w ? bigField(w, "principalWrittenOff") : null,
+      interestAccrued: w ? bigField(w, "interestAccrued") : null,
+      penaltyAccrued: w ? bigField(w, "penaltyAccrued") : null,
+      daysPastDue: w ? numField(w, "daysPastDue") : null,
+      lineFrozen: w ? boolField(w, "lineFrozen") : null,
+      operation: summarize(op),
+    };
   }
 
   async prepareRestructure(loanId: string, input: RestructureInput): Promise<PreparedOperation<RestructureContext>> {

@@ -26,7 +26,10 @@ export type OperationKind =
   | "unfreeze"
   | "reinstate"
   | "limit_review"
-  | "restructure";
+  | "temporary_raise"
+  | "exposure_cap"
+  | "restructure"
+  | "write_off";
 
 /** An operation as a service prepared it: validated and pre-flighted, not yet written. */
 export interface PreparedOperation<C> {

@@ -51,6 +51,8 @@ export interface ScorerQuestion {
   nationalId?: string;
   /** A review: the line's current effective limit. */
   currentLimit?: bigint;
+  /** A temporary raise: the Unix time its limit lapses at. */
+  limitExpiry?: bigint;
 }
 
 export class ScorerDecisions {
@@ -79,6 +81,7 @@ export class ScorerDecisions {
         ...(q.evidence ? { evidence: q.evidence } : {}),
         ...(q.evidence && q.nationalId !== undefined ? { subject: kycSubjectOf(q.nationalId) } : {}),
         ...(q.currentLimit !== undefined ? { currentLimit: q.currentLimit } : {}),
+        ...(q.limitExpiry !== undefined ? { limitExpiry: q.limitExpiry } : {}),
       });
     } catch (error) {
       if (error instanceof ScorerRefusedError || error instanceof ScorerUnavailableError) throw scorerProblem(error);

@@ -121,6 +121,18 @@ export const OperationParams = z.strictObject({
 /** A delinquency bucket: days past due of the oldest unpaid amount (core/loan-math.ts). */
 export const Bucket = z.enum(DELINQUENCY_BUCKETS);
 
+/** A reason code with its words in English and Chinese (core/reasons.ts: one catalog). */
+export const Reason = z
+  .object({
+    code: z.int(),
+    en: z.string(),
+    zh: z.string(),
+  })
+  .meta({ id: "Reason", description: "A reason code recorded on-chain and what it means, in English and Chinese" });
+
+/** The principal reasons of a decision or a cut: at most four, worst first. */
+export const Reasons = z.array(Reason).max(4).describe("The principal reasons, worst first (at most four), with their words in English and Chinese");
+
 export const OperationSummary = z
   .object({
     id: z.string(),

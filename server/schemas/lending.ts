@@ -1,17 +1,22 @@
 /**
  * The lending routes' schemas: applications, quotes, purchases and refunds, cash loans,
- * repayments, restructures, freezes and limit reviews, requests and responses. The lending
- * services take the requests' output types and build the responses' (server/lending/).
+ * repayments, restructures, write-offs, freezes, limit reviews, temporary raises and exposure
+ * caps, requests and responses. The lending services take the requests' output types and
+ * build the responses' (server/lending/).
  */
 import { z } from "zod";
 
 import type { ScorecardModel } from "../scoring/scorecard";
-import { AccountId, Installments, LoanId, LoanStatusName, Method, MethodName, NationalId, OperationSummary, ProductName, RatePpm, ReasonCode, TimeZone, Timestamp, KycEvidence, featuresSchema } from "./common";
+import { AccountId, Installments, LoanId, LoanStatusName, Method, MethodName, NationalId, OperationSummary, ProductName, RatePpm, Reason, ReasonCode, Reasons, TimeZone, Timestamp, KycEvidence, featuresSchema } from "./common";
 import { fen, positiveFen, ratePpmIn, uint64 } from "./money";
 
 const applicationRequests = new WeakMap<ScorecardModel, ReturnType<typeof buildApplicationRequest>>();
 const limitReviewRequests = new WeakMap<ScorecardModel, ReturnType<typeof buildLimitReviewRequest>>();
 const reinstateRequests = new WeakMap<ScorecardModel, ReturnType<typeof buildReinstateRequest>>();
+const temporaryRaiseRequests = new WeakMap<ScorecardModel, ReturnType<typeof buildTemporaryRaiseRequest>>();
+
+/** The longest a temporary raise may last (a shopping festival, a trip): longer needs a permanent review. */
+export const TEMPORARY_RAISE_MAX_DAYS = 90;
 
 export function applicationRequest(model: ScorecardModel) {
   let schema = applicationRequests.get(model);
@@ -123,6 +128,35 @@ function buildReinstateRequest(model: ScorecardModel) {
     .meta({ id: "ReinstateRequest" });
 }
 
+export function temporaryRaiseRequest(model: ScorecardModel) {
+  let schema = temporaryRaiseRequests.get(model);
+  if (!schema) temporaryRaiseRequests.set(model, (schema = buildTemporaryRaiseRequest(model)));
+  return schema;
+}
+
+function buildTemporaryRaiseRequest(model: ScorecardModel) {
+  return z
+    .strictObject({
+      product: ProductName,
+      features: featuresSchema(model),
+      evidence: KycEvidence.optional().describe(
+        "New KYC evidence about the account's person (default: the tier the scorer last accepted evidence for, until it expires; else 0)"
+      ),
+      days: z
+        .int()
+        .min(1)
+        .max(TEMPORARY_RAISE_MAX_DAYS)
+        .describe(`How long the raise lasts, in days from now (1-${TEMPORARY_RAISE_MAX_DAYS}); then the permanent limit applies again`),
+    })
+    .meta({ id: "TemporaryRaiseRequest" });
+}
+
+export const ExposureCapRequest = z
+  .strictObject({ exposureCap: fen.describe("The account's new exposure cap across every line and partner, in fen (at most its tier's cap)") })
+  .meta({ id: "ExposureCapRequest" });
+
+export const WriteOffRequest = z.strictObject({}).meta({ id: "WriteOffRequest" });
+
 export const RestructureRequest = z
   .strictObject({
     periods: z
@@ -148,6 +182,7 @@ export const ApplicationResponse = z
     dailyRatePpm: RatePpm,
     aprPpm: RatePpm.describe("APR (ppm/year) of a representative 12-period annuity of the limit for cash loans; 0 for pay-later"),
     reasonCodes: z.array(z.int()),
+    reasons: Reasons,
     modelId: z.string().describe("keccak256 of the canonical scorecard model JSON"),
     featuresHash: z.string().describe("keccak256 of the canonical JSON of {features, salt}; the salt is kept off-chain"),
     cappedByTier: z.boolean(),
@@ -230,7 +265,7 @@ export const RefundResponse = z
   .meta({ id: "RefundResponse" });
 
 export const FreezeResponse = z
-  .object({ accountId: z.string(), product: ProductName, reasonCode: z.int(), frozen: z.boolean(), operation: OperationSummary })
+  .object({ accountId: z.string(), product: ProductName, reasonCode: z.int(), reason: Reason, frozen: z.boolean(), operation: OperationSummary })
   .meta({ id: "FreezeResponse" });
 
 export const ReinstateResponse = z
@@ -240,6 +275,7 @@ export const ReinstateResponse = z
     outcome: z.enum(["reinstated", "declined"]).describe("declined: the scorer's score does not pass; the line stays frozen and nothing is written"),
     score: z.int(),
     reasonCodes: z.array(z.int()),
+    reasons: Reasons,
     modelId: z.string(),
     operation: OperationSummary.nullable(),
   })
@@ -255,11 +291,52 @@ export const LimitReviewResponse = z
     dailyRatePpm: RatePpm,
     score: z.int(),
     reasonCodes: z.array(z.int()),
+    reasons: Reasons,
     cutReasonCode: z.int().nullable(),
     modelId: z.string(),
     operation: OperationSummary.nullable(),
   })
   .meta({ id: "LimitReviewResponse" });
+
+export const TemporaryRaiseResponse = z
+  .object({
+    accountId: z.string(),
+    product: ProductName,
+    outcome: z
+      .enum(["raised", "not_raised"])
+      .describe("not_raised: the scorer declined, or its limit does not exceed the limit in force; nothing is written (a temporary raise never cuts)"),
+    previousLimit: fen.describe("The limit in force when the request was made"),
+    temporaryLimit: fen.describe("The limit in force until expiresAt (previousLimit when not raised)"),
+    expiresAt: Timestamp.nullable().describe("When the raise lapses and the permanent limit applies again (null when not raised)"),
+    dailyRatePpm: RatePpm,
+    score: z.int(),
+    reasonCodes: z.array(z.int()),
+    reasons: Reasons,
+    modelId: z.string(),
+    operation: OperationSummary.nullable(),
+  })
+  .meta({ id: "TemporaryRaiseResponse" });
+
+export const ExposureCapResponse = z
+  .object({
+    accountId: z.string(),
+    previousCap: fen.describe("The cap when the request was made"),
+    exposureCap: fen,
+    operation: OperationSummary,
+  })
+  .meta({ id: "ExposureCapResponse" });
+
+export const WriteOffResponse = z
+  .object({
+    loanId: z.string(),
+    principalWrittenOff: fen.nullable().describe("Principal outstanding at the write-off (stays in the line's usage until recovered); null until confirmed"),
+    interestAccrued: fen.nullable().describe("Interest accrued at the write-off (stays owed)"),
+    penaltyAccrued: fen.nullable().describe("Penalty accrued at the write-off (stays owed)"),
+    daysPastDue: z.int().nullable(),
+    lineFrozen: z.boolean().nullable().describe("true when this write-off froze the line (reason code 65535): POST /v1/accounts/{accountId}/reinstate lifts it"),
+    operation: OperationSummary,
+  })
+  .meta({ id: "WriteOffResponse" });
 
 export const RestructureResponse = z
   .object({

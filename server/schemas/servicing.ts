@@ -24,6 +24,8 @@ export const EVENT_TYPES = [
   "operation.failed",
   "line.frozen",
   "limit.changed",
+  "exposure_cap.changed",
+  "loan.written_off",
   "alert.velocity",
 ] as const;
 

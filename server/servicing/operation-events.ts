@@ -1,16 +1,20 @@
 /**
  * Events about operations: when an operation settles (the outbox sender emits "settled"), the
  * facts partners subscribe to are recorded as webhook events, each for the partners it
- * concerns: the operation confirmed or failed, and for a confirmed one its decision, freeze or
- * limit change. An event's id is
+ * concerns: the operation confirmed or failed, and for a confirmed one its decision, freeze,
+ * limit change (a review's or a temporary raise's), exposure cap change or write-off. An event's id is
  * derived from the operation's, so a restart or a second settlement notice records nothing
  * twice; at start the operations settled while the gateway was down get theirs.
  */
 import type { EventEmitter } from "node:events";
 
+import { LEDGER_LIMITS } from "../../core/loan-math";
+import { principalReasons, reasonText } from "../../core/reasons";
 import { nowSeconds, type Clock } from "../clock";
 import type { ApplicationContext } from "../lending/applications";
-import type { LimitReviewContext } from "../lending/line-changes";
+import type { ExposureCapContext, LimitReviewContext, TemporaryRaiseContext } from "../lending/line-changes";
+import type { WriteOffContext } from "../lending/loan-changes";
+import { loanIdOf } from "../lending/loan-ids";
 import type { Logger } from "../logger";
 import type { EventType } from "../schemas/servicing";
 import type { OperationRecord, Store } from "../store/store";
@@ -54,7 +58,9 @@ export class OperationEventRecorder {
     const op = await this.deps.store.getOperation(operationId);
     if (!op || op.status === "pending") return;
     if (await this.deps.servicingStore.hasEventFrom(`op:${op.id}`)) return;
-    const events = operationEvents(op, Number(nowSeconds(this.deps.business)), await this.deps.store.partnersOf(op.accountId));
+    const ctx = op.context as Partial<WriteOffContext>;
+    const loanOwner = op.kind === "write_off" && ctx.loanNo !== undefined ? await this.deps.store.loanOwner(op.accountId, ctx.loanNo) : undefined;
+    const events = operationEvents(op, Number(nowSeconds(this.deps.business)), await this.deps.store.partnersOf(op.accountId), loanOwner);
     await this.deps.servicingStore.recordEvents(events, `op:${op.id}`, this.deps.clock.nowMs());
     this.deps.onRecorded?.();
   }
@@ -65,9 +71,10 @@ export class OperationEventRecorder {
  * (confirmed, failed; a declined decision) go to the partner whose request it was; a line's
  * (a decision granting it, a freeze, a limit change) to every partner linked to the account
  * (`linked`), so they carry no operation id, nothing of any partner's request but the line's
- * new facts.
+ * new facts. A write-off's `loan.written_off` goes to the partner that owns the loan
+ * (`loanOwner`), and the freeze it brings to every linked partner as `line.frozen`.
  */
-export function operationEvents(op: OperationRecord, created: number, linked: readonly string[]): AddressedEvent[] {
+export function operationEvents(op: OperationRecord, created: number, linked: readonly string[], loanOwner?: string): AddressedEvent[] {
   const own = { partners: op.partnerId === undefined ? [] : [op.partnerId] };
   const line = { partners: linked };
   const landed = op.steps.filter((s) => s.landed).map((s) => s.landed!);
@@ -99,12 +106,14 @@ export function operationEvents(op: OperationRecord, created: number, linked: re
       limit: a.limit,
       dailyRatePpm: a.ratePpmPerDay,
       reasonCodes: a.reasonCodes,
+      reasons: principalReasons(a.reasonCodes),
       modelId: a.modelId,
     });
   } else if (op.kind === "freeze") {
     // The rule only: a velocity detail quotes the refused drawdown's amounts (the asking partner gets those in alert.velocity).
     const velocity = ctx.velocity as { rule: string } | undefined;
-    add("line.frozen", line, { product: ctx.product, reasonCode: ctx.reasonCode, velocity: velocity ? { rule: velocity.rule } : null });
+    const reasonCode = Number(ctx.reasonCode);
+    add("line.frozen", line, { product: ctx.product, reasonCode, reason: reasonText(reasonCode), velocity: velocity ? { rule: velocity.rule } : null });
   } else if (op.kind === "limit_review") {
     const r = ctx as unknown as LimitReviewContext;
     add("limit.changed", line, {
@@ -113,9 +122,43 @@ export function operationEvents(op: OperationRecord, created: number, linked: re
       previousLimit: r.previousLimit,
       newLimit: r.newLimit,
       cutReasonCode: r.cutReasonCode,
+      expiresAt: null,
       score: r.score,
       reasonCodes: r.reasonCodes,
+      reasons: principalReasons(r.reasonCodes),
     });
+  } else if (op.kind === "temporary_raise") {
+    const r = ctx as unknown as TemporaryRaiseContext;
+    add("limit.changed", line, {
+      product: r.product,
+      outcome: "temporary_raise",
+      previousLimit: r.previousLimit,
+      newLimit: r.temporaryLimit,
+      cutReasonCode: null,
+      expiresAt: r.expiresAt === null ? null : Number(r.expiresAt),
+      score: r.score,
+      reasonCodes: r.reasonCodes,
+      reasons: principalReasons(r.reasonCodes),
+    });
+  } else if (op.kind === "exposure_cap") {
+    const c = ctx as unknown as ExposureCapContext;
+    const previousCap = last?.args.previousCap ?? c.previousCap;
+    add("exposure_cap.changed", line, { previousCap, exposureCap: c.exposureCap });
+  } else if (op.kind === "write_off" && last) {
+    const w = ctx as unknown as WriteOffContext;
+    const a = last.args;
+    add("loan.written_off", { partners: loanOwner === undefined ? [] : [loanOwner] }, {
+      loanId: loanIdOf(w),
+      product: w.product,
+      principalWrittenOff: a.principalWrittenOff,
+      interestAccrued: a.interestAccrued,
+      penaltyAccrued: a.penaltyAccrued,
+      daysPastDue: a.daysPastDue,
+      lineFrozen: a.lineFrozen,
+    });
+    // The freeze a write-off brings is a line fact every linked partner needs (no loan of theirs in it).
+    const reasonCode = LEDGER_LIMITS.writeOffFreezeReason;
+    if (a.lineFrozen === true || a.lineFrozen === "true") add("line.frozen", line, { product: w.product, reasonCode, reason: reasonText(reasonCode), velocity: null });
   }
   return events;
 }

@@ -1,8 +1,8 @@
 /**
  * A line frozen by a write-off, staged through the API and the ledger fixture: a single-payment
  * purchase through the gateway, the chain moved to the day its loan is `writeOffDays` past due,
- * the write-off sent with the operator key (the gateway has no write-off route), and the
- * gateway's clock put at the chain's time.
+ * the write-off sent with the operator key straight to the ledger (the API's write-off route is
+ * tested in test/server/api-credit-admin.test.ts), and the gateway's clock put at the chain's time.
  */
 import { expect } from "chai";
 import { time } from "@nomicfoundation/hardhat-network-helpers";

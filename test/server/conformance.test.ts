@@ -20,7 +20,7 @@ import { buildRoutes } from "../../server/api/routes";
 import { DEFAULT_MODEL } from "../../server/scoring/underwriting";
 import { CreditLedger__factory } from "../../typechain-types";
 import { GOOD_FEATURES } from "../helpers/identities";
-import { applicationBody, approvedAccount, newIdempotencyKey, post, testGateway, type TestGateway } from "../helpers/gateway";
+import { applicationBody, approvedAccount, kycEvidence, newIdempotencyKey, post, testGateway, type TestGateway } from "../helpers/gateway";
 import { writtenOffPayLaterLine } from "../helpers/write-off";
 
 const ROUTES: RouteDef[] = buildRoutes({ model: DEFAULT_MODEL, development: true } as Parameters<typeof buildRoutes>[0]);
@@ -71,11 +71,17 @@ describe("the answers match the OpenAPI document, on every route", function () {
     forgettable: string;
     spareWebhookId: string;
     writtenOff: string;
+    overdueLoanId: string;
+    lowLimit: string;
+    lowEvidence: unknown;
   };
   const ajv = new Ajv2020({ strict: false, validateFormats: false, allErrors: true });
 
   before(async () => {
     t = await testGateway();
+    // A loan drawn before the chain moves past a write-off threshold: the writeOff route's case writes it off.
+    const overdue = await post(t, "/v1/purchases", { accountId: await approvedAccount(t, "pay_later"), amount: "20000" });
+    expect(overdue.status, JSON.stringify(overdue.body)).to.equal(201);
     // First, as it moves the chain past a write-off: every other fixture is made at the new time.
     const writtenOff = (await writtenOffPayLaterLine(t)).accountId;
     doc = (await request(t.gateway.app).get("/openapi.json")).body;
@@ -113,12 +119,22 @@ describe("the answers match the OpenAPI document, on every route", function () {
       forgettable: await approvedAccount(t),
       spareWebhookId: (await post(t, "/v1/webhooks", { url: "http://127.0.0.1:9/spare", events: ["line.frozen"] })).body.id,
       writtenOff,
+      overdueLoanId: overdue.body.loanId,
+      ...(await lowLimitLine()),
     };
   });
 
   after(async () => {
     await t?.gateway.stop();
   });
+
+  /** A tier-0 line (no KYC evidence: the tier-0 cap) and new evidence about its person, which a temporary raise lifts it on. */
+  async function lowLimitLine() {
+    const body = applicationBody();
+    const applied = await post(t, "/v1/applications", body);
+    expect(applied.status, JSON.stringify(applied.body)).to.equal(201);
+    return { lowLimit: applied.body.accountId as string, lowEvidence: await kycEvidence(t, body.identity.nationalId) };
+  }
 
   /** The route's declared answer for a status, or undefined. */
   const declared = (route: RouteDef, status: number) => doc.paths[route.path][route.method].responses[String(status)];
@@ -277,6 +293,12 @@ describe("the answers match the OpenAPI document, on every route", function () {
         { label: "shorter", key: "admin", params: { loanId: f.cashLoanId }, body: { periods: 3 }, status: 422 },
         { label: "an unknown loan", key: "admin", params: { loanId: `${nobody}:1` }, body: { periods: 12 }, status: 404 },
       ],
+      writeOff: [
+        { label: "too early", key: "admin", params: { loanId: f.purchaseLoanId }, body: {}, status: 422, type: "/problems/ledger/write-off-too-early" },
+        { label: "written off", key: "admin", params: { loanId: f.overdueLoanId }, body: {}, status: 200 },
+        { label: "written off again", key: "admin", params: { loanId: f.overdueLoanId }, body: {}, status: 409, type: "/problems/ledger/loan-not-active" },
+        { label: "an unknown loan", key: "admin", params: { loanId: `${nobody}:1` }, body: {}, status: 404 },
+      ],
       getAccount: [
         { label: "read", key: "partner", params: { accountId: A }, status: 200 },
         { label: "by the auditor", key: "auditor", params: { accountId: A }, status: 200 },
@@ -314,6 +336,17 @@ describe("the answers match the OpenAPI document, on every route", function () {
       reviewLimit: [
         { label: "reviewed", key: "partner", params: { accountId: A }, body: { product: "pay_later", features: GOOD_FEATURES }, status: 200 },
         { label: "another partner's", key: "partner2", params: { accountId: A }, body: { product: "pay_later", features: GOOD_FEATURES }, status: 404 },
+      ],
+      raiseLimitTemporarily: [
+        { label: "raised", key: "partner", params: { accountId: f.lowLimit }, body: { product: "pay_later", features: GOOD_FEATURES, evidence: f.lowEvidence, days: 30 }, status: 200 },
+        { label: "not raised", key: "partner", params: { accountId: A }, body: { product: "pay_later", features: GOOD_FEATURES, days: 30 }, status: 200 },
+        { label: "no line", key: "partner", params: { accountId: f.lowLimit }, body: { product: "cash_loan", features: GOOD_FEATURES, days: 30 }, status: 422, type: "/problems/ledger/no-line" },
+        { label: "another partner's", key: "partner2", params: { accountId: A }, body: { product: "pay_later", features: GOOD_FEATURES, days: 30 }, status: 404 },
+      ],
+      setExposureCap: [
+        { label: "set", key: "admin", params: { accountId: f.lowLimit }, body: { exposureCap: "500000" }, status: 200 },
+        { label: "above the tier's", key: "admin", params: { accountId: f.lowLimit }, body: { exposureCap: "999999999999" }, status: 422, type: "/problems/ledger/tier-cap-exceeded" },
+        { label: "unknown", key: "admin", params: { accountId: nobody }, body: { exposureCap: "500000" }, status: 404, type: "/problems/ledger/unknown-account" },
       ],
       forgetIdentity: [
         { label: "forgotten", key: "admin", params: { accountId: f.forgettable }, status: 204 },

@@ -78,6 +78,7 @@ const VALID: Record<string, (f: Fixture) => Valid> = {
   drawCashLoan: (f) => ({ params: {}, body: { accountId: f.accountId, amount: "10000", periods: 6, method: "annuity" }, key: "partner" }),
   repay: (f) => ({ params: {}, body: { loanId: f.cashLoanId, amount: "100" }, key: "partner" }),
   restructure: (f) => ({ params: { loanId: f.cashLoanId }, body: { periods: 12, holidayDays: 10 }, key: "admin" }),
+  writeOff: (f) => ({ params: { loanId: f.cashLoanId }, body: {}, key: "admin" }),
   getAccount: (f) => ({ params: { accountId: f.accountId }, key: "partner" }),
   getAccountHistory: (f) => ({ params: { accountId: f.accountId }, key: "partner" }),
   getLoan: (f) => ({ params: { loanId: f.cashLoanId }, key: "partner" }),
@@ -86,6 +87,8 @@ const VALID: Record<string, (f: Fixture) => Valid> = {
   unfreezeLine: (f) => ({ params: { accountId: f.accountId }, body: { product: "pay_later", reasonCode: 7 }, key: "admin" }),
   reinstateLine: (f) => ({ params: { accountId: f.accountId }, body: { product: "pay_later", features: GOOD_FEATURES }, key: "admin" }),
   reviewLimit: (f) => ({ params: { accountId: f.accountId }, body: { product: "pay_later", features: GOOD_FEATURES }, key: "partner" }),
+  raiseLimitTemporarily: (f) => ({ params: { accountId: f.accountId }, body: { product: "pay_later", features: GOOD_FEATURES, days: 7 }, key: "partner" }),
+  setExposureCap: (f) => ({ params: { accountId: f.accountId }, body: { exposureCap: "100000" }, key: "admin" }),
   forgetIdentity: (f) => ({ params: { accountId: f.accountId }, key: "admin" }),
   getExplorerConfig: () => ({ params: {}, key: "admin" }),
   registerWebhook: () => ({ params: {}, body: { url: "http://127.0.0.1:9/hooks", events: ["reminder.due_today", "line.frozen"] }, key: "partner" }),
@@ -274,7 +277,9 @@ function bodyCases(valid: Json, requiredAt: (path: string[]) => string[]): Case[
   for (const text of ["null", '"a string"', "12345", "true"]) {
     cases.push({ label: `top-level ${text}`, body: text, status: 400, field: "(body)" });
   }
-  for (const text of ["[]", `[${validText}]`, "[".repeat(1_500) + "]".repeat(1_500), "{}", "", "   "]) {
+  // A body of no fields (a write-off's) is the empty object, which an empty body also parses to.
+  const empty = validText === "{}" ? [] : ["{}", "", "   "];
+  for (const text of ["[]", `[${validText}]`, "[".repeat(1_500) + "]".repeat(1_500), ...empty]) {
     cases.push({ label: `body ${JSON.stringify(text.slice(0, 20))}${text.length > 20 ? "..." : ""}`, body: text, status: 400 });
   }
   // The last of duplicate keys wins in JSON.parse: a bad value after a good one is still bad.

@@ -69,6 +69,12 @@ const CROSS: Record<string, Array<{ label: string; call: (ids: Ids, mine: { webh
       call: (i) => ({ params: { accountId: i.accountId }, body: { product: "pay_later", features: GOOD_FEATURES } }),
     },
   ],
+  raiseLimitTemporarily: [
+    {
+      label: "a temporary raise of A's borrower's line",
+      call: (i) => ({ params: { accountId: i.accountId }, body: { product: "pay_later", features: GOOD_FEATURES, days: 7 } }),
+    },
+  ],
   getCreditReport: [{ label: "A's borrower's credit report", call: (i) => ({ params: { accountId: i.accountId } }) }],
   deleteWebhook: [{ label: "deleting A's webhook", call: (i) => ({ params: { webhookId: i.webhookId } }) }],
   listWebhookDeliveries: [{ label: "A's webhook's deliveries", call: (i) => ({ params: { webhookId: i.webhookId } }) }],

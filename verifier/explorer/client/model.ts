@@ -14,6 +14,7 @@ import {
   type LoanTerms,
 } from "../../../core/loan-math";
 import { MAX_LOAN_NO } from "../../../core/names";
+import { reasonText } from "../../../core/reasons";
 import type { TimedEvent } from "../../types";
 import { count, days, ratePerDay, utcDate, yuan } from "./format";
 
@@ -164,6 +165,12 @@ export interface EntrySummary {
   detail: string;
 }
 
+/** A reason code with its words from the one catalog (core/reasons.ts), English then Chinese. */
+function reasonWords(code: number): string {
+  const r = reasonText(code);
+  return `${code} ${r.en} (${r.zh})`;
+}
+
 function decisionDetail(d: Record<string, unknown>, products: ReadonlyMap<number, string>): string {
   const reasons = (d.reasonCodes as unknown[]).map(Number).filter((c) => c !== 0);
   const expiry = big(d.limitExpiry);
@@ -173,7 +180,7 @@ function decisionDetail(d: Record<string, unknown>, products: ReadonlyMap<number
     ...(big(d.ratePpmPerDay) > 0n ? [ratePerDay(big(d.ratePpmPerDay))] : []),
     `score ${d.score}`,
     `tier ${d.tier}`,
-    ...(reasons.length > 0 ? [`reasons ${reasons.join(", ")}`] : []),
+    ...(reasons.length > 0 ? [`reasons ${reasons.map(reasonWords).join("; ")}`] : []),
   ].join(" · ");
 }
 
@@ -196,10 +203,10 @@ export function summarizeEntry(e: TimedEvent, products: ReadonlyMap<number, stri
       return { ...base, detail: `${productName(products, d.productId)} · limit ${yuan(big(a.previousLimit))} → ${decisionDetail(d, products).split(" · ").slice(1).join(" · ")}` };
     }
     case "LimitCut":
-      return { ...base, detail: `${productName(products, a.productId)} · limit ${yuan(big(a.previousLimit))} → ${yuan(big(a.newLimit))} · reason ${a.reasonCode}` };
+      return { ...base, detail: `${productName(products, a.productId)} · limit ${yuan(big(a.previousLimit))} → ${yuan(big(a.newLimit))} · reason ${reasonWords(Number(a.reasonCode))}` };
     case "LineFrozen":
     case "LineUnfrozen":
-      return { ...base, detail: `${productName(products, a.productId)} · reason ${a.reasonCode}` };
+      return { ...base, detail: `${productName(products, a.productId)} · reason ${reasonWords(Number(a.reasonCode))}` };
     case "Drawn": {
       const t = rec(a.terms);
       const method = METHOD_LABEL[Number(t.method) as RepaymentMethod] ?? `method ${t.method}`;
