@@ -19,6 +19,8 @@ const ROOT = path.resolve(__dirname, "..", "..");
 /** What start.ts writes to its `--ready-file`. */
 export interface ReadyFile {
   rpcUrl: string;
+  /** The node implementation (`--node`). */
+  node: "hardhat" | "anvil";
   chainId: number;
   ledger: string;
   /** With `blockTimeSeconds`: the node's block time in ms (interval mining); absent: automine. */
@@ -36,9 +38,10 @@ export interface LocalSystem extends ReadyFile {
 
 /**
  * Starts the system (`chainOnly`: the node and the ledger, no gateway: `npm start -- --chain-only`;
- * `blockTimeSeconds`: interval mining, `npm start -- --block-time <s>`).
+ * `blockTimeSeconds`: interval mining, `npm start -- --block-time <s>`; `node`: the node
+ * implementation, `npm start -- --node anvil`).
  */
-export async function startLocalSystem(options: { timeoutMs?: number; chainOnly?: boolean; blockTimeSeconds?: number } = {}): Promise<LocalSystem> {
+export async function startLocalSystem(options: { timeoutMs?: number; chainOnly?: boolean; blockTimeSeconds?: number; node?: "hardhat" | "anvil" } = {}): Promise<LocalSystem> {
   const dir = mkdtempSync(path.join(tmpdir(), "credit-ledger-system-"));
   const readyFile = path.join(dir, "ready.json");
   const [nodePort, gatewayPort] = [await freePort(), await freePort()];
@@ -48,7 +51,7 @@ export async function startLocalSystem(options: { timeoutMs?: number; chainOnly?
   );
   const child = spawn(
     process.execPath,
-    ["-r", "ts-node/register/transpile-only", path.join("scripts", "start.ts"), "--port", String(nodePort), "--gateway-port", String(gatewayPort), "--ready-file", readyFile, ...(options.chainOnly ? ["--chain-only"] : []), ...(options.blockTimeSeconds !== undefined ? ["--block-time", String(options.blockTimeSeconds)] : [])],
+    ["-r", "ts-node/register/transpile-only", path.join("scripts", "start.ts"), "--port", String(nodePort), "--gateway-port", String(gatewayPort), "--ready-file", readyFile, ...(options.chainOnly ? ["--chain-only"] : []), ...(options.blockTimeSeconds !== undefined ? ["--block-time", String(options.blockTimeSeconds)] : []), ...(options.node ? ["--node", options.node] : [])],
     { cwd: ROOT, env: { ...env, TS_NODE_TRANSPILE_ONLY: "true" }, stdio: ["ignore", "pipe", "pipe"] }
   );
   const lines: string[] = [];
