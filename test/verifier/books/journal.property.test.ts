@@ -35,7 +35,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ op: fc.constant("cash" as const), amount: fc.bigInt({ min: 1_000n, max: 300_000n }), periods: fc.constantFrom(3, 6), method: fc.constantFrom(1, 2) }),
   fc.record({ op: fc.constant("repay" as const), loan, ppm }),
   fc.record({ op: fc.constant("refund" as const), loan, ppm }),
-  fc.record({ op: fc.constant("days" as const), days: fc.constantFrom(1, 15, 45, 120, 250) }),
+  fc.record({ op: fc.constant("days" as const), days: fc.constantFrom(1, 15, 45, 120, 250, 400) }),
   fc.record({ op: fc.constant("restructure" as const), loan, extra: fc.constantFrom(1, 3), holiday: fc.constantFrom(0, 10) }),
   fc.record({ op: fc.constant("writeOff" as const), loan })
 );
@@ -104,6 +104,30 @@ describe("books: the journal balances and the trial balance equals the ledger's 
       }),
       fuzzParameters(RUNS)
     );
+  });
+
+  it("books a restructure, a write-off (principal and receivables to the loss) and a later recovery as the views say", async function () {
+    const l = await loadFixture(deployLedger);
+    const account = await accountWithLines(l);
+    const cash = await drawCash(l, account, 300_000n, 6, 2);
+    const bought = await purchase(l, account, 60_000n, 3);
+    await time.increase(40 * DAY);
+    const args = await restructureArgs(l, account, cash, 9, 10, 500);
+    await l.asOperator.restructure(...args, newRef(), await seqOf(l, account));
+    await time.increase(400 * DAY);
+    await l.asOperator.writeOff(account, bought, newRef(), await seqOf(l, account));
+    await l.asOperator.repay(account, bought, 10_000n, newRef(), await seqOf(l, account));
+    const { history, report } = await audit({ ledger: await l.ledger.getAddress() });
+    expect(report.ok).to.equal(true);
+    for (const basis of BASES) {
+      const journal = buildJournal(history, replay(history), { basis });
+      expect(checkBooks(journal, history).map((f) => f.message), basis).to.deep.equal([]);
+      const kinds = journal.entries.map((e) => e.kind);
+      expect(kinds, basis).to.include.members(["Drawn", "WrittenOff", "Repaid", ...(basis === "accrual" ? ["Restructured", "Accrual"] : [])]);
+      const rows = new Map(trialBalance(journal).rows.map((r) => [r.account.code, r.balance]));
+      expect(rows.get("4100"), `${basis}: the repayment after the write-off is a recovery`).to.equal(10_000n);
+      expect(rows.get("5000")! >= 60_000n, `${basis}: the purchase's principal is a loss`).to.equal(true);
+    }
   });
 
   it("fails the portfolio check, naming the account and the entry, when the books miss a repayment", async function () {
