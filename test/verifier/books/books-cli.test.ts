@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import hre from "hardhat";
-import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
+import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { expect } from "chai";
 import { id } from "ethers";
 
@@ -74,6 +74,24 @@ describe("npm run audit -- books (the auditor's books)", function () {
     } finally {
       await proxy.close();
     }
+  });
+
+  it("draws the books up as of the end of a past day: later entries are left out and the views are read at that day's last block", async function () {
+    const l = await loadFixture(deployLedger);
+    const account = await accountWithLines(l);
+    const loanNo = await purchase(l, account, 80_000n, 1);
+    const bought = (await l.ledger.loanOf(account, loanNo))[0].startTime;
+    await time.increaseTo(bought + 3n * 86_400n);
+    await repay(l, account, loanNo, 30_000n);
+    const day = new Date(Number(bought) * 1000).toISOString().slice(0, 10);
+    const out = path.join(dir, "as-of");
+    const run = await runAudit(["books", "--rpc", node.rpcUrl, "--ledger", await l.ledger.getAddress(), "--as-of", day, "--csv", out]);
+    expect(run.code, showRun(run)).to.equal(0);
+    const kinds = parseCsv(readFileSync(path.join(out, "journal.csv"), "utf8")).slice(1).map((r) => r[5]);
+    expect(kinds).to.include("Drawn");
+    expect(kinds, "the repayment three days later is not in the books").to.not.include("Repaid");
+    const tb = parseCsv(readFileSync(path.join(out, "trial-balance.csv"), "utf8"));
+    expect(tb.find((r) => r[0] === `1100-${PAY_LATER_ID}`)![8]).to.equal("80000");
   });
 
   it("exits 2 on a bad basis or date", async function () {
