@@ -23,6 +23,7 @@ import { readLedger, VerifierInputError, type Phase } from "../verifier/source";
 import { verifyHistory } from "../verifier/verify";
 import { expectationFindings, ledgerHeadAt, withLedgerHeadFindings, type Expectations } from "../verifier/ledger-completeness";
 import type { Finding, LedgerHistory } from "../verifier/types";
+import { BOOKS_USAGE, booksCommand, BooksUsageError, parseBooksArgs } from "../verifier/books/cli";
 
 const ROOT = path.resolve(__dirname, "..");
 const USAGE = `usage:
@@ -30,6 +31,7 @@ const USAGE = `usage:
                    [--json <file>] [--html <file>] [--page-blocks N] [--no-bytecode] [--accounts]
                    [--expect-head SEQ[:HEAD]] [--expect-block NUMBER[:HASH]]
   npm run audit -- verify-export <file> --rpc <url> --ledger <address>
+${BOOKS_USAGE}
 
   --rpc          JSON-RPC URL of the chain (npm start's node: http://127.0.0.1:8545)
   --ledger       the CreditLedger address (default: deployments/<network>-<chainId>/CreditLedger.json for the RPC's chain)
@@ -268,7 +270,28 @@ async function verifyExportCommand(args: Args): Promise<number> {
   return result.ok ? 0 : 1;
 }
 
+/** `books` (verifier/books/cli.ts): the same connection, deployment lookup and progress as the audit. */
+async function books(argv: string[]): Promise<number> {
+  const bar = progressBar();
+  const edges = { connect, ledgerAddress: (ledger: string | undefined, chainId: bigint) => ledgerAddress({ ledger } as Args, chainId), onProgress: bar.update };
+  try {
+    return await booksCommand(parseBooksArgs(argv), edges);
+  } finally {
+    bar.end();
+  }
+}
+
 async function main(): Promise<void> {
+  if (process.argv[2] === "books") {
+    try {
+      process.exitCode = await books(process.argv.slice(3));
+    } catch (error) {
+      const usage = error instanceof BooksUsageError || error instanceof UsageError;
+      console.error(`audit: ${(error as Error).message}${usage ? `\n\n${USAGE}` : ""}`);
+      process.exitCode = 2;
+    }
+    return;
+  }
   let args: Args;
   try {
     args = parseArgs(process.argv.slice(2));

@@ -112,6 +112,12 @@ export interface Replay {
   accountTallies: Map<string, Map<CheckName, Tally>>;
   /** The ledger-wide chain over every event (the check `ledger-head`) and the refused batch calls. */
   completeness: LedgerCompleteness;
+  /**
+   * What each refund checkpointed (interest and penalty accrued up to its day, by the shared
+   * math), by `${txHash}:${logIndex}`: the `Refunded` event does not carry it, and the books
+   * (verifier/books/journal.ts) accrue it with the refund.
+   */
+  refundAccruals: Map<string, { interest: bigint; penalty: bigint }>;
 }
 
 // ------------------------------------------------------------------ value conversions
@@ -141,6 +147,7 @@ class Replayer implements Replay {
   tallies = new Map<CheckName, Tally>(CHECKS.map((c) => [c.name, { checked: 0, findings: [] }]));
   accountTallies = new Map<string, Map<CheckName, Tally>>();
   completeness: LedgerCompleteness;
+  refundAccruals = new Map<string, { interest: bigint; penalty: bigint }>();
   private roles = new Map<string, Set<string>>();
   /** The admin role of each role (AccessControl's getRoleAdmin; DEFAULT_ADMIN_ROLE unless changed). */
   private roleAdmins = new Map<string, string>();
@@ -704,6 +711,10 @@ class Replayer implements Replay {
     if (result.feeWaived !== big(e.args.feeWaived)) {
       this.fail("charges", e, a.account, `refund on loan ${loan.loanNo} waived ${String(e.args.feeWaived)} fen of fee; the shared math gives ${result.feeWaived}`, loan.loanNo);
     }
+    this.refundAccruals.set(`${e.txHash}:${e.logIndex}`, {
+      interest: result.state.interestOwed - loan.state.interestOwed,
+      penalty: result.state.penaltyOwed - loan.state.penaltyOwed,
+    });
     loan.state = result.state;
     this.release(a, loan.productId, amount);
   }
