@@ -32,55 +32,9 @@ import { ZeroHash, type EventFragment } from "ethers";
 
 import { LedgerHeadMirror } from "../core/hash-chain";
 import { ledgerInterface } from "./abi";
-import type { AuditReport, Finding, TimedEvent } from "./types";
+import type { AuditReport, Finding, LedgerHeadSummary, LedgerTally, RefusedOperation, TimedEvent, VerifiedBlock } from "./types";
 
-/** What the completeness check carries between entries (and in a checkpoint). */
-export interface LedgerTally {
-  /** The last ledgerSeq seen (0n before entry 1). */
-  seq: bigint;
-  /** The ledger head after it (zero before entry 1). */
-  head: string;
-  /** Block and log index of the last LedgerAdvanced seen (-1 before the first). */
-  block: number;
-  logIndex: number;
-}
-
-/** A call of a batch the ledger refused (`OperationRefused`), decoded. */
-export interface RefusedOperation {
-  account: string;
-  /** The call's index in its batch. */
-  index: number;
-  /** The function called (`purchase`, `repay`...), or the selector when the ABI does not know it. */
-  operation: string;
-  /** The call's `ref` and `expectedSeq`, when it has them. */
-  ref?: string;
-  expectedSeq?: bigint;
-  /** The custom error with its values, as `SeqMismatch(account=0x.., expected=3, actual=4)`. */
-  error: string;
-  txHash: string;
-  blockNumber: number;
-  logIndex: number;
-}
-
-/** The ledger head the audit verified, for the report. */
-export interface LedgerHeadSummary {
-  /** `ledgerHead()` at the verified block. */
-  seq: bigint;
-  head: string;
-  /** Entries and ledger-wide events read and recomputed. */
-  recomputed: number;
-  /** LedgerAdvanced taken as another account's entry (scoped audits only). */
-  unread: number;
-  /** Whether the audit read one account only (see the module's header). */
-  scoped: boolean;
-}
-
-/** The block the audit verified. */
-export interface VerifiedBlock {
-  number: number;
-  hash: string;
-  timestamp: bigint;
-}
+export type { LedgerHeadSummary, LedgerTally, RefusedOperation, VerifiedBlock } from "./types";
 
 const ZERO_TALLY: LedgerTally = { seq: 0n, head: ZeroHash, block: -1, logIndex: -1 };
 
